@@ -1,0 +1,366 @@
+"""permessage-deflate (RFC 7692): negotiation and per-message (de)compression, sans-I/O.
+
+Theory of operation
+-------------------
+*Negotiation.*  The client lists offers in ``Sec-WebSocket-Extensions``; :func:`negotiate` (server
+side) takes the first permessage-deflate offer whose parameters are all known, unique and valid
+(RFC 7692 §5, §7.1) and returns the :class:`DeflateParams` to answer with;
+:func:`accept_response` (client side) checks the server's answer against what was offered and
+raises :class:`ExtensionError` (rule ``HANDSHAKE_EXTENSION``) with a one-line reason otherwise.
+
+*Compression.*  Each direction is one raw DEFLATE stream (no zlib header).  A message is
+compressed, then flushed with Z_SYNC_FLUSH, which ends it with an empty stored block
+``00 00 ff ff``; those four bytes are stripped before sending (§7.2.1).  The receiver appends them
+back and inflates (§7.2.2).  With *context takeover* (the default) the LZ77 window carries over
+from message to message, so a repeated message costs a few bytes; with ``*_no_context_takeover``
+the sender starts every message with an empty window, and so may the receiver.
+
+*Windows.*  ``*_max_window_bits`` (8..15) bounds the sender's window.  zlib refuses a raw
+compressor with 8 bits, so 9 is used instead; zlib's deflate never emits a distance beyond
+``2**bits - 262``, so a 9-bit stream is still readable with a 256-byte window.
+
+*Receiving safely.*  Output is capped with ``decompressobj.decompress(data, max_length)`` so a
+small zip bomb cannot allocate more than ``max_size + 1`` bytes (:class:`MessageTooBig`).  A peer
+may end a message with a BFINAL block (§7.2.3.4), which ends zlib's stream; to keep context
+takeover working afterwards, :class:`Inflater` keeps the last ``2**bits`` bytes of output and seeds
+a new inflater with them as a preset dictionary.  The same history lets it replay a message that
+failed to find, by bisection, the offset of the first byte zlib rejects (:class:`InflateError`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from wsdebug.codec.rules import Rule
+
+__all__ = [
+    "DeflateParams", "ExtensionError", "InflateError", "Inflater", "MessageTooBig",
+    "PerMessageDeflate", "accept_response", "client_offer", "negotiate", "parse_extensions",
+]
+
+NAME = "permessage-deflate"
+TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
+_PARAMS = ("server_no_context_takeover", "client_no_context_takeover",
+           "server_max_window_bits", "client_max_window_bits")
+_BITS = {str(n): n for n in range(8, 16)}  # §7.1.2: exactly "8".."15", no leading zeros
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_CHUNK = 1 << 16
+
+
+class ExtensionError(ValueError):
+    """A Sec-WebSocket-Extensions value that is malformed or breaks RFC 7692 negotiation."""
+
+    rule = Rule.HANDSHAKE_EXTENSION
+
+
+class InflateError(ValueError):
+    """A compressed payload that does not inflate; ``offset`` is within the compressed payload."""
+
+    rule = Rule.INFLATE_FAILED
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class MessageTooBig(ValueError):
+    """A message that inflates to more than ``max_size`` bytes."""
+
+    rule = Rule.MESSAGE_TOO_BIG
+
+
+Extension = tuple[str, list[tuple[str, "str | None"]]]
+
+
+def parse_extensions(value: str) -> list[Extension]:
+    """Parse a Sec-WebSocket-Extensions value (RFC 6455 §9.1) into (name, [(param, value)])."""
+    pos, n = 0, len(value)
+
+    def fail(what: str) -> ExtensionError:
+        got = repr(value[pos]) if pos < n else "end of header"
+        return ExtensionError(f"{what} expected at column {pos}, got {got}")
+
+    def skip() -> None:
+        nonlocal pos
+        while pos < n and value[pos] in " \t":
+            pos += 1
+
+    def token() -> str:
+        nonlocal pos
+        start = pos
+        while pos < n and value[pos] in _TCHAR:
+            pos += 1
+        if pos == start:
+            raise fail("token")
+        return value[start:pos]
+
+    def quoted() -> str:
+        nonlocal pos
+        start, out = pos, []
+        pos += 1
+        while pos < n and value[pos] != '"':
+            if value[pos] == "\\":
+                pos += 1
+                if pos == n:
+                    break
+            out.append(value[pos])
+            pos += 1
+        if pos == n:
+            pos = start
+            raise ExtensionError(f"unterminated quoted string at column {start}")
+        pos += 1
+        text = "".join(out)
+        if not text or not set(text) <= _TCHAR:  # RFC 6455 §9.1: unquoted value must be a token
+            raise ExtensionError(f"quoted value {text!r} at column {start} is not a token")
+        return text
+
+    result: list[Extension] = []
+    while True:
+        skip()
+        if pos == n:
+            return result
+        if value[pos] == ",":  # tolerate empty list elements (RFC 7230 §7)
+            pos += 1
+            continue
+        name, params = token(), []
+        skip()
+        while pos < n and value[pos] == ";":
+            pos += 1
+            skip()
+            param, arg = token(), None
+            skip()
+            if pos < n and value[pos] == "=":
+                pos += 1
+                skip()
+                arg = quoted() if pos < n and value[pos] == '"' else token()
+                skip()
+            params.append((param, arg))
+        if pos < n and value[pos] != ",":
+            raise fail("',' or ';'")
+        result.append((name, params))
+
+
+@dataclass(frozen=True)
+class DeflateParams:
+    """Negotiated permessage-deflate parameters (RFC 7692 §7.1)."""
+
+    server_no_context_takeover: bool = False
+    client_no_context_takeover: bool = False
+    server_max_window_bits: int = 15
+    client_max_window_bits: int = 15
+
+    def header_value(self) -> str:
+        """The extension as a server puts it in its response: only non-default parameters."""
+        parts = [NAME]
+        if self.server_no_context_takeover:
+            parts.append("server_no_context_takeover")
+        if self.client_no_context_takeover:
+            parts.append("client_no_context_takeover")
+        if self.server_max_window_bits != 15:
+            parts.append(f"server_max_window_bits={self.server_max_window_bits}")
+        if self.client_max_window_bits != 15:
+            parts.append(f"client_max_window_bits={self.client_max_window_bits}")
+        return "; ".join(parts)
+
+
+def client_offer(*, client_max_window_bits: bool = True) -> str:
+    """The offer browsers send: ``permessage-deflate; client_max_window_bits``."""
+    return f"{NAME}; client_max_window_bits" if client_max_window_bits else NAME
+
+
+def _check(params: list[tuple[str, str | None]], *, response: bool) -> dict[str, str | None]:
+    """Known, unique, well-valued parameters (§7.1) as a dict, or ExtensionError."""
+    seen: dict[str, str | None] = {}
+    for name, arg in params:
+        if name not in _PARAMS:
+            raise ExtensionError(f"unknown {NAME} parameter {name!r}")
+        if name in seen:
+            raise ExtensionError(f"duplicate {NAME} parameter {name!r}")
+        if name.endswith("no_context_takeover"):
+            if arg is not None:
+                raise ExtensionError(f"{name} takes no value, got {arg!r}")
+        elif arg is None:
+            if name == "server_max_window_bits" or response:
+                raise ExtensionError(f"{name} needs a value 8..15")
+        elif arg not in _BITS:
+            raise ExtensionError(f"{name}={arg} is not a window size 8..15")
+        seen[name] = arg
+    return seen
+
+
+def _bits(params: dict[str, str | None], name: str) -> int:
+    return _BITS.get(params.get(name) or "15", 15)
+
+
+def negotiate(offer_value: str) -> DeflateParams | None:
+    """Server side: the params to answer the first acceptable offer with, None if none is."""
+    try:
+        offers = parse_extensions(offer_value)
+    except ExtensionError:
+        return None
+    for name, params in offers:
+        if name != NAME:
+            continue
+        try:
+            p = _check(params, response=False)
+        except ExtensionError:
+            continue  # §5: decline this offer, try the next one
+        return DeflateParams(
+            server_no_context_takeover="server_no_context_takeover" in p,
+            client_no_context_takeover="client_no_context_takeover" in p,
+            server_max_window_bits=_bits(p, "server_max_window_bits"),
+            client_max_window_bits=_bits(p, "client_max_window_bits"),
+        )
+    return None
+
+
+def _mismatch(offer: dict[str, str | None], resp: dict[str, str | None]) -> str | None:
+    """Why ``resp`` cannot be the server's acceptance of ``offer`` (§7.1.1, §7.1.2), if it can't."""
+    if "client_max_window_bits" in resp and "client_max_window_bits" not in offer:
+        return "response has client_max_window_bits but the client did not offer it"
+    if "server_no_context_takeover" in offer and "server_no_context_takeover" not in resp:
+        return "server_no_context_takeover was offered but the response lacks it"
+    if "server_max_window_bits" in offer:
+        if "server_max_window_bits" not in resp:
+            return "server_max_window_bits was offered but the response lacks it"
+        if _bits(resp, "server_max_window_bits") > _bits(offer, "server_max_window_bits"):
+            return (f"server_max_window_bits={resp['server_max_window_bits']} is larger than "
+                    f"the offered {offer['server_max_window_bits']}")
+    return None
+
+
+def accept_response(response_value: str, offered: str) -> DeflateParams:
+    """Client side: validate the server's Sec-WebSocket-Extensions against our offer."""
+    response = parse_extensions(response_value)
+    offers = parse_extensions(offered)
+    names = {name for name, _ in offers}
+    for name, _ in response:
+        if name not in names:
+            raise ExtensionError(f"server accepted extension {name!r} that was not offered")
+    accepted = [params for name, params in response if name == NAME]
+    if len(accepted) != 1:
+        raise ExtensionError(f"response has {len(accepted)} {NAME} extensions, expected one")
+    resp = _check(accepted[0], response=True)
+    reasons = []
+    for name, params in offers:
+        if name != NAME:
+            continue
+        try:
+            offer = _check(params, response=False)
+        except ExtensionError as exc:
+            reasons.append(f"offer is invalid: {exc}")
+            continue
+        reason = _mismatch(offer, resp)
+        if reason is None:
+            return DeflateParams(
+                server_no_context_takeover="server_no_context_takeover" in resp,
+                client_no_context_takeover="client_no_context_takeover" in resp
+                or "client_no_context_takeover" in offer,  # §7.1.1.2: the offer is a promise
+                server_max_window_bits=_bits(resp, "server_max_window_bits"),
+                client_max_window_bits=min(_bits(resp, "client_max_window_bits"),
+                                           _bits(offer, "client_max_window_bits")),
+            )
+        reasons.append(reason)
+    raise ExtensionError(reasons[0])
+
+
+class Inflater:
+    """Inflates one direction's compressed messages, in order."""
+
+    def __init__(self, *, window_bits: int = 15, no_context_takeover: bool = False,
+                 max_size: int | None = None) -> None:
+        if not 8 <= window_bits <= 15:
+            raise ValueError(f"window_bits must be 8..15, not {window_bits}")
+        self.window_bits = window_bits
+        self.no_context_takeover = no_context_takeover
+        self.max_size = max_size
+        self._history = b""  # last 2**window_bits bytes inflated: the LZ77 window
+        self._zobj: zlib._Decompress | None = None
+
+    def _fresh(self) -> zlib._Decompress:
+        if self._history:
+            return zlib.decompressobj(-self.window_bits, zdict=self._history)
+        return zlib.decompressobj(-self.window_bits)
+
+    def inflate(self, payload: bytes) -> bytes:
+        """Inflate one whole message's compressed payload (all fragments joined)."""
+        if self.no_context_takeover or self._zobj is None:
+            self._zobj = self._fresh()
+        data = bytes(payload) + TAIL
+        limit = 0 if self.max_size is None else self.max_size + 1
+        try:
+            out = self._zobj.decompress(data, limit)
+        except zlib.error as exc:
+            offset = self._locate(data, len(payload))
+            self._reset()
+            reason = str(exc).rsplit(": ", 1)[-1]
+            raise InflateError(f"inflate failed near byte {offset}: {reason}", offset) from None
+        if self.max_size is not None and len(out) > self.max_size:
+            self._reset()
+            raise MessageTooBig(f"message inflates to more than {self.max_size} bytes")
+        if self.no_context_takeover:
+            self._zobj = None
+        else:
+            self._history = (self._history + out[-(1 << self.window_bits):])[
+                -(1 << self.window_bits):]
+            if self._zobj.eof:  # BFINAL (§7.2.3.4): restart, seeded with the window
+                self._zobj = None
+        return out
+
+    def _reset(self) -> None:
+        """After an error the window is unknown: start over with an empty one."""
+        self._zobj, self._history = None, b""
+
+    def _locate(self, data: bytes, size: int) -> int:
+        """Bisect for the shortest prefix of ``data`` zlib rejects; its last byte's offset."""
+
+        def fails(k: int) -> bool:
+            zobj = self._fresh()
+            try:
+                zobj.decompress(data[:k], _CHUNK)
+                while zobj.unconsumed_tail:
+                    zobj.decompress(zobj.unconsumed_tail, _CHUNK)
+            except zlib.error:
+                return True
+            return False
+
+        good, bad = 0, len(data)  # prefix `good` inflates, prefix `bad` fails
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            if fails(mid):
+                bad = mid
+            else:
+                good = mid
+        return min(bad - 1, size)
+
+
+class PerMessageDeflate:
+    """State of one direction's compressor AND the peer direction's decompressor for one endpoint role."""
+
+    def __init__(self, params: DeflateParams, *, is_client: bool,
+                 max_size: int | None = None) -> None:
+        self.params = params
+        self.is_client = is_client
+        if is_client:  # we compress with client_*, the server compresses with server_*
+            ours = (params.client_max_window_bits, params.client_no_context_takeover)
+            peer = (params.server_max_window_bits, params.server_no_context_takeover)
+        else:
+            ours = (params.server_max_window_bits, params.server_no_context_takeover)
+            peer = (params.client_max_window_bits, params.client_no_context_takeover)
+        self._bits, self._no_takeover = ours
+        self._inflater = Inflater(window_bits=peer[0], no_context_takeover=peer[1],
+                                  max_size=max_size)
+        self._zobj: zlib._Compress | None = None
+
+    def decompress(self, payload: bytes) -> bytes:
+        """Inflate a message the peer compressed (RSV1 set); InflateError, MessageTooBig."""
+        return self._inflater.inflate(payload)
+
+    def compress(self, message: bytes) -> bytes:
+        """Compress one message for sending with RSV1 set (§7.2.1)."""
+        if self._zobj is None or self._no_takeover:
+            # zlib refuses raw windowBits 8 for deflate; 9 is what it would use anyway.
+            self._zobj = zlib.compressobj(wbits=-max(self._bits, 9))
+        data = self._zobj.compress(message) + self._zobj.flush(zlib.Z_SYNC_FLUSH)
+        return data[:-4] if data.endswith(TAIL) else data

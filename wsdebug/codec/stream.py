@@ -1,0 +1,220 @@
+"""One direction of a WebSocket stream, decoded: frames, then messages, close and deflate.
+
+Theory of operation
+-------------------
+:class:`StreamDecoder` stacks the decoders the way wsproto does::
+
+    bytes -> FrameParser -> (close payloads) -> message assembly -> permessage-deflate -> UTF-8
+
+Each complete frame becomes a :class:`FrameRecord` carrying the :class:`WireFrame` and every
+problem found at it: header problems from the parser, close payload problems, and message
+problems (a continuation with nothing to continue, invalid UTF-8 caught fail-fast at the first
+bad byte even when the message is fragmented, a message over the size limit).  The record of
+the frame that completes a message also carries the assembled :class:`Message`.
+
+The decoder never raises for what a peer sent.  It is used the same way by ``decode``,
+``replay`` and the live modes; a live :class:`~wsdebug.codec.connection.Connection` adds the
+policy that turns problems into close codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .close import CloseInfo, parse_close
+from .deflate import InflateError, MessageTooBig
+from .frames import FrameParser, NeedMore, WireFrame
+from .rules import Problem, Rule
+from .spec import Opcode, Role
+from .utf8 import Utf8Checker
+
+
+@dataclass(slots=True)
+class Message:
+    """A data message reassembled from one or more frames."""
+
+    opcode: int  #: TEXT or BINARY
+    offset: int  #: stream offset of its first frame
+    frames: int
+    payload: bytes  #: the application data (inflated when compressed)
+    compressed: bool = False
+    wire_size: int = 0  #: payload bytes on the wire, before inflating
+    text: str | None = None  #: for a valid TEXT message
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def is_text(self) -> bool:
+        return self.opcode == Opcode.TEXT
+
+
+@dataclass(slots=True)
+class FrameRecord:
+    """A frame plus everything the decoder learnt at it."""
+
+    frame: WireFrame
+    problems: list[Problem]
+    text: str | None = None  #: text this frame contributes (valid UTF-8 only)
+    close: CloseInfo | None = None
+    inflated: bytes | None = None  #: the inflated message, on the frame that completes it
+    message: Message | None = None  #: the message this frame completes
+    direction: Role | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class StreamDecoder:
+    """Decode one direction of a stream.
+
+    Args:
+        sender: who sent these bytes (checks the mask bit), or None when unknown.
+        inflate: a callable inflating one whole compressed message (permessage-deflate was
+            negotiated); RSV1 is then allowed on the first frame of a message.
+        max_message: largest message, in bytes after inflating, before MESSAGE_TOO_BIG.
+        offset: stream offset of the first byte fed.
+    """
+
+    def __init__(
+        self,
+        sender: Role | None = None,
+        *,
+        inflate: Callable[[bytes], bytes] | None = None,
+        max_message: int | None = None,
+        offset: int = 0,
+    ) -> None:
+        self.sender = sender
+        self.inflate = inflate
+        self.max_message = max_message
+        self.parser = FrameParser(
+            sender,
+            rsv_allowed=0x40 if inflate else 0,
+            max_payload=max_message,
+            offset=offset,
+        )
+        self.closed_at: int | None = None  #: offset of the close frame, once seen
+        self._msg: Message | None = None
+        self._parts: list[bytes] = []
+        self._utf8: Utf8Checker | None = None
+        self._oversize_reported = False
+
+    def receive_data(self, data: bytes) -> list[FrameRecord]:
+        self.parser.receive_data(data)
+        return self._drain()
+
+    def receive_eof(self) -> list[Problem]:
+        """End of stream: what is left unfinished, as problems."""
+        self.parser.receive_eof()
+        out = []
+        pending = self.parser.incomplete()
+        if pending is not None and self.parser.oversized is None:
+            out.append(Problem(Rule.TRUNCATED, pending.offset, f"{pending.needed} more bytes needed"))
+        return out
+
+    def incomplete(self) -> NeedMore | None:
+        return self.parser.incomplete()
+
+    @property
+    def oversized(self) -> Problem | None:
+        """The frame that announced more than ``max_message`` bytes, as a problem."""
+        if self.parser.oversized is None:
+            return None
+        offset, length = self.parser.oversized
+        return Problem(Rule.MESSAGE_TOO_BIG, offset + 1, f"frame announces {length} bytes, limit {self.max_message}")
+
+    def _drain(self) -> list[FrameRecord]:
+        records = [self._record(f) for f in self.parser.frames()]
+        if self.parser.oversized is not None and not self._oversize_reported:
+            self._oversize_reported = True
+        return records
+
+    def _record(self, frame: WireFrame) -> FrameRecord:
+        rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
+        if self.closed_at is not None:
+            rec.problems.append(Problem(Rule.FRAME_AFTER_CLOSE, frame.offset, f"close frame at offset {self.closed_at}"))
+        op = frame.opcode_raw
+        if op == Opcode.CLOSE:
+            rec.close = parse_close(frame.payload, frame.payload_offset)
+            rec.problems.extend(rec.close.problems)
+            rec.text = rec.close.reason
+            if self.closed_at is None:
+                self.closed_at = frame.offset
+        elif op == Opcode.PING or op == Opcode.PONG:
+            rec.text = _maybe_text(frame.payload)
+        elif op in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            self._data_frame(frame, rec)
+        return rec
+
+    def _data_frame(self, frame: WireFrame, rec: FrameRecord) -> None:
+        op = frame.opcode_raw
+        msg = self._msg
+        if op == Opcode.CONT:
+            if msg is None:
+                rec.problems.append(Problem(Rule.CONTINUATION_WITHOUT_START, frame.offset))
+                return
+        else:
+            if msg is not None:
+                rec.problems.append(
+                    Problem(Rule.DATA_FRAME_INTERLEAVED, frame.offset, f"message started at offset {msg.offset} has no final frame")
+                )
+            compressed = bool(frame.rsv1 and self.inflate)
+            msg = self._msg = Message(op, frame.offset, 0, b"", compressed)
+            self._parts = []
+            self._utf8 = Utf8Checker() if op == Opcode.TEXT and not compressed else None
+        msg.frames += 1
+        msg.wire_size += frame.payload_len
+        if self.max_message is not None and msg.wire_size > self.max_message and not msg.problems:
+            p = Problem(Rule.MESSAGE_TOO_BIG, frame.offset, f"{msg.wire_size} bytes so far, limit {self.max_message}")
+            msg.problems.append(p)
+            rec.problems.append(p)
+        self._parts.append(frame.payload)
+        if self._utf8 is not None:
+            rec.text = self._utf8.feed(frame.payload, final=frame.fin)
+            if rec.text is None and self._utf8.error_at is not None and not msg.problems:
+                index = self._utf8.error_at - (self._utf8.consumed - frame.payload_len)
+                at = frame.payload_offset + max(index, 0)
+                p = Problem(Rule.INVALID_UTF8, at, f"byte 0x{_byte_at(frame, at):02x} at message byte {self._utf8.error_at}")
+                msg.problems.append(p)
+                rec.problems.append(p)
+        if not frame.fin:
+            return
+        payload = b"".join(self._parts) if len(self._parts) != 1 else self._parts[0]
+        self._parts = []
+        self._msg = None
+        if msg.compressed and self.inflate is not None and not msg.problems:
+            try:
+                payload = self.inflate(payload)
+            except MessageTooBig as exc:
+                p = Problem(Rule.MESSAGE_TOO_BIG, frame.offset, str(exc))
+                msg.problems.append(p)
+                rec.problems.append(p)
+            except InflateError as exc:
+                p = Problem(Rule.INFLATE_FAILED, frame.payload_offset, str(exc))
+                msg.problems.append(p)
+                rec.problems.append(p)
+            else:
+                rec.inflated = payload
+                if msg.opcode == Opcode.TEXT:
+                    checker = Utf8Checker()
+                    rec.text = checker.feed(payload, final=True)
+                    if checker.error_at is not None:
+                        p = Problem(Rule.INVALID_UTF8, frame.payload_offset, f"inflated byte {checker.error_at} (0x{payload[checker.error_at]:02x})")
+                        msg.problems.append(p)
+                        rec.problems.append(p)
+        msg.payload = payload
+        if msg.opcode == Opcode.TEXT and not msg.problems:
+            msg.text = rec.text if msg.frames == 1 else payload.decode("utf-8")
+        rec.message = msg
+
+
+def _byte_at(frame: WireFrame, offset: int) -> int:
+    i = offset - frame.payload_offset
+    return frame.payload[i] if 0 <= i < len(frame.payload) else 0
+
+
+def _maybe_text(payload: bytes) -> str | None:
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
