@@ -29,22 +29,23 @@ failed to find, by bisection, the offset of the first byte zlib rejects (:class:
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
 from wsdebug.codec.rules import Rule
-
-__all__ = [
-    "DeflateParams", "ExtensionError", "InflateError", "Inflater", "MessageTooBig",
-    "PerMessageDeflate", "accept_response", "client_offer", "negotiate", "parse_extensions",
-]
 
 NAME = "permessage-deflate"
 TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
 _PARAMS = ("server_no_context_takeover", "client_no_context_takeover",
            "server_max_window_bits", "client_max_window_bits")
 _BITS = {str(n): n for n in range(8, 16)}  # §7.1.2: exactly "8".."15", no leading zeros
-_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_T = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 7230 token
+_TOKEN = re.compile(_T)
+_EMPTY = re.compile(r"[ \t,]*")
+_NAME = re.compile(rf"({_T})")
+_PARAM = re.compile(rf'[ \t]*;[ \t]*({_T})(?:[ \t]*=[ \t]*(?:({_T})|"((?:[^"\\]|\\.)*)"))?')
+_END = re.compile(r"[ \t]*(?:,|\Z)")
 _CHUNK = 1 << 16
 
 
@@ -75,70 +76,44 @@ Extension = tuple[str, list[tuple[str, "str | None"]]]
 
 def parse_extensions(value: str) -> list[Extension]:
     """Parse a Sec-WebSocket-Extensions value (RFC 6455 §9.1) into (name, [(param, value)])."""
-    pos, n = 0, len(value)
-
-    def fail(what: str) -> ExtensionError:
-        got = repr(value[pos]) if pos < n else "end of header"
-        return ExtensionError(f"{what} expected at column {pos}, got {got}")
-
-    def skip() -> None:
-        nonlocal pos
-        while pos < n and value[pos] in " \t":
-            pos += 1
-
-    def token() -> str:
-        nonlocal pos
-        start = pos
-        while pos < n and value[pos] in _TCHAR:
-            pos += 1
-        if pos == start:
-            raise fail("token")
-        return value[start:pos]
-
-    def quoted() -> str:
-        nonlocal pos
-        start, out = pos, []
-        pos += 1
-        while pos < n and value[pos] != '"':
-            if value[pos] == "\\":
-                pos += 1
-                if pos == n:
-                    break
-            out.append(value[pos])
-            pos += 1
-        if pos == n:
-            pos = start
-            raise ExtensionError(f"unterminated quoted string at column {start}")
-        pos += 1
-        text = "".join(out)
-        if not text or not set(text) <= _TCHAR:  # RFC 6455 §9.1: unquoted value must be a token
-            raise ExtensionError(f"quoted value {text!r} at column {start} is not a token")
-        return text
-
     result: list[Extension] = []
+    pos = 0
     while True:
-        skip()
-        if pos == n:
+        pos = _EMPTY.match(value, pos).end()  # type: ignore[union-attr]  # RFC 7230 §7
+        if pos == len(value):
             return result
-        if value[pos] == ",":  # tolerate empty list elements (RFC 7230 §7)
-            pos += 1
-            continue
-        name, params = token(), []
-        skip()
-        while pos < n and value[pos] == ";":
-            pos += 1
-            skip()
-            param, arg = token(), None
-            skip()
-            if pos < n and value[pos] == "=":
-                pos += 1
-                skip()
-                arg = quoted() if pos < n and value[pos] == '"' else token()
-                skip()
-            params.append((param, arg))
-        if pos < n and value[pos] != ",":
-            raise fail("',' or ';'")
+        m = _NAME.match(value, pos)
+        if m is None:
+            raise _syntax(value, pos, "an extension name")
+        name, params, pos = m[1], [], m.end()
+        while m := _PARAM.match(value, pos):
+            arg = m[2] if m[3] is None else re.sub(r"\\(.)", r"\1", m[3])
+            if arg is not None and not _TOKEN.fullmatch(arg):  # §9.1: unquoted must be a token
+                raise ExtensionError(f"quoted value {arg!r} at column {m.start(3) - 1} "
+                                     "is not a token")
+            params.append((m[1], arg))
+            pos = m.end()
+        if not _END.match(value, pos):
+            pos = _skip(value, pos)
+            if value[pos] == ";":
+                raise _syntax(value, pos + 1, "a parameter name after ';'")
+            if value[pos] == "=" and params and params[-1][1] is None:
+                pos = _skip(value, pos + 1)
+                if value[pos:pos + 1] == '"':
+                    raise ExtensionError(f"unterminated quoted string at column {pos}")
+                raise _syntax(value, pos, "a token or quoted value after '='")
+            raise _syntax(value, pos, "',' or ';'")
         result.append((name, params))
+
+
+def _skip(value: str, pos: int) -> int:
+    return len(value) - len(value[pos:].lstrip(" \t"))
+
+
+def _syntax(value: str, pos: int, expected: str) -> ExtensionError:
+    pos = _skip(value, pos)
+    got = repr(value[pos]) if pos < len(value) else "end of header"
+    return ExtensionError(f"{expected} expected at column {pos}, got {got}")
 
 
 @dataclass(frozen=True)
@@ -216,7 +191,7 @@ def negotiate(offer_value: str) -> DeflateParams | None:
 
 
 def _mismatch(offer: dict[str, str | None], resp: dict[str, str | None]) -> str | None:
-    """Why ``resp`` cannot be the server's acceptance of ``offer`` (§7.1.1, §7.1.2), if it can't."""
+    """Why ``resp`` cannot be the server's acceptance of ``offer`` (§7.1.1, §7.1.2), or None."""
     if "client_max_window_bits" in resp and "client_max_window_bits" not in offer:
         return "response has client_max_window_bits but the client did not offer it"
     if "server_no_context_takeover" in offer and "server_no_context_takeover" not in resp:
@@ -293,24 +268,20 @@ class Inflater:
             out = self._zobj.decompress(data, limit)
         except zlib.error as exc:
             offset = self._locate(data, len(payload))
-            self._reset()
+            self._zobj, self._history = None, b""  # the window is unknown now: start over
             reason = str(exc).rsplit(": ", 1)[-1]
             raise InflateError(f"inflate failed near byte {offset}: {reason}", offset) from None
         if self.max_size is not None and len(out) > self.max_size:
-            self._reset()
+            self._zobj, self._history = None, b""
             raise MessageTooBig(f"message inflates to more than {self.max_size} bytes")
         if self.no_context_takeover:
             self._zobj = None
         else:
-            self._history = (self._history + out[-(1 << self.window_bits):])[
-                -(1 << self.window_bits):]
+            window = 1 << self.window_bits
+            self._history = (self._history + out[-window:])[-window:]
             if self._zobj.eof:  # BFINAL (§7.2.3.4): restart, seeded with the window
                 self._zobj = None
         return out
-
-    def _reset(self) -> None:
-        """After an error the window is unknown: start over with an empty one."""
-        self._zobj, self._history = None, b""
 
     def _locate(self, data: bytes, size: int) -> int:
         """Bisect for the shortest prefix of ``data`` zlib rejects; its last byte's offset."""
@@ -336,19 +307,15 @@ class Inflater:
 
 
 class PerMessageDeflate:
-    """State of one direction's compressor AND the peer direction's decompressor for one endpoint role."""
+    """State of our direction's compressor AND the peer direction's decompressor, for one
+    endpoint role: a client compresses with the client_* parameters and inflates server_*."""
 
     def __init__(self, params: DeflateParams, *, is_client: bool,
                  max_size: int | None = None) -> None:
-        self.params = params
-        self.is_client = is_client
-        if is_client:  # we compress with client_*, the server compresses with server_*
-            ours = (params.client_max_window_bits, params.client_no_context_takeover)
-            peer = (params.server_max_window_bits, params.server_no_context_takeover)
-        else:
-            ours = (params.server_max_window_bits, params.server_no_context_takeover)
-            peer = (params.client_max_window_bits, params.client_no_context_takeover)
-        self._bits, self._no_takeover = ours
+        self.params, self.is_client = params, is_client
+        c = (params.client_max_window_bits, params.client_no_context_takeover)
+        s = (params.server_max_window_bits, params.server_no_context_takeover)
+        (self._bits, self._no_takeover), peer = (c, s) if is_client else (s, c)
         self._inflater = Inflater(window_bits=peer[0], no_context_takeover=peer[1],
                                   max_size=max_size)
         self._zobj: zlib._Compress | None = None

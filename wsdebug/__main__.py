@@ -1,0 +1,3 @@
+from wsdebug.cli import main
+
+main()

@@ -1,0 +1,334 @@
+"""A recorded WebSocket conversation, rebuilt from the bytes each side sent.
+
+Theory of operation
+-------------------
+:func:`reconstruct` takes one :class:`~wsdebug.capture.format.ConnectionInfo` (chunks of bytes,
+each with a time and a direction, in the order they were recorded) and feeds every chunk to the
+state machine of its direction:
+
+* while an HTTP head is expected (the stream starts with ``GET `` / ``HTTP/``), a
+  :class:`~wsdebug.codec.handshake.HeadReader` collects it; the parsed head becomes a
+  :class:`HeadEvent` (validated as RFC 6455 §4 says, the response against the request's key);
+* then a :class:`~wsdebug.codec.stream.StreamDecoder` (sender CLIENT for ``c2s``, SERVER for
+  ``s2c``) cuts frames; each :class:`FrameEvent` gets the time of the chunk that completed it.
+
+permessage-deflate follows the recorded handshake: the client's decoder is created only once
+the server's response is known (client bytes that arrive before it wait), with an inflater per
+direction using that direction's negotiated window and context takeover.  Because the decoders
+are fed exactly the recorded chunks, frames split across chunks and several frames in one
+chunk come out as they were on the wire, at their true stream offsets (handshake included).
+
+Nothing here draws anything; ``ui/replay.py`` renders these events with the live views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..codec.deflate import DeflateParams, ExtensionError, PerMessageDeflate, accept_response, negotiate
+from ..codec.handshake import HeadReader, Request, Response, parse_request, parse_response, validate_request, validate_response
+from ..codec.rules import Problem
+from ..codec.spec import Opcode, Role
+from ..codec.stream import FrameRecord, StreamDecoder
+from .format import C2S, S2C, ConnectionInfo
+
+#: Inflated size beyond which a recorded message counts as a zip bomb (MESSAGE_TOO_BIG).
+MAX_INFLATED = 256 * 1024 * 1024
+
+ARROWS = {C2S: "→", S2C: "←"}
+SENDERS = {C2S: Role.CLIENT, S2C: Role.SERVER}
+
+
+@dataclass
+class HeadEvent:
+    """The opening handshake request (``c2s``) or response (``s2c``)."""
+
+    direction: str
+    t: float
+    head: Request | Response
+    problems: list[Problem] = field(default_factory=list)
+    kind: str = "head"
+
+
+@dataclass
+class FrameEvent:
+    """One frame; ``number`` counts the conversation's frames from 1 in the order seen."""
+
+    direction: str
+    t: float
+    record: FrameRecord
+    number: int = 0
+    kind: str = "frame"
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.record.problems
+
+
+@dataclass
+class NoteEvent:
+    """Something about the stream that is not a frame: a truncation, a gap, an HTTP body."""
+
+    direction: str
+    t: float
+    text: str
+    problems: list[Problem] = field(default_factory=list)
+    is_problem: bool = False
+    kind: str = "note"
+
+
+Event = HeadEvent | FrameEvent | NoteEvent
+
+
+def has_problem(ev: Event) -> bool:
+    return bool(ev.problems) or (isinstance(ev, NoteEvent) and ev.is_problem)
+
+
+@dataclass
+class CloseSummary:
+    """How the conversation ended, in the terms of a live session's close event."""
+
+    code: int | None
+    reason: str
+    initiator: str  #: "client", "server" or "transport"
+    clean: bool  #: both sides sent a close frame
+
+
+@dataclass
+class Conversation:
+    """One WebSocket connection from a capture, ready to step through."""
+
+    id: str
+    client: str | None = None  #: "host:port"
+    server: str | None = None
+    url: str | None = None
+    request: Request | None = None
+    response: Response | None = None
+    deflate: DeflateParams | None = None
+    events: list[Event] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  #: about the source (synthesized, guessed ...)
+    end_reason: str | None = None
+    t0: float = 0.0  #: time of the first chunk
+
+    @property
+    def frames(self) -> list[FrameEvent]:
+        return [e for e in self.events if isinstance(e, FrameEvent)]
+
+    @property
+    def problem_count(self) -> int:
+        return sum(1 for e in self.events if has_problem(e))
+
+    def close_summary(self) -> CloseSummary:
+        first: FrameEvent | None = None
+        sides: set[str] = set()
+        for ev in self.frames:
+            if ev.record.frame.opcode_raw == Opcode.CLOSE:
+                first = first or ev
+                sides.add(ev.direction)
+        if first is None:
+            return CloseSummary(1006, "the connection ended without a close frame", "transport", False)
+        close = first.record.close
+        code = close.code if close and close.code is not None else 1005
+        initiator = "client" if first.direction == C2S else "server"
+        return CloseSummary(code, close.reason if close and close.reason else "", initiator, len(sides) == 2)
+
+    def describe(self) -> str:
+        """One line naming the conversation, for lists and titles."""
+        who = f"{self.client or 'client'} → {self.server or 'server'}"
+        target = f" {self.url}" if self.url else ""
+        n = len(self.frames)
+        return f"conversation {self.id}: {who}{target}, {n} frame{'s' if n != 1 else ''}"
+
+
+class _Side:
+    """The decoding state of one direction."""
+
+    def __init__(self, direction: str) -> None:
+        self.direction = direction
+        self.mode = "start"  # start | head | frames | wait | ignore
+        self.heads = HeadReader()
+        self.decoder: StreamDecoder | None = None
+        self.offset = 0  # stream offset of the next byte
+        self.waiting: list[tuple[float, bytes]] = []  # client bytes before the server's answer
+        self.ignored = 0
+
+
+def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
+    """The permessage-deflate parameters the response put in force, if any."""
+    value = resp.extensions
+    if not value or "permessage-deflate" not in value.lower():
+        return None
+    if req is not None and req.extensions:
+        try:
+            return accept_response(value, req.extensions)
+        except ExtensionError:
+            pass  # the validator reports it; decode with what the server said it does
+    try:
+        params = negotiate(value)
+    except ExtensionError:
+        return None
+    return params
+
+
+class _Builder:
+    def __init__(self, conv: Conversation, deflate: bool | None) -> None:
+        self.conv = conv
+        self.override = deflate
+        self.sides = {C2S: _Side(C2S), S2C: _Side(S2C)}
+        self.negotiated = False  # the deflate decision has been made
+        self.frame_no = 0
+
+    # -- feeding ---------------------------------------------------------------------------------
+
+    def feed(self, direction: str, t: float, data: bytes) -> None:
+        side = self.sides[direction]
+        if side.mode == "start":
+            side.mode = "head" if _looks_like_head(direction, data) else "frames"
+        if side.mode == "head":
+            self._head(side, t, data)
+        elif side.mode == "frames":
+            self._frames(side, t, data)
+        elif side.mode == "wait":
+            side.waiting.append((t, data))
+        else:
+            side.ignored += len(data)
+
+    def _head(self, side: _Side, t: float, data: bytes) -> None:
+        reader = side.heads
+        head = reader.feed(data)
+        if head is None:
+            if reader.too_big:
+                problem = reader.problem
+                self._note(side.direction, t, "the handshake never ends", [problem] if problem else [], True)
+                side.mode = "ignore"
+            return
+        side.offset = len(head)
+        rest = reader.leftover
+        if side.direction == C2S:
+            self._on_request(t, parse_request(head))
+            side.mode = "frames" if self.negotiated else "wait"
+        else:
+            resp = parse_response(head)
+            accepted = self._on_response(t, resp)
+            side.mode = "frames" if accepted else "ignore"
+        if rest:
+            self.feed(side.direction, t, rest)
+
+    def _on_request(self, t: float, req: Request) -> None:
+        self.conv.request = req
+        problems = validate_request(req)
+        self.conv.events.append(HeadEvent(C2S, t, req, problems))
+
+    def _on_response(self, t: float, resp: Response) -> bool:
+        conv = self.conv
+        conv.response = resp
+        req = conv.request
+        if req is not None:
+            offered = [req.extensions] if req.extensions else []
+            problems = validate_response(resp, key=req.key or "", offered_subprotocols=req.subprotocols,
+                                         offered_extensions=offered)
+        else:
+            problems = [p for p in validate_response(resp, key="") if p.rule.name != "HANDSHAKE_ACCEPT"]
+        conv.events.append(HeadEvent(S2C, t, resp, problems))
+        accepted = resp.status == 101
+        self._decide_deflate(_deflate_for(req, resp) if accepted else None)
+        client = self.sides[C2S]
+        if client.mode == "wait":
+            client.mode = "frames" if accepted else "ignore"
+            waiting, client.waiting = client.waiting, []
+            for wt, data in waiting:
+                self.feed(C2S, wt, data)
+        return accepted
+
+    def _decide_deflate(self, params: DeflateParams | None) -> None:
+        if self.override is False:
+            params = None
+        elif self.override is True and params is None:
+            params = DeflateParams()
+        self.conv.deflate = params
+        self.negotiated = True
+
+    def _decoder(self, side: _Side) -> StreamDecoder:
+        if side.decoder is None:
+            if not self.negotiated:
+                self._decide_deflate(None)
+            params = self.conv.deflate
+            inflate = None
+            if params is not None:
+                # The peer of the sender inflates: the server decompresses c2s, the client s2c.
+                pmd = PerMessageDeflate(params, is_client=side.direction == S2C, max_size=MAX_INFLATED)
+                inflate = pmd.decompress
+            side.decoder = StreamDecoder(SENDERS[side.direction], inflate=inflate, offset=side.offset)
+        return side.decoder
+
+    def _frames(self, side: _Side, t: float, data: bytes) -> None:
+        for rec in self._decoder(side).receive_data(data):
+            self.frame_no += 1
+            self.conv.events.append(FrameEvent(side.direction, t, rec, self.frame_no))
+        side.offset += len(data)
+
+    def _note(self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool) -> None:
+        self.conv.events.append(NoteEvent(direction, t, text, problems, is_problem))
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def finish(self, t: float) -> None:
+        client = self.sides[C2S]
+        if client.mode == "wait":
+            self._note(C2S, t, "no server response was recorded: client frames decoded without extensions", [], False)
+            client.mode = "frames"
+            waiting, client.waiting = client.waiting, []
+            for wt, data in waiting:
+                self.feed(C2S, wt, data)
+        for side in self.sides.values():
+            who = "client" if side.direction == C2S else "server"
+            if side.mode == "head" and side.heads.buffered:
+                n = len(side.heads.buffered)
+                self._note(side.direction, t, f"the {who}'s handshake is incomplete: {n} bytes and no end of head", [], True)
+            elif side.decoder is not None:
+                problems = side.decoder.receive_eof()
+                if problems:
+                    self._note(side.direction, t, f"the {who}'s stream ended inside a frame", problems, True)
+            if side.ignored:
+                why = "after a refused handshake" if self.conv.response is not None else "not decoded"
+                self._note(side.direction, t, f"{side.ignored} more bytes from the {who} {why} (not WebSocket frames)", [], False)
+
+
+def _looks_like_head(direction: str, data: bytes) -> bool:
+    start = bytes(data[:5])
+    if direction == C2S:
+        return b"GET ".startswith(start[:4]) if len(start) < 4 else start[:4] == b"GET "
+    return b"HTTP/".startswith(start) if len(start) < 5 else start == b"HTTP/"
+
+
+def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
+    """(client, server) addresses from the recorder's point of view."""
+    if info.role == "server":
+        return info.peer, info.local
+    return info.local, info.peer
+
+
+def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: list[str] | None = None) -> Conversation:
+    """Rebuild the conversation in ``info``.
+
+    Args:
+        deflate: None follows the recorded handshake; True decodes permessage-deflate even without
+            a handshake (default parameters); False never inflates.
+        notes: lines about the source to show with the conversation.
+    """
+    client, server = _endpoints(info)
+    conv = Conversation(info.conn, client, server, info.url, notes=list(notes or ()), end_reason=info.end_reason)
+    builder = _Builder(conv, deflate)
+    t = 0.0
+    for chunk in info.chunks:
+        t = chunk.t
+        if not conv.t0:
+            conv.t0 = t
+        if chunk.data:
+            builder.feed(chunk.dir, t, chunk.data)
+    builder.finish(t)
+    if conv.url is None and conv.request is not None:
+        host = conv.request.get("Host")
+        if host:
+            conv.url = f"ws://{host}{conv.request.target}"
+    return conv

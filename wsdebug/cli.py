@@ -1,0 +1,474 @@
+"""The command line: one thin typer function per command.
+
+Each command parses its options, makes one library call and returns an :class:`ExitStatus`.
+Known failures are :class:`UserError` and print as one line; nothing prints a traceback unless
+``WSDEBUG_TRACEBACK=1`` is set.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .status import ExitStatus, UserError
+
+app = typer.Typer(
+    name="wsdebug",
+    help="WebSocket protocol debugger: every byte of every frame, annotated (RFC 6455).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+handshake_app = typer.Typer(help="Opening handshake: Accept computation and validation.", no_args_is_help=True)
+app.add_typer(handshake_app, name="handshake")
+
+
+def _one_line_errors(typer_app: typer.Typer) -> None:
+    """Make every command of ``typer_app`` report UserError as one line plus an exit status."""
+    original = typer_app.command
+
+    def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = original(*args, **kwargs)
+
+        def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(func)
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                try:
+                    return func(*a, **kw)
+                except UserError as exc:
+                    sys.stderr.write(f"wsdebug: {exc.message}\n")
+                    raise typer.Exit(int(exc.status)) from None
+
+            register(wrapper)
+            return func
+
+        return decorate
+
+    typer_app.command = command  # type: ignore[method-assign]
+
+
+_one_line_errors(app)
+_one_line_errors(handshake_app)
+
+Detail = typer.Option("--detail", "-d", help="summary | fields | bytes")
+Plain = typer.Option("--plain", help="No colours and no box drawing.")
+Json = typer.Option("--json", help="Machine-readable JSON (see docs/json-schema.md).")
+ExportSvg = typer.Option("--export-svg", help="Also save what is drawn as SVG.", metavar="FILE")
+ExportHtml = typer.Option("--export-html", help="Also save what is drawn as HTML.", metavar="FILE")
+
+
+def _detail(value: str) -> str:
+    if value not in ("summary", "fields", "bytes"):
+        raise UserError(f"--detail must be summary, fields or bytes, not {value!r}")
+    return value
+
+
+def _role(value: Optional[str]):  # noqa: ANN202 - lazy import of the codec type
+    from .codec.spec import Role
+
+    if value is None:
+        return None
+    try:
+        return Role(value.lower())
+    except ValueError:
+        raise UserError(f"--from must be client or server, not {value!r}") from None
+
+
+def _read_text(args: list[str], file: Optional[Path]) -> str:
+    if args and file is not None:
+        raise UserError("give hex as arguments or with -f FILE, not both")
+    if file is not None:
+        if str(file) == "-":
+            return sys.stdin.read()
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {file}: {exc.strerror}") from None
+        return raw.decode("utf-8", errors="replace")
+    if args:
+        return " ".join(args)
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UserError("no input: give hex as arguments, -f FILE, or pipe it on standard input")
+    return sys.stdin.read()
+
+
+@app.command()
+def decode(
+    hex_input: Annotated[Optional[list[str]], typer.Argument(metavar="[HEX]...", help="Bytes as hex (any common format).")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read input from FILE ('-' for stdin).")] = None,
+    base64: Annotated[bool, typer.Option("--base64", help="Input is base64, not hex.")] = False,
+    sender: Annotated[Optional[str], typer.Option("--from", help="Who sent the bytes: client | server (checks masking).")] = None,
+    deflate: Annotated[bool, typer.Option("--deflate", help="Inflate permessage-deflate messages (RSV1).")] = False,
+    no_context_takeover: Annotated[bool, typer.Option("--no-context-takeover", help="With --deflate: reset the window per message.")] = False,
+    detail: Annotated[str, Detail] = "bytes",
+    json_out: Annotated[bool, Json] = False,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Optional[Path], ExportSvg] = None,
+    export_html: Annotated[Optional[Path], ExportHtml] = None,
+) -> None:
+    """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark."""
+    from . import inputs
+    from .offline import decode_bytes
+
+    text = _read_text(hex_input or [], file)
+    try:
+        data = inputs.parse_base64(text) if base64 else inputs.parse_bytes(text)
+    except inputs.HexInputError as exc:
+        raise UserError(f"unreadable input: {exc}") from None
+    result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover)
+    if json_out:
+        import json
+
+        from .export import decode_document
+
+        doc = decode_document(result.records, result.incomplete, result.problems)
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from .ui.output import print_decoded
+
+        print_decoded(result, detail=_detail(detail), plain=plain, svg=export_svg, html=export_html)
+    raise typer.Exit(int(result.status))
+
+
+@app.command()
+def encode(
+    kind: Annotated[str, typer.Argument(help="text | binary | ping | pong | close | cont")],
+    data: Annotated[str, typer.Argument(help="Payload: text, or hex with --hex.")] = "",
+    hex_payload: Annotated[bool, typer.Option("--hex", help="DATA is hex bytes.")] = False,
+    mask_key: Annotated[Optional[str], typer.Option("--mask-key", help="4-byte mask key as hex (e.g. 37fa213d).")] = None,
+    no_mask: Annotated[bool, typer.Option("--no-mask", help="Do not mask (as a server sends).")] = False,
+    fin: Annotated[bool, typer.Option("--fin/--no-fin", help="FIN bit.")] = True,
+    rsv1: Annotated[bool, typer.Option("--rsv1", help="Set RSV1.")] = False,
+    rsv2: Annotated[bool, typer.Option("--rsv2", help="Set RSV2.")] = False,
+    rsv3: Annotated[bool, typer.Option("--rsv3", help="Set RSV3.")] = False,
+    opcode: Annotated[Optional[str], typer.Option("--opcode", help="Raw opcode 0-15 (e.g. 0x3), overrides KIND.")] = None,
+    length_form: Annotated[Optional[int], typer.Option("--length-form", help="Force 7, 16 or 64.")] = None,
+    code: Annotated[Optional[int], typer.Option("--code", help="Close code (close frames).")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Close reason (close frames).")] = "",
+    compress: Annotated[bool, typer.Option("--deflate", help="Compress the payload (permessage-deflate) and set RSV1.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the hex.")] = False,
+    detail: Annotated[str, Detail] = "bytes",
+    json_out: Annotated[bool, Json] = False,
+    plain: Annotated[bool, Plain] = False,
+) -> None:
+    """Build a frame (valid or deliberately broken) and print its hex and annotated view.
+
+    Frames are masked with a random key unless --mask-key or --no-mask is given.
+    """
+    from .codec.close import build_close_payload
+    from .codec.deflate import DeflateParams, PerMessageDeflate
+    from .codec.spec import Role
+    from .offline import KINDS, build, decode_bytes
+
+    kind = kind.lower()
+    if kind not in KINDS:
+        raise UserError(f"unknown frame kind {kind!r}: use text, binary, ping, pong, close or cont")
+    if hex_payload:
+        from .inputs import HexInputError, parse_bytes
+
+        try:
+            payload = parse_bytes(data) if data.strip() else b""
+        except HexInputError as exc:
+            raise UserError(f"unreadable DATA: {exc}") from None
+    else:
+        payload = data.encode("utf-8")
+    if kind == "close" and (code is not None or reason):
+        payload = build_close_payload(1000 if code is None else code, reason) + (payload if hex_payload else b"")
+    if compress:
+        payload = PerMessageDeflate(DeflateParams(), is_client=not no_mask).compress(payload)
+        rsv1 = True
+    key = None
+    if mask_key is not None:
+        try:
+            key = bytes.fromhex(mask_key.replace(" ", "").replace(":", ""))
+        except ValueError:
+            raise UserError(f"--mask-key must be 4 bytes of hex, not {mask_key!r}") from None
+        if len(key) != 4:
+            raise UserError(f"--mask-key must be 4 bytes of hex, not {len(key)} bytes")
+        if no_mask:
+            raise UserError("--mask-key and --no-mask contradict each other")
+    elif not no_mask:
+        key = os.urandom(4)
+    op = None
+    if opcode is not None:
+        try:
+            op = int(opcode, 0)
+        except ValueError:
+            raise UserError(f"--opcode must be a number 0-15, not {opcode!r}") from None
+        if not 0 <= op <= 15:
+            raise UserError(f"--opcode must be 0-15, not {op}")
+    if length_form not in (None, 7, 16, 64):
+        raise UserError(f"--length-form must be 7, 16 or 64, not {length_form}")
+    try:
+        frame = build(kind, payload, opcode=op, fin=fin, rsv=(rsv1, rsv2, rsv3), mask_key=key, length_form=length_form)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    sender = Role.SERVER if no_mask else Role.CLIENT
+    result = decode_bytes(frame, sender=sender, deflate=compress)
+    if json_out:
+        import json
+
+        from .export import decode_document
+
+        doc = decode_document(result.records, result.incomplete, result.problems)
+        doc["hex"] = frame.hex()
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif quiet:
+        sys.stdout.write(frame.hex() + "\n")
+    else:
+        from .ui.output import print_decoded, stdout_console
+
+        console = stdout_console(plain=plain)
+        console.print(frame.hex(" "), highlight=False, soft_wrap=True)
+        print_decoded(result, detail=_detail(detail), plain=plain, console=console)
+
+
+@handshake_app.command("accept")
+def handshake_accept(
+    key: Annotated[str, typer.Argument(help="The client's Sec-WebSocket-Key.")],
+    plain: Annotated[bool, Plain] = False,
+    json_out: Annotated[bool, Json] = False,
+) -> None:
+    """Compute Sec-WebSocket-Accept step by step (RFC 6455 §4.2.2)."""
+    from .codec.handshake import accept_steps, key_problem
+
+    steps = accept_steps(key)
+    problem = key_problem(key)
+    if json_out:
+        import json
+
+        sys.stdout.write(json.dumps({"key": steps.key, "concatenated": steps.concatenated, "sha1_hex": steps.sha1_hex,
+                                     "accept": steps.accept, "key_problem": problem}, indent=2) + "\n")
+    else:
+        from .ui.handshake import print_accept
+
+        print_accept(steps, problem, plain=plain)
+    raise typer.Exit(int(ExitStatus.PROBLEMS if problem else ExitStatus.OK))
+
+
+@handshake_app.command("check")
+def handshake_check(
+    file: Annotated[Optional[Path], typer.Argument(help="File with a request or response ('-' or none: stdin).")] = None,
+    key: Annotated[Optional[str], typer.Option("--key", help="For a response: the key the client sent.")] = None,
+    plain: Annotated[bool, Plain] = False,
+    json_out: Annotated[bool, Json] = False,
+) -> None:
+    """Validate a pasted handshake request or response, header by header."""
+    from .handshake_check import check_handshake
+
+    text = _read_text([], file if file is not None else Path("-"))
+    result = check_handshake(text, key=key)
+    if json_out:
+        import json
+
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        from .ui.handshake import print_check
+
+        print_check(result, plain=plain)
+    raise typer.Exit(int(ExitStatus.PROBLEMS if result.problems else ExitStatus.OK))
+
+
+def main() -> None:
+    """Console-script entry point: typer's own handling, plus no traceback for the unexpected."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("WSDEBUG_TRACEBACK"):
+            raise
+        sys.stderr.write(f"wsdebug: internal error: {type(exc).__name__}: {exc} (WSDEBUG_TRACEBACK=1 shows more)\n")
+        sys.exit(int(ExitStatus.PROBLEMS))
+
+
+# -- live modes --------------------------------------------------------------------------------
+
+
+def _headers(values: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        name, sep, value = v.partition(":")
+        if not sep or not name.strip():
+            raise UserError(f"-H expects 'Name: value', not {v!r}")
+        out.append((name.strip(), value.strip()))
+    return out
+
+
+def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool):  # noqa: ANN202
+    if json_out:
+        from .live.reporter import JsonReporter
+
+        return JsonReporter(), None
+    from .ui.live_view import RichReporter
+    from .ui.output import stdout_console
+
+    console = stdout_console(plain=plain, record=export)
+    return RichReporter(console, _detail(detail), plain=plain, recording=record is not None), console
+
+
+def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
+    if record is None:
+        return None
+    from . import __version__
+    from .capture.format import CaptureWriter
+
+    try:
+        fh = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise UserError(f"cannot write --record {record}: {exc.strerror}") from None
+    return CaptureWriter(fh, mode=mode, tool=f"wsdebug {__version__}")
+
+
+def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:  # noqa: ANN001
+    import asyncio
+
+    async def main() -> int:
+        drawer = asyncio.create_task(reporter.run()) if hasattr(reporter, "run") else None
+        try:
+            return await coro_factory()
+        finally:
+            if drawer is not None:
+                drawer.cancel()
+                await asyncio.gather(drawer, return_exceptions=True)
+
+    try:
+        status = asyncio.run(main())
+    finally:
+        reporter.close()
+        if recorder is not None:
+            recorder.close()
+    if console is not None:
+        from .ui.output import export
+
+        export(console, svg, html)
+    return status
+
+
+Lenient = typer.Option("--lenient", help="Annotate protocol violations but keep the connection open.")
+MaxSize = typer.Option("--max-size", help="Largest message accepted, in bytes (1009 beyond).")
+Record = typer.Option("--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE")
+Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
+LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
+
+
+@app.command()
+def connect(
+    url: Annotated[str, typer.Argument(help="ws:// or wss:// URL.")],
+    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable).")] = None,
+    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable).")] = None,
+    origin: Annotated[Optional[str], typer.Option("--origin", "-o", help="Origin header.")] = None,
+    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")] = False,
+    insecure: Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")] = False,
+    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
+    connect_timeout: Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait for TCP/TLS.")] = 10.0,
+    lenient: Annotated[bool, Lenient] = False,
+    max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
+    binary: Annotated[bool, Binary] = False,
+    record: Annotated[Optional[Path], Record] = None,
+    detail: Annotated[str, LiveDetail] = "summary",
+    json_out: Annotated[bool, Json] = False,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Optional[Path], ExportSvg] = None,
+    export_html: Annotated[Optional[Path], ExportHtml] = None,
+) -> None:
+    """Connect to a WebSocket server and show the handshake and every frame in and out.
+
+    Lines on standard input (when it is not a terminal) are sent as text messages; at the end
+    of input the connection is closed cleanly.
+    """
+    from .live.client import ClientOptions, ConnectError, Target
+    from .live.run import run_connect
+
+    try:
+        Target.parse(url)
+    except ConnectError as exc:
+        raise UserError(str(exc)) from None
+    opts = ClientOptions(
+        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
+        headers=_headers(header or []), origin=origin, insecure=insecure,
+        cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
+    )
+    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
+    recorder = _recorder(record, "connect")
+    interactive = None
+    script = None
+    if sys.stdin is not None and sys.stdin.isatty() and not json_out:
+        from .ui.session import interactive_connect
+
+        interactive = interactive_connect(reporter, console)
+    elif sys.stdin is not None and not sys.stdin.closed:
+        script = sys.stdin
+    status = _run_live(
+        lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
+        reporter, console, recorder, export_svg, export_html,
+    )
+    raise typer.Exit(status)
+
+
+@app.command()
+def listen(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 9000,
+    echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
+    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
+    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")] = False,
+    certfile: Annotated[Optional[Path], typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
+    keyfile: Annotated[Optional[Path], typer.Option("--key", help="Private key for --cert (PEM).")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
+    handshake_timeout: Annotated[float, typer.Option("--handshake-timeout", help="Seconds allowed for the handshake.")] = 10.0,
+    lenient: Annotated[bool, Lenient] = False,
+    max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
+    binary: Annotated[bool, Binary] = False,
+    record: Annotated[Optional[Path], Record] = None,
+    detail: Annotated[str, LiveDetail] = "summary",
+    json_out: Annotated[bool, Json] = False,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Optional[Path], ExportSvg] = None,
+    export_html: Annotated[Optional[Path], ExportHtml] = None,
+) -> None:
+    """Accept WebSocket connections and show every frame; a browser pointed here gets a test page.
+
+    Strict by default: a protocol violation is answered with the RFC close code (1002, 1007,
+    1009).  Lines on standard input (not a terminal, without --echo) are sent to every client.
+    """
+    from .live.listener import ListenOptions
+    from .live.run import run_listen
+
+    opts = ListenOptions(
+        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
+        echo=echo, host=host, port=port, certfile=str(certfile) if certfile else None,
+        keyfile=str(keyfile) if keyfile else None, once=once, handshake_timeout=handshake_timeout,
+    )
+    if certfile is None and keyfile is not None:
+        raise UserError("--key needs --cert")
+    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
+    recorder = _recorder(record, "listen")
+
+    def ready(listener) -> None:  # noqa: ANN001
+        url = listener.url
+        page = url.replace("ws", "http", 1)
+        reporter.info(f"listening on {url}  (a browser at {page} gets a test page; Ctrl-C stops)")
+
+    interactive = None
+    script = None
+    if sys.stdin is not None and sys.stdin.isatty() and not json_out:
+        from .ui.session import interactive_listen
+
+        interactive = interactive_listen(reporter, console)
+    elif not echo and sys.stdin is not None and not sys.stdin.closed:
+        script = sys.stdin
+    status = _run_live(
+        lambda: run_listen(opts, reporter, recorder, script=script, binary=binary, ready=ready, interactive=interactive),
+        reporter, console, recorder, export_svg, export_html,
+    )
+    raise typer.Exit(status)

@@ -1,0 +1,235 @@
+"""A sans-I/O WebSocket endpoint after the opening handshake (RFC 6455 §5-§7).
+
+Theory of operation
+-------------------
+The caller owns the socket.  It passes what it reads to :meth:`Connection.receive_data` (and
+:meth:`receive_eof` at end of stream), writes whatever :meth:`data_to_send` returns, and reads
+:meth:`events_received` to learn what happened, in order: frames in *and* out (the bytes this
+endpoint writes are decoded by a second :class:`StreamDecoder`, so what is shown is what was
+really sent), assembled messages, failures and the close.
+
+State: OPEN -> CLOSING (a close frame was sent) -> CLOSED (both close frames exchanged, or the
+connection was failed).  :attr:`should_close_transport` tells the caller when to end TCP: the
+server ends it as soon as the closing handshake is done (§7.1.1); the client waits for the
+server to do so, with a timeout of the caller's choosing.
+
+Strictness is a policy, not a parser fork.  With ``lenient=False`` the first problem in a
+received frame fails the connection with its rule's close code (1002, 1007, 1009): the close
+frame is queued and the transport is to be closed.  With ``lenient=True`` the same problems
+are reported in the frame events and the connection carries on.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable
+
+from .close import build_close_payload
+from .deflate import DeflateParams, Inflater, PerMessageDeflate
+from .events import IN, OUT, CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
+from .frames import encode_frame
+from .rules import Problem, Rule
+from .spec import Opcode, Role
+from .stream import Message, StreamDecoder
+
+DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
+
+
+class State(enum.Enum):
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Connection:
+    """One endpoint of an open WebSocket connection.
+
+    Args:
+        role: which end we are; frames we send are masked when we are the client.
+        deflate: negotiated permessage-deflate parameters, or None.
+        max_message: largest incoming message (1009 beyond it).
+        lenient: annotate problems instead of failing the connection.
+        auto_pong: answer pings (RFC 6455 §5.5.2); off only for crafted tests.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        deflate: DeflateParams | None = None,
+        max_message: int | None = DEFAULT_MAX_MESSAGE,
+        lenient: bool = False,
+        auto_pong: bool = True,
+        in_offset: int = 0,
+        out_offset: int = 0,
+    ) -> None:
+        self.role = role
+        self.lenient = lenient
+        self.auto_pong = auto_pong
+        self.state = State.OPEN
+        self.deflate = deflate
+        self._pmd = PerMessageDeflate(deflate, is_client=role is Role.CLIENT, max_size=max_message) if deflate else None
+        out_inflate = None
+        if deflate is not None:
+            ours_fresh = deflate.client_no_context_takeover if role is Role.CLIENT else deflate.server_no_context_takeover
+            out_inflate = Inflater(no_context_takeover=ours_fresh).inflate
+        self.incoming = StreamDecoder(
+            role.peer,
+            inflate=self._pmd.decompress if self._pmd else None,
+            max_message=max_message,
+            offset=in_offset,
+        )
+        self.outgoing = StreamDecoder(role, inflate=out_inflate, offset=out_offset)
+        self.close_sent: tuple[int | None, str] | None = None
+        self.close_received: tuple[int | None, str] | None = None
+        self.failure: Problem | None = None
+        self.should_close_transport = False
+        self.frames_in = self.frames_out = self.bytes_in = self.bytes_out = 0
+        self._events: list[Event] = []
+        self._out = bytearray()
+        #: called with each complete incoming message, in order, before the next frame is
+        #: handled (an echo server answers a message before the close that follows it)
+        self.on_message: Callable[[Message], None] | None = None
+
+    # -- receiving -------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        if self.state is State.CLOSED and self.close_received is not None:
+            return  # the peer's close was its last word (RFC 6455 §5.5.1)
+        for rec in self.incoming.receive_data(data):
+            self.frames_in += 1
+            self._events.append(FrameEvent(rec, IN))
+            if self.state is State.CLOSED:
+                continue
+            if rec.problems and not self.lenient:
+                self._fail(rec.problems[0])
+                continue
+            if rec.message is not None:
+                self._events.append(MessageEvent(rec.message, IN))
+                if self.on_message is not None and self.state is State.OPEN:
+                    self.on_message(rec.message)
+            op = rec.frame.opcode_raw
+            if op == Opcode.PING and self.auto_pong and self.state is State.OPEN:
+                self._send(Opcode.PONG, rec.frame.payload)
+            elif op == Opcode.CLOSE:
+                self._on_close(rec.close.code if rec.close else None, rec.close.reason if rec.close else "")
+        big = self.incoming.oversized
+        if big is not None and self.state is not State.CLOSED and self.failure is None:
+            self._fail(big)
+
+    def receive_eof(self) -> None:
+        problems = self.incoming.receive_eof()
+        if self.state is State.CLOSED:
+            return
+        for p in problems:
+            self._events.append(FailEvent(p, 1006))
+        self.state = State.CLOSED
+        self.should_close_transport = True
+        code, reason = self.close_received or (1006, "the connection ended without a close frame")
+        self._events.append(CloseEvent(code, reason, "transport", clean=False))
+
+    def _on_close(self, code: int | None, reason: str | None) -> None:
+        self.close_received = (code if code is not None else 1005, reason or "")
+        if self.state is State.OPEN:
+            # Echo the status code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
+            self._send(Opcode.CLOSE, build_close_payload(code, ""))
+            self.close_sent = (code, "")
+            initiator = "peer"
+        else:
+            initiator = "us"
+        self.state = State.CLOSED
+        if self.role is Role.SERVER:
+            self.should_close_transport = True
+        self._events.append(CloseEvent(self.close_received[0], self.close_received[1], initiator, clean=True))
+
+    def _fail(self, problem: Problem) -> None:
+        code = problem.rule.close_code
+        if code == 1006:
+            code = 1002
+        self.failure = problem
+        self._events.append(FailEvent(problem, code))
+        if self.close_sent is None:
+            self._send(Opcode.CLOSE, build_close_payload(code, problem.rule.summary[:100]))
+            self.close_sent = (code, problem.rule.summary)
+        self.state = State.CLOSED
+        self.should_close_transport = True
+        self._events.append(CloseEvent(code, problem.rule.summary, "us", clean=False))
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _key(self) -> bytes | None:
+        return os.urandom(4) if self.role is Role.CLIENT else None
+
+    def _send(self, opcode: int, payload: bytes = b"", *, fin: bool = True, rsv1: bool = False) -> None:
+        self._write(encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=self._key()))
+
+    def _write(self, data: bytes) -> None:
+        self._out += data
+        self.bytes_out += len(data)
+        for rec in self.outgoing.receive_data(data):
+            self.frames_out += 1
+            self._events.append(FrameEvent(rec, OUT))
+            if rec.message is not None:
+                self._events.append(MessageEvent(rec.message, OUT))
+
+    def _check_open(self) -> None:
+        if self.state is not State.OPEN:
+            raise RuntimeError(f"connection is {self.state.value}: cannot send")
+
+    def send_message(self, opcode: int, data: bytes, *, fragments: int = 1, compress: bool = True) -> None:
+        """Send a TEXT or BINARY message, compressed when deflate was negotiated, in N fragments."""
+        self._check_open()
+        rsv1 = False
+        if self._pmd is not None and compress:
+            data = self._pmd.compress(data)
+            rsv1 = True
+        fragments = max(1, min(fragments, max(len(data), 1)))
+        step = -(-len(data) // fragments) if data else 0
+        for i in range(fragments):
+            chunk = data[i * step : (i + 1) * step] if step else b""
+            self._send(opcode if i == 0 else Opcode.CONT, chunk, fin=i == fragments - 1, rsv1=rsv1 and i == 0)
+
+    def send_text(self, text: str, *, fragments: int = 1) -> None:
+        self.send_message(Opcode.TEXT, text.encode("utf-8"), fragments=fragments)
+
+    def send_binary(self, data: bytes, *, fragments: int = 1) -> None:
+        self.send_message(Opcode.BINARY, data, fragments=fragments)
+
+    def send_ping(self, data: bytes = b"") -> None:
+        self._check_open()
+        self._send(Opcode.PING, data)
+
+    def send_pong(self, data: bytes = b"") -> None:
+        self._check_open()
+        self._send(Opcode.PONG, data)
+
+    def send_close(self, code: int | None = 1000, reason: str = "") -> None:
+        """Start the closing handshake (RFC 6455 §7.1.2)."""
+        if self.state is not State.OPEN:
+            return
+        self._send(Opcode.CLOSE, build_close_payload(code, reason))
+        self.close_sent = (code, reason)
+        self.state = State.CLOSING
+
+    def send_raw(self, data: bytes) -> None:
+        """Write exact bytes (crafted, possibly malformed frames); shown as decoded."""
+        self._write(data)
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def events_received(self) -> list[Event]:
+        events = self._events
+        self._events = []
+        return events
+
+    @property
+    def fail_code(self) -> int | None:
+        return self.close_sent[0] if self.failure is not None and self.close_sent else None
+
+
+__all__ = ["Connection", "State", "DEFAULT_MAX_MESSAGE", "Rule"]

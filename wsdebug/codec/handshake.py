@@ -1,0 +1,531 @@
+"""The RFC 6455 §4 opening handshake, sans-I/O, with every header line annotated.
+
+Theory of operation: :class:`HeadReader` buffers bytes until the empty line ending an HTTP
+head and keeps what follows in ``leftover`` (already WebSocket frames, for the frame parser).
+:func:`parse_request` / :func:`parse_response` split the head into a start line and
+:class:`HeaderLine`s carrying the exact byte ``offset``/``size`` of each line (CRLF included)
+and a ``meaning`` in words.  Parsing never raises: malformed input becomes a ``Problem``
+(HANDSHAKE_MALFORMED) and parsing carries on.  :func:`validate_request` /
+:func:`validate_response` apply RFC 6455 §4.1/§4.2.1; each problem points at the offending line
+(or the start line when a header is missing) and is attached to that line and the message.
+They return parse + validation problems, so ``[]`` means a good handshake.  ``build_*`` make
+the bytes for the other side: a request, a 101 with the right Sec-WebSocket-Accept, an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from wsdebug.codec.rules import Problem, Rule
+from wsdebug.codec.spec import GUID
+
+MAX_HANDSHAKE_SIZE = 16384
+WS_VERSION = "13"
+
+_END = re.compile(rb"\r?\n\r?\n")  # the empty line ending a head (bare LF tolerated, then flagged)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230 §3.2.6 token
+_HTTP_VERSION = re.compile(r"HTTP/([0-9])\.([0-9])")
+_STATUS = re.compile(r"[0-9]{3}")
+_CTL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')  # comma-list element, quotes respected
+_MAL = Rule.HANDSHAKE_MALFORMED
+
+def _latin1(text: str) -> bytes:
+    return text.encode("latin-1", errors="replace")
+
+
+def accept_key(key: str) -> str:
+    """RFC 6455 §4.2.2: base64(SHA-1(key + GUID))."""
+    return base64.b64encode(hashlib.sha1(_latin1(key + GUID)).digest()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class AcceptSteps:
+    """Every intermediate value of :func:`accept_key`, for showing the computation."""
+
+    key: str
+    concatenated: str
+    sha1_hex: str
+    accept: str
+
+
+def accept_steps(key: str) -> AcceptSteps:
+    concatenated = key + GUID
+    digest = hashlib.sha1(_latin1(concatenated)).digest()
+    return AcceptSteps(key, concatenated, digest.hex(), base64.b64encode(digest).decode("ascii"))
+
+
+def make_key() -> str:
+    """A fresh Sec-WebSocket-Key: 16 random bytes, base64-encoded (RFC 6455 §4.1)."""
+    return base64.b64encode(secrets.token_bytes(16)).decode("ascii")
+
+
+NOT_USED = "not used by the WebSocket handshake"
+_OBSOLETE = "from a pre-RFC draft (hixie-76/hybi); obsolete, ignored by RFC 6455"
+_MEANINGS: dict[str, str] = {
+    "host": "the host (and port) the client connects to; required by HTTP/1.1",
+    "upgrade": "asks the server to switch to the WebSocket protocol",
+    "connection": "'Upgrade' marks the Upgrade header as a request to switch protocols",
+    "sec-websocket-key": "random nonce; the server proves it read it via Sec-WebSocket-Accept",
+    "sec-websocket-version": "the WebSocket protocol version the client speaks (must be 13)",
+    "sec-websocket-accept": f"= base64(SHA-1(key + {GUID}))",
+    "sec-websocket-protocol": "subprotocols the client offers, most preferred first",
+    "sec-websocket-extensions": "extensions the client offers, e.g. permessage-deflate compression",
+    "origin": "origin of the page that opened the socket; servers check it to refuse other sites",
+    "user-agent": "the client software; " + NOT_USED,
+    "cookie": "the site's cookies; often how a WebSocket handshake is authenticated",
+    "authorization": "credentials, e.g. HTTP Basic or a bearer token",
+    "pragma": "legacy cache directive; " + NOT_USED,
+    "cache-control": "cache directives; " + NOT_USED,
+    "accept": "content types wanted for a page; sent by plain HTTP page requests",
+    "accept-encoding": "body compressions the client accepts; " + NOT_USED,
+    "accept-language": "preferred languages; " + NOT_USED,
+    "upgrade-insecure-requests": "a browser page load asking for HTTPS; not a WebSocket header",
+    **dict.fromkeys(("sec-websocket-key1", "sec-websocket-key2", "sec-websocket-origin",
+                     "sec-websocket-location", "websocket-origin", "websocket-location"),
+                    _OBSOLETE),
+    "set-cookie": "sets a cookie on the client",
+    "server": "the server software; " + NOT_USED,
+    "date": "when the response was made; " + NOT_USED,
+    "content-type": "media type of the body",
+    "content-length": "size of the body in bytes",
+    **dict.fromkeys(("forwarded", "x-forwarded-for", "x-real-ip"), "client address set by a proxy"),
+}
+_RESPONSE_MEANINGS: dict[str, str] = {
+    "upgrade": "the server confirms the switch to the WebSocket protocol",
+    "connection": "'Upgrade' confirms the protocol switch",
+    "sec-websocket-version": "versions the server supports (sent with 426 Upgrade Required)",
+    "sec-websocket-protocol": "the one subprotocol the server chose from the client's offer",
+    "sec-websocket-extensions": "extensions the server accepted; only these may be used",
+}
+
+
+def header_meaning(name: str, *, response: bool = False) -> str:
+    lname = name.lower()
+    if response and lname in _RESPONSE_MEANINGS:
+        return _RESPONSE_MEANINGS[lname]
+    return _MEANINGS.get(lname, NOT_USED if name else "")
+
+
+@dataclass
+class HeaderLine:
+    """One header line; ``offset``/``size`` cover the whole line incl. CRLF in the raw head."""
+
+    name: str
+    value: str
+    offset: int
+    size: int
+    meaning: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _list(value: str) -> list[str]:
+    """Elements of an HTTP comma list (RFC 7230 §7), stripped, empty ones dropped."""
+    return [s for s in (m.strip(" \t") for m in _LIST_ITEM.findall(value)) if s]
+
+
+def _ext_name(item: str) -> str:
+    return item.split(";", 1)[0].strip(" \t").lower()
+
+
+class _Head:
+    headers: list[HeaderLine]
+    problems: list[Problem]
+
+    def lines(self, name: str) -> list[HeaderLine]:
+        """Every line of header ``name`` (case-insensitive), in order."""
+        lname = name.lower()
+        return [h for h in self.headers if h.name.lower() == lname]
+
+    def get(self, name: str) -> str | None:
+        """Header value, repeated headers joined with ', ' (RFC 7230 §3.2.2)."""
+        found = self.lines(name)
+        return ", ".join(h.value for h in found) if found else None
+
+    def tokens(self, name: str) -> list[str]:
+        """Lower-cased comma-list elements of every ``name`` header."""
+        return [t.lower() for h in self.lines(name) for t in _list(h.value)]
+
+    @property
+    def is_websocket(self) -> bool:
+        return "websocket" in self.tokens("Upgrade")
+
+    @property
+    def extensions(self) -> str | None:
+        return self.get("Sec-WebSocket-Extensions")
+
+
+@dataclass
+class Request(_Head):
+    method: str
+    target: str
+    version: str
+    request_line_size: int
+    headers: list[HeaderLine]
+    raw: bytes  #: the head incl. the final CRLF CRLF
+    problems: list[Problem]
+    request_line_offset: int = 0  #: non-zero only if empty lines precede the request line
+
+    @property
+    def key(self) -> str | None:
+        found = self.lines("Sec-WebSocket-Key")
+        return found[0].value if found else None
+
+    @property
+    def subprotocols(self) -> list[str]:
+        return [t for h in self.lines("Sec-WebSocket-Protocol") for t in _list(h.value)]
+
+
+@dataclass
+class Response(_Head):
+    version: str
+    status: int
+    reason: str
+    status_line_size: int
+    headers: list[HeaderLine]
+    raw: bytes
+    problems: list[Problem]
+    status_line_offset: int = 0
+
+    @property
+    def accept(self) -> str | None:
+        return self.get("Sec-WebSocket-Accept")
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self.get("Sec-WebSocket-Protocol")
+
+
+class HeadReader:
+    """Collects bytes until the end of an HTTP head; keeps the bytes after it in ``leftover``."""
+
+    def __init__(self, max_size: int = MAX_HANDSHAKE_SIZE) -> None:
+        self.max_size = max_size
+        self.head: bytes | None = None
+        self.leftover = b""
+        self.too_big = False
+        self._buf = bytearray()
+
+    @property
+    def done(self) -> bool:
+        return self.head is not None or self.too_big
+
+    @property
+    def buffered(self) -> bytes:
+        """Bytes of an unfinished (or too big, truncated to ``max_size``) head."""
+        return bytes(self._buf)
+
+    @property
+    def problem(self) -> Problem | None:
+        """HANDSHAKE_TOO_BIG once ``too_big``."""
+        detail = f"no end of head within {self.max_size} bytes"
+        return Problem(Rule.HANDSHAKE_TOO_BIG, self.max_size, detail) if self.too_big else None
+
+    def feed(self, data: bytes) -> bytes | None:
+        """Returns the head on the call that completes it, else None; later bytes go to leftover."""
+        if self.head is not None:
+            self.leftover += bytes(data)
+            return None
+        if self.too_big:
+            return None
+        start = max(0, len(self._buf) - 3)
+        self._buf += data
+        m = _END.search(self._buf, start)
+        if m and m.end() <= self.max_size:
+            self.head, self.leftover = bytes(self._buf[: m.end()]), bytes(self._buf[m.end() :])
+            self._buf.clear()
+            return self.head
+        if m or len(self._buf) >= self.max_size:
+            self.too_big = True
+            del self._buf[self.max_size :]
+        return None
+
+
+_Line = tuple[int, int, str, list[Problem]]  # offset, size, text without CRLF, line problems
+
+
+def _split_head(head: bytes) -> tuple[bytes, list[_Line], list[Problem]]:
+    problems: list[Problem] = []
+    m = _END.search(head)
+    end = m.end() if m else len(head)
+    if not m:
+        problems.append(Problem(_MAL, len(head), "no empty line ends the head"))
+    lines: list[_Line] = []
+    pos = 0
+    while pos < end:
+        nl = head.find(b"\n", pos, end)
+        stop = end if nl < 0 else nl + 1
+        body = head[pos:stop] if nl < 0 else head[pos:nl]
+        line_problems: list[Problem] = []
+        if nl >= 0:
+            if body.endswith(b"\r"):
+                body = body[:-1]
+            else:
+                line_problems.append(Problem(_MAL, nl, "line ends with a bare LF instead of CRLF"))
+        if body:
+            lines.append((pos, stop - pos, body.decode("latin-1"), line_problems))
+        else:
+            problems.extend(line_problems)
+            if stop < end:
+                problems.append(Problem(_MAL, pos, "empty line before the start line"))
+        pos = stop
+    return head[:end], lines, problems
+
+
+def _headers(lines: list[_Line], problems: list[Problem], *, response: bool) -> list[HeaderLine]:
+    out: list[HeaderLine] = []
+    for off, size, text, line_problems in lines:
+        line = HeaderLine("", text, off, size, problems=list(line_problems))
+        if text[0] in " \t":
+            line.value = text.strip(" \t")
+            line.problems.append(Problem(_MAL, off, "continuation line (obsolete line folding)"))
+        elif ":" not in text:
+            line.problems.append(Problem(_MAL, off, f"header line without ':': {text!r}"))
+        else:
+            name, _, value = text.partition(":")
+            line.name, line.value = name.strip(" \t"), value.strip(" \t")
+            if not _TOKEN.fullmatch(name):
+                line.problems.append(Problem(_MAL, off, f"header name {name!r} is not a token"))
+            line.meaning = header_meaning(line.name, response=response)
+        bad = _CTL.search(text)
+        if bad:
+            line.problems.append(Problem(_MAL, off + bad.start(), f"control character {bad[0]!r}"))
+        problems.extend(line.problems)
+        out.append(line)
+    return out
+
+
+def _check_version(version: str, at: int, problems: list[Problem]) -> None:
+    if not _HTTP_VERSION.fullmatch(version):
+        problems.append(Problem(_MAL, at, f"HTTP version {version!r} is not HTTP/x.y"))
+
+
+def parse_request(head: bytes) -> Request:
+    """Parse a request head into annotated lines; never raises."""
+    raw, lines, problems = _split_head(bytes(head))
+    method = target = version = ""
+    off = size = 0
+    if not lines:
+        problems.append(Problem(_MAL, 0, "no request line"))
+    else:
+        off, size, text, line_problems = lines.pop(0)
+        problems.extend(line_problems)
+        parts = text.split(" ")
+        if len(parts) != 3 or not all(parts):
+            detail = f"request line {text!r} is not 'METHOD target HTTP/x.y'"
+            problems.append(Problem(_MAL, off, detail))
+            parts = text.split()
+        method = parts[0] if parts else ""
+        version = parts[-1] if len(parts) > 2 else ""
+        target = " ".join(parts[1:-1]) if len(parts) > 2 else " ".join(parts[1:])
+        if method and not _TOKEN.fullmatch(method):
+            problems.append(Problem(_MAL, off, f"method {method!r} is not a token"))
+        _check_version(version, off + (text.rfind(version) if version else len(text)), problems)
+    headers = _headers(lines, problems, response=False)
+    return Request(method, target, version, size, headers, raw, problems, off)
+
+
+def parse_response(head: bytes) -> Response:
+    """Parse a response head into annotated lines; never raises."""
+    raw, lines, problems = _split_head(bytes(head))
+    version = reason = ""
+    status = off = size = 0
+    if not lines:
+        problems.append(Problem(_MAL, 0, "no status line"))
+    else:
+        off, size, text, line_problems = lines.pop(0)
+        problems.extend(line_problems)
+        parts = text.split(" ", 2)
+        version = parts[0]
+        code = parts[1] if len(parts) > 1 else ""
+        reason = parts[2] if len(parts) > 2 else ""
+        _check_version(version, off, problems)
+        if _STATUS.fullmatch(code):
+            status = int(code)
+        else:
+            detail = f"status code {code!r} is not 3 digits"
+            problems.append(Problem(_MAL, off + min(len(version) + 1, len(text)), detail))
+    headers = _headers(lines, problems, response=True)
+    return Response(version, status, reason, size, headers, raw, problems, off)
+
+
+def _flag(found: list[Problem], rule: Rule, at: HeaderLine | int, detail: str) -> None:
+    if isinstance(at, HeaderLine):
+        problem = Problem(rule, at.offset, detail)
+        if problem not in at.problems:
+            at.problems.append(problem)
+    else:
+        problem = Problem(rule, at, detail)
+    found.append(problem)
+
+
+def _finish(msg: _Head, found: list[Problem]) -> list[Problem]:
+    msg.problems.extend(p for p in found if p not in msg.problems)
+    return [p for p in msg.problems if p.rule is _MAL] + found
+
+
+def _token_check(found: list[Problem], msg: _Head, name: str, token: str, rule: Rule,
+                 at0: int) -> None:
+    lines = msg.lines(name)
+    if not lines:
+        _flag(found, rule, at0, f"no {name} header")
+    elif token not in msg.tokens(name):
+        _flag(found, rule, lines[0], f"got {msg.get(name)!r}")
+
+
+def _dups(found: list[Problem], msg: _Head, *names: str) -> None:
+    for name in names:
+        lines = msg.lines(name)
+        for line in lines[1:]:
+            _flag(found, Rule.HANDSHAKE_DUPLICATE, line, f"{name} also at byte {lines[0].offset}")
+
+
+def _old_http(msg: Request | Response, found: list[Problem], at0: int, size: int) -> None:
+    m = _HTTP_VERSION.fullmatch(msg.version)
+    if m and (int(m[1]), int(m[2])) < (1, 1):
+        at = msg.raw[at0 : at0 + size].find(msg.version.encode("latin-1"))
+        _flag(found, Rule.HANDSHAKE_VERSION, at0 + max(at, 0), f"got {msg.version}")
+
+
+def key_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid Sec-WebSocket-Key, or None."""
+    try:
+        nonce = base64.b64decode(value.encode("ascii"), validate=True)
+    except ValueError:  # binascii.Error and UnicodeEncodeError are ValueErrors
+        return f"{value!r} is not valid base64"
+    return None if len(nonce) == 16 else f"{value!r} decodes to {len(nonce)} bytes, not 16"
+
+
+def validate_request(req: Request) -> list[Problem]:
+    """RFC 6455 §4.2.1 checks; returns parse problems plus the problems found here."""
+    found: list[Problem] = []
+    at0 = req.request_line_offset
+    if not req.lines("Upgrade") and not any(h.name.lower().startswith("sec-websocket-")
+                                            for h in req.headers):
+        _flag(found, Rule.HANDSHAKE_NOT_WEBSOCKET, at0, f"'{req.method} {req.target}' has no "
+              "Upgrade header: a plain HTTP page request (as a browser address bar sends), "
+              "not a WebSocket handshake")
+        return _finish(req, found)
+    if req.method != "GET":
+        _flag(found, Rule.HANDSHAKE_METHOD, at0, f"got {req.method!r}")
+    _old_http(req, found, at0, req.request_line_size)
+    hosts = req.lines("Host")
+    if not hosts:
+        _flag(found, Rule.HANDSHAKE_HOST, at0, "HTTP/1.1 requires a Host header")
+    elif not hosts[0].value:
+        _flag(found, Rule.HANDSHAKE_HOST, hosts[0], "Host is empty")
+    _token_check(found, req, "Upgrade", "websocket", Rule.HANDSHAKE_UPGRADE, at0)
+    _token_check(found, req, "Connection", "upgrade", Rule.HANDSHAKE_CONNECTION, at0)
+    versions = req.lines("Sec-WebSocket-Version")
+    if not versions:
+        _flag(found, Rule.HANDSHAKE_WS_VERSION, at0, "no Sec-WebSocket-Version header")
+    elif versions[0].value != WS_VERSION:
+        detail = f"got {versions[0].value!r}; servers answer 426 with 'Sec-WebSocket-Version: 13'"
+        _flag(found, Rule.HANDSHAKE_WS_VERSION, versions[0], detail)
+    keys = req.lines("Sec-WebSocket-Key")
+    if not keys:
+        _flag(found, Rule.HANDSHAKE_KEY, at0, "no Sec-WebSocket-Key header")
+    elif (why := key_problem(keys[0].value)) is not None:
+        _flag(found, Rule.HANDSHAKE_KEY, keys[0], why)
+    _dups(found, req, "Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version")
+    return _finish(req, found)
+
+
+def validate_response(resp: Response, *, key: str, offered_subprotocols: Sequence[str] = (),
+                      offered_extensions: Sequence[str] = ()) -> list[Problem]:
+    """RFC 6455 §4.1 client-side checks of the server's answer to a request with ``key``."""
+    found: list[Problem] = []
+    at0 = resp.status_line_offset
+    _old_http(resp, found, at0, resp.status_line_size)
+    if resp.status != 101:
+        detail = f"got {resp.status} {resp.reason}".strip() if resp.status else "no status code"
+        if resp.status == 426 and (versions := resp.get("Sec-WebSocket-Version")):
+            detail += f" (server speaks Sec-WebSocket-Version {versions})"
+        _flag(found, Rule.HANDSHAKE_STATUS, at0 + (len(resp.version) + 1 if resp.status else 0),
+              detail)
+        return _finish(resp, found)
+    _token_check(found, resp, "Upgrade", "websocket", Rule.HANDSHAKE_UPGRADE, at0)
+    _token_check(found, resp, "Connection", "upgrade", Rule.HANDSHAKE_CONNECTION, at0)
+    expected = accept_key(key)
+    accepts = resp.lines("Sec-WebSocket-Accept")
+    if not accepts:
+        _flag(found, Rule.HANDSHAKE_ACCEPT, at0, f"no Sec-WebSocket-Accept; expected {expected}")
+    elif accepts[0].value == expected:
+        accepts[0].meaning = f"matches: base64(SHA-1({key} + {GUID})) = {expected}"
+    else:
+        accepts[0].meaning = f"does NOT match the key {key}: expected {expected}"
+        detail = f"expected {expected}, got {accepts[0].value}"
+        _flag(found, Rule.HANDSHAKE_ACCEPT, accepts[0], detail)
+    offered = list(offered_subprotocols)
+    for line in resp.lines("Sec-WebSocket-Protocol")[:1]:
+        chosen = _list(line.value)
+        if len(chosen) != 1:
+            _flag(found, Rule.HANDSHAKE_SUBPROTOCOL, line, f"not exactly one: {line.value!r}")
+        for name in (n for n in chosen if n not in offered):
+            detail = f"{name!r} was not offered (offered: {', '.join(offered) or 'none'})"
+            _flag(found, Rule.HANDSHAKE_SUBPROTOCOL, line, detail)
+    offered_ext = [_ext_name(item) for offer in offered_extensions for item in _list(offer)]
+    for line in resp.lines("Sec-WebSocket-Extensions"):
+        for name in (_ext_name(i) for i in _list(line.value) if _ext_name(i) not in offered_ext):
+            detail = f"{name!r} was not offered (offered: {', '.join(offered_ext) or 'none'})"
+            _flag(found, Rule.HANDSHAKE_EXTENSION, line, detail)
+    _dups(found, resp, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol")
+    return _finish(resp, found)
+
+
+def _encode(start: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    lines = [start, *(f"{name}: {value}" for name, value in headers)]
+    for text in lines:
+        if "\r" in text or "\n" in text:
+            raise ValueError(f"line break inside a header line: {text!r}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def build_request(host: str, path: str = "/", *, key: str | None = None,
+                  subprotocols: Sequence[str] = (), extensions: str | None = None,
+                  origin: str | None = None,
+                  headers: Sequence[tuple[str, str]] = ()) -> tuple[bytes, str]:
+    """A client opening handshake; returns (request bytes, the Sec-WebSocket-Key used)."""
+    key = make_key() if key is None else key
+    if isinstance(subprotocols, str):
+        subprotocols = [subprotocols]
+    lines = [("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+             ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", WS_VERSION)]
+    if subprotocols:
+        lines.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
+    if extensions:
+        lines.append(("Sec-WebSocket-Extensions", extensions))
+    if origin:
+        lines.append(("Origin", origin))
+    return _encode(f"GET {path} HTTP/1.1", [*lines, *headers]), key
+
+
+def build_response(req: Request, *, subprotocol: str | None = None, extensions: str | None = None,
+                   headers: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The server's 101 Switching Protocols answer to ``req``."""
+    if req.key is None:
+        raise ValueError("the request has no Sec-WebSocket-Key")
+    lines = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+             ("Sec-WebSocket-Accept", accept_key(req.key))]
+    if subprotocol:
+        lines.append(("Sec-WebSocket-Protocol", subprotocol))
+    if extensions:
+        lines.append(("Sec-WebSocket-Extensions", extensions))
+    return _encode("HTTP/1.1 101 Switching Protocols", [*lines, *headers])
+
+
+def build_error_response(status: int, reason: str, body: str,
+                         content_type: str = "text/plain; charset=utf-8",
+                         headers: Sequence[tuple[str, str]] = ()) -> bytes:
+    """An HTTP error page (e.g. 400, or 426 which gets 'Sec-WebSocket-Version: 13' added)."""
+    data = body.encode("utf-8")
+    lines = [("Content-Type", content_type), ("Content-Length", str(len(data))),
+             ("Connection", "close")]
+    if status == 426 and not any(n.lower() == "sec-websocket-version" for n, _ in headers):
+        lines.append(("Sec-WebSocket-Version", WS_VERSION))
+    return _encode(f"HTTP/1.1 {status} {reason}", [*lines, *headers]) + data

@@ -1,0 +1,73 @@
+"""``wsdebug handshake check``: parse and validate a pasted request or response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .codec.handshake import (
+    Request,
+    Response,
+    accept_key,
+    parse_request,
+    parse_response,
+    validate_request,
+    validate_response,
+)
+from .codec.rules import Problem
+from .export import problem_json
+
+
+@dataclass
+class HandshakeCheck:
+    kind: str  #: "request" or "response"
+    message: Request | Response
+    problems: list[Problem] = field(default_factory=list)
+    expected_accept: str | None = None
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        msg = self.message
+        out: dict[str, Any] = {"kind": self.kind}
+        if isinstance(msg, Request):
+            out.update(method=msg.method, target=msg.target, version=msg.version,
+                       is_websocket=msg.is_websocket, key=msg.key,
+                       expected_accept=self.expected_accept)
+        else:
+            out.update(version=msg.version, status=msg.status, reason=msg.reason,
+                       expected_accept=self.expected_accept)
+        out["headers"] = [
+            {"name": h.name, "value": h.value, "offset": h.offset, "size": h.size, "meaning": h.meaning,
+             "problems": [problem_json(p) for p in h.problems]}
+            for h in msg.headers
+        ]
+        out["problems"] = [problem_json(p) for p in self.problems]
+        out["note"] = self.note or None
+        return out
+
+
+def normalise(text: str) -> bytes:
+    """Pasted heads often lost their CRs or their final empty line: restore both."""
+    body = text.replace("\r\n", "\n").lstrip("\n")
+    head, sep, _rest = body.partition("\n\n")
+    head = head.rstrip("\n")
+    return (head.replace("\n", "\r\n") + "\r\n\r\n").encode("latin-1", errors="replace")
+
+
+def check_handshake(text: str, *, key: str | None = None) -> HandshakeCheck:
+    raw = normalise(text)
+    if raw.startswith(b"HTTP/"):
+        resp = parse_response(raw)
+        if key is None:
+            problems = [p for p in validate_response(resp, key="") if p.rule.name != "HANDSHAKE_ACCEPT"]
+            note = "no --key given: the Accept value was not checked"
+            return HandshakeCheck("response", resp, problems, None, note)
+        return HandshakeCheck("response", resp, validate_response(resp, key=key), accept_key(key))
+    req = parse_request(raw)
+    problems = validate_request(req)
+    expected = accept_key(req.key) if req.key else None
+    note = ""
+    if not req.is_websocket and req.method == "GET":
+        note = ("a plain HTTP request, like a browser's address bar sends: a WebSocket client adds "
+                "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
+    return HandshakeCheck("request", req, problems, expected, note)

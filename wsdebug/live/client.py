@@ -1,0 +1,166 @@
+"""``wsdebug connect``: open a ws:// or wss:// connection and run it through the codec."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..capture.format import CaptureWriter
+from ..codec.connection import Connection
+from ..codec.deflate import ExtensionError, accept_response, client_offer
+from ..codec.handshake import accept_key, build_request, parse_response, validate_response
+from ..codec.rules import Problem, Rule
+from ..codec.spec import Role
+from .endpoint import HandshakeFailed, LiveConnection, Options
+from .reporter import Reporter
+
+
+class ConnectError(Exception):
+    """Could not connect or complete the handshake: one line, exit status 1 (2 for a bad URL)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Target:
+    secure: bool
+    host: str
+    port: int
+    resource: str  #: path and query
+    host_header: str
+
+    @classmethod
+    def parse(cls, url: str) -> Target:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss"):
+            raise ConnectError(f"URL must start with ws:// or wss://, not {url!r}", status=2)
+        if not parts.hostname:
+            raise ConnectError(f"no host in URL {url!r}", status=2)
+        if parts.username or parts.password:
+            raise ConnectError("credentials in the URL are not supported; use -H 'Authorization: ...'", status=2)
+        secure = parts.scheme == "wss"
+        try:
+            port = parts.port or (443 if secure else 80)
+        except ValueError:
+            raise ConnectError(f"bad port in URL {url!r}", status=2) from None
+        resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.hostname
+        shown = f"[{host}]" if ":" in host else host
+        default = 443 if secure else 80
+        return cls(secure, host, port, resource, shown if port == default else f"{shown}:{port}")
+
+
+@dataclass
+class ClientOptions(Options):
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    origin: str | None = None
+    insecure: bool = False
+    cacert: str | None = None
+    connect_timeout: float = 10.0
+
+
+def tls_context(opts: ClientOptions) -> ssl.SSLContext:
+    try:
+        ctx = ssl.create_default_context(cafile=opts.cacert)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConnectError(f"cannot load --cacert {opts.cacert}: {exc}", status=2) from None
+    if opts.insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+async def open_client(
+    url: str, opts: ClientOptions, reporter: Reporter, recorder: CaptureWriter | None = None, conn_id: str = "c1"
+) -> LiveConnection:
+    """Connect, do the opening handshake, and return the live connection (pump not started)."""
+    target = Target.parse(url)
+    ctx = tls_context(opts) if target.secure else None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(target.host, target.port, ssl=ctx,
+                                    server_hostname=target.host if ctx else None, limit=1 << 20),
+            opts.connect_timeout,
+        )
+    except asyncio.TimeoutError:
+        raise ConnectError(f"connecting to {target.host}:{target.port} timed out after {opts.connect_timeout:g} s") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise ConnectError(
+            f"TLS certificate verification failed for {target.host}: {exc.verify_message or exc.reason}"
+            " (use --cacert FILE to trust a CA, or --insecure to skip verification)"
+        ) from None
+    except ssl.SSLError as exc:
+        raise ConnectError(f"TLS handshake with {target.host}:{target.port} failed: {exc.reason or exc}") from None
+    except socket.gaierror as exc:
+        raise ConnectError(f"cannot resolve host {target.host!r}: {exc.strerror}") from None
+    except ConnectionRefusedError:
+        raise ConnectError(f"connection refused by {target.host}:{target.port} (is the server running?)") from None
+    except OSError as exc:
+        raise ConnectError(f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}") from None
+
+    live = LiveConnection(conn_id, Role.CLIENT, reader, writer, reporter, opts, recorder)
+    if recorder is not None:
+        recorder.open(conn_id, role="client", peer=live.peer, local=live.local, url=url)
+    reporter.connected(conn_id, live.peer, time.time())
+    offer = client_offer() if opts.deflate else None
+    request, key = build_request(
+        target.host_header, target.resource, subprotocols=opts.subprotocols, extensions=offer,
+        origin=opts.origin, headers=opts.headers,
+    )
+    live.write(request)
+    try:
+        await live.drain()
+        head = await live.read_head()
+    except HandshakeFailed as exc:
+        await live.close_transport()
+        raise ConnectError(f"handshake failed: {exc}") from None
+    except (ConnectionError, OSError) as exc:
+        await live.close_transport()
+        raise ConnectError(f"handshake failed: connection lost ({exc})") from None
+    if head.too_big:
+        await live.close_transport()
+        raise ConnectError(f"handshake failed: the response head is larger than {opts.max_handshake} bytes")
+    from ..codec.handshake import parse_request
+
+    req = parse_request(request)
+    resp = parse_response(head.head or b"")
+    offered_ext = ["permessage-deflate"] if offer else []
+    problems = validate_response(resp, key=key, offered_subprotocols=opts.subprotocols, offered_extensions=offered_ext)
+    params = None
+    ext_value = resp.extensions
+    if not problems and ext_value and offer:
+        try:
+            params = accept_response(ext_value, offer)
+        except ExtensionError as exc:
+            problems.append(Problem(Rule.HANDSHAKE_EXTENSION, 0, str(exc)))
+    live.subprotocol = resp.subprotocol
+    live.extensions = ext_value
+    reporter.handshake(conn_id, time.time(), "client", req, resp, problems, accept_expected=accept_key(key),
+                       subprotocol=resp.subprotocol, extensions=ext_value)
+    if problems:
+        body = b""
+        if resp.status != 101:
+            body = head.leftover + await _read_body(reader, 4096)
+            if body:
+                live.record_in(body[len(head.leftover):])
+        await live.close_transport()
+        text = body.decode("utf-8", "replace").strip()
+        detail = f"; body: {text[:200]!r}" if text else ""
+        what = f"{resp.status} {resp.reason}".strip() if resp.status else "no valid HTTP response"
+        raise ConnectError(f"handshake refused: {what} — {problems[0].message}{detail}")
+    conn = Connection(Role.CLIENT, deflate=params, max_message=opts.max_message, lenient=opts.lenient)
+    live.start(conn, head.leftover)
+    return live
+
+
+async def _read_body(reader: asyncio.StreamReader, limit: int) -> bytes:
+    try:
+        return await asyncio.wait_for(reader.read(limit), 1.0)
+    except (asyncio.TimeoutError, ConnectionError, OSError):
+        return b""

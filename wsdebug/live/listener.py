@@ -1,0 +1,171 @@
+"""``wsdebug listen``: accept connections, one codec Connection per peer, echo or converse.
+
+A plain HTTP GET without ``Upgrade: websocket`` (a browser's address bar) gets a small page that
+opens a WebSocket back to the listener, so a class can watch its own frames in the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import ssl
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+from ..capture.format import CaptureWriter
+from ..codec.connection import Connection
+from ..codec.deflate import negotiate
+from ..codec.handshake import (
+    Request,
+    accept_key,
+    build_error_response,
+    build_response,
+    parse_request,
+    parse_response,
+    validate_request,
+)
+from ..codec.rules import Rule
+from ..codec.spec import Role
+from .endpoint import HandshakeFailed, LiveConnection, Options
+from .reporter import Reporter
+
+
+@dataclass
+class ListenOptions(Options):
+    host: str = "127.0.0.1"
+    port: int = 9000
+    certfile: str | None = None
+    keyfile: str | None = None
+    once: bool = False  #: stop after the first WebSocket connection ends
+
+
+def page() -> bytes:
+    return resources.files("wsdebug.live").joinpath("page.html").read_bytes()
+
+
+class Listener:
+    """Accepts connections and keeps them, by id, for broadcasting and ``/to``."""
+
+    def __init__(self, opts: ListenOptions, reporter: Reporter, recorder: CaptureWriter | None = None) -> None:
+        self.opts = opts
+        self.reporter = reporter
+        self.recorder = recorder
+        self.connections: dict[str, LiveConnection] = {}
+        self.server: asyncio.base_events.Server | None = None
+        self.first_done = asyncio.Event()
+        self.any_connected = asyncio.Event()
+        self.statuses: list[int] = []
+        self._ids = itertools.count(1)
+
+    async def start(self) -> None:
+        ctx = None
+        if self.opts.certfile:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(self.opts.certfile, self.opts.keyfile)
+        self.server = await asyncio.start_server(self._handle, self.opts.host, self.opts.port, ssl=ctx, limit=1 << 20)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.server is not None
+        sock = self.server.sockets[0].getsockname()
+        return sock[0], sock[1]
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        scheme = "wss" if self.opts.certfile else "ws"
+        shown = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{shown}:{port}/"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for live in list(self.connections.values()):
+            if live.open:
+                live.send("close", 1001, "listener shutting down")
+        for live in list(self.connections.values()):
+            try:
+                await asyncio.wait_for(live.closed.wait(), self.opts.close_timeout)
+            except asyncio.TimeoutError:
+                await live.close_transport()
+
+    def open_connections(self) -> list[LiveConnection]:
+        return [c for c in self.connections.values() if c.open]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn_id = f"c{next(self._ids)}"
+        live = LiveConnection(conn_id, Role.SERVER, reader, writer, self.reporter, self.opts, self.recorder)
+        if self.recorder is not None:
+            self.recorder.open(conn_id, role="server", peer=live.peer, local=live.local)
+        self.reporter.connected(conn_id, live.peer, time.time())
+        try:
+            ok = await self._handshake(live)
+        except HandshakeFailed as exc:
+            self.reporter.error(f"handshake failed: {exc}", conn_id)
+            ok = False
+        except (ConnectionError, OSError) as exc:
+            self.reporter.error(f"connection lost during the handshake: {exc}", conn_id)
+            ok = False
+        if not ok:
+            await live.close_transport()
+            self.reporter.disconnected(conn_id, time.time(), "no WebSocket connection")
+            if self.recorder is not None:
+                self.recorder.end(conn_id, "no WebSocket connection")
+            return
+        self.connections[conn_id] = live
+        self.any_connected.set()
+        try:
+            await live.pump()
+        finally:
+            self.statuses.append(live.exit_status)
+            self.connections.pop(conn_id, None)
+            self.first_done.set()
+
+    async def _handshake(self, live: LiveConnection) -> bool:
+        head = await live.read_head()
+        if head.too_big:
+            live.write(build_error_response(431, "Request Header Fields Too Large",
+                                            f"handshake larger than {self.opts.max_handshake} bytes\n"))
+            await live.drain()
+            raise HandshakeFailed(f"request head larger than {self.opts.max_handshake} bytes")
+        req = parse_request(head.head or b"")
+        problems = validate_request(req)
+        t = time.time()
+        if any(p.rule is Rule.HANDSHAKE_NOT_WEBSOCKET for p in problems):
+            await self._plain_http(live, req)
+            return False
+        if problems:
+            status, reason = (426, "Upgrade Required") if any(
+                p.rule is Rule.HANDSHAKE_WS_VERSION for p in problems) else (400, "Bad Request")
+            body = "".join(f"{p.message} ({p.rfc})\n" for p in problems)
+            resp_bytes = build_error_response(status, reason, body)
+            self.reporter.handshake(live.id, t, "server", req, parse_response(resp_bytes), problems)
+            live.write(resp_bytes)
+            await live.drain()
+            return False
+        chosen = next((p for p in req.subprotocols if p in self.opts.subprotocols), None)
+        params = None
+        if self.opts.deflate and req.extensions:
+            params = negotiate(req.extensions)
+        ext_value = params.header_value() if params else None
+        resp_bytes = build_response(req, subprotocol=chosen, extensions=ext_value)
+        live.subprotocol, live.extensions = chosen, ext_value
+        self.reporter.handshake(live.id, t, "server", req, parse_response(resp_bytes), [],
+                                accept_expected=accept_key(req.key or ""), subprotocol=chosen, extensions=ext_value)
+        live.write(resp_bytes)
+        conn = Connection(Role.SERVER, deflate=params, max_message=self.opts.max_message, lenient=self.opts.lenient)
+        live.start(conn, head.leftover)
+        return True
+
+    async def _plain_http(self, live: LiveConnection, req: Request) -> None:
+        path = req.target.split("?", 1)[0]
+        if req.method == "GET" and path in ("/", "/index.html"):
+            status, note = 200, "plain HTTP GET (no Upgrade): served the built-in test page"
+            resp = build_error_response(200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8")
+        else:
+            status, note = 404, "plain HTTP request (no Upgrade): not found"
+            resp = build_error_response(404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n")
+        self.reporter.http(live.id, time.time(), req, status, note)
+        live.write(resp)
+        await live.drain()

@@ -1,0 +1,77 @@
+"""The offline commands' work: decode bytes, build frames, explain handshakes (no rendering)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .codec.deflate import Inflater
+from .codec.frames import NeedMore, encode_frame
+from .codec.rules import Problem
+from .codec.spec import Opcode, Role
+from .codec.stream import FrameRecord, StreamDecoder
+from .status import ExitStatus
+
+
+@dataclass
+class Decoded:
+    records: list[FrameRecord]
+    incomplete: NeedMore | None
+    problems: list[Problem] = field(default_factory=list)  #: stream-level (truncation, size)
+
+    @property
+    def status(self) -> ExitStatus:
+        bad = self.problems or any(r.problems for r in self.records)
+        return ExitStatus.PROBLEMS if bad else ExitStatus.OK
+
+
+def decode_bytes(
+    data: bytes,
+    *,
+    sender: Role | None = None,
+    deflate: bool = False,
+    no_context_takeover: bool = False,
+    max_message: int | None = None,
+) -> Decoded:
+    """Decode a complete capture of one direction, in order."""
+    inflate = Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate if deflate else None
+    dec = StreamDecoder(sender, inflate=inflate, max_message=max_message)
+    records = dec.receive_data(data)
+    incomplete = dec.incomplete()
+    problems = dec.receive_eof()
+    if dec.oversized is not None:
+        problems.append(dec.oversized)
+    return Decoded(records, incomplete, problems)
+
+
+KINDS = {
+    "text": Opcode.TEXT,
+    "binary": Opcode.BINARY,
+    "ping": Opcode.PING,
+    "pong": Opcode.PONG,
+    "close": Opcode.CLOSE,
+    "cont": Opcode.CONT,
+    "continuation": Opcode.CONT,
+}
+
+
+def build(
+    kind: str,
+    payload: bytes,
+    *,
+    opcode: int | None = None,
+    fin: bool = True,
+    rsv: tuple[bool, bool, bool] = (False, False, False),
+    mask_key: bytes | None = None,
+    length_form: int | None = None,
+) -> bytes:
+    op = KINDS[kind] if opcode is None else opcode
+    return encode_frame(
+        op,
+        payload,
+        fin=fin,
+        rsv1=rsv[0],
+        rsv2=rsv[1],
+        rsv3=rsv[2],
+        mask_key=mask_key,
+        length_form=length_form,
+    )

@@ -1,0 +1,117 @@
+"""A classic hex dump (offset | hex | ASCII) as one rich Text, coloured by field.
+
+The dump is built as plain lines joined into a single :class:`~rich.text.Text`; each field is
+then one ``stylize()`` call per line it touches, in both the hex and the ASCII column.  Line
+text comes from ``bytes.hex(" ")`` and ``bytes.translate``: no per-byte Python work.  Data
+longer than ``max_bytes`` is elided (the head, a count line, the last two lines), which bounds
+the work for a 64 MiB payload.  ``data`` only needs ``len()`` and slicing, so a caller can pass
+a lazy view (see :class:`ByteSource`) and never materialise the bytes that are not shown.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rich.style import Style
+from rich.text import Text
+
+#: Printable ASCII maps to itself, everything else to ".".
+_ASCII = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
+
+StyleType = str | Style
+
+
+class ByteSource(Protocol):
+    """What :func:`hexdump` needs from its data: a length and byte slices."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> bytes: ...
+
+
+def _hex_col(j: int) -> int:
+    """Column of byte ``j`` of a line, relative to the start of the hex column."""
+    return 3 * j + (1 if j >= 8 else 0)
+
+
+def hexdump(
+    data: bytes | bytearray | memoryview | ByteSource,
+    *,
+    base_offset: int = 0,
+    spans: list[tuple[int, int, StyleType]] | tuple[tuple[int, int, StyleType], ...] = (),
+    width: int = 16,
+    max_bytes: int | None = 4096,
+    offset_style: StyleType | None = "ws.offset",
+    note_style: StyleType | None = "ws.dim",
+    ascii_only: bool = False,
+) -> Text:
+    """Hex dump of ``data`` as one Text.
+
+    Args:
+        base_offset: offset printed for ``data[0]`` (a stream offset).
+        spans: ``(start, end, style)`` in data coordinates; each styles the bytes in both
+            the hex and the ASCII columns.
+        width: bytes per line (a group gap after byte 8 when width > 8).
+        max_bytes: show about this many bytes, then "… N more bytes not shown" and the last
+            two lines; None shows everything.
+        ascii_only: write "..." instead of "…" in the elision line.
+    """
+    n = len(data)
+    gap = width > 8
+    hex_width = 3 * width - 1 + (1 if gap else 0)
+    digits = max(8, len(f"{base_offset + n:x}"))
+    hex_start = digits + 2
+    ascii_start = hex_start + hex_width + 2
+
+    # Which byte ranges are shown: [(start, end)], plus the elided gap after the first.
+    head_end = n
+    tail_start = n
+    if max_bytes is not None and n > max_bytes + 3 * width:
+        head_end = max(width, max_bytes - max_bytes % width)
+        last_line = (n - 1) // width * width
+        tail_start = max(head_end, last_line - width)
+    blocks = [(0, head_end)] if tail_start >= n else [(0, head_end), (tail_start, n)]
+
+    lines: list[str] = []
+    line_starts: list[tuple[int, int]] = []  # (text position, data offset) of each dump line
+    note: tuple[int, int] | None = None  # (text position, length) of the elision line
+    pos = 0
+    for bi, (start, end) in enumerate(blocks):
+        if bi:
+            dots = "..." if ascii_only else "…"
+            line = f"{dots} {tail_start - head_end:,} more bytes not shown"
+            lines.append(line)
+            note = (pos, len(line))
+            pos += len(line) + 1
+        chunk = bytes(data[start:end])
+        for i in range(0, len(chunk), width):
+            row = chunk[i : i + width]
+            hx = row.hex(" ")
+            if gap and len(row) > 8:
+                hx = hx[:23] + " " + hx[23:]
+            line = (
+                f"{base_offset + start + i:0{digits}x}  {hx:<{hex_width}}  "
+                f"|{row.translate(_ASCII).decode('ascii')}|"
+            )
+            lines.append(line)
+            line_starts.append((pos, start + i))
+            pos += len(line) + 1
+    text = Text("\n".join(lines), no_wrap=True, overflow="crop")
+
+    if note is not None and note_style:
+        text.stylize(note_style, note[0], note[0] + note[1])
+    for tpos, first in line_starts:
+        if offset_style:
+            text.stylize(offset_style, tpos, tpos + digits)
+        if not spans:
+            continue
+        last = min(first + width, n)
+        for s_start, s_end, style in spans:
+            lo = max(s_start, first)
+            hi = min(s_end, last)
+            if lo >= hi:
+                continue
+            a, b = lo - first, hi - first
+            text.stylize(style, tpos + hex_start + _hex_col(a), tpos + hex_start + _hex_col(b - 1) + 2)
+            text.stylize(style, tpos + ascii_start + 1 + a, tpos + ascii_start + 1 + b)
+    return text

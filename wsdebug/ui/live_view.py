@@ -1,0 +1,188 @@
+"""The person-facing reporter for live sessions: frames as they happen, never slowing the wire.
+
+Events are queued by the pump and drawn by :meth:`RichReporter.run`, a task that wakes every
+few tens of milliseconds and draws for a bounded share of the time.  Frames that arrive faster
+than that are counted, not drawn, and a line such as "12,345 frames not shown — all recorded"
+takes their place.  Connection-level events (handshake, close, failure, errors) are always
+drawn.  Payload text reaches the screen only through :mod:`wsdebug.ui.safe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as _dt
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ..codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
+from ..codec.handshake import Request, Response
+from ..codec.rules import Problem
+from ..codec.spec import close_code_meaning
+from ..live.reporter import Reporter
+from .safe import inert_text
+from .views import FrameView, MessageView, problem_text
+
+TICK = 0.05  #: seconds between drawing rounds
+BUDGET = 0.015  #: seconds of drawing per round at most (about 30% of one core)
+BACKLOG = 2000  #: frames kept waiting to be drawn before they are skipped
+
+
+def clock(t: float) -> str:
+    return _dt.datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
+
+
+class RichReporter(Reporter):
+    def __init__(self, console: Console, detail: str = "summary", *, plain: bool = False, recording: bool = False) -> None:
+        self.console = console
+        self.detail = detail
+        self.plain = plain
+        self.recording = recording
+        self.skipped = 0
+        self.frames_total = 0
+        self._queue: collections.deque[tuple[bool, Any]] = collections.deque()
+        self._frames_waiting = 0
+        self._wake: asyncio.Event | None = None
+        self._running = False
+
+    # -- queueing --------------------------------------------------------------------------------
+
+    def _put(self, renderable: Any, *, droppable: bool = False) -> None:
+        if droppable:
+            self.frames_total += 1
+            if self._frames_waiting >= BACKLOG:
+                self.skipped += 1
+                return
+            self._frames_waiting += 1
+        self._queue.append((droppable, renderable))
+        if not self._running:
+            self.drain()
+
+    def drain(self, budget: float | None = None) -> None:
+        """Draw queued items (all of them, or for ``budget`` seconds)."""
+        start = time.perf_counter()
+        while self._queue:
+            if budget is not None and time.perf_counter() - start > budget:
+                break
+            droppable, item = self._queue.popleft()
+            if droppable:
+                self._frames_waiting -= 1
+            if self.skipped and droppable:
+                self._note_skipped()
+            self.console.print(item() if callable(item) else item)
+        if not self._queue and self.skipped:
+            self._note_skipped()
+
+    def _note_skipped(self) -> None:
+        tail = " — all recorded" if self.recording else " (use --record FILE to keep them all)"
+        self.console.print(Text(f"… {self.skipped:,} frames not shown{tail}", style="ws.warn"))
+        self.skipped = 0
+
+    async def run(self) -> None:
+        """Draw in rounds until cancelled."""
+        self._running = True
+        try:
+            while True:
+                await asyncio.sleep(TICK)
+                self.drain(BUDGET)
+        finally:
+            self._running = False
+            self.flush_tail()
+
+    def flush_tail(self) -> None:
+        """At the end: draw what is left, but not an unbounded backlog."""
+        while len(self._queue) > 200:
+            droppable, _ = self._queue.popleft()
+            if droppable:
+                self._frames_waiting -= 1
+                self.skipped += 1
+        self.drain()
+
+    def close(self) -> None:
+        self.flush_tail()
+
+    # -- Reporter --------------------------------------------------------------------------------
+
+    def connected(self, conn: str, peer: str, t: float) -> None:
+        self._put(Text.assemble((f"{clock(t)} ", "ws.dim"), ("● ", "ws.ok"), (conn, "bold"), f" TCP connected, peer {peer}"))
+
+    def handshake(self, conn: str, t: float, role: str, request: Request | None, response: Response | None,
+                  problems: list[Problem], *, accept_expected: str | None = None, subprotocol: str | None = None,
+                  extensions: str | None = None) -> None:
+        line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " handshake ")
+        if request is not None:
+            line.append_text(inert_text(f"{request.method} {request.target}"))
+        if response is not None:
+            line.append(f" → {response.status} {response.reason}")
+        if problems:
+            line.append(f"  ✗ {len(problems)} problem(s)", "ws.problem")
+        else:
+            line.append("  ✓ accepted", "ws.ok")
+        if subprotocol:
+            line.append("  subprotocol ")
+            line.append_text(inert_text(subprotocol, "bold"))
+        if extensions:
+            line.append("  ")
+            line.append_text(inert_text(extensions, "ws.rsv"))
+        self._put(line)
+        if self.detail != "summary":
+            from .handshake import handshake_view
+
+            if request is not None:
+                self._put(handshake_view(request, [], plain=self.plain, title=f"{conn} request ({'sent' if role == 'client' else 'received'})"))
+            if response is not None:
+                self._put(handshake_view(response, [], plain=self.plain, title=f"{conn} response ({'received' if role == 'client' else 'sent'})"))
+            if accept_expected and response is not None:
+                got = response.accept
+                ok = got == accept_expected
+                self._put(Text.assemble(
+                    "Sec-WebSocket-Accept = base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ",
+                    (accept_expected, "ws.ok"), ("  ✓ matches" if ok else "  ✗ does not match", "ws.ok" if ok else "ws.problem")))
+        for p in problems:
+            self._put(problem_text(p))
+
+    def event(self, conn: str, t: float, role: str, event: Event) -> None:
+        if isinstance(event, FrameEvent):
+            rec = event.record
+            detail, plain = self.detail, self.plain
+            self._put(lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain), droppable=True)
+        elif isinstance(event, MessageEvent):
+            if event.message.frames > 1 or event.message.compressed:
+                msg = event.message
+                self._put(lambda: MessageView(msg, conn_id=conn), droppable=True)
+        elif isinstance(event, CloseEvent):
+            code = event.code
+            meaning = close_code_meaning(code) if code is not None else ""
+            line = Text.assemble((f"{clock(t)} ", "ws.dim"), ("■ ", "ws.close"), (conn, "bold"),
+                                 f" closed {code} {meaning}")
+            if event.reason:
+                line.append(" “")
+                line.append_text(inert_text(event.reason))
+                line.append("”")
+            by = {"us": "we started it", "peer": "the peer started it", "transport": "TCP ended first"}[event.initiator]
+            line.append(f" — {by}, {'clean' if event.clean else 'not clean'}", "ws.ok" if event.clean else "ws.warn")
+            self._put(line)
+        elif isinstance(event, FailEvent):
+            line = Text.assemble((f"{clock(t)} ", "ws.dim"), ("✗ ", "ws.problem"), (conn, "bold"),
+                                 (f" failing the connection with close code {event.code}: ", "ws.problem"))
+            line.append_text(problem_text(event.problem))
+            self._put(line)
+
+    def disconnected(self, conn: str, t: float, reason: str) -> None:
+        self._put(Text.assemble((f"{clock(t)} ", "ws.dim"), ("○ ", "ws.dim"), (conn, "bold"), f" TCP closed: {reason}"))
+
+    def info(self, text: str) -> None:
+        self._put(Text(text, "ws.info"))
+
+    def error(self, text: str, conn: str | None = None) -> None:
+        self._put(Text(f"✗ {conn + ': ' if conn else ''}{text}", "ws.problem"))
+
+    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
+        line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " ")
+        line.append_text(inert_text(f"{request.method} {request.target}"))
+        line.append(f" → {status}: {note}", "ws.info")
+        self._put(line)
+

@@ -1,0 +1,111 @@
+"""Make untrusted text (payloads, close reasons, header values) harmless and visible.
+
+A terminal obeys the control characters it is sent: ESC starts a sequence that can recolour,
+move the cursor, retitle the window or worse; bidi overrides reorder what the reader sees;
+zero-width and other format characters hide content.  Rich strips only five control codes and
+passes ESC, and prompt-toolkit's ``patch_stdout(raw=True)`` passes everything, so this module is
+the only guard: every string from the network goes through :func:`inert` or :func:`inert_text`
+before it reaches a renderable.
+
+Each dangerous character becomes a visible escape in Python notation (``\\x1b``, ``\\n``,
+``\\u202e``, ``\\U000e0041``).  Backslashes themselves are left alone, so JSON stays
+readable; :func:`inert_text` styles the escapes (``ws.escape``) so they stand out from literal
+text, and the text is never parsed as markup (``[bold]`` shows as typed).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.style import Style
+from rich.text import Text
+
+#: Everything :func:`inert` escapes.  Category Cf (format) is listed as of Unicode 15; a test
+#: checks the list against the running Python's ``unicodedata``.
+_UNSAFE = re.compile(
+    "["
+    "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1 (ESC, CSI 0x9b, NEL 0x85 ...)
+    "\u00ad\u034f"  # soft hyphen (Cf), combining grapheme joiner (invisible)
+    "\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"  # Arabic format chars, ALM (bidi)
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: invisible letters used for spoofing
+    "\u180b-\u180f"  # Mongolian variation selectors, vowel separator
+    "\u200b-\u200f"  # ZWSP, ZWNJ, ZWJ, LRM, RLM
+    "\u2028-\u202e"  # line/paragraph separators; LRE RLE PDF LRO RLO
+    "\u2060-\u206f"  # word joiner, invisible operators, LRI RLI FSI PDI, deprecated format
+    "\ufeff\ufff9-\ufffb"  # BOM / ZWNBSP, interlinear annotation
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"  # musical format, tag characters
+    "\ud800-\udfff"  # lone surrogates (from surrogateescape / surrogatepass decoding)
+    "]"
+)
+
+#: The characters of :data:`_UNSAFE` that ``str.isprintable()`` accepts (letters and marks
+#: that render as nothing).  Every other unsafe character is non-printable, so a printable
+#: ASCII string, the common case, is cleared by one C-speed ``isprintable()`` call.
+_PRINTABLE_UNSAFE = re.compile("[\u034f\u115f\u1160\u180b-\u180d\u180f\u3164\uffa0]")
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return _escape(match.group())
+
+
+def inert(text: str) -> str:
+    """``text`` with every control, bidi, format and lone-surrogate character escaped.
+
+    >>> inert("a\\x1b[31mb\\u202e")
+    'a\\\\x1b[31mb\\\\u202e'
+    """
+    if not needs_escape(text):  # the common clean case: C-speed scans, no substitution
+        return text
+    return _UNSAFE.sub(_escape_match, text)
+
+
+def needs_escape(text: str) -> bool:
+    """True if :func:`inert` would change ``text``."""
+    if text.isprintable():
+        return not text.isascii() and _PRINTABLE_UNSAFE.search(text) is not None
+    return True
+
+
+def inert_text(
+    text: str,
+    style: str | Style | None = None,
+    *,
+    escape_style: str | Style | None = "ws.escape",
+) -> Text:
+    """A :class:`~rich.text.Text` of ``text`` made inert, built directly (never via markup).
+
+    Args:
+        style: style of the whole text.
+        escape_style: extra style for the escapes, so ``\\x1b`` from an escaped ESC looks
+            different from a literal backslash-x-1-b; None for no extra style.
+    """
+    out = Text(style=style or "")
+    if not needs_escape(text):
+        out.plain = text
+        return out
+    pos = 0
+    append = out.append
+    for match in _UNSAFE.finditer(text):
+        start = match.start()
+        if start > pos:
+            append(text[pos:start])
+        append(_escape(match.group()), escape_style)
+        pos = match.end()
+    if pos < len(text):
+        append(text[pos:])
+    return out
