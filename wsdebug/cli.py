@@ -472,3 +472,17 @@ def listen(
         reporter, console, recorder, export_svg, export_html,
     )
     raise typer.Exit(status)
+
+
+@app.command()
+def demo(
+    no_pause: Annotated[bool, typer.Option("--no-pause", help="Run straight through even on a terminal.")] = False,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Optional[Path], ExportSvg] = None,
+    export_html: Annotated[Optional[Path], ExportHtml] = None,
+) -> None:
+    """A guided tour of the protocol on a local echo server: nothing to set up."""
+    from .ui.demo_view import run
+
+    interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html))

@@ -114,7 +114,7 @@ def header_problems(
     if rsv & ~rsv_allowed:
         names = [f"RSV{i}" for i, bit in ((1, 0x40), (2, 0x20), (3, 0x10)) if rsv & ~rsv_allowed & bit]
         out.append(Problem(Rule.RSV_WITHOUT_EXTENSION, offset, " and ".join(names) + " set"))
-    elif rsv & 0x40:
+    if rsv & rsv_allowed & 0x40:  # RSV1 is permessage-deflate's, but only on a first data frame
         if opcode >= 0x8:
             out.append(Problem(Rule.RSV1_ON_CONTROL, offset, opcode_name(opcode)))
         elif opcode == 0:
@@ -157,7 +157,8 @@ class FrameParser:
         rsv_allowed: RSV bits (as bits of byte 0: 0x40 = RSV1) that a negotiated extension
             defines; others are reported.
         max_payload: frames announcing more are not buffered: :attr:`oversized` is set to the
-            frame's offset and parsing stops.  None means no limit.
+            frame's offset and parsing stops.  None means no limit.  A 64-bit length with the
+            most significant bit set (RFC 6455 §5.2) is treated the same way, whatever the limit.
         offset: stream offset of the first byte that will be fed.
     """
 
@@ -249,13 +250,23 @@ class FrameParser:
             if masked:
                 hsize += 4
             if n - pos < hsize:
-                self._need = hsize
+                # Exact once the length is in (only the mask key is missing), else what
+                # completes the header.
+                if form == 7:
+                    self._need = hsize + plen
+                elif form == 16 and n - pos >= 4:
+                    self._need = hsize + ((buf[pos + 2] << 8) | buf[pos + 3])
+                elif form == 64 and n - pos >= 10:
+                    self._need = hsize + int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                else:
+                    self._need = hsize
                 break
             if form == 16:
                 plen = (buf[pos + 2] << 8) | buf[pos + 3]
             elif form == 64:
                 plen = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-            if max_payload is not None and plen > max_payload:
+            if plen & _HIGH_BIT or (max_payload is not None and plen > max_payload):
+                # A length of 2**63 or more is a protocol error and can never complete.
                 self.oversized = (base + pos, plen)
                 break
             end = pos + hsize + plen

@@ -113,6 +113,7 @@ async def open_client(
         target.host_header, target.resource, subprotocols=opts.subprotocols, extensions=offer,
         origin=opts.origin, headers=opts.headers,
     )
+    live.request_key = key
     live.write(request)
     try:
         await live.drain()

@@ -70,6 +70,7 @@ class LiveConnection:
         self.subprotocol: str | None = None
         self.extensions: str | None = None
         self.close_event: CloseEvent | None = None
+        self.request_key: str | None = None  #: Sec-WebSocket-Key, on the client side
         self.failed = False
         self.closed = asyncio.Event()
         self._in_dir = S2C if role is Role.CLIENT else C2S
@@ -117,7 +118,7 @@ class LiveConnection:
     def start(self, conn: Connection, leftover: bytes) -> None:
         self.conn = conn
         if self.options.echo:
-            conn.on_message = lambda msg: conn.send_message(msg.opcode, msg.payload)
+            conn.on_message = lambda msg: conn.send_message(msg.opcode, msg.payload, compress=msg.compressed)
         if self.recorder is not None:
             self.recorder.handshake(self.id, subprotocol=self.subprotocol, extensions=self.extensions)
         if leftover:

@@ -17,10 +17,10 @@ from typing import NamedTuple
 from rich.style import Style
 from rich.text import Text
 
-from ..codec.annotate import Field
-from ..codec.frames import WireFrame, encode_header
-from ..codec.mask import unmask
-from ..codec.spec import close_code_meaning, opcode_name
+from wsdebug.codec.annotate import Field
+from wsdebug.codec.frames import WireFrame, encode_header
+from wsdebug.codec.mask import unmask
+from wsdebug.codec.spec import close_code_meaning, opcode_name
 from .theme import field_style
 
 _VERTICAL = {"FIN": "FIN", "RSV1": "RSV1", "RSV2": "RSV2", "RSV3": "RSV3", "MASK": "MASK"}
@@ -57,8 +57,10 @@ def _cells(frame: WireFrame, fields: Sequence[Field], shown: int, wire: bytes) -
             nbits = hi - lo + 1
             pos = rel * 8 + 7 - hi
             value = (wire[rel] & f.bits) >> lo
-            cell = _Cell(pos % _ROW_BITS, nbits, f, rel, rel + 1, _spaced(format(value, f"0{nbits}b")), True)
-            rows[pos // _ROW_BITS].append(cell)
+            bits = _spaced(format(value, f"0{nbits}b"))
+            rows[pos // _ROW_BITS].append(
+                _Cell(pos % _ROW_BITS, nbits, f, rel, rel + 1, bits, True)
+            )
             continue
         b, end = rel, min(rel + f.size, shown)
         while b < end:
@@ -76,9 +78,10 @@ def _labels(cell: _Cell, frame: WireFrame, wire: bytes) -> list[list[str]]:
     if name in _VERTICAL:
         return [[ch] for ch in _VERTICAL[name]]
     if name == "opcode":
-        return [["opcode"], [f"%x{f.raw:X}"], [opcode_name(int(f.raw)), "rsvd"]]
+        raw = int.from_bytes(f.raw, "big") if isinstance(f.raw, bytes) else f.raw
+        return [["opcode"], [f"%x{raw:X}"], [opcode_name(raw), "rsvd"]]
     if name == "payload length":
-        lines = [["payload len", "len"], [f"= {f.raw}"]]
+        lines = [["payload len", "len"], [f"= {f.raw!s}"]]
         if frame.length_form != 7:
             lines.append([f"{frame.length_form}-bit next", "ext. next"])
         return lines
@@ -87,13 +90,18 @@ def _labels(cell: _Cell, frame: WireFrame, wire: bytes) -> list[list[str]]:
     if name.startswith("extended payload length"):
         if cont:
             return [["extended payload length (cont.)", "ext. len (cont.)", "(cont.)"], [seg]]
-        return [["extended payload length", "ext. payload len", "ext. len"], [seg],
-                [f"= {frame.payload_len:,}", "= …"]]
+        return [
+            ["extended payload length", "ext. payload len", "ext. len"],
+            [seg],
+            [f"= {frame.payload_len:,}", "= …"],
+        ]
     if name == "masking key":
         return [["masking-key (cont.)" if cont else "masking-key", "key"], [seg]]
     masked = frame.mask_key is not None
-    label = {"payload": "payload data", "close code": "close code", "close reason": "close reason"}.get(name, name)
-    first_line = [f"{label} (masked)", label, label.split()[-1]] if masked else [label, label.split()[-1]]
+    label = "payload data" if name == "payload" else name
+    first_line = [label, label.split()[-1]]
+    if masked:
+        first_line.insert(0, f"{label} (masked)")
     if cont:
         first_line = [f"{label} (cont.)", *first_line]
     lines = [first_line, [seg]]
@@ -165,7 +173,7 @@ def frame_diagram(
         out.append(_border(prev, cells) + "\n")
         styles = [style(field_style(c.field.name)) for c in cells]
         out.append("|")
-        for c, st in zip(cells, styles):
+        for c, st in zip(cells, styles, strict=True):
             out.append(c.bits, st)
             out.append("|")
         last = min(shown, 4 * r + 4) - 1
@@ -174,7 +182,7 @@ def frame_diagram(
         labels = [_labels(c, frame, wire) for c in cells]
         for i in range(max(len(lab) for lab in labels)):
             out.append("|")
-            for c, st, lab in zip(cells, styles, labels):
+            for c, st, lab in zip(cells, styles, labels, strict=True):
                 width = 2 * c.nbits - 1
                 out.append(_fit(lab[i], width) if i < len(lab) else " " * width, st)
                 out.append("|")

@@ -10,6 +10,7 @@ a lazy view (see :class:`ByteSource`) and never materialise the bytes that are n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from rich.style import Style
@@ -38,7 +39,7 @@ def hexdump(
     data: bytes | bytearray | memoryview | ByteSource,
     *,
     base_offset: int = 0,
-    spans: list[tuple[int, int, StyleType]] | tuple[tuple[int, int, StyleType], ...] = (),
+    spans: Sequence[tuple[int, int, StyleType]] = (),
     width: int = 16,
     max_bytes: int | None = 4096,
     offset_style: StyleType | None = "ws.offset",
@@ -112,6 +113,8 @@ def hexdump(
             if lo >= hi:
                 continue
             a, b = lo - first, hi - first
-            text.stylize(style, tpos + hex_start + _hex_col(a), tpos + hex_start + _hex_col(b - 1) + 2)
-            text.stylize(style, tpos + ascii_start + 1 + a, tpos + ascii_start + 1 + b)
+            hex_at = tpos + hex_start
+            text.stylize(style, hex_at + _hex_col(a), hex_at + _hex_col(b - 1) + 2)
+            ascii_at = tpos + ascii_start + 1
+            text.stylize(style, ascii_at + a, ascii_at + b)
     return text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +15,7 @@ from .theme import THEME
 def stdout_console(*, plain: bool = False, record: bool = False, file=None) -> Console:  # noqa: ANN001
     """The console everything is drawn on; NO_COLOR is honoured by rich itself."""
     return Console(
-        file=file or sys.stdout,
+        file=file,  # None: whatever sys.stdout is when printing (patch_stdout needs that)
         theme=THEME,
         no_color=plain or None,
         color_system=None if plain else "auto",

@@ -1,0 +1,283 @@
+"""WebSocket conversations out of a pcap or pcapng file (unencrypted TCP only).
+
+Theory of operation
+-------------------
+dpkt reads the file and parses the link, IP and TCP layers (Ethernet, Linux cooked v1/v2, raw
+IP and BSD loopback; IPv4 and IPv6).  Segments are grouped into TCP connections by their
+address pair, a new SYN after data starting a new connection on a reused pair.
+
+Each direction is then reassembled the way the receiver's TCP stack would: segments are taken
+in capture order, placed by sequence number (relative to the SYN, or to the lowest sequence
+number seen when the SYN was not captured); a segment wholly before the next expected byte is a
+retransmission and is dropped, one beyond it waits until the gap is filled.  Each time the
+in-order data grows, that growth is one chunk, timed by the segment that completed it: what an
+application reading the socket would have received.  Bytes never captured leave a gap that is
+reported; nothing after a gap is decoded.
+
+A conversation is kept when one side's stream starts with an HTTP ``GET`` carrying
+``Upgrade: websocket``: that side is the client, whatever the ports.  A stream starting with a
+TLS record (0x16 0x03) is encrypted and cannot be read.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import dpkt
+
+from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
+
+_UPGRADE = re.compile(rb"\r?\nupgrade[ \t]*:[^\r\n]*websocket", re.IGNORECASE)
+_LINK_NAMES = "Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback"
+_RAW_LINKS = {12, 14, 101, 228, 229}  # DLT_RAW on the various platforms, LINKTYPE_IPV4/IPV6
+_NULL_LINKS = {0, 108}  # DLT_NULL, DLT_LOOP: 4-byte address family, then IP
+Endpoint = tuple[str, int]
+
+
+@dataclass
+class _Segment:
+    order: int  # packet number, for a stable capture order
+    t: float
+    seq: int
+    payload: bytes
+
+
+@dataclass
+class _Flow:
+    """One direction of a TCP connection."""
+
+    segments: list[_Segment] = field(default_factory=list)
+    isn: int | None = None  # sequence number of the first data byte, from the SYN
+    fin: bool = False
+    rst: bool = False
+
+
+@dataclass
+class _Tcp:
+    first: int  # packet number of the first packet
+    a: Endpoint  # the endpoint that sent the first packet
+    b: Endpoint
+    flows: dict[Endpoint, _Flow] = field(default_factory=dict)
+
+    def flow(self, src: Endpoint) -> _Flow:
+        return self.flows.setdefault(src, _Flow())
+
+    @property
+    def has_data(self) -> bool:
+        return any(f.segments for f in self.flows.values())
+
+
+@dataclass
+class _Stream:
+    chunks: list[tuple[int, float, bytes]]  # (order, t, data)
+    retransmitted: int = 0
+    out_of_order: int = 0
+    gap: str | None = None
+
+    @property
+    def head(self) -> bytes:
+        return b"".join(c[2] for c in self.chunks[:8])[:16384]
+
+
+def _ip_layer(linktype: int, buf: bytes) -> Any:
+    if linktype == dpkt.pcap.DLT_EN10MB:
+        return dpkt.ethernet.Ethernet(buf).data
+    if linktype == dpkt.pcap.DLT_LINUX_SLL:
+        return dpkt.sll.SLL(buf).data
+    if linktype == 276:  # DLT_LINUX_SLL2
+        return dpkt.sll2.SLL2(buf).data
+    if linktype in _NULL_LINKS:
+        buf = buf[4:]
+    if buf and buf[0] >> 4 == 4:
+        return dpkt.ip.IP(buf)
+    if buf and buf[0] >> 4 == 6:
+        return dpkt.ip6.IP6(buf)
+    return None
+
+
+def _addr(ip: Any, raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6 if isinstance(ip, dpkt.ip6.IP6) else socket.AF_INET, raw)
+
+
+def _show(ep: Endpoint) -> str:
+    host, port = ep
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _open_reader(fh: IO[bytes], name: str) -> Any:
+    try:
+        magic = fh.read(4)
+        fh.seek(0)
+        if magic == b"\x0a\x0d\x0d\x0a":
+            return dpkt.pcapng.Reader(fh)
+        return dpkt.pcap.Reader(fh)
+    except (ValueError, dpkt.Error, EOFError, OSError) as exc:
+        raise CaptureError(f"{name}: unreadable pcap header ({exc or type(exc).__name__})") from None
+
+
+def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
+    """Group the TCP segments into connections; also count packets skipped and cut short."""
+    reader = _open_reader(fh, name)
+    linktype = reader.datalink()
+    if linktype not in _RAW_LINKS | _NULL_LINKS | {dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276}:
+        raise CaptureError(f"{name}: pcap link type {linktype} is not supported (wsdebug reads {_LINK_NAMES})")
+    conns: dict[frozenset[Endpoint], _Tcp] = {}
+    done: list[_Tcp] = []
+    skipped = short = 0
+    order = -1
+    packets = iter(reader)
+    while True:
+        try:
+            ts, buf = next(packets)
+        except StopIteration:
+            break
+        except (ValueError, dpkt.Error, EOFError, OSError) as exc:
+            raise CaptureError(f"{name}: corrupt or truncated after packet {order + 2} ({exc or type(exc).__name__})") from None
+        order += 1
+        try:
+            ip = _ip_layer(linktype, buf)
+        except (dpkt.Error, ValueError, IndexError):
+            skipped += 1
+            continue
+        tcp = getattr(ip, "data", None)
+        if not isinstance(tcp, dpkt.tcp.TCP):
+            continue
+        if isinstance(ip, dpkt.ip.IP):
+            if ip.off & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK):
+                skipped += 1  # IP fragments are not reassembled
+                continue
+            if len(tcp.data) < ip.len - ip.hl * 4 - tcp.off * 4:
+                short += 1
+        src: Endpoint = (_addr(ip, ip.src), tcp.sport)
+        dst: Endpoint = (_addr(ip, ip.dst), tcp.dport)
+        key = frozenset((src, dst))
+        conn = conns.get(key)
+        syn = tcp.flags & dpkt.tcp.TH_SYN
+        if conn is not None and syn and not tcp.flags & dpkt.tcp.TH_ACK and conn.has_data:
+            done.append(conns.pop(key))  # the address pair is reused by a new connection
+            conn = None
+        if conn is None:
+            conn = conns[key] = _Tcp(order, src, dst)
+        flow = conn.flow(src)
+        if syn:
+            flow.isn = (tcp.seq + 1) & 0xFFFFFFFF
+        if tcp.flags & dpkt.tcp.TH_FIN:
+            flow.fin = True
+        if tcp.flags & dpkt.tcp.TH_RST:
+            flow.rst = True
+        if tcp.data:
+            flow.segments.append(_Segment(order, float(ts), tcp.seq, bytes(tcp.data)))
+    done.extend(conns.values())
+    done.sort(key=lambda c: c.first)
+    return done, skipped, short
+
+
+def _signed(delta: int) -> int:
+    delta &= 0xFFFFFFFF
+    return delta - (1 << 32) if delta >= 1 << 31 else delta
+
+
+def reassemble(flow: _Flow) -> _Stream:
+    """One direction's bytes in sequence order, as the receiving application read them."""
+    segs = flow.segments
+    out = _Stream([])
+    if not segs:
+        return out
+    base = flow.isn
+    if base is None:
+        first = segs[0].seq
+        base = (first + min(_signed(s.seq - first) for s in segs)) & 0xFFFFFFFF
+    expected = 0
+    waiting: list[tuple[int, int, bytes]] = []  # heap of (relative seq, order, payload)
+    for seg in segs:
+        rel = _signed(seg.seq - base)
+        end = rel + len(seg.payload)
+        if end <= expected:
+            out.retransmitted += 1
+            continue
+        if rel > expected:
+            out.out_of_order += 1
+            heapq.heappush(waiting, (rel, seg.order, seg.payload))
+            continue
+        parts = [seg.payload[expected - rel :] if rel < expected else seg.payload]
+        expected = end
+        while waiting and waiting[0][0] <= expected:
+            wrel, _, payload = heapq.heappop(waiting)
+            if wrel + len(payload) > expected:
+                parts.append(payload[expected - wrel :])
+                expected = wrel + len(payload)
+        out.chunks.append((seg.order, seg.t, b"".join(parts)))
+    if waiting:
+        lost = waiting[0][0] - expected
+        after = sum(len(p) for _, _, p in waiting)
+        out.gap = f"{lost} bytes at stream offset {expected} were not captured; {after} bytes after them are not decoded"
+    return out
+
+
+def _is_upgrade(head: bytes) -> bool:
+    end = head.find(b"\r\n\r\n")
+    return head.startswith(b"GET ") and _UPGRADE.search(head[: end if end >= 0 else None]) is not None
+
+
+def _is_tls(head: bytes) -> bool:
+    return len(head) >= 3 and head[0] == 0x16 and head[1] == 0x03
+
+
+def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], dict[str, list[str]], list[str]]:
+    """The WebSocket conversations in a pcap/pcapng file.
+
+    Returns:
+        (connections, notes per connection id, notes about the whole file).
+
+    Raises:
+        CaptureError: unreadable file, or no WebSocket conversation in it (TLS said as such).
+    """
+    tcps, skipped, short = _read_packets(fh, name)
+    infos: list[ConnectionInfo] = []
+    notes: dict[str, list[str]] = {}
+    tls = 0
+    for tcp in tcps:
+        streams = {ep: reassemble(flow) for ep, flow in tcp.flows.items()}
+        client = next((ep for ep, s in streams.items() if _is_upgrade(s.head)), None)
+        if client is None:
+            tls += any(_is_tls(s.head) for s in streams.values())
+            continue
+        server = tcp.b if client == tcp.a else tcp.a
+        conn_id = str(len(infos) + 1)
+        info = ConnectionInfo(conn_id, role="client", peer=_show(server), local=_show(client))
+        merged: list[tuple[int, float, str, bytes]] = []
+        lines: list[str] = []
+        for ep, direction in ((client, C2S), (server, S2C)):
+            stream = streams.get(ep, _Stream([]))
+            merged.extend((order, t, direction, data) for order, t, data in stream.chunks)
+            who = "client" if direction == C2S else "server"
+            if stream.retransmitted or stream.out_of_order:
+                lines.append(f"{who} → TCP: {stream.retransmitted} retransmitted and "
+                             f"{stream.out_of_order} out-of-order segments put back in sequence order")
+            if stream.gap:
+                lines.append(f"{who}: {stream.gap}")
+        merged.sort(key=lambda m: m[0])
+        info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
+        flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
+        ends = [f"{who} sent {'RST' if f.rst else 'FIN'}" for who, f in zip(("client", "server"), flows) if f.rst or f.fin]
+        info.end_reason = ", ".join(ends) or "capture ended with the TCP connection open"
+        infos.append(info)
+        notes[conn_id] = lines
+    file_notes: list[str] = []
+    if short:
+        file_notes.append(f"{short} packets were cut short by the capture's snap length: frames may be incomplete")
+    if skipped:
+        file_notes.append(f"{skipped} packets could not be parsed or were IP fragments, and were skipped")
+    if not infos:
+        if tls:
+            raise CaptureError(f"{name}: no readable WebSocket: {tls} TCP conversation{'s' if tls != 1 else ''} "
+                               "use TLS (wss:// or https://), which wsdebug cannot decrypt; capture ws:// traffic instead")
+        raise CaptureError(f"{name}: no WebSocket upgrade (GET with Upgrade: websocket) in "
+                           f"{len(tcps)} TCP conversation{'s' if len(tcps) != 1 else ''}")
+    if tls:
+        file_notes.append(f"{tls} TLS-encrypted TCP conversations skipped (wsdebug cannot decrypt them)")
+    return infos, notes, file_notes

@@ -1,0 +1,171 @@
+"""The interactive prompt for ``connect`` and ``listen`` (prompt-toolkit).
+
+Frames are drawn by the rich reporter above the input line: ``patch_stdout(raw=True)`` keeps
+what the person is typing intact and lets our own colours through.  Payload text never reaches
+the terminal raw: every view goes through :mod:`wsdebug.ui.safe` first, which is the only guard
+(raw mode does not strip escape sequences).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.text import Text
+
+from .commands import COMMANDS, HELP, Command, CommandError, parse_command
+from .live_view import RichReporter
+
+if TYPE_CHECKING:
+    from ..live.endpoint import LiveConnection
+    from ..live.listener import Listener
+
+
+def history_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "wsdebug" / "history"
+
+
+def _session(toolbar: Callable[[], object]):  # noqa: ANN202 - prompt_toolkit types stay lazy
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    path = history_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(path))
+    except OSError:
+        history = InMemoryHistory()
+    completer = WordCompleter(COMMANDS + ["summary", "fields", "bytes"], sentence=True)
+    return PromptSession(history=history, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False)
+
+
+def status_line(connections: list[LiveConnection], target: str | None = None) -> str:
+    parts = []
+    for live in connections:
+        conn = live.conn
+        state = conn.state.value.upper() if conn else "HANDSHAKE"
+        item = f"{live.id} {state}"
+        if conn:
+            item += f" · in {conn.frames_in} fr/{conn.bytes_in:,} B · out {conn.frames_out} fr/{conn.bytes_out:,} B"
+        if live.extensions:
+            item += f" · {live.extensions.split(';')[0]}"
+        if live.subprotocol:
+            item += f" · subprotocol {live.subprotocol}"
+        parts.append(item)
+    if not parts:
+        parts.append("no connection yet")
+    if target is not None:
+        parts.append(f"sending to {target}")
+    return "  |  ".join(parts) + "   (/help)"
+
+
+def help_text() -> Text:
+    out = Text("commands:\n", style="bold")
+    for cmd, what in HELP:
+        out.append(f"  {cmd:<30}", "ws.opcode")
+        out.append(what + "\n")
+    return out
+
+
+def apply(cmd: Command, live: LiveConnection) -> None:
+    """Perform a sending command on one connection."""
+    if cmd.action == "text":
+        live.send("text", cmd.args[0])
+    elif cmd.action in ("binary", "ping", "pong", "raw"):
+        live.send(cmd.action, cmd.args[0])
+    elif cmd.action == "close":
+        live.send("close", cmd.args[0], cmd.args[1])
+    elif cmd.action == "frag":
+        live.send("frag", cmd.args[0], cmd.args[1])
+
+
+SENDING = {"text", "binary", "ping", "pong", "raw", "close", "frag"}
+
+
+async def prompt_loop(
+    reporter: RichReporter,
+    targets: Callable[[], list[LiveConnection]],
+    everyone: Callable[[], list[LiveConnection]],
+    *,
+    listen: bool = False,
+    session=None,  # noqa: ANN001 - a PromptSession, injectable for tests
+) -> None:
+    """Read lines until /quit, Ctrl-C or Ctrl-D; then close every connection cleanly."""
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    chosen: list[str | None] = [None]
+
+    def pick() -> list[LiveConnection]:
+        conns = everyone() if listen else targets()
+        if chosen[0] is not None:
+            conns = [c for c in conns if c.id == chosen[0]]
+        return conns
+
+    session = session or _session(lambda: status_line(everyone(), chosen[0] if listen else None))
+    with patch_stdout(raw=True):
+        while True:
+            try:
+                line = await session.prompt_async("ws> ")
+            except (KeyboardInterrupt, EOFError):
+                break
+            if not line:
+                continue
+            try:
+                cmd = parse_command(line)
+            except CommandError as exc:
+                reporter.error(str(exc))
+                continue
+            if cmd.action == "quit":
+                break
+            if cmd.action == "help":
+                reporter.console.print(help_text())
+            elif cmd.action == "detail":
+                reporter.detail = str(cmd.args[0])
+                reporter.info(f"detail: {reporter.detail}")
+            elif cmd.action == "list":
+                for live in everyone():
+                    reporter.info(f"{live.id}  {live.peer}  {live.conn.state.value if live.conn else 'handshake'}")
+            elif cmd.action == "to":
+                wanted = str(cmd.args[0])
+                if not any(c.id == wanted for c in everyone()):
+                    reporter.error(f"no connection {wanted} (see /list)")
+                else:
+                    chosen[0] = wanted
+                    reporter.info(f"sending to {wanted}")
+            elif cmd.action == "all":
+                chosen[0] = None
+                reporter.info("sending to every connection")
+            elif cmd.action in SENDING:
+                conns = [c for c in pick() if c.open]
+                if not conns:
+                    reporter.error("no open connection to send to")
+                for live in conns:
+                    try:
+                        apply(cmd, live)
+                    except (RuntimeError, ValueError) as exc:
+                        reporter.error(str(exc), live.id)
+                    await live.drain()
+        for live in everyone():
+            if live.open:
+                live.send("close", 1000, "")
+                await live.drain()
+
+
+def interactive_connect(reporter: RichReporter, console: Console | None) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]:
+    async def run(live: LiveConnection, _drain: Callable[[], Awaitable[None]]) -> None:
+        await prompt_loop(reporter, lambda: [live], lambda: [live])
+        await live.closed.wait()
+
+    return run
+
+
+def interactive_listen(reporter: RichReporter, console: Console | None) -> Callable[[Listener], Awaitable[None]]:
+    async def run(listener: Listener) -> None:
+        await prompt_loop(reporter, listener.open_connections, lambda: list(listener.connections.values()), listen=True)
+
+    return run
