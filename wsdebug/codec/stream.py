@@ -96,6 +96,7 @@ class StreamDecoder:
         self.closed_at: int | None = None  #: offset of the close frame, once seen
         self._msg: Message | None = None
         self._parts: list[bytes] = []
+        self._part_offsets: list[int] = []  # stream offset of each part's first payload byte
         self._utf8: Utf8Checker | None = None
         self._oversize_reported = False
 
@@ -117,10 +118,13 @@ class StreamDecoder:
 
     @property
     def oversized(self) -> Problem | None:
-        """The frame that announced more than ``max_message`` bytes, as a problem."""
+        """The frame that stopped the parser, as a problem: it announced more than
+        ``max_message`` bytes, or a 64-bit length with the most significant bit set."""
         if self.parser.oversized is None:
             return None
         offset, length = self.parser.oversized
+        if length >> 63:
+            return Problem(Rule.LENGTH_HIGH_BIT, offset + 2, f"frame announces {length} bytes")
         return Problem(Rule.MESSAGE_TOO_BIG, offset + 1, f"frame announces {length} bytes, limit {self.max_message}")
 
     def _drain(self) -> list[FrameRecord]:
@@ -161,6 +165,7 @@ class StreamDecoder:
             compressed = bool(frame.rsv1 and self.inflate)
             msg = self._msg = Message(op, frame.offset, 0, b"", compressed)
             self._parts = []
+            self._part_offsets = []
             self._utf8 = Utf8Checker() if op == Opcode.TEXT and not compressed else None
         msg.frames += 1
         msg.wire_size += frame.payload_len
@@ -169,18 +174,20 @@ class StreamDecoder:
             msg.problems.append(p)
             rec.problems.append(p)
         self._parts.append(frame.payload)
+        self._part_offsets.append(frame.payload_offset)
         if self._utf8 is not None:
             rec.text = self._utf8.feed(frame.payload, final=frame.fin)
             if rec.text is None and self._utf8.error_at is not None and not msg.problems:
-                index = self._utf8.error_at - (self._utf8.consumed - frame.payload_len)
-                at = frame.payload_offset + max(index, 0)
-                p = Problem(Rule.INVALID_UTF8, at, f"byte 0x{_byte_at(frame, at):02x} at message byte {self._utf8.error_at}")
+                # The bad byte may sit in an earlier fragment (a sequence cut short at the end).
+                at, byte = _locate(self._parts, self._part_offsets, self._utf8.error_at)
+                p = Problem(Rule.INVALID_UTF8, at, f"byte 0x{byte:02x} at message byte {self._utf8.error_at}")
                 msg.problems.append(p)
                 rec.problems.append(p)
         if not frame.fin:
             return
-        payload = b"".join(self._parts) if len(self._parts) != 1 else self._parts[0]
-        self._parts = []
+        parts, part_offsets = self._parts, self._part_offsets
+        payload = b"".join(parts) if len(parts) != 1 else parts[0]
+        self._parts, self._part_offsets = [], []
         self._msg = None
         if msg.compressed and self.inflate is not None and not msg.problems:
             try:
@@ -190,7 +197,7 @@ class StreamDecoder:
                 msg.problems.append(p)
                 rec.problems.append(p)
             except InflateError as exc:
-                p = Problem(Rule.INFLATE_FAILED, frame.payload_offset, str(exc))
+                p = Problem(Rule.INFLATE_FAILED, _locate(parts, part_offsets, exc.offset)[0], str(exc))
                 msg.problems.append(p)
                 rec.problems.append(p)
             else:
@@ -208,9 +215,16 @@ class StreamDecoder:
         rec.message = msg
 
 
-def _byte_at(frame: WireFrame, offset: int) -> int:
-    i = offset - frame.payload_offset
-    return frame.payload[i] if 0 <= i < len(frame.payload) else 0
+def _locate(parts: list[bytes], offsets: list[int], index: int) -> tuple[int, int]:
+    """Stream offset and value of byte ``index`` of the message's payload, split in ``parts``
+    whose first bytes are at stream ``offsets``.  An index past the end means the last byte."""
+    end = sum(map(len, parts))
+    index = min(index, end - 1)
+    for part, offset in zip(reversed(parts), reversed(offsets)):
+        end -= len(part)
+        if part and index >= end:
+            return offset + index - end, part[index - end]
+    return offsets[-1], 0  # no payload at all
 
 
 def _maybe_text(payload: bytes) -> str | None:

@@ -21,6 +21,7 @@ from wsdebug.codec.annotate import Field
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.mask import unmask
 from wsdebug.codec.spec import close_code_meaning, opcode_name
+
 from .theme import field_style
 
 _VERTICAL = {"FIN": "FIN", "RSV1": "RSV1", "RSV2": "RSV2", "RSV3": "RSV3", "MASK": "MASK"}

@@ -16,6 +16,7 @@ from rich.text import Text
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
+
 from .safe import inert_text
 from .theme import STYLES, resolve
 

@@ -28,6 +28,7 @@ from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.mask import unmask
 from wsdebug.codec.spec import Opcode, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord
+
 from .diagram import frame_diagram
 from .hexdump import hexdump
 from .lines import (
