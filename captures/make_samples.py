@@ -1,14 +1,17 @@
 """Write the sample captures in this folder.  Deterministic: fixed mask keys, times and keys.
 
-Run from the repository root:  ``python captures/make_samples.py``  (rewrites every sample).
+Run from the repository root:  ``python captures/make_samples.py [DIR]``  (rewrites every sample,
+in this folder unless DIR is given).
 Every sample is described in ``captures/README.md`` and replayed by ``tests/capture/``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
+from typing import IO
 
 from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture
 from wsdebug.capture.pcapwrite import write_pcap
@@ -40,12 +43,15 @@ SEED_FRAME = b"\x81\x89\xbc\xb8,\xb5Y6\xa5P\x12\x0b\xc8\x0f:"
 class Session:
     """Writes one connection's chunks with a clock that advances deterministically."""
 
-    def __init__(self, path: Path, *, mode: str = "connect", url: str = "ws://127.0.0.1:9000/") -> None:
-        self.fh = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in end()
+    def __init__(self, path: Path | IO[str], *, mode: str = "connect", url: str = "ws://127.0.0.1:9000/",
+                 peer: str = "127.0.0.1:9000", local: str = "127.0.0.1:51000") -> None:
+        if isinstance(path, Path):
+            path = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in end()
+        self.fh = path
         self.w = CaptureWriter(self.fh, mode=mode, tool="wsdebug captures/make_samples.py", created=CREATED)
         self.t = T0
         self.keys = iter(KEYS * 8)
-        self.w.open("c1", role="client", peer="127.0.0.1:9000", local="127.0.0.1:51000", url=url, t=self.t)
+        self.w.open("c1", role="client", peer=peer, local=local, url=url, t=self.t)
 
     def tick(self, dt: float) -> float:
         self.t = round(self.t + dt, 6)
@@ -69,19 +75,20 @@ class Session:
 
     def end(self, reason: str) -> None:
         self.w.end("c1", reason, t=self.tick(0.001))
-        self.w.close()
+        if not isinstance(self.fh, io.StringIO):
+            self.w.close()
 
 
-def simple_request() -> bytes:
-    return build_request("127.0.0.1:9000", "/chat", key="dGhlIHNhbXBsZSBub25jZQ==")[0]
+def simple_request(host: str = "127.0.0.1:9000") -> bytes:
+    return build_request(host, "/chat", key="dGhlIHNhbXBsZSBub25jZQ==")[0]
 
 
-def browser_deflate() -> None:
+def browser_deflate(out: Path) -> None:
     """Chrome with permessage-deflate; split and coalesced chunks; ping/pong; going-away close."""
     ext = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
     params = DeflateParams(server_max_window_bits=12, client_max_window_bits=12)
     client, server = PerMessageDeflate(params, is_client=True), PerMessageDeflate(params, is_client=False)
-    s = Session(HERE / "browser-deflate.jsonl")
+    s = Session(out / "browser-deflate.jsonl")
     s.handshake(CHROME_REQUEST, extensions=ext)
     s.c(s.cf(Opcode.TEXT, client.compress(b'{"op":"subscribe","channel":"prices","symbols":["ACME","INIT"]}'), rsv1=True), 0.2)
     ticks = [server.compress(json.dumps({"channel": "prices", "symbol": sym, "price": p}).encode())
@@ -102,10 +109,11 @@ def browser_deflate() -> None:
     s.end("server closed the connection")
 
 
-def fragmented_ping() -> None:
+def fragmented_ping(out: Path, *, into: IO[str] | None = None, host: str = "127.0.0.1:9000",
+                    local: str = "127.0.0.1:51000") -> None:
     """A text message in three fragments with a ping between them (RFC 6455 §5.4)."""
-    s = Session(HERE / "fragmented-ping.jsonl", url="ws://127.0.0.1:9000/chat")
-    s.handshake(simple_request())
+    s = Session(into or out / "fragmented-ping.jsonl", url=f"ws://{host}/chat", peer=host, local=local)
+    s.handshake(simple_request(host))
     s.c(s.cf(Opcode.TEXT, b"The quick ", fin=False), 0.1)
     s.c(s.cf(Opcode.PING, b"still there?"), 0.05)
     s.s(encode_frame(Opcode.PONG, b"still there?"), 0.001)
@@ -117,9 +125,9 @@ def fragmented_ping() -> None:
     s.end("server closed the connection")
 
 
-def close_handshake() -> None:
+def close_handshake(out: Path) -> None:
     """The server starts the closing handshake with a reason; the client echoes the code."""
-    s = Session(HERE / "close-handshake.jsonl", url="ws://127.0.0.1:9000/chat")
+    s = Session(out / "close-handshake.jsonl", url="ws://127.0.0.1:9000/chat")
     s.handshake(simple_request())
     s.c(s.cf(Opcode.TEXT, b"last order, please"), 0.1)
     s.s(encode_frame(Opcode.TEXT, b"order accepted"), 0.01)
@@ -128,25 +136,26 @@ def close_handshake() -> None:
     s.end("server closed the connection")
 
 
-def unmasked_client() -> None:
+def unmasked_client(out: Path) -> None:
     """A client that forgets to mask; the server fails the connection with 1002 (RFC 6455 §5.1)."""
-    s = Session(HERE / "unmasked-client.jsonl", url="ws://127.0.0.1:9000/chat")
+    s = Session(out / "unmasked-client.jsonl", url="ws://127.0.0.1:9000/chat")
     s.handshake(simple_request())
     s.c(encode_frame(Opcode.TEXT, b"hello, no mask"), 0.1)
     s.s(encode_frame(Opcode.CLOSE, build_close_payload(1002, "client-to-server frame is not masked")), 0.001)
     s.end("server closed the connection")
 
 
-def session_pcap() -> None:
+def session_pcap(out: Path) -> None:
     """The fragmented-ping session as Ethernet/IPv4/TCP, one segment out of order, one sent twice."""
-    with open(HERE / "fragmented-ping.jsonl", encoding="utf-8") as fh:
-        info = read_capture(fh, "fragmented-ping.jsonl")[0]
-    info.local, info.peer = "192.168.1.10:51000", "192.168.1.20:8080"
-    with open(HERE / "session.pcap", "wb") as out:
-        write_pcap(out, [info], mss=40, reorder=[3], retransmit=[6])
+    text = io.StringIO()
+    fragmented_ping(out, into=text, host="192.168.1.20:8080", local="192.168.1.10:51000")
+    info = read_capture(iter(text.getvalue().splitlines()), "fragmented-ping")[0]
+    with open(out / "session.pcap", "wb") as fh:
+        # Data segments 0-3 carry the request (40-byte segments): 1 and 2 swap, 2 is sent twice.
+        write_pcap(fh, [info], mss=40, reorder=[1], retransmit=[2])
 
 
-def hex_dumps() -> None:
+def hex_dumps(out: Path) -> None:
     """The RFC 6455 §5.7 examples with direction markers, and the seed's Chinese frame."""
     rfc = [
         ("# RFC 6455 §5.7 examples: a single-frame unmasked text message \"Hello\"", "s", "81 05 48 65 6c 6c 6f"),
@@ -167,17 +176,17 @@ def hex_dumps() -> None:
         first, *rest = hexes.split("\n")
         lines.append(f"{who}: {first}")
         lines.extend(rest)
-    (HERE / "rfc6455-5.7.hex").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "rfc6455-5.7.hex").write_text("\n".join(lines) + "\n", encoding="utf-8")
     seed = ("# The seed's frame: a masked text frame (client to server) carrying \"厉害了\" (9 bytes of UTF-8)\n"
             f"c: {SEED_FRAME.hex(' ')}\n")
-    (HERE / "seed-chinese.hex").write_text(seed, encoding="utf-8")
+    (out / "seed-chinese.hex").write_text(seed, encoding="utf-8")
 
 
 def _rows(data: bytes, width: int = 32, sep: str = " ") -> str:
-    return "\n".join(data[i : i + width].hex(sep) for i in range(0, len(data), width))
+    return "\n".join(data[i : i + width].hex(sep) if sep else data[i : i + width].hex() for i in range(0, len(data), width))
 
 
-def chrome_har() -> None:
+def chrome_har(out: Path) -> None:
     """What Chrome's "Save all as HAR" writes for a WebSocket: messages, not frames."""
     key = "x3JJHMbDL1EzLkh9GBhXDw=="
     req_headers = [("Host", "127.0.0.1:9000"), ("Connection", "Upgrade"), ("Upgrade", "websocket"),
@@ -197,13 +206,23 @@ def chrome_har() -> None:
     }
     doc = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "pages": [],
                    "entries": [entry]}}
-    (HERE / "chrome-session.har").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    (out / "chrome-session.har").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+SAMPLES = ("browser-deflate.jsonl", "fragmented-ping.jsonl", "close-handshake.jsonl", "unmasked-client.jsonl",
+           "session.pcap", "rfc6455-5.7.hex", "seed-chinese.hex", "chrome-session.har")
+
+
+def write_all(out: Path = HERE) -> None:
+    """Write every sample into ``out``."""
+    for make in (browser_deflate, fragmented_ping, close_handshake, unmasked_client, session_pcap, hex_dumps, chrome_har):
+        make(out)
 
 
 def main() -> None:
-    for make in (browser_deflate, fragmented_ping, close_handshake, unmasked_client, session_pcap, hex_dumps, chrome_har):
-        make()
-    sys.stdout.write(f"samples written to {HERE}\n")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    write_all(out)
+    sys.stdout.write(f"samples written to {out}\n")
 
 
 if __name__ == "__main__":

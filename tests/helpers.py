@@ -6,8 +6,9 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+from wsdebug.codec.annotate import Field
 from wsdebug.codec.connection import Connection
-from wsdebug.codec.frames import FrameParser, NeedMore
+from wsdebug.codec.frames import FrameParser, NeedMore, WireFrame
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
 
@@ -103,3 +104,31 @@ def pump(a: Connection, b: Connection) -> int:
         if not ab and not ba:
             return moved
         moved += len(ab) + len(ba)
+
+
+def assert_fields_cover(frame: WireFrame, fields: Sequence[Field]) -> None:
+    """``fields`` name every byte of ``frame`` exactly once, at byte level.
+
+    Bytes 0 and 1 are bit fields whose masks OR to 0xFF without overlapping; the bytes after
+    them are tiled, in order and without gaps, by whole-byte fields.  Each field's raw value
+    must be what is on the wire.
+    """
+    wire = frame.to_bytes()
+    start = frame.offset
+    bit_fields = [f for f in fields if f.bits is not None]
+    assert all(f.offset in (start, start + 1) and f.size == 1 for f in bit_fields), bit_fields
+    for i in (0, 1):
+        union = 0
+        for f in bit_fields:
+            if f.offset == start + i:
+                assert f.bits is not None and union & f.bits == 0, f"bits overlap in byte {i}: {f}"
+                union |= f.bits
+                shift = (f.bits & -f.bits).bit_length() - 1
+                assert f.raw == (wire[i] & f.bits) >> shift, f
+        assert union == 0xFF, f"byte {i} covered by bits {union:#04x}"
+    pos = start + 2
+    for f in sorted((f for f in fields if f.bits is None), key=lambda f: f.offset):
+        assert f.offset == pos and f.size >= 1, f"gap or overlap at {pos}: {f}"
+        assert f.raw == wire[pos - start : pos - start + f.size], f
+        pos += f.size
+    assert pos == frame.end, f"bytes {pos}..{frame.end} not covered"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib.util
 import io
 import ipaddress
 import json
@@ -85,6 +86,8 @@ class Events(JsonReporter):
 
     def gate(self, pred: Callable[[dict[str, Any]], bool], n: int = 1) -> threading.Event:
         flag = threading.Event()
+        if n <= 0:
+            flag.set()
         self._gates.append((pred, [n], flag))
         return flag
 
@@ -105,6 +108,12 @@ class Events(JsonReporter):
     def dump(self) -> str:
         short = [{k: v for k, v in e.items() if k not in ("fields", "request", "response")} for e in self.items]
         return "\n".join(json.dumps(e) for e in short)
+
+
+def require_hex_input() -> None:
+    """--binary parses each line with wsdebug.inputs; fail fast (not by timeout) when it is missing."""
+    if importlib.util.find_spec("wsdebug.inputs") is None:
+        pytest.fail("wsdebug.inputs does not exist: wsdebug.live.run.parse_line imports it for --binary")
 
 
 def is_msg(direction: str) -> Callable[[dict[str, Any]], bool]:

@@ -128,7 +128,8 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
     conns: dict[frozenset[Endpoint], _Tcp] = {}
     done: list[_Tcp] = []
     skipped = short = 0
-    order = -1
+    order = cut = -1  # cut: the last packet that ended before its IP length said
+    snaplen = getattr(reader, "snaplen", 0) or 0
     packets = iter(reader)
     while True:
         try:
@@ -138,20 +139,23 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
         except (ValueError, dpkt.Error, EOFError, OSError) as exc:
             raise CaptureError(f"{name}: corrupt or truncated after packet {order + 2} ({exc or type(exc).__name__})") from None
         order += 1
+        partial = not snaplen or len(buf) < snaplen  # shorter than the snap length: not cut by it
         try:
             ip = _ip_layer(linktype, buf)
         except (dpkt.Error, ValueError, IndexError):
             skipped += 1
+            cut = order if partial else cut
             continue
         tcp = getattr(ip, "data", None)
         if not isinstance(tcp, dpkt.tcp.TCP):
             continue
         if isinstance(ip, dpkt.ip.IP):
-            if ip.off & (dpkt.ip.IP_MF | dpkt.ip.IP_OFFMASK):
+            if ip.mf or ip.offset:
                 skipped += 1  # IP fragments are not reassembled
                 continue
             if len(tcp.data) < ip.len - ip.hl * 4 - tcp.off * 4:
                 short += 1
+                cut = order if partial else cut
         src: Endpoint = (_addr(ip, ip.src), tcp.sport)
         dst: Endpoint = (_addr(ip, ip.dst), tcp.dport)
         key = frozenset((src, dst))
@@ -171,6 +175,8 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
             flow.rst = True
         if tcp.data:
             flow.segments.append(_Segment(order, float(ts), tcp.seq, bytes(tcp.data)))
+    if cut >= 0 and cut == order:
+        raise CaptureError(f"{name}: truncated: the file ends inside packet {order + 1} ({len(buf)} bytes of it)")
     done.extend(conns.values())
     done.sort(key=lambda c: c.first)
     return done, skipped, short
@@ -256,8 +262,8 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], dict[str,
             merged.extend((order, t, direction, data) for order, t, data in stream.chunks)
             who = "client" if direction == C2S else "server"
             if stream.retransmitted or stream.out_of_order:
-                lines.append(f"{who} → TCP: {stream.retransmitted} retransmitted and "
-                             f"{stream.out_of_order} out-of-order segments put back in sequence order")
+                lines.append(f"TCP from the {who}: {stream.retransmitted} retransmitted segment(s) dropped, "
+                             f"{stream.out_of_order} out-of-order segment(s) put back in sequence order")
             if stream.gap:
                 lines.append(f"{who}: {stream.gap}")
         merged.sort(key=lambda m: m[0])

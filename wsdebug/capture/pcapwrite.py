@@ -66,11 +66,13 @@ def write_pcap(
 
     Args:
         reorder / retransmit: numbers (from 0, over all data segments in order) of the data
-            segments to swap with their successor / to send twice.
+            segments to swap with the next segment in the same direction / to send again
+            after that next segment.
         linktype: ``dpkt.pcap.DLT_EN10MB`` (Ethernet) or 101 (raw IP).
     """
     packets: list[tuple[float, bytes]] = []
-    data_positions: list[int] = []
+    data_positions: list[int] = []  # packet index of every data segment
+    directions: list[str] = []
     for info in conns:
         client = _endpoint(info.local if info.role != "server" else info.peer, _DEFAULTS[0])
         server = _endpoint(info.peer if info.role != "server" else info.local, _DEFAULTS[1])
@@ -89,6 +91,7 @@ def write_pcap(
                 part = chunk.data[i : i + mss]
                 t = max(chunk.t, t)
                 data_positions.append(len(packets))
+                directions.append(chunk.dir)
                 flags = dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH
                 packets.append((t, _packet(src, dst, seq[chunk.dir], seq[back], flags, part, linktype, chunk.dir == C2S)))
                 seq[chunk.dir] += len(part)
@@ -97,12 +100,17 @@ def write_pcap(
         packets.append((t + 0.002, _packet(server, client, seq[S2C], seq[C2S] + 1, fin, b"", linktype, False)))
     frames = [p for _, p in packets]
     times = [t for t, _ in packets]
+    def successor(n: int) -> int:
+        """Packet index of the next data segment in the same direction (or of segment n)."""
+        later = [p for p, d in zip(data_positions[n + 1 :], directions[n + 1 :]) if d == directions[n]]
+        return later[0] if later else data_positions[n]
+
     for n in sorted(set(reorder)):
-        a, b = data_positions[n], data_positions[n + 1]
+        a, b = data_positions[n], successor(n)
         frames[a], frames[b] = frames[b], frames[a]
     for n in sorted(set(retransmit), reverse=True):
-        after = data_positions[n + 1] + 1 if n + 1 < len(data_positions) else data_positions[n] + 1
-        frames.insert(after, frames[data_positions[n]])
+        copy, after = frames[data_positions[n]], successor(n) + 1
+        frames.insert(after, copy)
         times.insert(after, times[after - 1])
     writer = dpkt.pcap.Writer(fh, linktype=linktype, snaplen=65535)
     for ts, frame in zip(times, frames):

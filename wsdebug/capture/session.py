@@ -16,7 +16,8 @@ permessage-deflate follows the recorded handshake: the client's decoder is creat
 the server's response is known (client bytes that arrive before it wait), with an inflater per
 direction using that direction's negotiated window and context takeover.  Because the decoders
 are fed exactly the recorded chunks, frames split across chunks and several frames in one
-chunk come out as they were on the wire, at their true stream offsets (handshake included).
+chunk come out as they were on the wire.  Offsets count from the first byte after the
+handshake, as in the live modes and ``decode``.
 
 Nothing here draws anything; ``ui/replay.py`` renders these events with the live views.
 """
@@ -108,7 +109,8 @@ class Conversation:
     events: list[Event] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  #: about the source (synthesized, guessed ...)
     end_reason: str | None = None
-    t0: float = 0.0  #: time of the first chunk
+    t0: float = 0.0  #: time of the first chunk; 0 when the source has no times (hex dumps)
+    role: str = "client"  #: the role of the endpoint that recorded it ("client" when unknown)
 
     @property
     def frames(self) -> list[FrameEvent]:
@@ -132,9 +134,9 @@ class Conversation:
         initiator = "client" if first.direction == C2S else "server"
         return CloseSummary(code, close.reason if close and close.reason else "", initiator, len(sides) == 2)
 
-    def describe(self) -> str:
+    def describe(self, *, ascii_only: bool = False) -> str:
         """One line naming the conversation, for lists and titles."""
-        who = f"{self.client or 'client'} → {self.server or 'server'}"
+        who = f"{self.client or 'client'} {'->' if ascii_only else '→'} {self.server or 'server'}"
         target = f" {self.url}" if self.url else ""
         n = len(self.frames)
         return f"conversation {self.id}: {who}{target}, {n} frame{'s' if n != 1 else ''}"
@@ -148,7 +150,6 @@ class _Side:
         self.mode = "start"  # start | head | frames | wait | ignore
         self.heads = HeadReader()
         self.decoder: StreamDecoder | None = None
-        self.offset = 0  # stream offset of the next byte
         self.waiting: list[tuple[float, bytes]] = []  # client bytes before the server's answer
         self.ignored = 0
 
@@ -202,7 +203,6 @@ class _Builder:
                 self._note(side.direction, t, "the handshake never ends", [problem] if problem else [], True)
                 side.mode = "ignore"
             return
-        side.offset = len(head)
         rest = reader.leftover
         if side.direction == C2S:
             self._on_request(t, parse_request(head))
@@ -258,14 +258,13 @@ class _Builder:
                 # The peer of the sender inflates: the server decompresses c2s, the client s2c.
                 pmd = PerMessageDeflate(params, is_client=side.direction == S2C, max_size=MAX_INFLATED)
                 inflate = pmd.decompress
-            side.decoder = StreamDecoder(SENDERS[side.direction], inflate=inflate, offset=side.offset)
+            side.decoder = StreamDecoder(SENDERS[side.direction], inflate=inflate)
         return side.decoder
 
     def _frames(self, side: _Side, t: float, data: bytes) -> None:
         for rec in self._decoder(side).receive_data(data):
             self.frame_no += 1
             self.conv.events.append(FrameEvent(side.direction, t, rec, self.frame_no))
-        side.offset += len(data)
 
     def _note(self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool) -> None:
         self.conv.events.append(NoteEvent(direction, t, text, problems, is_problem))
@@ -317,7 +316,8 @@ def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: lis
         notes: lines about the source to show with the conversation.
     """
     client, server = _endpoints(info)
-    conv = Conversation(info.conn, client, server, info.url, notes=list(notes or ()), end_reason=info.end_reason)
+    conv = Conversation(info.conn, client, server, info.url, notes=list(notes or ()), end_reason=info.end_reason,
+                        role="server" if info.role == "server" else "client")
     builder = _Builder(conv, deflate)
     t = 0.0
     for chunk in info.chunks:

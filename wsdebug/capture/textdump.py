@@ -7,7 +7,7 @@ accepts works inside a block (plain hex, ``0x..``, ``\\x..``, xxd, ``hexdump -C`
 
 Without any marker the whole text is one stream whose direction is guessed from the first
 frame's mask bit (masked: the client sent it), and the conversation says so.  A hex dump has
-no times; blocks are given times 1 ms apart so the order stays visible.
+no times: every chunk gets time 0, and the views show no clock.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def read_hexdump(text: str, name: str) -> tuple[list[ConnectionInfo], list[str]]
     notes = ["a hex dump has no times: frames are numbered in the order of the dump"]
     blocks = split_blocks(text)
     directions = {d for d, _, _ in blocks}
-    for i, (direction, body, lineno) in enumerate(blocks):
+    for direction, body, lineno in blocks:
         if not body.strip():
             continue
         try:
@@ -62,7 +62,7 @@ def read_hexdump(text: str, name: str) -> tuple[list[ConnectionInfo], list[str]]
             direction = C2S if masked else S2C
             notes.append("no direction markers (> < c: s:): all bytes taken as sent by the "
                          f"{'client (the first frame is masked)' if masked else 'server (the first frame is not masked)'}")
-        info.chunks.append(Chunk(i / 1000, "1", direction, data))
+        info.chunks.append(Chunk(0.0, "1", direction, data))
     if not info.chunks:
         raise CaptureError(f"{name}: no bytes in the hex dump")
     return [info], notes

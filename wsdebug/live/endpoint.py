@@ -148,6 +148,9 @@ class LiveConnection:
         reason = "closed"
         try:
             while True:
+                if conn.should_close_transport:  # already over: bytes that came with the handshake
+                    reason = "closing handshake done" if not self.failed else "connection failed"
+                    break
                 timeout = None if conn.state is State.OPEN else self.options.close_timeout
                 try:
                     data = await asyncio.wait_for(self.reader.read(65536), timeout)

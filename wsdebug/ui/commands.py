@@ -65,7 +65,9 @@ def parse_command(line: str) -> Command:
     if name in ("ping", "pong"):
         data = rest.encode("utf-8")
         if len(data) > 125:
-            raise CommandError(f"/{name}: control frame payloads are at most 125 bytes (RFC 6455 §5.5), not {len(data)}")
+            raise CommandError(
+                f"/{name}: control frame payloads are at most 125 bytes (RFC 6455 §5.5), not {len(data)}"
+            )
         return Command(name, (data,))
     if name == "close":
         code_s, _, reason = rest.partition(" ")

@@ -15,7 +15,13 @@ from .live_view import RichReporter
 from .output import export, stdout_console
 
 
-def run(*, plain: bool = False, interactive: bool = False, svg: Path | None = None, html: Path | None = None) -> int:
+def run(
+    *,
+    plain: bool = False,
+    interactive: bool = False,
+    svg: Path | None = None,
+    html: Path | None = None,
+) -> int:
     console = stdout_console(plain=plain, record=bool(svg or html))
     reporter = RichReporter(console, "bytes", plain=plain)
 
@@ -34,13 +40,30 @@ def run(*, plain: bool = False, interactive: bool = False, svg: Path | None = No
         reporter.detail = detail
 
     console.print(Text("wsdebug demo — a tour of RFC 6455 on a local echo server", style="bold"))
-    console.print(Text("Arrows: → client to server, ← server to client. Nothing leaves this machine.", style="ws.dim"))
-    status = asyncio.run(run_demo(reporter, say=say, show_accept=show_accept,
-                                  pause=pause if interactive else None, set_detail=set_detail))
+    console.print(
+        Text(
+            "Arrows: → client to server, ← server to client. Nothing leaves this machine.",
+            style="ws.dim",
+        )
+    )
+    status = asyncio.run(
+        run_demo(
+            reporter,
+            say=say,
+            show_accept=show_accept,
+            pause=pause if interactive else None,
+            set_detail=set_detail,
+        )
+    )
     reporter.close()
     console.print()
     console.print(Rule(Text(" Tour complete ", style="bold"), style="ws.title"))
-    console.print(Text("Next: `wsdebug listen` and open the printed http:// address in a browser, "
-                       "or `wsdebug decode 81 85 37 fa 21 3d 7f 9f 4d 51 58`.", style=""))
+    console.print(
+        Text(
+            "Next: `wsdebug listen` and open the printed http:// address in a browser, "
+            "or `wsdebug decode 81 85 37 fa 21 3d 7f 9f 4d 51 58`.",
+            style="",
+        )
+    )
     export(console, svg, html, title="wsdebug demo")
     return status

@@ -72,7 +72,7 @@ def _cells(frame: WireFrame, fields: Sequence[Field], shown: int, wire: bytes) -
     return rows
 
 
-def _labels(cell: _Cell, frame: WireFrame, wire: bytes) -> list[list[str]]:
+def _labels(cell: _Cell, frame: WireFrame, wire: bytes, dots: str) -> list[list[str]]:
     """Candidate texts for each label line of a cell, longest first."""
     f = cell.field
     name = f.name
@@ -94,7 +94,7 @@ def _labels(cell: _Cell, frame: WireFrame, wire: bytes) -> list[list[str]]:
         return [
             ["extended payload length", "ext. payload len", "ext. len"],
             [seg],
-            [f"= {frame.payload_len:,}", "= …"],
+            [f"= {frame.payload_len:,}", f"= {dots}"],
         ]
     if name == "masking key":
         return [["masking-key (cont.)" if cont else "masking-key", "key"], [seg]]
@@ -108,7 +108,7 @@ def _labels(cell: _Cell, frame: WireFrame, wire: bytes) -> list[list[str]]:
     lines = [first_line, [seg]]
     plain = frame.payload[cell.start - frame.header_size : cell.end - frame.header_size]
     if masked:
-        lines.append([f"unmasked: {plain.hex(' ')}", f"= {plain.hex(' ')}", "= …"])
+        lines.append([f"unmasked: {plain.hex(' ')}", f"= {plain.hex(' ')}", f"= {dots}"])
     if name == "close code" and len(plain) == 2:
         code = int.from_bytes(plain, "big")
         lines.append([f"= {code} {close_code_meaning(code)}", f"= {code}"])
@@ -159,7 +159,7 @@ def frame_diagram(
 
     Args:
         style: maps a theme style name to a style (so a view can resolve names itself).
-        ascii_only: keep to ASCII (the figure is ASCII already; only "…" changes).
+        ascii_only: "..." for "…" (the rest of the figure is ASCII already).
     """
     shown = min(frame.size, -(-frame.header_size // 4) * 4)
     body = frame.payload[: shown - frame.header_size]
@@ -180,7 +180,7 @@ def frame_diagram(
         last = min(shown, 4 * r + 4) - 1
         out.append(f"   bytes {4 * r}-{last}" if last > 4 * r else f"   byte {last}", dim)
         out.append("\n")
-        labels = [_labels(c, frame, wire) for c in cells]
+        labels = [_labels(c, frame, wire, "..." if ascii_only else "…") for c in cells]
         for i in range(max(len(lab) for lab in labels)):
             out.append("|")
             for c, st, lab in zip(cells, styles, labels, strict=True):

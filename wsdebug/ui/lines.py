@@ -245,3 +245,45 @@ class MessageView:
                 line.append(hex_preview(m.payload, budget, ctx.ellipsis), ctx.s("ws.payload"))
         line.append_text(suffix)
         yield line
+
+
+# -- bytes as characters ------------------------------------------------------------------------
+
+
+def _utf8_size(lead: int) -> int:
+    """Length of the UTF-8 sequence a lead byte starts; 0 for a byte that cannot lead."""
+    if lead < 0x80:
+        return 1
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    return 4 if 0xF0 <= lead <= 0xF4 else 0
+
+
+def byte_chars(payload: bytes, utf8: bool, ascii_only: bool) -> list[Text]:
+    """What each payload byte stands for: 'H', '\\x00', or its place in a UTF-8 sequence."""
+    out: list[Text] = []
+    i = 0
+    while i < len(payload):
+        b = payload[i]
+        size = _utf8_size(b)
+        if size == 1:
+            out.append(Text("'").append_text(inert_text(chr(b), escape_style=None)).append("'"))
+        elif size and utf8:
+            try:
+                ch = payload[i : i + size].decode("utf-8")
+            except UnicodeDecodeError:
+                size = 0
+            else:
+                glyph = Text("'").append_text(inert_text(ch, escape_style=None))
+                glyph.append("'")
+                pad = " " * glyph.cell_len
+                out.append(glyph.append(f" UTF-8 byte 1 of {size}"))
+                out.extend(Text(f"{pad} UTF-8 byte {k} of {size}") for k in range(2, size + 1))
+                i += size
+                continue
+        if size != 1:
+            out.append(Text("(not ASCII)" if not utf8 else "(invalid UTF-8)"))
+        i += 1
+    return out

@@ -36,7 +36,14 @@ def clock(t: float) -> str:
 
 
 class RichReporter(Reporter):
-    def __init__(self, console: Console, detail: str = "summary", *, plain: bool = False, recording: bool = False) -> None:
+    def __init__(
+        self,
+        console: Console,
+        detail: str = "summary",
+        *,
+        plain: bool = False,
+        recording: bool = False,
+    ) -> None:
         self.console = console
         self.detail = detail
         self.plain = plain
@@ -107,11 +114,28 @@ class RichReporter(Reporter):
     # -- Reporter --------------------------------------------------------------------------------
 
     def connected(self, conn: str, peer: str, t: float) -> None:
-        self._put(Text.assemble((f"{clock(t)} ", "ws.dim"), ("● ", "ws.ok"), (conn, "bold"), f" TCP connected, peer {peer}"))
+        self._put(
+            Text.assemble(
+                (f"{clock(t)} ", "ws.dim"),
+                ("● ", "ws.ok"),
+                (conn, "bold"),
+                f" TCP connected, peer {peer}",
+            )
+        )
 
-    def handshake(self, conn: str, t: float, role: str, request: Request | None, response: Response | None,
-                  problems: list[Problem], *, accept_expected: str | None = None, subprotocol: str | None = None,
-                  extensions: str | None = None) -> None:
+    def handshake(
+        self,
+        conn: str,
+        t: float,
+        role: str,
+        request: Request | None,
+        response: Response | None,
+        problems: list[Problem],
+        *,
+        accept_expected: str | None = None,
+        subprotocol: str | None = None,
+        extensions: str | None = None,
+    ) -> None:
         line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " handshake ")
         if request is not None:
             line.append_text(inert_text(f"{request.method} {request.target}"))
@@ -132,15 +156,36 @@ class RichReporter(Reporter):
             from .handshake import handshake_view
 
             if request is not None:
-                self._put(handshake_view(request, [], plain=self.plain, title=f"{conn} request ({'sent' if role == 'client' else 'received'})"))
+                self._put(
+                    handshake_view(
+                        request,
+                        [],
+                        plain=self.plain,
+                        title=f"{conn} request ({'sent' if role == 'client' else 'received'})",
+                    )
+                )
             if response is not None:
-                self._put(handshake_view(response, [], plain=self.plain, title=f"{conn} response ({'received' if role == 'client' else 'sent'})"))
+                self._put(
+                    handshake_view(
+                        response,
+                        [],
+                        plain=self.plain,
+                        title=f"{conn} response ({'received' if role == 'client' else 'sent'})",
+                    )
+                )
             if accept_expected and response is not None:
                 got = response.accept
                 ok = got == accept_expected
-                self._put(Text.assemble(
-                    "Sec-WebSocket-Accept = base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ",
-                    (accept_expected, "ws.ok"), ("  ✓ matches" if ok else "  ✗ does not match", "ws.ok" if ok else "ws.problem")))
+                self._put(
+                    Text.assemble(
+                        "Sec-WebSocket-Accept = base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ",
+                        (accept_expected, "ws.ok"),
+                        (
+                            "  ✓ matches" if ok else "  ✗ does not match",
+                            "ws.ok" if ok else "ws.problem",
+                        ),
+                    )
+                )
         for p in problems:
             self._put(problem_text(p))
 
@@ -148,7 +193,10 @@ class RichReporter(Reporter):
         if isinstance(event, FrameEvent):
             rec = event.record
             detail, plain = self.detail, self.plain
-            self._put(lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain), droppable=True)
+            self._put(
+                lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
+                droppable=True,
+            )
         elif isinstance(event, MessageEvent):
             if event.message.frames > 1 or event.message.compressed:
                 msg = event.message
@@ -156,23 +204,45 @@ class RichReporter(Reporter):
         elif isinstance(event, CloseEvent):
             code = event.code
             meaning = close_code_meaning(code) if code is not None else ""
-            line = Text.assemble((f"{clock(t)} ", "ws.dim"), ("■ ", "ws.close"), (conn, "bold"),
-                                 f" closed {code} {meaning}")
+            line = Text.assemble(
+                (f"{clock(t)} ", "ws.dim"),
+                ("■ ", "ws.close"),
+                (conn, "bold"),
+                f" closed {code} {meaning}",
+            )
             if event.reason:
                 line.append(" “")
                 line.append_text(inert_text(event.reason))
                 line.append("”")
-            by = {"us": "we started it", "peer": "the peer started it", "transport": "TCP ended first"}[event.initiator]
-            line.append(f" — {by}, {'clean' if event.clean else 'not clean'}", "ws.ok" if event.clean else "ws.warn")
+            by = {
+                "us": "we started it",
+                "peer": "the peer started it",
+                "transport": "TCP ended first",
+            }[event.initiator]
+            line.append(
+                f" — {by}, {'clean' if event.clean else 'not clean'}",
+                "ws.ok" if event.clean else "ws.warn",
+            )
             self._put(line)
         elif isinstance(event, FailEvent):
-            line = Text.assemble((f"{clock(t)} ", "ws.dim"), ("✗ ", "ws.problem"), (conn, "bold"),
-                                 (f" failing the connection with close code {event.code}: ", "ws.problem"))
+            line = Text.assemble(
+                (f"{clock(t)} ", "ws.dim"),
+                ("✗ ", "ws.problem"),
+                (conn, "bold"),
+                (f" failing the connection with close code {event.code}: ", "ws.problem"),
+            )
             line.append_text(problem_text(event.problem))
             self._put(line)
 
     def disconnected(self, conn: str, t: float, reason: str) -> None:
-        self._put(Text.assemble((f"{clock(t)} ", "ws.dim"), ("○ ", "ws.dim"), (conn, "bold"), f" TCP closed: {reason}"))
+        self._put(
+            Text.assemble(
+                (f"{clock(t)} ", "ws.dim"),
+                ("○ ", "ws.dim"),
+                (conn, "bold"),
+                f" TCP closed: {reason}",
+            )
+        )
 
     def info(self, text: str) -> None:
         self._put(Text(text, "ws.info"))
@@ -185,4 +255,3 @@ class RichReporter(Reporter):
         line.append_text(inert_text(f"{request.method} {request.target}"))
         line.append(f" → {status}: {note}", "ws.info")
         self._put(line)
-

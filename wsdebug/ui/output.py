@@ -67,6 +67,9 @@ def print_decoded(
             f" that needs {result.incomplete.needed:,} more byte{'s' if result.incomplete.needed != 1 else ''}",
             style="ws.problem",
         )
-    summary.append(", " + (f"{bad} with problems" if bad else "all valid"), style="ws.problem" if bad else "ws.ok")
+    summary.append(
+        ", " + (f"{bad} with problems" if bad else "all valid"),
+        style="ws.problem" if bad else "ws.ok",
+    )
     console.print(summary)
     export(console, svg, html)

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 
 def history_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "wsdebug" / "history"
 
 
@@ -41,7 +43,9 @@ def _session(toolbar: Callable[[], object]):  # noqa: ANN202 - prompt_toolkit ty
     except OSError:
         history = InMemoryHistory()
     completer = WordCompleter(COMMANDS + ["summary", "fields", "bytes"], sentence=True)
-    return PromptSession(history=history, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False)
+    return PromptSession(
+        history=history, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False
+    )
 
 
 def status_line(connections: list[LiveConnection], target: str | None = None) -> str:
@@ -129,7 +133,9 @@ async def prompt_loop(
                 reporter.info(f"detail: {reporter.detail}")
             elif cmd.action == "list":
                 for live in everyone():
-                    reporter.info(f"{live.id}  {live.peer}  {live.conn.state.value if live.conn else 'handshake'}")
+                    reporter.info(
+                        f"{live.id}  {live.peer}  {live.conn.state.value if live.conn else 'handshake'}"
+                    )
             elif cmd.action == "to":
                 wanted = str(cmd.args[0])
                 if not any(c.id == wanted for c in everyone()):
@@ -156,7 +162,9 @@ async def prompt_loop(
                 await live.drain()
 
 
-def interactive_connect(reporter: RichReporter, console: Console | None) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]:
+def interactive_connect(
+    reporter: RichReporter, console: Console | None
+) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]:
     async def run(live: LiveConnection, _drain: Callable[[], Awaitable[None]]) -> None:
         await prompt_loop(reporter, lambda: [live], lambda: [live])
         await live.closed.wait()
@@ -164,8 +172,15 @@ def interactive_connect(reporter: RichReporter, console: Console | None) -> Call
     return run
 
 
-def interactive_listen(reporter: RichReporter, console: Console | None) -> Callable[[Listener], Awaitable[None]]:
+def interactive_listen(
+    reporter: RichReporter, console: Console | None
+) -> Callable[[Listener], Awaitable[None]]:
     async def run(listener: Listener) -> None:
-        await prompt_loop(reporter, listener.open_connections, lambda: list(listener.connections.values()), listen=True)
+        await prompt_loop(
+            reporter,
+            listener.open_connections,
+            lambda: list(listener.connections.values()),
+            listen=True,
+        )
 
     return run

@@ -18,28 +18,31 @@ from rich.theme import Theme
 
 #: Style definitions by name (rich style syntax).
 STYLES: dict[str, str] = {
-    # header fields (RFC 6455 §5.2), one hue each
-    "ws.fin": "bold #af00af",  # magenta
-    "ws.rsv": "bold #d75f00",  # orange
-    "ws.opcode": "bold #0087d7",  # blue
-    "ws.mask": "bold #008700",  # green
-    "ws.len": "bold #008787",  # teal
-    "ws.extlen": "bold #008787 underline",
-    "ws.key": "bold #8700d7",  # violet
-    "ws.payload": "#005fd7",  # plain blue, not bold: payloads are long
-    "ws.close": "bold #af5f00",  # brown/orange
-    "ws.reason": "#af5f00",
+    # Header fields (RFC 6455 §5.2), one hue each.  Every colour has a relative luminance of
+    # about 0.18, which gives a contrast of 4.5:1 or more on BOTH black and white backgrounds.
+    "ws.fin": "bold #d100d1",  # magenta
+    "ws.rsv": "bold #c55300",  # orange
+    "ws.opcode": "bold #0073e7",  # blue
+    "ws.mask": "bold #008a00",  # green
+    "ws.len": "bold #008671",  # teal
+    "ws.extlen": "bold underline #008671",
+    "ws.key": "bold #9e40fe",  # violet
+    "ws.payload": "none",  # the terminal's own foreground: the most readable for bulk data
+    "ws.close": "bold #b06214",  # brown
+    "ws.reason": "#b06214",
     # meaning
-    "ws.problem": "bold #d70000",  # red
-    "ws.ok": "bold #008700",
-    "ws.in": "bold #008700",  # ← received from the server
-    "ws.out": "bold #d75f00",  # → sent by the client
+    "ws.problem": "bold #ed0000",  # red
+    "ws.warn": "bold #c55300",  # dropped frames, lenient-mode notes
+    "ws.info": "#0080a7",
+    "ws.ok": "bold #008a00",
+    "ws.in": "bold #008a00",  # ← received from the server
+    "ws.out": "bold #c55300",  # → sent by the client
     "ws.text": "bold",  # payload text
-    "ws.escape": "italic #d7005f",  # \x1b and friends: visibly not literal text
-    "ws.offset": "#0087af",
+    "ws.escape": "italic #e60073",  # \\x1b and friends: visibly not literal text
+    "ws.offset": "#0080a7",
     "ws.title": "bold underline",
     "ws.label": "bold",
-    "ws.dim": "dim",  # separators and hints only
+    "ws.dim": "dim",  # separators and hints only, never data
 }
 
 #: The theme to pass to ``Console(theme=WS_THEME)`` or ``console.push_theme``.

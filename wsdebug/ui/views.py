@@ -26,7 +26,7 @@ from rich.text import Text
 from wsdebug.codec.annotate import Field, annotate
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.mask import unmask
-from wsdebug.codec.spec import Opcode, close_code_meaning, opcode_name
+from wsdebug.codec.spec import Opcode, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord
 
 from .diagram import frame_diagram
@@ -35,13 +35,13 @@ from .lines import (
     MessageView,
     ProblemLine,
     RenderContext,
+    byte_chars,
     clip,
     hex_preview,
     plural,
     problem_text,
     summary_line,
 )
-from .safe import inert_text
 from .theme import field_style
 
 __all__ = [
@@ -102,9 +102,10 @@ def _bits(byte: int, mask: int) -> str:
     return s[:4] + " " + s[4:]
 
 
-def _value(f: Field) -> str:
+def _value(f: Field, ellipsis: str) -> str:
     if isinstance(f.raw, bytes):
-        shown = f.raw[:6].hex(" ") + (" …" if len(f.raw) > 6 else "")
+        keep = 8 if f.name.startswith("extended payload length") else 4
+        shown = f.raw[:keep].hex(" ") + (" " + ellipsis if len(f.raw) > keep else "")
         if f.name.startswith("extended payload length"):
             shown += f" = {int.from_bytes(f.raw, 'big'):,}"
         elif f.name == "close code":
@@ -174,6 +175,7 @@ class FrameView:
             yield self._table(ctx, fields)
             yield from self._problems(ctx, heading=False)
             return
+        yield self._where(ctx)
         yield Text()
         yield ctx.title("Frame layout, RFC 6455 §5.2 (the bits on the wire)")
         yield frame_diagram(rec.frame, fields, style=ctx.s, ascii_only=ctx.ascii)
@@ -186,6 +188,21 @@ class FrameView:
         yield from self._problems(ctx, heading=True)
 
     # -- sections --------------------------------------------------------------------------------
+
+    def _where(self, ctx: RenderContext) -> Text:
+        """Who sent the frame, where it starts in the stream and how big it is."""
+        frame = self.record.frame
+        way = self.arrow if self.arrow is not None else self.record.direction
+        if way in (Role.CLIENT, "out", "→", "->"):
+            who = "client -> server" if ctx.ascii else "client → server"
+        elif way in (Role.SERVER, "in", "←", "<-"):
+            who = "server -> client" if ctx.ascii else "server → client"
+        else:
+            who = "sender unknown"
+        size = plural(frame.size, "byte")
+        return Text(
+            f"{who}, stream offset 0x{frame.offset:04x}, {size} on the wire", ctx.s("ws.dim")
+        )
 
     def _table(self, ctx: RenderContext, fields: Iterable[Field]) -> Table:
         frame = self.record.frame
@@ -215,7 +232,7 @@ class FrameView:
                 Text(span),
                 Text(bits, st),
                 Text(f.name, st),
-                Text(_value(f), st),
+                Text(_value(f, ctx.ellipsis), st),
                 Text(f.meaning),
             )
         return table
@@ -232,7 +249,7 @@ class FrameView:
         wire = frame.masked_payload
         textual = (Opcode.TEXT, Opcode.CONT, Opcode.CLOSE)
         is_text = frame.opcode_raw in textual or self.record.text is not None
-        chars = _byte_chars(frame.payload, is_text, ctx.ascii)
+        chars = byte_chars(frame.payload, is_text, ctx.ascii)
         for i, (w, p) in enumerate(zip(wire, frame.payload, strict=True)):
             line = Text(f"{i:>5}   ")
             line.append(f"{w:02x}", ctx.s("ws.payload")).append(" ^ ")
@@ -327,7 +344,7 @@ class FrameView:
                 for f in fields
             ]
         )
-        if not ctx.plain:
+        if not ctx.plain and ctx.console.color_system is not None:
             legend = Text("colours: ", ctx.s("ws.dim"))
             names = {f.name for f in fields}
             for name in _LEGEND:
@@ -361,43 +378,6 @@ class FrameView:
             head.rstrip()
             grid.add_row(head, rest)
         yield grid
-
-
-def _utf8_size(lead: int) -> int:
-    """Length of the UTF-8 sequence a lead byte starts; 0 for a byte that cannot lead."""
-    if lead < 0x80:
-        return 1
-    if 0xC2 <= lead <= 0xDF:
-        return 2
-    if 0xE0 <= lead <= 0xEF:
-        return 3
-    return 4 if 0xF0 <= lead <= 0xF4 else 0
-
-
-def _byte_chars(payload: bytes, utf8: bool, ascii_only: bool) -> list[Text]:
-    """What each payload byte stands for: 'H', '\\x00', or its place in a UTF-8 sequence."""
-    out: list[Text] = []
-    i = 0
-    while i < len(payload):
-        b = payload[i]
-        size = _utf8_size(b)
-        if size == 1:
-            out.append(Text("'").append_text(inert_text(chr(b), escape_style=None)).append("'"))
-        elif size and utf8:
-            try:
-                ch = payload[i : i + size].decode("utf-8")
-            except UnicodeDecodeError:
-                size = 0
-            else:
-                glyph = Text("'").append_text(inert_text(ch, escape_style=None))
-                out.append(glyph.append(f"' UTF-8 1/{size}"))
-                out.extend(Text(f"    UTF-8 {k}/{size}") for k in range(2, size + 1))
-                i += size
-                continue
-        if size != 1:
-            out.append(Text("(not ASCII)" if not utf8 else "(invalid UTF-8)"))
-        i += 1
-    return out
 
 
 def render_records(

@@ -1,0 +1,95 @@
+"""RFC 6455 §5.3 masking: ``unmask`` against a per-byte reference, whole and streamed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from wsdebug.codec.mask import unmask
+
+KEY = bytes.fromhex("37 fa 21 3d")
+KEYS = [KEY, b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", bytes.fromhex("01 80 7f fe")]
+CHUNK = 1 << 18  # mask.py's chunk size: sizes around it cross the big-payload path
+
+
+def reference(data: bytes, key: bytes, phase: int = 0) -> bytes:
+    """RFC 6455 §5.3, literally: j = i MOD 4; transformed-octet-i = original-octet-i XOR key-octet-j."""
+    return bytes(b ^ key[(phase + i) % 4] for i, b in enumerate(data))
+
+
+def _data(n: int, seed: int = 0) -> bytes:
+    return random.Random(n * 4 + seed).randbytes(n)
+
+
+def test_rfc_example() -> None:
+    assert unmask(b"Hello", KEY) == bytes.fromhex("7f 9f 4d 51 58")
+    assert unmask(bytes.fromhex("7f 9f 4d 51 58"), KEY) == b"Hello"
+
+
+@pytest.mark.parametrize("size", range(21))
+@pytest.mark.parametrize("phase", range(4))
+@pytest.mark.parametrize("key", KEYS, ids=lambda k: k.hex())
+def test_small_sizes(size: int, phase: int, key: bytes) -> None:
+    data = _data(size)
+    assert unmask(data, key, phase) == reference(data, key, phase)
+
+
+@pytest.mark.parametrize("size", [CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 2, (1 << 20) + 3])
+@pytest.mark.parametrize("phase", range(4))
+def test_large_sizes(size: int, phase: int) -> None:
+    data = _data(size)
+    got = unmask(data, KEY, phase)
+    assert len(got) == size
+    assert got == reference(data, KEY, phase)
+
+
+def test_result_is_bytes_for_every_input_type() -> None:
+    data = _data(CHUNK + 5)
+    expected = reference(data, KEY)
+    for given in (data, bytearray(data), memoryview(data)):
+        got = unmask(given, KEY)
+        assert type(got) is bytes and got == expected
+    for given in (b"abc", bytearray(b"abc"), memoryview(b"abc")):
+        assert unmask(given, KEY) == reference(b"abc", KEY)
+    assert unmask(b"", KEY) == b"" and unmask(memoryview(b""), KEY, 3) == b""
+
+
+def test_leading_zero_bytes_are_kept() -> None:
+    """int.from_bytes/to_bytes must not drop zeros at either end."""
+    data = bytes(7) + b"\x01" + bytes(9)
+    assert unmask(data, b"\0\0\0\0") == data
+    assert unmask(unmask(data, KEY), KEY) == data
+    assert unmask(KEY * 3, KEY) == bytes(12)
+
+
+@pytest.mark.parametrize("phase", range(4, 12))
+def test_phase_is_taken_modulo_4(phase: int) -> None:
+    data = _data(33)
+    assert unmask(data, KEY, phase) == reference(data, KEY, phase % 4)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 1000, CHUNK + 7, (1 << 20) + 3])
+def test_involution(size: int) -> None:
+    data = _data(size)
+    assert unmask(unmask(data, KEY), KEY) == data
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_streaming_with_phase_equals_whole(seed: int) -> None:
+    """A payload unmasked in pieces, each starting at the running phase, equals one call."""
+    rng = random.Random(seed)
+    size = rng.choice([0, 1, 13, 4099, CHUNK + 3, 3 * CHUNK + 1])
+    data = _data(size, seed)
+    cuts = sorted(rng.randint(0, size) for _ in range(rng.randint(0, 9)))
+    pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, size])]
+    out, done = [], 0
+    for piece in pieces:
+        out.append(unmask(piece, KEY, done % 4))
+        done += len(piece)
+    assert b"".join(out) == unmask(data, KEY) == reference(data, KEY)
+
+
+def test_streaming_one_byte_at_a_time() -> None:
+    data = _data(37)
+    assert b"".join(unmask(data[i : i + 1], KEY, i) for i in range(len(data))) == reference(data, KEY)

@@ -1,0 +1,124 @@
+"""``replay --to URL``: send a capture's client side to a live server, to reproduce a bug.
+
+The connection is the live ``connect`` client (:func:`wsdebug.live.client.open_client`), so the
+server's answers are reported exactly as in a live session.  The recorded handshake decides
+the offer: the same subprotocols, the same Origin, permessage-deflate if it was offered.
+Each recorded client message is sent again through the codec ``Connection`` (fresh mask keys,
+compressed if negotiated this time, the same number of fragments); ping and close frames are
+sent as such; pongs are left to the connection, which answers the server's pings itself.  A
+frame the capture shows as broken is sent as recorded, byte for byte: that is the bug to
+reproduce.  Times between frames are kept unless ``fast``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..codec.connection import Connection
+from ..codec.frames import WireFrame, encode_frame
+from ..codec.spec import Opcode
+from ..codec.stream import FrameRecord
+from .format import C2S
+from .session import Conversation
+
+LINGER = 1.0  #: seconds to wait for the server's answers after the last recorded frame
+
+
+@dataclass
+class Action:
+    """One thing the client did, at time ``t`` of the capture."""
+
+    t: float
+    what: str  #: for the screen: "message", "ping", "close", "raw"
+    run: Callable[[Connection], None]
+
+
+def _reencoded(frame: WireFrame) -> bytes:
+    """A valid recorded frame with a fresh mask key (the bytes of a partial message)."""
+    import os
+
+    return encode_frame(frame.opcode_raw, frame.payload, fin=frame.fin, rsv1=frame.rsv1, rsv2=frame.rsv2,
+                        rsv3=frame.rsv3, mask_key=os.urandom(4))
+
+
+def _broken(rec: FrameRecord) -> bool:
+    return bool(rec.problems) or (rec.message is not None and bool(rec.message.problems))
+
+
+def client_actions(conv: Conversation) -> tuple[list[Action], int]:
+    """What to send, in order, and how many recorded pongs are left to the connection."""
+    actions: list[Action] = []
+    pending: list[FrameRecord] = []  # valid fragments of a message not complete yet
+    pongs = 0
+    for ev in conv.frames:
+        if ev.direction != C2S:
+            continue
+        rec, op = ev.record, ev.record.frame.opcode_raw
+        if _broken(rec):
+            for part in pending:
+                data = _reencoded(part.frame)
+                actions.append(Action(ev.t, "raw", lambda c, d=data: c.send_raw(d)))
+            pending = []
+            wire = rec.frame.to_bytes()
+            actions.append(Action(ev.t, "raw", lambda c, d=wire: c.send_raw(d)))
+        elif op in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            pending.append(rec)
+            msg = rec.message
+            if msg is not None:
+                pending = []
+                actions.append(Action(ev.t, "message", lambda c, m=msg: c.send_message(
+                    m.opcode, m.payload, fragments=m.frames, compress=m.compressed)))
+        elif op == Opcode.PING:
+            actions.append(Action(ev.t, "ping", lambda c, p=rec.frame.payload: c.send_ping(p)))
+        elif op == Opcode.CLOSE:
+            close = rec.close
+            code = close.code if close is not None else None
+            reason = close.reason or "" if close is not None else ""
+            actions.append(Action(ev.t, "close", lambda c, k=code, r=reason: c.send_close(k, r)))
+        elif op == Opcode.PONG:
+            pongs += 1
+    return actions, pongs
+
+
+async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool = False) -> int:
+    """Connect to ``url``, play the client side of ``conv``, report everything; the exit status."""
+    from ..live.client import ClientOptions, ConnectError, open_client
+    from ..live.reporter import Reporter
+
+    assert isinstance(reporter, Reporter)
+    req = conv.request
+    offered = bool(req is not None and req.extensions and "permessage-deflate" in req.extensions.lower())
+    opts = ClientOptions(deflate=offered if req is not None else conv.deflate is not None,
+                         subprotocols=req.subprotocols if req is not None else [],
+                         origin=req.get("Origin") if req is not None else None)
+    actions, pongs = client_actions(conv)
+    try:
+        live = await open_client(url, opts, reporter)
+    except ConnectError as exc:
+        reporter.error(str(exc))
+        return exc.status
+    reporter.info(f"sending the {len(actions)} client actions of {conv.describe()}"
+                  + (f" ({pongs} recorded pongs left to the connection)" if pongs else "")
+                  + ("" if not fast else ", without pauses"))
+    pump = asyncio.create_task(live.pump())
+    loop = asyncio.get_running_loop()
+    start, base = loop.time(), (actions[0].t if actions else 0.0)
+    for i, action in enumerate(actions):
+        if not fast:
+            await asyncio.sleep(max(0.0, (action.t - base) - (loop.time() - start)))
+        if pump.done() or live.conn is None or (not live.open and action.what != "raw"):
+            reporter.info(f"the connection is closed: {len(actions) - i} recorded client actions not sent")
+            break
+        action.run(live.conn)
+        live.flush()
+        await live.drain()
+    try:
+        await asyncio.wait_for(asyncio.shield(pump), LINGER if live.open else LINGER * 3)
+    except asyncio.TimeoutError:
+        if live.open:
+            live.send("close", 1000, "")
+            await live.drain()
+        await pump
+    return live.exit_status

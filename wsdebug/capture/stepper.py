@@ -1,0 +1,278 @@
+"""The replay cursor: which event is shown, which are filtered out, searching.  No terminal here.
+
+:class:`Stepper` holds the conversations of a capture and a cursor on the events of one of
+them.  Filters (direction, opcode) hide events; moving, jumping, "next problem" and search only
+land on visible events.  After every command :attr:`Stepper.message` says what happened in a
+few words (for the status bar), e.g. "no later problem" or "frame 9 is hidden by the filter".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..codec.spec import Opcode, opcode_name
+from .format import C2S, S2C
+from .session import ARROWS, Conversation, Event, FrameEvent, HeadEvent, has_problem
+
+DETAILS = ("summary", "fields", "bytes")
+DIRECTIONS: tuple[str | None, ...] = (None, C2S, S2C)  #: the cycle of the direction filter
+OPCODES: tuple[int | None, ...] = (None, Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.CLOSE, Opcode.PING, Opcode.PONG)
+_SHORT = {Opcode.TEXT: "TXT", Opcode.BINARY: "BIN", Opcode.CONT: "CONT", Opcode.CLOSE: "CLOSE",
+          Opcode.PING: "PING", Opcode.PONG: "PONG"}
+
+
+@dataclass(frozen=True)
+class StripItem:
+    """One cell of the one-line list of events around the cursor."""
+
+    index: int  #: position in the conversation's events
+    label: str
+    direction: str
+    current: bool
+    problem: bool
+
+
+def label(ev: Event) -> str:
+    """A few characters naming an event: ``7→TXT``, ``REQ``, ``101``, ``note``."""
+    if isinstance(ev, FrameEvent):
+        op = ev.record.frame.opcode_raw
+        return f"{ev.number}{ARROWS[ev.direction]}{_SHORT.get(op, f'0x{op:X}')}"
+    if isinstance(ev, HeadEvent):
+        return "REQ" if ev.direction == C2S else str(getattr(ev.head, "status", "RESP"))
+    return "note"
+
+
+def searchable(ev: Event) -> str:
+    """The text ``/`` searches in: payload text, close reason, hex of the payload, head text."""
+    if isinstance(ev, FrameEvent):
+        rec = ev.record
+        parts = [rec.text or "", rec.frame.payload.hex(), rec.frame.opcode_name]
+        if rec.message is not None and rec.message.text:
+            parts.append(rec.message.text)
+        return "\n".join(parts)
+    if isinstance(ev, HeadEvent):
+        return ev.head.raw.decode("latin-1")
+    return ev.text
+
+
+def parse_opcode(name: str) -> int:
+    """An opcode from ``text``, ``TEXT``, ``0x1`` or ``1``; ValueError otherwise."""
+    value = name.strip().upper()
+    aliases = {"CONTINUATION": "CONT", "BIN": "BINARY", "TXT": "TEXT"}
+    value = aliases.get(value, value)
+    for op in Opcode:
+        if op.name == value:
+            return int(op)
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise ValueError(f"unknown opcode {name!r}: use text, binary, cont, close, ping, pong or 0-15") from None
+    if not 0 <= number <= 15:
+        raise ValueError(f"opcode must be 0-15, not {number}")
+    return number
+
+
+class Stepper:
+    """Cursor, filters and search over the events of a capture's conversations."""
+
+    def __init__(self, conversations: list[Conversation], *, conv: int = 0, detail: str = "bytes",
+                 direction: str | None = None, opcode: int | None = None) -> None:
+        if not conversations:
+            raise ValueError("no conversation to step through")
+        self.conversations = conversations
+        self.conv_index = conv
+        self.detail = detail
+        self.direction = direction
+        self.opcode = opcode
+        self.query = ""
+        self.message = ""
+        self.cursor = 0
+        self._snap(forward=True)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.conversations[self.conv_index]
+
+    @property
+    def events(self) -> list[Event]:
+        return self.conversation.events
+
+    @property
+    def current(self) -> Event | None:
+        ev = self.events[self.cursor] if self.events else None
+        return ev if ev is not None and self.visible(ev) else None
+
+    def visible(self, ev: Event) -> bool:
+        if self.direction is not None and ev.direction != self.direction:
+            return False
+        if self.opcode is not None:
+            return isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == self.opcode
+        return True
+
+    def visible_indices(self) -> list[int]:
+        return [i for i, ev in enumerate(self.events) if self.visible(ev)]
+
+    def position(self) -> tuple[int, int]:
+        """(1-based place of the cursor among the visible events, how many are visible)."""
+        shown = self.visible_indices()
+        return (shown.index(self.cursor) + 1 if self.cursor in shown else 0), len(shown)
+
+    def filters(self) -> str:
+        parts = []
+        if self.direction:
+            parts.append(("client→server" if self.direction == C2S else "server→client"))
+        if self.opcode is not None:
+            parts.append(opcode_name(self.opcode))
+        return ", ".join(parts) or "none"
+
+    # -- moving ----------------------------------------------------------------------------------
+
+    def _find(self, start: int, step: int, pred: Callable[[Event], bool]) -> int | None:
+        i = start
+        while 0 <= i < len(self.events):
+            ev = self.events[i]
+            if self.visible(ev) and pred(ev):
+                return i
+            i += step
+        return None
+
+    def _snap(self, *, forward: bool) -> None:
+        """Put the cursor on a visible event: this one, else the nearest (preferring ``forward``)."""
+        if not self.events:
+            self.cursor = 0
+            return
+        self.cursor = min(self.cursor, len(self.events) - 1)
+        found = self._find(self.cursor, 1 if forward else -1, lambda _: True)
+        if found is None:
+            found = self._find(self.cursor, -1 if forward else 1, lambda _: True)
+        if found is None:
+            self.message = "the filter hides every event"
+        else:
+            self.cursor = found
+
+    def next(self) -> bool:
+        found = self._find(self.cursor + 1, 1, lambda _: True)
+        if found is None:
+            self.message = "last event"
+            return False
+        self.cursor, self.message = found, ""
+        return True
+
+    def previous(self) -> bool:
+        found = self._find(self.cursor - 1, -1, lambda _: True)
+        if found is None:
+            self.message = "first event"
+            return False
+        self.cursor, self.message = found, ""
+        return True
+
+    def first(self) -> None:
+        self.cursor = 0
+        self._snap(forward=True)
+        self.message = ""
+
+    def last(self) -> None:
+        self.cursor = max(len(self.events) - 1, 0)
+        self._snap(forward=False)
+        self.message = ""
+
+    def jump(self, number: int) -> bool:
+        """Go to frame ``number`` (as numbered in the views, from 1)."""
+        for i, ev in enumerate(self.events):
+            if isinstance(ev, FrameEvent) and ev.number == number:
+                if not self.visible(ev):
+                    self.message = f"frame {number} is hidden by the filter ({self.filters()})"
+                    return False
+                self.cursor, self.message = i, ""
+                return True
+        self.message = f"no frame {number} (frames 1-{len(self.conversation.frames)})"
+        return False
+
+    def next_problem(self) -> bool:
+        """The next visible event with a problem, wrapping around to the first."""
+        found = self._find(self.cursor + 1, 1, has_problem)
+        wrapped = found is None
+        if wrapped:
+            found = self._find(0, 1, has_problem)
+        if found is None:
+            self.message = "no problems" + ("" if self.filters() == "none" else " among the shown events")
+            return False
+        self.message = ("this is the only problem" if found == self.cursor
+                        else "wrapped to the first problem" if wrapped else "")
+        self.cursor = found
+        return True
+
+    def search(self, query: str | None = None) -> bool:
+        """The next visible event whose text contains ``query`` (case-insensitive), wrapping."""
+        if query:
+            self.query = query
+        if not self.query:
+            self.message = "nothing to search for"
+            return False
+        needle = self.query.lower()
+
+        def hit(ev: Event) -> bool:
+            return needle in searchable(ev).lower()
+
+        found = self._find(self.cursor + 1, 1, hit)
+        wrapped = found is None
+        if wrapped:
+            found = self._find(0, 1, hit)
+        if found is None:
+            self.message = f"{self.query!r} not found"
+            return False
+        self.cursor = found
+        self.message = f"{self.query!r}" + (" (wrapped)" if wrapped else "")
+        return True
+
+    # -- modes -----------------------------------------------------------------------------------
+
+    def cycle_detail(self) -> str:
+        self.detail = DETAILS[(DETAILS.index(self.detail) + 1) % len(DETAILS)]
+        self.message = f"detail: {self.detail}"
+        return self.detail
+
+    def cycle_direction(self) -> None:
+        self.direction = DIRECTIONS[(DIRECTIONS.index(self.direction) + 1) % len(DIRECTIONS)]
+        self._snap(forward=True)
+        self.message = f"filter: {self.filters()}"
+
+    def cycle_opcode(self) -> None:
+        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, FrameEvent)}
+        choices = [op for op in OPCODES if op is None or op in present]
+        i = choices.index(self.opcode) if self.opcode in choices else 0
+        self.opcode = choices[(i + 1) % len(choices)]
+        self._snap(forward=True)
+        self.message = f"filter: {self.filters()}"
+
+    def cycle_conversation(self) -> None:
+        self.conv_index = (self.conv_index + 1) % len(self.conversations)
+        self.cursor = 0
+        self._snap(forward=True)
+        self.message = self.conversation.describe()
+
+    def strip(self, width: int) -> list[StripItem]:
+        """Visible events around the cursor that fit ``width`` columns (cells + one space each)."""
+        shown = self.visible_indices()
+        if not shown:
+            return []
+        here = shown.index(self.cursor) if self.cursor in shown else 0
+        items = [StripItem(i, label(self.events[i]), self.events[i].direction, i == self.cursor,
+                           has_problem(self.events[i])) for i in shown]
+        lo = hi = here
+        used = len(items[here].label) + 3
+        while True:
+            grew = False
+            for side in (1, -1):
+                j = hi + 1 if side == 1 else lo - 1
+                if 0 <= j < len(items) and used + len(items[j].label) + 3 <= width:
+                    used += len(items[j].label) + 3
+                    hi, lo = (j, lo) if side == 1 else (hi, j)
+                    grew = True
+            if not grew:
+                break
+        return items[lo : hi + 1]
+

@@ -1,0 +1,111 @@
+"""``wsdebug replay FILE``: step through a capture (wsdebug JSONL, pcap/pcapng, HAR, hex dump).
+
+Registered on the main typer app by importing this module (``cli.py`` does at its end).
+Exit status: 0 no problems, 1 problems in the capture (or in the server's answers with
+``--to``), 2 an unreadable file or bad options.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .cli import Detail, ExportHtml, ExportSvg, Json, Plain, _detail, app
+from .status import UserError
+
+
+def _direction(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    aliases = {"c2s": "c2s", "client": "c2s", ">": "c2s", "s2c": "s2c", "server": "s2c", "<": "s2c"}
+    if value.lower() not in aliases:
+        raise UserError(f"--direction must be c2s or s2c, not {value!r}")
+    return aliases[value.lower()]
+
+
+def _opcode(value: Optional[str]) -> Optional[int]:
+    from .capture.stepper import parse_opcode
+
+    if value is None:
+        return None
+    try:
+        return parse_opcode(value)
+    except ValueError as exc:
+        raise UserError(f"--opcode: {exc}") from None
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="wsdebug capture (.jsonl), pcap/pcapng, HAR, or a hex dump with > < / c: s: markers.")],
+    show_all: Annotated[bool, typer.Option("--all", help="Print every frame instead of stepping (the default when piped).")] = False,
+    conn: Annotated[Optional[str], typer.Option("--conn", help="Only this conversation (its id or number).")] = None,
+    direction: Annotated[Optional[str], typer.Option("--direction", help="Only frames sent c2s or s2c.")] = None,
+    opcode: Annotated[Optional[str], typer.Option("--opcode", help="Only frames with this opcode (text, binary, close, 0x3 ...).")] = None,
+    deflate: Annotated[Optional[bool], typer.Option("--deflate/--no-deflate", help="Override permessage-deflate (default: as the recorded handshake says).")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Re-send the client side to this ws:// URL and show the server's answers.", metavar="URL")] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="With --to: no pauses between frames.")] = False,
+    detail: Annotated[str, Detail] = "bytes",
+    json_out: Annotated[bool, Json] = False,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Optional[Path], ExportSvg] = None,
+    export_html: Annotated[Optional[Path], ExportHtml] = None,
+) -> None:
+    """Replay a recorded session frame by frame, through the same views as the live modes.
+
+    On a terminal: n/p next/previous, g N jump, ! next problem, f/o filters, d detail,
+    / search, e export, q quit.
+    """
+    from .capture.format import CaptureError
+    from .capture.replay import emit_json, make_filter, open_capture, select, status
+
+    detail = _detail(detail)
+    dir_filter, op_filter = _direction(direction), _opcode(opcode)
+    try:
+        capture, convs = open_capture(str(file), deflate=deflate)
+        convs = select(convs, conn, str(file))
+    except CaptureError as exc:
+        raise UserError(str(exc)) from None
+    if to is not None:
+        raise typer.Exit(_resend(to, convs, fast=fast, detail=detail, json_out=json_out, plain=plain,
+                                 svg=export_svg, html=export_html))
+    visible = make_filter(dir_filter, op_filter)
+    if json_out:
+        emit_json(convs, sys.stdout, visible=visible, kind=capture.kind)
+        raise typer.Exit(status(convs))
+    interactive = not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
+    if interactive:
+        from .capture.stepper import Stepper
+        from .ui.replay import ReplayApp
+
+        stepper = Stepper(convs, detail=detail, direction=dir_filter, opcode=op_filter)
+        ReplayApp(stepper, capture.kind, plain=plain, svg=export_svg, html=export_html).run()
+    else:
+        from .ui.output import export, stdout_console
+        from .ui.replay import print_session
+
+        console = stdout_console(plain=plain, record=bool(export_svg or export_html))
+        print_session(console, convs, capture.kind, detail=detail, plain=plain, file_notes=capture.file_notes,
+                      visible=visible)
+        export(console, export_svg, export_html)
+    raise typer.Exit(status(convs))
+
+
+def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, plain: bool,  # type: ignore[type-arg]
+            svg: Optional[Path], html: Optional[Path]) -> int:
+    """``--to URL``: one conversation's client side against a live server."""
+    from .capture.resend import resend
+    from .cli import _live_reporter, _run_live
+    from .live.client import ConnectError, Target
+
+    if len(convs) != 1:
+        ids = ", ".join(c.id for c in convs)
+        raise UserError(f"--to sends one conversation: choose it with --conn ({ids})")
+    try:
+        Target.parse(url)
+    except ConnectError as exc:
+        raise UserError(str(exc)) from None
+    reporter, console = _live_reporter(json_out, detail, plain, None, bool(svg or html))
+    return _run_live(lambda: resend(url, convs[0], reporter, fast=fast), reporter, console, None, svg, html)
