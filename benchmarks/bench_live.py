@@ -235,6 +235,10 @@ class Result:
         return self.workload.count * self.workload.size / self.best.seconds / 1e6
 
     @property
+    def client_cpu_per_msg_us(self) -> float:
+        return min(s.client_cpu for s in self.samples) / self.workload.count * 1e6
+
+    @property
     def cpu_per_msg_us(self) -> float | None:
         cpus = [s.server_cpu for s in self.samples if s.server_cpu is not None]
         return min(cpus) / self.workload.count * 1e6 if cpus else None
@@ -366,6 +370,10 @@ def fmt_rate(x: float) -> str:
     return f"{x:.1f}"
 
 
+def fmt_us(x: float) -> str:
+    return f"{x:.1f}" if x < 1000 else f"{x:,.0f}"
+
+
 def build_workloads(n_small: int, n_big: int) -> list[Workload]:
     rng = random.Random(6455)
     alphabet = string.ascii_letters + string.digits
@@ -458,7 +466,7 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
 
     # -- table
     hdr = (f"{'workload':<22} {'server':<11} {'msgs/s':>9} {'median':>9} {'MB/s':>7} {'ratio':>6} {'target':>6}"
-           f" {'':>4}   {'srv CPU us/msg':>14} {'CPU ratio':>9}")
+           f" {'':>4}   {'srv CPU us/msg':>14} {'CPU ratio':>9} {'client CPU':>10}")
     print(hdr)
     print("-" * len(hdr))
     failed = met = 0
@@ -467,7 +475,7 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
         for srv in ("wsdebug", "websockets"):
             res = results[(wl.name, srv)]
             cpu = res.cpu_per_msg_us
-            cpu_s = "n/a" if cpu is None else (f"{cpu:.1f}" if cpu < 1000 else f"{cpu:,.0f}")
+            cpu_s = "n/a" if cpu is None else fmt_us(cpu)
             if srv == "wsdebug":
                 ratio = res.rate / base.rate
                 ok = ratio >= TARGET
@@ -480,10 +488,11 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
                 verdict = f" {'1.00x':>6} {'':>6} {'':>4}"
                 cpu_ratio = "1.00x"
             print(f"{wl.label:<22} {srv:<11} {fmt_rate(res.rate):>9} {fmt_rate(res.median_rate):>9}"
-                  f" {res.mbps:7.1f}{verdict}   {cpu_s:>14} {cpu_ratio:>9}")
+                  f" {res.mbps:7.1f}{verdict}   {cpu_s:>14} {cpu_ratio:>9} {fmt_us(res.client_cpu_per_msg_us):>10}")
         print()
     print("  ratio = wsdebug msgs/s / websockets msgs/s (best of the repeats); CPU ratio = websockets'"
-          " server CPU per message / wsdebug's (higher is better for wsdebug, 1.0 = same cost)")
+          " server CPU per message / wsdebug's (higher is better for wsdebug, 1.0 = same cost);\n"
+          "  client CPU = this process's CPU us per message (near 1e6/msgs/s: the client is the bottleneck)")
     for srv in ("wsdebug", "websockets"):
         ext = " | ".join(sorted(e or "(none)" for e in extensions[srv]))
         print(f"  compression with {srv}: {ext}")

@@ -177,8 +177,9 @@ def hex_dumps(out: Path) -> None:
         lines.append(f"{who}: {first}")
         lines.extend(rest)
     (out / "rfc6455-5.7.hex").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # No direction marker, so `decode -f` reads it as it is; replay sees the mask bit: a client frame.
     seed = ("# The seed's frame: a masked text frame (client to server) carrying \"厉害了\" (9 bytes of UTF-8)\n"
-            f"c: {SEED_FRAME.hex(' ')}\n")
+            f"{SEED_FRAME.hex(' ')}\n")
     (out / "seed-chinese.hex").write_text(seed, encoding="utf-8")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 from wsdebug.codec.annotate import Field
@@ -41,7 +42,7 @@ def _feed(decoder: Decoder, chunks: Iterable[bytes]) -> Fed:
 def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
     """``data`` cut at the given (unsorted, possibly repeated) positions; empty pieces included."""
     points = [0, *sorted(cuts), len(data)]
-    return [data[a:b] for a, b in zip(points, points[1:])]
+    return [data[a:b] for a, b in pairwise(points)]
 
 
 def random_chunks(data: bytes, rng: random.Random, max_cuts: int = 12) -> list[bytes]:

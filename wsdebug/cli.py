@@ -486,3 +486,6 @@ def demo(
 
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
     raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html))
+
+
+from . import cli_replay  # noqa: E402,F401 - registers `replay` on app

@@ -39,10 +39,14 @@ CRAFTED = [
     pytest.param(encode_frame(2, b""), id="empty"),
     pytest.param(encode_frame(2, b"", mask_key=b"abcd"), id="empty-masked"),
     pytest.param(encode_frame(2, b"x" * 126), id="16-bit"),
-    pytest.param(encode_frame(2, b"x" * 3, length_form=16, mask_key=b"abcd"), id="16-bit-non-minimal-masked"),
+    pytest.param(
+        encode_frame(2, b"x" * 3, length_form=16, mask_key=b"abcd"), id="16-bit-non-minimal-masked"
+    ),
     pytest.param(encode_frame(2, b"x" * 70000, mask_key=b"abcd"), id="64-bit-masked"),
     pytest.param(encode_frame(1, b"x", length_form=64), id="64-bit-non-minimal"),
-    pytest.param(encode_frame(0xF, b"r", fin=False, rsv1=True, rsv2=True, rsv3=True), id="all-bits"),
+    pytest.param(
+        encode_frame(0xF, b"r", fin=False, rsv1=True, rsv2=True, rsv3=True), id="all-bits"
+    ),
     pytest.param(encode_frame(8, b""), id="close-empty"),
     pytest.param(encode_frame(8, b"\x03"), id="close-1-byte"),
     pytest.param(encode_frame(8, b"\x03\xe8"), id="close-code-only"),
@@ -67,9 +71,17 @@ def test_field_names_and_meanings_for_masked_text() -> None:
         "FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload length", "masking key", "payload",
     ]  # fmt: skip
     f = by_name(fields)
-    assert (f["FIN"].offset, f["FIN"].raw, f["FIN"].meaning) == (7, 1, "final fragment of a message")
+    assert (f["FIN"].offset, f["FIN"].raw, f["FIN"].meaning) == (
+        7,
+        1,
+        "final fragment of a message",
+    )
     assert f["RSV1"].meaning == "reserved, 0"
-    assert (f["opcode"].raw, f["opcode"].meaning, f["opcode"].value) == (1, "opcode 0x1: text frame", "0001")
+    assert (f["opcode"].raw, f["opcode"].meaning, f["opcode"].value) == (
+        1,
+        "opcode 0x1: text frame",
+        "0001",
+    )
     assert (f["MASK"].offset, f["MASK"].raw) == (8, 1)
     assert "masked" in f["MASK"].meaning
     assert (f["payload length"].raw, f["payload length"].value) == (5, "0000101")
@@ -101,11 +113,16 @@ def test_opcode_meanings(opcode: int, meaning: str) -> None:
 
 
 def test_flag_meanings() -> None:
-    f = by_name(annotate(frame_of(encode_frame(1, b"x", fin=False, rsv1=True, rsv2=True, rsv3=True))))
+    f = by_name(
+        annotate(frame_of(encode_frame(1, b"x", fin=False, rsv1=True, rsv2=True, rsv3=True)))
+    )
     assert f["FIN"].meaning == "more fragments follow" and f["FIN"].value == "0"
     assert "permessage-deflate" in f["RSV1"].meaning and f["RSV1"].value == "1"
     assert f["RSV2"].meaning == f["RSV3"].meaning == "set: needs an extension"
-    assert by_name(annotate(frame_of(encode_frame(1, b"x"))))["MASK"].meaning == "payload is not masked"
+    assert (
+        by_name(annotate(frame_of(encode_frame(1, b"x"))))["MASK"].meaning
+        == "payload is not masked"
+    )
 
 
 def test_extended_lengths() -> None:
@@ -173,3 +190,20 @@ def test_hand_built_7_bit_frame_over_125() -> None:
     f = by_name(annotate(frame))
     assert f["payload length"].raw == 126
     assert "extended payload length (16-bit)" not in f
+
+
+def test_coverage_check_rejects_gaps_overlaps_and_bad_bits() -> None:
+    """The checker used above is itself strict."""
+    frame = frame_of(encode_frame(8, b"\x03\xe8bye", mask_key=b"abcd"))
+    fields = annotate(frame)
+    assert_fields_cover(frame, fields)
+    broken = [
+        fields[:-1],  # reason missing: a gap at the end
+        (*fields, fields[-1]),  # reason twice: an overlap
+        tuple(f for f in fields if f.name != "RSV2"),  # bit 0x20 of byte 0 uncovered
+        (*fields, fields[0]._replace(name="FIN again")),  # bit 0x80 twice
+        tuple(f._replace(raw=b"xx") if f.name == "close code" else f for f in fields),  # wrong raw
+    ]
+    for bad in broken:
+        with pytest.raises(AssertionError):
+            assert_fields_cover(frame, bad)

@@ -10,7 +10,24 @@ from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import CloseCode, Role, close_code_is_valid, close_code_meaning
 
-VALID = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999]
+VALID = [
+    1000,
+    1001,
+    1002,
+    1003,
+    1007,
+    1008,
+    1009,
+    1010,
+    1011,
+    1012,
+    1013,
+    1014,
+    3000,
+    3999,
+    4000,
+    4999,
+]
 INVALID = [0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535]
 
 
@@ -39,7 +56,11 @@ def test_close_payload_one_byte() -> None:
     info = parse_close(b"\x03", 40)
     assert info.code is None and info.reason is None
     (p,) = info.problems
-    assert (p.rule, p.offset, p.rule.section) == (Rule.CLOSE_PAYLOAD_ONE_BYTE, 40, "RFC 6455 §5.5.1")
+    assert (p.rule, p.offset, p.rule.section) == (
+        Rule.CLOSE_PAYLOAD_ONE_BYTE,
+        40,
+        "RFC 6455 §5.5.1",
+    )
 
 
 @pytest.mark.parametrize("code", VALID)
@@ -59,7 +80,11 @@ def test_close_code_invalid(code: int) -> None:
 
 
 def test_every_two_byte_code_against_the_oracle() -> None:
-    wrong = [c for c in range(1 << 16) if bool(parse_close(c.to_bytes(2, "big")).problems) == _expected_valid(c)]
+    wrong = [
+        c
+        for c in range(1 << 16)
+        if bool(parse_close(c.to_bytes(2, "big")).problems) == _expected_valid(c)
+    ]
     assert wrong == []
     assert [c for c in range(1 << 16) if close_code_is_valid(c) != _expected_valid(c)] == []
 
@@ -80,7 +105,11 @@ def test_close_reason_utf8(reason: bytes, bad_index: int) -> None:
     assert info.reason is None
     assert info.reason_bytes == reason
     (p,) = info.problems
-    assert (p.rule, p.offset, p.rule.section) == (Rule.CLOSE_REASON_UTF8, 100 + 2 + bad_index, "RFC 6455 §5.5.1")
+    assert (p.rule, p.offset, p.rule.section) == (
+        Rule.CLOSE_REASON_UTF8,
+        100 + 2 + bad_index,
+        "RFC 6455 §5.5.1",
+    )
     assert p.detail == f"byte 0x{reason[bad_index]:02x}"
     assert p.rule.close_code == 1007
 
@@ -95,7 +124,9 @@ def test_invalid_code_and_reason_are_both_reported() -> None:
 
 def test_close_problems_at_stream_offsets() -> None:
     """Through the decoder, a masked close frame after a text frame: offsets count the header."""
-    wire = encode_frame(1, b"hi", mask_key=b"abcd") + encode_frame(8, b"\x03\xee" + b"ok\xff", mask_key=b"efgh")
+    wire = encode_frame(1, b"hi", mask_key=b"abcd") + encode_frame(
+        8, b"\x03\xee" + b"ok\xff", mask_key=b"efgh"
+    )
     records = decode(wire, sender=Role.CLIENT)
     close = records[1]
     assert close.close is not None and close.close.code == 1006

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.helpers import feed_all_ways
@@ -41,7 +43,7 @@ def test_vector_frames(vector: Vector) -> None:
     assert fed.pending is None
     assert len(fed.items) == len(vector.frames)
     offset = 0
-    for frame, want in zip(fed.items, vector.frames):
+    for frame, want in zip(fed.items, vector.frames, strict=True):
         assert frame.offset == offset
         assert frame.opcode_raw == want.opcode
         assert frame.opcode == Opcode(want.opcode)
@@ -64,7 +66,9 @@ def test_vector_with_known_sender_has_no_problems(vector: Vector) -> None:
     assert all(f.problems == () for f in fed.items)
     # ... and the same bytes from the other side break §5.1 in every frame.
     frames = parse(vector.wire, sender=vector.sender.peer)
-    expected = Rule.MASKED_SERVER_FRAME if vector.sender is Role.CLIENT else Rule.UNMASKED_CLIENT_FRAME
+    expected = (
+        Rule.MASKED_SERVER_FRAME if vector.sender is Role.CLIENT else Rule.UNMASKED_CLIENT_FRAME
+    )
     assert [[p.rule for p in f.problems] for f in frames] == [[expected]] * len(frames)
     assert [p.offset for f in frames for p in f.problems] == [f.offset + 1 for f in frames]
 
@@ -158,7 +162,9 @@ def test_large_masked_payload_is_unmasked() -> None:
         pytest.param("81 85 37 fa 21 3d 7f 9f", 3, id="masked-partial-payload"),
         pytest.param("82 fe 01", 5, id="masked-partial-16-bit-length"),
         pytest.param("82 fe 01 00 37", 3 + 256, id="16-bit-partial-mask-key"),
-        pytest.param("82 ff 00 00 00 00 00 00 01 00 37 fa 21", 1 + 256, id="64-bit-partial-mask-key"),
+        pytest.param(
+            "82 ff 00 00 00 00 00 00 01 00 37 fa 21", 1 + 256, id="64-bit-partial-mask-key"
+        ),
     ],
 )
 def test_need_more(hex_prefix: str, needed: int) -> None:
@@ -268,8 +274,10 @@ def assert_one(problems: list[Problem], rule: Rule, offset: int) -> Problem:
         ({"rsv1": True, "rsv2": True, "rsv3": True}, "RSV1 and RSV2 and RSV3 set"),
     ],
 )
-def test_rsv_without_extension(kwargs: dict[str, bool], detail: str) -> None:
-    p = assert_one(problems_after_prefix(encode_frame(1, b"hi", **kwargs)), Rule.RSV_WITHOUT_EXTENSION, 0)
+def test_rsv_without_extension(kwargs: dict[str, Any], detail: str) -> None:
+    p = assert_one(
+        problems_after_prefix(encode_frame(1, b"hi", **kwargs)), Rule.RSV_WITHOUT_EXTENSION, 0
+    )
     assert p.detail == detail
     assert detail in p.message
 
@@ -323,7 +331,9 @@ def test_control_too_long_in_64_bit_form_reports_both() -> None:
 
 @pytest.mark.parametrize("opcode", [Opcode.CLOSE, Opcode.PING, Opcode.PONG])
 def test_control_fragmented(opcode: Opcode) -> None:
-    p = assert_one(problems_after_prefix(encode_frame(opcode, b"", fin=False)), Rule.CONTROL_FRAGMENTED, 0)
+    p = assert_one(
+        problems_after_prefix(encode_frame(opcode, b"", fin=False)), Rule.CONTROL_FRAGMENTED, 0
+    )
     assert p.detail == opcode.name
 
 
@@ -334,7 +344,9 @@ def test_data_frames_may_have_fin_off() -> None:
 @pytest.mark.parametrize("length", [0, 1, 125])
 def test_non_minimal_16_bit_length(length: int) -> None:
     p = assert_one(
-        problems_after_prefix(encode_frame(2, b"x" * length, length_form=16)), Rule.NON_MINIMAL_LENGTH, 2
+        problems_after_prefix(encode_frame(2, b"x" * length, length_form=16)),
+        Rule.NON_MINIMAL_LENGTH,
+        2,
     )
     assert p.detail == f"16-bit form for {length} (fits 7 bits)"
 
@@ -342,7 +354,9 @@ def test_non_minimal_16_bit_length(length: int) -> None:
 @pytest.mark.parametrize(("length", "form"), [(0, "7"), (125, "7"), (126, "16"), (65535, "16")])
 def test_non_minimal_64_bit_length(length: int, form: str) -> None:
     p = assert_one(
-        problems_after_prefix(encode_frame(2, b"x" * length, length_form=64)), Rule.NON_MINIMAL_LENGTH, 2
+        problems_after_prefix(encode_frame(2, b"x" * length, length_form=64)),
+        Rule.NON_MINIMAL_LENGTH,
+        2,
     )
     assert p.detail == f"64-bit form for {length} (fits the {form}-bit form)"
 
@@ -367,11 +381,17 @@ def test_length_high_bit_reported_by_the_parser(low: int) -> None:
     frames = parser.frames()
     assert len(frames) == 1
     assert parser.oversized == (7, (1 << 63) | low)
-    assert header_problems(7, 0x82, 0x7F, 64, (1 << 63) | low, None, 0)[0].rule is Rule.LENGTH_HIGH_BIT
+    assert (
+        header_problems(7, 0x82, 0x7F, 64, (1 << 63) | low, None, 0)[0].rule is Rule.LENGTH_HIGH_BIT
+    )
 
 
 def test_unmasked_client_frame() -> None:
-    assert_one(problems_after_prefix(encode_frame(1, b"hi"), sender=Role.CLIENT), Rule.UNMASKED_CLIENT_FRAME, 1)
+    assert_one(
+        problems_after_prefix(encode_frame(1, b"hi"), sender=Role.CLIENT),
+        Rule.UNMASKED_CLIENT_FRAME,
+        1,
+    )
 
 
 def test_masked_server_frame() -> None:
@@ -394,7 +414,9 @@ def test_rsv1_on_continuation_when_deflate_is_on() -> None:
 @pytest.mark.parametrize("opcode", [Opcode.CLOSE, Opcode.PING, Opcode.PONG])
 def test_rsv1_on_control_when_deflate_is_on(opcode: Opcode) -> None:
     p = assert_one(
-        problems_after_prefix(encode_frame(opcode, b"", rsv1=True), rsv_allowed=0x40), Rule.RSV1_ON_CONTROL, 0
+        problems_after_prefix(encode_frame(opcode, b"", rsv1=True), rsv_allowed=0x40),
+        Rule.RSV1_ON_CONTROL,
+        0,
     )
     assert p.detail == opcode.name
 
@@ -423,7 +445,9 @@ def test_every_header_rule_at_once() -> None:
 
 
 def test_broken_frames_still_yield_their_payload() -> None:
-    frame = only(encode_frame(0xB, b"secret", fin=False, rsv2=True, length_form=64, mask_key=b"kkkk"))
+    frame = only(
+        encode_frame(0xB, b"secret", fin=False, rsv2=True, length_form=64, mask_key=b"kkkk")
+    )
     assert frame.payload == b"secret"
     assert frame.length_form == 64
     assert frame.header_size == 14
@@ -452,10 +476,16 @@ def test_max_payload_allows_the_limit() -> None:
 
 def test_encode_reproduces_rfc_examples() -> None:
     assert encode_frame(1, b"Hello") == bytes.fromhex("81 05 48 65 6c 6c 6f")
-    assert encode_frame(1, b"Hello", mask_key=RFC_MASK_KEY) == bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")
-    assert encode_frame(1, b"Hel", fin=False) + encode_frame(0, b"lo") == bytes.fromhex("01 03 48 65 6c 80 02 6c 6f")
+    assert encode_frame(1, b"Hello", mask_key=RFC_MASK_KEY) == bytes.fromhex(
+        "81 85 37 fa 21 3d 7f 9f 4d 51 58"
+    )
+    assert encode_frame(1, b"Hel", fin=False) + encode_frame(0, b"lo") == bytes.fromhex(
+        "01 03 48 65 6c 80 02 6c 6f"
+    )
     assert encode_frame(9, b"Hello") == bytes.fromhex("89 05 48 65 6c 6c 6f")
-    assert encode_frame(10, b"Hello", mask_key=RFC_MASK_KEY) == bytes.fromhex("8a 85 37 fa 21 3d 7f 9f 4d 51 58")
+    assert encode_frame(10, b"Hello", mask_key=RFC_MASK_KEY) == bytes.fromhex(
+        "8a 85 37 fa 21 3d 7f 9f 4d 51 58"
+    )
     assert encode_frame(2, bytes(256))[:4] == bytes.fromhex("82 7e 01 00")
     assert encode_frame(2, bytes(65536))[:10] == bytes.fromhex("82 7f 00 00 00 00 00 01 00 00")
     assert encode_frame(1, b"Hello", rsv1=True)[:1] == b"\xc1"
@@ -464,7 +494,14 @@ def test_encode_reproduces_rfc_examples() -> None:
 @pytest.mark.parametrize("vector", ALL_VECTORS, ids=lambda v: v.name)
 def test_encode_reproduces_every_vector(vector: Vector) -> None:
     wire = b"".join(
-        encode_frame(f.opcode, f.payload, fin=f.fin, rsv1=f.rsv1, mask_key=f.mask_key, length_form=f.length_form)
+        encode_frame(
+            f.opcode,
+            f.payload,
+            fin=f.fin,
+            rsv1=f.rsv1,
+            mask_key=f.mask_key,
+            length_form=f.length_form,
+        )
         for f in vector.frames
     )
     assert wire == vector.wire
@@ -540,12 +577,14 @@ def test_encode_rejects_opcodes_beyond_4_bits() -> None:
         ({"fin": False, "rsv1": True, "rsv2": True, "rsv3": True}, 0x71),
     ],
 )
-def test_encode_first_byte_bits(kwargs: dict[str, bool], byte0: int) -> None:
+def test_encode_first_byte_bits(kwargs: dict[str, Any], byte0: int) -> None:
     wire = encode_frame(1, b"x", **kwargs)
     assert wire[0] == byte0
     frame = only(wire)
     assert frame.fin is kwargs.get("fin", True)
-    assert (frame.rsv1, frame.rsv2, frame.rsv3) == tuple(kwargs.get(k, False) for k in ("rsv1", "rsv2", "rsv3"))
+    assert (frame.rsv1, frame.rsv2, frame.rsv3) == tuple(
+        kwargs.get(k, False) for k in ("rsv1", "rsv2", "rsv3")
+    )
 
 
 def test_encode_random_mask() -> None:

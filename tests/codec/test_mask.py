@@ -14,7 +14,8 @@ CHUNK = 1 << 18  # mask.py's chunk size: sizes around it cross the big-payload p
 
 
 def reference(data: bytes, key: bytes, phase: int = 0) -> bytes:
-    """RFC 6455 §5.3, literally: j = i MOD 4; transformed-octet-i = original-octet-i XOR key-octet-j."""
+    """RFC 6455 §5.3, literally: j = i MOD 4;
+    transformed-octet-i = original-octet-i XOR masking-key-octet-j."""
     return bytes(b ^ key[(phase + i) % 4] for i, b in enumerate(data))
 
 
@@ -82,7 +83,7 @@ def test_streaming_with_phase_equals_whole(seed: int) -> None:
     size = rng.choice([0, 1, 13, 4099, CHUNK + 3, 3 * CHUNK + 1])
     data = _data(size, seed)
     cuts = sorted(rng.randint(0, size) for _ in range(rng.randint(0, 9)))
-    pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, size])]
+    pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, size], strict=True)]
     out, done = [], 0
     for piece in pieces:
         out.append(unmask(piece, KEY, done % 4))
@@ -92,4 +93,6 @@ def test_streaming_with_phase_equals_whole(seed: int) -> None:
 
 def test_streaming_one_byte_at_a_time() -> None:
     data = _data(37)
-    assert b"".join(unmask(data[i : i + 1], KEY, i) for i in range(len(data))) == reference(data, KEY)
+    assert b"".join(unmask(data[i : i + 1], KEY, i) for i in range(len(data))) == reference(
+        data, KEY
+    )

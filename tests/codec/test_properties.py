@@ -121,9 +121,21 @@ senders = st.sampled_from([None, Role.CLIENT, Role.SERVER])
 
 
 @SLOW
-@given(spec=specs(), sender=senders, rsv_allowed=st.sampled_from([0, 0x40]), offset=st.integers(0, 2**40))
-@example(spec=Spec(1, True, False, False, False, b"7\xfa!=", b"Hello", None), sender=Role.CLIENT, rsv_allowed=0, offset=0)
-def test_encode_parse_round_trip(spec: Spec, sender: Role | None, rsv_allowed: int, offset: int) -> None:
+@given(
+    spec=specs(),
+    sender=senders,
+    rsv_allowed=st.sampled_from([0, 0x40]),
+    offset=st.integers(0, 2**40),
+)
+@example(
+    spec=Spec(1, True, False, False, False, b"7\xfa!=", b"Hello", None),
+    sender=Role.CLIENT,
+    rsv_allowed=0,
+    offset=0,
+)
+def test_encode_parse_round_trip(
+    spec: Spec, sender: Role | None, rsv_allowed: int, offset: int
+) -> None:
     wire = spec.encode()
     parser = FrameParser(sender, rsv_allowed=rsv_allowed, offset=offset)
     parser.receive_data(wire)
@@ -202,13 +214,19 @@ def test_stream_decoder_never_raises_and_ignores_chunking(
     data: bytes, seed: int, sender: Role | None, deflate: bool
 ) -> None:
     def make() -> StreamDecoder:
-        return StreamDecoder(sender, inflate=Inflater(max_size=1 << 16).inflate if deflate else None, max_message=1 << 16)
+        return StreamDecoder(
+            sender,
+            inflate=Inflater(max_size=1 << 16).inflate if deflate else None,
+            max_message=1 << 16,
+        )
 
     fed = feed_all_ways(data, make, seed=seed, random_splits=3, bytewise=len(data) <= 120)
     for rec in fed.items:
         for p in rec.problems:
             # Message problems may point back into an earlier fragment of the message.
-            earlier = p.rule in (Rule.INVALID_UTF8, Rule.INFLATE_FAILED) and p.offset < rec.frame.offset
+            earlier = (
+                p.rule in (Rule.INVALID_UTF8, Rule.INFLATE_FAILED) and p.offset < rec.frame.offset
+            )
             assert earlier or rec.frame.offset <= p.offset < rec.frame.end, (p, rec.frame)
 
 

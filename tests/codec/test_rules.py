@@ -49,12 +49,16 @@ def test_problem() -> None:
 
 def _test_sources() -> str:
     here = Path(__file__).resolve()
-    return "\n".join(p.read_text(encoding="utf-8") for p in TESTS_DIR.rglob("test_*.py") if p != here)
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in TESTS_DIR.rglob("test_*.py") if p != here
+    )
 
 
 def test_every_frame_and_message_rule_is_tested() -> None:
     text = _test_sources()
-    missing = [r.name for r in Rule if not r.name.startswith("HANDSHAKE_") and f"Rule.{r.name}" not in text]
+    missing = [
+        r.name for r in Rule if not r.name.startswith("HANDSHAKE_") and f"Rule.{r.name}" not in text
+    ]
     assert missing == []
 
 

@@ -30,7 +30,9 @@ def offences(tree: ast.AST) -> list[str]:
             continue
         else:
             continue
-        found.extend(f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in FORBIDDEN)
+        found.extend(
+            f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in FORBIDDEN
+        )
     return found
 
 
@@ -47,7 +49,8 @@ def test_no_io_imports_or_print(module: Path) -> None:
 
 def test_checker_catches_offences() -> None:
     source = (
-        "import socket\nimport os, asyncio.events\nfrom ssl import SSLContext\nfrom rich.console import Console\n"
+        "import socket\nimport os, asyncio.events\nfrom ssl import SSLContext\n"
+        "from rich.console import Console\n"
         "from . import frames\nimport prompt_toolkit\nimport typer\nfrom click import echo\n"
         "def f():\n    print('x')\n    __import__('socket')\n"
     )

@@ -21,7 +21,10 @@ KEYS = [bytes([i, 0x5A ^ i, 0xA5, 0xFF - i]) for i in range(64)]
 
 def client_frames(*frames: tuple[int, bytes, bool]) -> bytes:
     """Masked (client) frames (opcode, payload, fin), each with its own key."""
-    return b"".join(encode_frame(op, data, fin=fin, mask_key=KEYS[i]) for i, (op, data, fin) in enumerate(frames))
+    return b"".join(
+        encode_frame(op, data, fin=fin, mask_key=KEYS[i])
+        for i, (op, data, fin) in enumerate(frames)
+    )
 
 
 def deflate_decoder(**kwargs: object) -> StreamDecoder:
@@ -102,7 +105,9 @@ def test_ping_between_fragments_is_allowed() -> None:
 
 def test_pong_and_close_between_fragments() -> None:
     records = decode(
-        client_frames((2, b"ab", False), (10, b"\xff", True), (8, build_close_payload(1000, "bye"), True))
+        client_frames(
+            (2, b"ab", False), (10, b"\xff", True), (8, build_close_payload(1000, "bye"), True)
+        )
     )
     assert all_problems(records) == []
     assert records[1].text is None  # pong payload is not UTF-8
@@ -133,7 +138,9 @@ INVALID = [
     pytest.param(b"\xf5\x80\x80\x80", 0, id="f5"),
     pytest.param(b"\xf8\x88\x80\x80\x80", 0, id="5-byte-form"),
     pytest.param(b"\xe2\x82\x41", 2, id="ascii-inside-sequence"),
-    pytest.param(b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited", 12, id="kosme-surrogate"),
+    pytest.param(
+        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited", 12, id="kosme-surrogate"
+    ),
     pytest.param(b"\xf0\x9f\x98", 0, id="truncated-at-end"),
     pytest.param(b"\xe2", 0, id="lone-lead-at-end"),
 ]
@@ -160,16 +167,23 @@ def test_invalid_utf8_offset(bad: bytes, index: int, split: str) -> None:
     else:
         rng = random.Random(len(bad) * 31 + index)
         cuts = sorted({rng.randint(1, len(message) - 1) for _ in range(4)})
-        pieces = [message[a:b] for a, b in zip([0, *cuts], [*cuts, len(message)])]
+        pieces = [message[a:b] for a, b in zip([0, *cuts], [*cuts, len(message)], strict=True)]
     frames = [(1 if i == 0 else 0, piece, i == len(pieces) - 1) for i, piece in enumerate(pieces)]
-    wire = encode_frame(9, b"x", mask_key=b"pppp") + client_frames(*frames)  # offsets don't start at 0
-    records = feed_all_ways(wire, lambda: StreamDecoder(Role.CLIENT), random_splits=2, bytewise=False).items
+    wire = encode_frame(9, b"x", mask_key=b"pppp") + client_frames(
+        *frames
+    )  # offsets don't start at 0
+    records = feed_all_ways(
+        wire, lambda: StreamDecoder(Role.CLIENT), random_splits=2, bytewise=False
+    ).items
     data_records = records[1:]
     problems = all_problems(records)
     assert len(problems) == 1, problems
     expected = _payload_offset_of(data_records, len(PREFIX) + index)
     assert_problem(problems[0], Rule.INVALID_UTF8, expected, "RFC 6455 §8.1")
-    assert problems[0].detail == f"byte 0x{message[len(PREFIX) + index]:02x} at message byte {len(PREFIX) + index}"
+    assert (
+        problems[0].detail
+        == f"byte 0x{message[len(PREFIX) + index]:02x} at message byte {len(PREFIX) + index}"
+    )
     msg = records[-1].message
     assert msg is not None and msg.text is None and msg.problems == problems
     assert msg.payload == message
@@ -326,7 +340,9 @@ def test_eof_between_frames_is_clean() -> None:
 
 def test_frame_larger_than_max_message() -> None:
     decoder = StreamDecoder(max_message=100)
-    records = decoder.receive_data(encode_frame(1, b"ok") + encode_frame(2, b"x" * 101) + encode_frame(1, b"ok"))
+    records = decoder.receive_data(
+        encode_frame(1, b"ok") + encode_frame(2, b"x" * 101) + encode_frame(1, b"ok")
+    )
     assert len(records) == 1  # the big frame is never buffered, nor what follows it
     p = decoder.oversized
     assert p is not None
@@ -387,7 +403,9 @@ def test_rsv1_on_continuation_with_deflate() -> None:
 
 @pytest.mark.parametrize("opcode", [Opcode.PING, Opcode.PONG, Opcode.CLOSE])
 def test_rsv1_on_control_with_deflate(opcode: Opcode) -> None:
-    records = deflate_decoder().receive_data(encode_frame(1, b"plain") + encode_frame(opcode, b"", rsv1=True))
+    records = deflate_decoder().receive_data(
+        encode_frame(1, b"plain") + encode_frame(opcode, b"", rsv1=True)
+    )
     assert records[0].ok
     (p,) = records[1].problems
     assert_problem(p, Rule.RSV1_ON_CONTROL, 7, "RFC 7692 §6.1")
@@ -402,12 +420,17 @@ def test_uncompressed_message_with_deflate_on() -> None:
 def test_rsv1_without_deflate_is_not_inflated() -> None:
     (rec,) = decode(bytes.fromhex("c1 07 f2 48 cd c9 c9 07 00"))
     # The compressed bytes are taken as text, so they are not UTF-8 either (0x48 after 0xf2).
-    assert [(p.rule, p.offset) for p in rec.problems] == [(Rule.RSV_WITHOUT_EXTENSION, 0), (Rule.INVALID_UTF8, 3)]
+    assert [(p.rule, p.offset) for p in rec.problems] == [
+        (Rule.RSV_WITHOUT_EXTENSION, 0),
+        (Rule.INVALID_UTF8, 3),
+    ]
     assert rec.message is not None and not rec.message.compressed and rec.inflated is None
 
 
 def test_inflate_failure() -> None:
-    records = deflate_decoder().receive_data(encode_frame(1, b"ok") + encode_frame(1, b"\xff\xff\xff", rsv1=True))
+    records = deflate_decoder().receive_data(
+        encode_frame(1, b"ok") + encode_frame(1, b"\xff\xff\xff", rsv1=True)
+    )
     (p,) = all_problems(records)
     assert_problem(p, Rule.INFLATE_FAILED, 6, "RFC 7692 §6.2")
     assert p.rule.close_code == 1007
@@ -430,13 +453,17 @@ def test_inflate_failure_offset_in_an_earlier_fragment() -> None:
 def test_inflate_failure_detected_in_the_implicit_tail() -> None:
     """zlib fails only on the appended 00 00 ff ff: the last payload byte is blamed."""
     payload = bytes.fromhex("f2 48 cd c9 c9 07 00 ff ff ff")
-    records = deflate_decoder().receive_data(encode_frame(1, payload, rsv1=True, mask_key=RFC_MASK_KEY))
+    records = deflate_decoder().receive_data(
+        encode_frame(1, payload, rsv1=True, mask_key=RFC_MASK_KEY)
+    )
     (p,) = all_problems(records)
     assert_problem(p, Rule.INFLATE_FAILED, 6 + len(payload) - 1, "RFC 7692 §6.2")
 
 
 def test_inflater_restarts_after_a_failure() -> None:
     decoder = deflate_decoder()
-    records = decoder.receive_data(encode_frame(1, b"\xff", rsv1=True) + bytes.fromhex("c1 07 f2 48 cd c9 c9 07 00"))
+    records = decoder.receive_data(
+        encode_frame(1, b"\xff", rsv1=True) + bytes.fromhex("c1 07 f2 48 cd c9 c9 07 00")
+    )
     assert rules_of(all_problems(records)) == [Rule.INFLATE_FAILED]
     assert records[1].message is not None and records[1].message.text == "Hello"

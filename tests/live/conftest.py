@@ -57,6 +57,19 @@ def _quiet_websockets() -> Iterator[None]:
 # -- JSON events ------------------------------------------------------------------------------------
 
 
+class _Lines(io.StringIO):
+    """The reporter's output stream: hands every write, parsed back from JSON, to ``sink``."""
+
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        super().__init__()
+        self._sink = sink
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self._sink(text)
+        return n
+
+
 class Events(JsonReporter):
     """A JsonReporter writing to a StringIO that also keeps the events, parsed back from the lines.
 
@@ -66,17 +79,14 @@ class Events(JsonReporter):
     """
 
     def __init__(self) -> None:
-        super().__init__(io.StringIO())
+        super().__init__(_Lines(self._line))
         self.items: list[dict[str, Any]] = []
         self._gates: list[tuple[Callable[[dict[str, Any]], bool], list[int], threading.Event]] = []
-        self._read = 0
 
-    def _emit(self, obj: dict[str, Any]) -> None:
-        super()._emit(obj)
-        text = self.out.getvalue()
-        new, self._read = text[self._read :], len(text)
-        assert new.endswith("\n") and new.count("\n") == 1, f"one JSON object per line, got {new!r}"
-        ev = json.loads(new)
+    def _line(self, text: str) -> None:
+        assert text.endswith("\n") and text.count("\n") == 1, f"one JSON object per write and line: {text!r}"
+        ev = json.loads(text)
+        assert isinstance(ev, dict) and isinstance(ev.get("event"), str), text
         self.items.append(ev)
         for pred, left, flag in self._gates:
             if left[0] > 0 and pred(ev):

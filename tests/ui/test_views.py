@@ -202,7 +202,7 @@ def test_problem_text_alone() -> None:
 
 def test_fields_view() -> None:
     out = render(FrameView(one(encode_frame(0x2, bytes(300)), Role.SERVER), "fields"))
-    assert "extended payload" in out and "01 2c = 300" in out
+    assert "extended payload" in out and "01 2c " in out and "payload is 300 bytes" in out
     assert "1111110 = 126" in out
     assert "Frame layout" not in out
 
@@ -256,3 +256,17 @@ def test_message_view_and_render_records() -> None:
 def test_bad_detail() -> None:
     with pytest.raises(ValueError):
         FrameView(one(RFC_MASKED_HELLO), "everything")  # type: ignore[arg-type]
+
+
+def test_utf8_character_split_across_fragments() -> None:
+    first = encode_frame(0x1, "a中".encode()[:3], fin=False, mask_key=b"abcd")
+    second = encode_frame(0x0, "中".encode()[2:], mask_key=b"abcd")
+    recs = decode(first + second, Role.CLIENT)
+    out = render(FrameView(recs[0]))
+    assert "e4     UTF-8 byte 1 of 3 (continues in the next frame)" in out
+    assert "b8     UTF-8 byte 2 of 3" in out
+    assert "Text completed by this fragment (1 character)\na\n" in out
+    out = render(FrameView(recs[1]))
+    assert "ad     UTF-8 continuation byte" in out
+    assert "Text completed by this fragment (1 character)\n中\n" in out
+    assert "message complete: TEXT, 2 frames, 4 bytes\na中\n" in out

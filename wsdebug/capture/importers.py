@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from .format import CaptureError, ConnectionInfo, is_capture, read_capture
 from .session import Conversation, reconstruct
@@ -30,10 +31,12 @@ class Capture:
     connections: list[ConnectionInfo]
     notes: dict[str, list[str]] = field(default_factory=dict)  #: per connection id
     file_notes: list[str] = field(default_factory=list)
+    gaps: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  #: bytes never captured
 
     def conversations(self, *, deflate: bool | None = None) -> list[Conversation]:
         """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`)."""
-        return [reconstruct(c, deflate=deflate, notes=self.notes.get(c.conn)) for c in self.connections]
+        return [reconstruct(c, deflate=deflate, notes=self.notes.get(c.conn), gaps=self.gaps.get(c.conn))
+                for c in self.connections]
 
 
 def _text(raw: bytes, name: str) -> str:
@@ -42,6 +45,13 @@ def _text(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         raise CaptureError(f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
                            f"binary data starting {raw[:4].hex(' ')}, invalid as text at byte {exc.start}") from None
+
+
+def _pcap(fh: IO[bytes], name: str, magic: bytes) -> Capture:
+    from .pcap import read_pcap
+
+    infos, notes, gaps, file_notes = read_pcap(fh, name)
+    return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes, gaps)
 
 
 def load(path: str | Path) -> Capture:
@@ -56,11 +66,8 @@ def load(path: str | Path) -> Capture:
         with open(path, "rb") as fh:
             magic = fh.read(4)
             if magic in PCAP_MAGICS or magic == PCAPNG_MAGIC:
-                from .pcap import read_pcap
-
                 fh.seek(0)
-                infos, notes, file_notes = read_pcap(fh, name)
-                return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes)
+                return _pcap(fh, name, magic)
             raw = magic + fh.read()
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
@@ -76,10 +83,7 @@ def loads(raw: bytes, name: str = "capture") -> Capture:
     if raw[:4] in PCAP_MAGICS or raw[:4] == PCAPNG_MAGIC:
         import io
 
-        from .pcap import read_pcap
-
-        infos, notes, file_notes = read_pcap(io.BytesIO(raw), name)
-        return Capture("pcapng" if raw[:4] == PCAPNG_MAGIC else "pcap", infos, notes, file_notes)
+        return _pcap(io.BytesIO(raw), name, raw[:4])
     if is_capture(raw[:4096]):
         text = _text(raw, name)
         infos = read_capture(iter(text.splitlines()), name)

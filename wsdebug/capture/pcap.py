@@ -83,13 +83,24 @@ class _Stream:
         return b"".join(c[2] for c in self.chunks[:8])[:16384]
 
 
+_IP_TYPES = (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6)
+
+
 def _ip_layer(linktype: int, buf: bytes) -> Any:
-    if linktype == dpkt.pcap.DLT_EN10MB:
-        return dpkt.ethernet.Ethernet(buf).data
-    if linktype == dpkt.pcap.DLT_LINUX_SLL:
-        return dpkt.sll.SLL(buf).data
-    if linktype == 276:  # DLT_LINUX_SLL2
-        return dpkt.sll2.SLL2(buf).data
+    """The IPv4/IPv6 packet in a link-layer frame; None when it carries something else.
+
+    Raises:
+        ValueError: the frame says it carries IP but dpkt cannot read it (e.g. cut short).
+    """
+    if linktype in (dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276):
+        cls = {dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet, dpkt.pcap.DLT_LINUX_SLL: dpkt.sll.SLL}.get(linktype, dpkt.sll2.SLL2)
+        link = cls(buf)
+        kind = getattr(link, "type", None) if cls is dpkt.ethernet.Ethernet else getattr(link, "ethtype", None)
+        if isinstance(link.data, (dpkt.ip.IP, dpkt.ip6.IP6)):
+            return link.data
+        if kind in _IP_TYPES:
+            raise ValueError("unreadable IP packet")
+        return None
     if linktype in _NULL_LINKS:
         buf = buf[4:]
     if buf and buf[0] >> 4 == 4:
@@ -148,6 +159,9 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
             continue
         tcp = getattr(ip, "data", None)
         if not isinstance(tcp, dpkt.tcp.TCP):
+            if getattr(ip, "p", None) == dpkt.ip.IP_PROTO_TCP:  # a TCP header dpkt could not read
+                skipped += 1
+                cut = order if partial else cut
             continue
         if isinstance(ip, dpkt.ip.IP):
             if ip.mf or ip.offset:
@@ -233,18 +247,24 @@ def _is_tls(head: bytes) -> bool:
     return len(head) >= 3 and head[0] == 0x16 and head[1] == 0x03
 
 
-def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], dict[str, list[str]], list[str]]:
+Notes = dict[str, list[str]]
+Gaps = dict[str, list[tuple[str, str]]]
+
+
+def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], Notes, Gaps, list[str]]:
     """The WebSocket conversations in a pcap/pcapng file.
 
     Returns:
-        (connections, notes per connection id, notes about the whole file).
+        (connections, notes per connection id, gaps per connection id as (direction, text),
+        notes about the whole file).
 
     Raises:
         CaptureError: unreadable file, or no WebSocket conversation in it (TLS said as such).
     """
     tcps, skipped, short = _read_packets(fh, name)
     infos: list[ConnectionInfo] = []
-    notes: dict[str, list[str]] = {}
+    notes: Notes = {}
+    gaps: Gaps = {}
     tls = 0
     for tcp in tcps:
         streams = {ep: reassemble(flow) for ep, flow in tcp.flows.items()}
@@ -265,7 +285,7 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], dict[str,
                 lines.append(f"TCP from the {who}: {stream.retransmitted} retransmitted segment(s) dropped, "
                              f"{stream.out_of_order} out-of-order segment(s) put back in sequence order")
             if stream.gap:
-                lines.append(f"{who}: {stream.gap}")
+                gaps.setdefault(conn_id, []).append((direction, f"TCP from the {who}: {stream.gap}"))
         merged.sort(key=lambda m: m[0])
         info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
         flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
@@ -286,4 +306,4 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], dict[str,
                            f"{len(tcps)} TCP conversation{'s' if len(tcps) != 1 else ''}")
     if tls:
         file_notes.append(f"{tls} TLS-encrypted TCP conversations skipped (wsdebug cannot decrypt them)")
-    return infos, notes, file_notes
+    return infos, notes, gaps, file_notes

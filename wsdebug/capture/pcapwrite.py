@@ -61,6 +61,7 @@ def write_pcap(
     reorder: Iterable[int] = (),
     retransmit: Iterable[int] = (),
     linktype: int = dpkt.pcap.DLT_EN10MB,
+    isn: tuple[int, int] = (1000, 5000),
 ) -> int:
     """Write ``conns`` to ``fh``; returns the number of packets written.
 
@@ -69,6 +70,7 @@ def write_pcap(
             segments to swap with the next segment in the same direction / to send again
             after that next segment.
         linktype: ``dpkt.pcap.DLT_EN10MB`` (Ethernet) or 101 (raw IP).
+        isn: the client's and the server's first data sequence numbers (wrap modulo 2**32).
     """
     packets: list[tuple[float, bytes]] = []
     data_positions: list[int] = []  # packet index of every data segment
@@ -76,7 +78,7 @@ def write_pcap(
     for info in conns:
         client = _endpoint(info.local if info.role != "server" else info.peer, _DEFAULTS[0])
         server = _endpoint(info.peer if info.role != "server" else info.local, _DEFAULTS[1])
-        seq = {C2S: 1000, S2C: 5000}
+        seq = {C2S: isn[0], S2C: isn[1]}
         t0 = info.chunks[0].t - 0.003 if info.chunks else 0.0
         peers = {C2S: (client, server), S2C: (server, client)}
         syn, ack = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK

@@ -177,6 +177,7 @@ class _Builder:
         self.override = deflate
         self.sides = {C2S: _Side(C2S), S2C: _Side(S2C)}
         self.negotiated = False  # the deflate decision has been made
+        self.finishing = False  # at the end of the capture: nothing waits any more
         self.frame_no = 0
 
     # -- feeding ---------------------------------------------------------------------------------
@@ -207,6 +208,12 @@ class _Builder:
         if side.direction == C2S:
             self._on_request(t, parse_request(head))
             side.mode = "frames" if self.negotiated else "wait"
+        elif self.conv.request is None and self.sides[C2S].mode in ("start", "head") and not self.finishing:
+            # The response was captured before the end of the request (capture points can skew
+            # the order): check it once the request is complete.
+            side.heads, side.mode = HeadReader(), "wait"
+            side.waiting.append((t, head + rest))
+            return
         else:
             resp = parse_response(head)
             accepted = self._on_response(t, resp)
@@ -218,6 +225,16 @@ class _Builder:
         self.conv.request = req
         problems = validate_request(req)
         self.conv.events.append(HeadEvent(C2S, t, req, problems))
+        self._release(S2C, "head")
+
+    def _release(self, direction: str, mode: str) -> None:
+        """Feed what a waiting side held back, now that it can be decoded in ``mode``."""
+        side = self.sides[direction]
+        if side.mode == "wait":
+            side.mode = mode
+            waiting, side.waiting = side.waiting, []
+            for wt, data in waiting:
+                self.feed(direction, wt, data)
 
     def _on_response(self, t: float, resp: Response) -> bool:
         conv = self.conv
@@ -232,12 +249,7 @@ class _Builder:
         conv.events.append(HeadEvent(S2C, t, resp, problems))
         accepted = resp.status == 101
         self._decide_deflate(_deflate_for(req, resp) if accepted else None)
-        client = self.sides[C2S]
-        if client.mode == "wait":
-            client.mode = "frames" if accepted else "ignore"
-            waiting, client.waiting = client.waiting, []
-            for wt, data in waiting:
-                self.feed(C2S, wt, data)
+        self._release(C2S, "frames" if accepted else "ignore")
         return accepted
 
     def _decide_deflate(self, params: DeflateParams | None) -> None:
@@ -272,13 +284,11 @@ class _Builder:
     # -- the end ---------------------------------------------------------------------------------
 
     def finish(self, t: float) -> None:
-        client = self.sides[C2S]
-        if client.mode == "wait":
+        self.finishing = True
+        self._release(S2C, "head")  # a response whose request never completed
+        if self.sides[C2S].mode == "wait":
             self._note(C2S, t, "no server response was recorded: client frames decoded without extensions", [], False)
-            client.mode = "frames"
-            waiting, client.waiting = client.waiting, []
-            for wt, data in waiting:
-                self.feed(C2S, wt, data)
+            self._release(C2S, "frames")
         for side in self.sides.values():
             who = "client" if side.direction == C2S else "server"
             if side.mode == "head" and side.heads.buffered:
@@ -307,13 +317,16 @@ def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
     return info.local, info.peer
 
 
-def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: list[str] | None = None) -> Conversation:
+def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: list[str] | None = None,
+                gaps: list[tuple[str, str]] | None = None) -> Conversation:
     """Rebuild the conversation in ``info``.
 
     Args:
         deflate: None follows the recorded handshake; True decodes permessage-deflate even without
             a handshake (default parameters); False never inflates.
         notes: lines about the source to show with the conversation.
+        gaps: (direction, text) of bytes the source lost (a pcap's missing segments): problems
+            shown at the end of the conversation.
     """
     client, server = _endpoints(info)
     conv = Conversation(info.conn, client, server, info.url, notes=list(notes or ()), end_reason=info.end_reason,
@@ -327,6 +340,8 @@ def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: lis
         if chunk.data:
             builder.feed(chunk.dir, t, chunk.data)
     builder.finish(t)
+    for direction, text in gaps or ():
+        conv.events.append(NoteEvent(direction, t, text, [], True))
     if conv.url is None and conv.request is not None:
         host = conv.request.get("Host")
         if host:

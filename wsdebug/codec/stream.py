@@ -179,8 +179,9 @@ class StreamDecoder:
             rec.text = self._utf8.feed(frame.payload, final=frame.fin)
             if rec.text is None and self._utf8.error_at is not None and not msg.problems:
                 # The bad byte may sit in an earlier fragment (a sequence cut short at the end).
-                at, byte = _locate(self._parts, self._part_offsets, self._utf8.error_at)
-                p = Problem(Rule.INVALID_UTF8, at, f"byte 0x{byte:02x} at message byte {self._utf8.error_at}")
+                bad = self._utf8.error_at
+                at, byte = _locate(self._parts, self._part_offsets, bad)
+                p = Problem(Rule.INVALID_UTF8, at, f"byte 0x{byte:02x} at message byte {bad}")
                 msg.problems.append(p)
                 rec.problems.append(p)
         if not frame.fin:
@@ -197,7 +198,8 @@ class StreamDecoder:
                 msg.problems.append(p)
                 rec.problems.append(p)
             except InflateError as exc:
-                p = Problem(Rule.INFLATE_FAILED, _locate(parts, part_offsets, exc.offset)[0], str(exc))
+                at = _locate(parts, part_offsets, exc.offset)[0]
+                p = Problem(Rule.INFLATE_FAILED, at, str(exc))
                 msg.problems.append(p)
                 rec.problems.append(p)
             else:
@@ -220,7 +222,7 @@ def _locate(parts: list[bytes], offsets: list[int], index: int) -> tuple[int, in
     whose first bytes are at stream ``offsets``.  An index past the end means the last byte."""
     end = sum(map(len, parts))
     index = min(index, end - 1)
-    for part, offset in zip(reversed(parts), reversed(offsets)):
+    for part, offset in zip(reversed(parts), reversed(offsets), strict=True):
         end -= len(part)
         if part and index >= end:
             return offset + index - end, part[index - end]

@@ -114,19 +114,24 @@ async def open_client(
         origin=opts.origin, headers=opts.headers,
     )
     live.request_key = key
+
+    async def give_up(message: str) -> ConnectError:
+        """Close the socket, end the recording, and make the one-line error."""
+        await live.close_transport()
+        if recorder is not None:
+            recorder.end(conn_id, message)
+        return ConnectError(message)
+
     live.write(request)
     try:
         await live.drain()
         head = await live.read_head()
     except HandshakeFailed as exc:
-        await live.close_transport()
-        raise ConnectError(f"handshake failed: {exc}") from None
+        raise await give_up(f"handshake failed: {exc}") from None
     except (ConnectionError, OSError) as exc:
-        await live.close_transport()
-        raise ConnectError(f"handshake failed: connection lost ({exc})") from None
+        raise await give_up(f"handshake failed: connection lost ({exc})") from None
     if head.too_big:
-        await live.close_transport()
-        raise ConnectError(f"handshake failed: the response head is larger than {opts.max_handshake} bytes")
+        raise await give_up(f"handshake failed: the response head is larger than {opts.max_handshake} bytes")
     from ..codec.handshake import parse_request
 
     req = parse_request(request)
@@ -147,14 +152,14 @@ async def open_client(
     if problems:
         body = b""
         if resp.status != 101:
-            body = head.leftover + await _read_body(reader, 4096)
-            if body:
-                live.record_in(body[len(head.leftover):])
-        await live.close_transport()
+            more = await _read_body(reader, 4096)
+            if more:
+                live.record_in(more)
+            body = head.leftover + more
         text = body.decode("utf-8", "replace").strip()
         detail = f"; body: {text[:200]!r}" if text else ""
         what = f"{resp.status} {resp.reason}".strip() if resp.status else "no valid HTTP response"
-        raise ConnectError(f"handshake refused: {what} — {problems[0].message}{detail}")
+        raise await give_up(f"handshake refused: {what} — {problems[0].message}{detail}")
     conn = Connection(Role.CLIENT, deflate=params, max_message=opts.max_message, lenient=opts.lenient)
     live.start(conn, head.leftover)
     return live

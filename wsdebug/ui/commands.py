@@ -39,7 +39,9 @@ class CommandError(ValueError):
     """A line that is not a valid command; the message is shown under the prompt."""
 
 
-def _hex(arg: str, what: str) -> bytes:
+def _hex(arg: str, what: str, at: int = 0) -> bytes:
+    """``arg`` parsed as bytes; ``at`` is its 0-based position in the typed line, so an error
+    points at the column the person sees (not a column inside the argument)."""
     from ..inputs import HexInputError, parse_bytes
 
     if not arg.strip():
@@ -47,6 +49,8 @@ def _hex(arg: str, what: str) -> bytes:
     try:
         return parse_bytes(arg)
     except HexInputError as exc:
+        if exc.line == 1 and exc.column is not None:
+            raise CommandError(f"{what}: column {exc.column + at}: {exc.reason}") from None
         raise CommandError(f"{what}: {exc}") from None
 
 
@@ -57,11 +61,12 @@ def parse_command(line: str) -> Command:
         return Command("text", (line[1:],))
     name, _, rest = line[1:].partition(" ")
     name = name.lower()
+    at = len(line) - len(rest.lstrip())  # where the argument starts in the typed line
     rest = rest.strip()
     if name in ("binary", "bin"):
-        return Command("binary", (_hex(rest, "/binary"),))
+        return Command("binary", (_hex(rest, "/binary", at),))
     if name == "raw":
-        return Command("raw", (_hex(rest, "/raw"),))
+        return Command("raw", (_hex(rest, "/raw", at),))
     if name in ("ping", "pong"):
         data = rest.encode("utf-8")
         if len(data) > 125:

@@ -261,7 +261,7 @@ def _utf8_size(lead: int) -> int:
     return 4 if 0xF0 <= lead <= 0xF4 else 0
 
 
-def byte_chars(payload: bytes, utf8: bool, ascii_only: bool) -> list[Text]:
+def byte_chars(payload: bytes, utf8: bool) -> list[Text]:
     """What each payload byte stands for: 'H', '\\x00', or its place in a UTF-8 sequence."""
     out: list[Text] = []
     i = 0
@@ -270,6 +270,12 @@ def byte_chars(payload: bytes, utf8: bool, ascii_only: bool) -> list[Text]:
         size = _utf8_size(b)
         if size == 1:
             out.append(Text("'").append_text(inert_text(chr(b), escape_style=None)).append("'"))
+        elif size and utf8 and i + size > len(payload):  # cut by the end of the fragment
+            have = len(payload) - i
+            out.append(Text(f"UTF-8 byte 1 of {size} (continues in the next frame)"))
+            out.extend(Text(f"UTF-8 byte {k} of {size}") for k in range(2, have + 1))
+            i += have
+            continue
         elif size and utf8:
             try:
                 ch = payload[i : i + size].decode("utf-8")
@@ -284,6 +290,11 @@ def byte_chars(payload: bytes, utf8: bool, ascii_only: bool) -> list[Text]:
                 i += size
                 continue
         if size != 1:
-            out.append(Text("(not ASCII)" if not utf8 else "(invalid UTF-8)"))
+            if not utf8:
+                out.append(Text("(not ASCII)"))
+            elif 0x80 <= b <= 0xBF:  # e.g. the rest of a character split across fragments
+                out.append(Text("UTF-8 continuation byte"))
+            else:
+                out.append(Text("(not valid UTF-8 here)"))
         i += 1
     return out

@@ -106,9 +106,7 @@ def _value(f: Field, ellipsis: str) -> str:
     if isinstance(f.raw, bytes):
         keep = 8 if f.name.startswith("extended payload length") else 4
         shown = f.raw[:keep].hex(" ") + (" " + ellipsis if len(f.raw) > keep else "")
-        if f.name.startswith("extended payload length"):
-            shown += f" = {int.from_bytes(f.raw, 'big'):,}"
-        elif f.name == "close code":
+        if f.name == "close code":
             shown += f" = {int.from_bytes(f.raw, 'big')}"
         return shown
     if f.name == "opcode":
@@ -209,7 +207,7 @@ class FrameView:
         head = encode_header(frame)[:2]
         table = Table(
             box=box.ASCII if ctx.ascii else box.SIMPLE_HEAD,
-            padding=(0, 1, 0, 0),
+            padding=(0, 0, 0, 0),
             header_style=ctx.s("ws.label"),
             show_edge=False,
         )
@@ -249,7 +247,7 @@ class FrameView:
         wire = frame.masked_payload
         textual = (Opcode.TEXT, Opcode.CONT, Opcode.CLOSE)
         is_text = frame.opcode_raw in textual or self.record.text is not None
-        chars = byte_chars(frame.payload, is_text, ctx.ascii)
+        chars = byte_chars(frame.payload, is_text)
         for i, (w, p) in enumerate(zip(wire, frame.payload, strict=True)):
             line = Text(f"{i:>5}   ")
             line.append(f"{w:02x}", ctx.s("ws.payload")).append(" ^ ")
@@ -299,8 +297,12 @@ class FrameView:
                 )
         elif rec.text is not None and rec.frame.payload_len:
             yield Text()
-            yield ctx.title(f"Payload as text ({plural(len(rec.text), 'character')})")
-            yield self._long_text(ctx, rec.text)
+            chars = plural(len(rec.text), "character")
+            if rec.frame.fin and rec.frame.opcode_raw != Opcode.CONT:
+                yield ctx.title(f"Payload as text ({chars})")
+            else:  # a fragment: the decoder hands out only the characters it completes
+                yield ctx.title(f"Text completed by this fragment ({chars})")
+            yield self._long_text(ctx, rec.text) if rec.text else Text("(none)", ctx.s("ws.dim"))
         m = rec.message
         if m is not None:
             yield Text()
@@ -369,15 +371,17 @@ class FrameView:
                 yield Text(f"{ctx.check} no problems", ctx.s("ws.ok"))
                 return
             yield ctx.title(f"Problems ({len(rec.problems)})")
-        grid = Table.grid(padding=(0, 1, 0, 0))
-        grid.add_column(no_wrap=True)
-        grid.add_column()
         for p in rec.problems:
             line = problem_text(p, rec.frame.offset, plain=ctx.plain, console=ctx.console)
-            head, rest = line.divide([2])  # "✗ " | the rest, wrapped with a hanging indent
-            head.rstrip()
-            grid.add_row(head, rest)
-        yield grid
+            # "✗" | the offset and message, wrapped with a hanging indent | "— RFC 6455 §5.2" whole
+            tail = len(p.rfc) + 3  # " — " (or " --" when plain) and the section
+            head, body, _, rfc = line.divide([1, len(line) - tail, len(line) - tail + 1])
+            grid = Table.grid(padding=(0, 1, 0, 0))
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            grid.add_column(no_wrap=True)
+            grid.add_row(head, body[1:], rfc)
+            yield grid
 
 
 def render_records(

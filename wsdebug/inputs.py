@@ -1,0 +1,364 @@
+"""Recover the exact bytes from text pasted out of logs, reprs, hex dumps and Wireshark.
+
+:func:`parse_bytes` looks at the whole input (after ``\\r\\n`` -> ``\\n`` and ignoring lines
+that start with ``#``) and takes the first of these formats that fits:
+
+1. **String literals**: input starting with ``b'``, ``b"``, ``rb'``..., ``'`` or ``"``, possibly
+   in ``bytearray(...)`` / ``bytes(...)`` / ``(...)`` and concatenated over several lines (also
+   with ``+`` or ``\\``).  Escapes follow Python's bytes-literal rules.  A quoted string without
+   any backslash is taken as quoted hex (``"8185 37fa"``, as found in JSON logs).
+2. **Hex dumps**: every line is an offset line of ``xxd`` (``00000000: 8185 37fa  ..7.``),
+   ``hexdump -C``, Wireshark "Copy as Hex Dump" or "Follow TCP Stream" (``0000   81 85 ...``,
+   any indentation), a ``*`` line or a final offset-only line.  The hex area ends at the first
+   run of two or more blanks (bar the two-space gap after the 8th byte), so the ASCII column is
+   never read.  Offsets are checked, and ``*`` lines are expanded from them.
+3. **Escape strings** without quotes: ``\\x81\\x85\\x37``.
+4. **0x lists and C arrays**: ``0x81 0x85``, ``0x81, 0x85``, ``{0x81,0x85}``, ``xxd -i`` output,
+   Wireshark's C arrays (comments and declarations are skipped).
+5. **Plain hex**, optionally separated by whitespace, ``:``, ``-`` or ``,`` (also ``xxd -p``).
+
+Every failure is a :class:`HexInputError` that says where (line, column) and what went wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+__all__ = ["HexInputError", "parse_base64", "parse_bytes", "parse_directional"]
+
+_MAX_EXPAND = 64 << 20  #: refuse to expand the '*' lines of a dump into more than 64 MiB
+
+
+class HexInputError(ValueError):
+    """Unreadable input.
+
+    ``line`` and ``column`` are 1-based (``None`` when the problem has no single place, as for
+    empty input); ``reason`` says what is wrong.  ``str(err)`` is one line, such as
+    ``"line 3, column 7: 'g' is not a hex digit"``.
+    """
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        self.reason, self.line, self.column = reason, line, column
+        named = (("line", line), ("column", column))
+        place = ", ".join(f"{name} {value}" for name, value in named if value is not None)
+        super().__init__(f"{place}: {reason}" if place else reason)
+
+
+def _error(text: str, pos: int, reason: str) -> HexInputError:
+    return HexInputError(reason, text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos))
+
+
+def _char_error(text: str, pos: int, what: str = "a hex digit") -> HexInputError:
+    return _error(text, pos, f"{text[pos]!r} is not {what}")
+
+
+def _normalize(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return " " + text[1:] if text.startswith("\ufeff") else text
+
+
+def _some(data: bytes) -> bytes:
+    if not data:
+        raise HexInputError("no bytes in input")
+    return data
+
+
+_COMMENT = re.compile(r"(?m)^[ \t]*#.*$")
+_NON_HEX = re.compile(r"[^0-9a-fA-F]")
+_ODD_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2})*[0-9a-fA-F](?![0-9a-fA-F])")
+
+
+def parse_bytes(text: str) -> bytes:
+    """Decode bytes written in any supported format (see the module docstring)."""
+    text = _normalize(text)
+    code = _COMMENT.sub("", text) if "#" in text else text
+    if code.lstrip()[:1] in ("'", '"') and "\\" not in code:  # quoted hex
+        code = code.replace("'", " ").replace('"', " ")
+    if _LITERAL_START.match(code.lstrip()):
+        data = _parse_literal(text)
+    elif (rows := _dump_rows(code)) is not None:
+        data = _parse_dump(code, rows)
+    elif _ESCAPE_HINT.search(code):
+        data = _parse_escapes(code)
+    elif ("x" in code or "X" in code) and _OX_HINT.search(code):
+        data = _parse_ox(code)
+    else:
+        data = _parse_plain(code)
+    return _some(data)
+
+
+def _check_hex(text: str, start: int, end: int, bad: re.Pattern[str]) -> None:
+    """Raise at the first character matching ``bad``, else at the first odd run of hex digits."""
+    found = bad.search(text, start, end)
+    if found:
+        raise _char_error(text, found.start())
+    odd = _ODD_RUN.search(text, start, end)
+    if odd:
+        raise _error(text, odd.end() - 1, f"odd number of hex digits ({odd.end() - odd.start()})")
+
+
+# -- plain hex ------------------------------------------------------------------------------------
+
+_PLAIN_SEPARATORS = str.maketrans(":-,", "   ")
+_PLAIN_BAD = re.compile(r"[^0-9a-fA-F\s:,\-]")
+
+
+def _parse_plain(code: str) -> bytes:
+    if code.isascii():
+        try:  # fast path: fromhex skips ASCII whitespace between (never inside) pairs
+            return bytes.fromhex(code.translate(_PLAIN_SEPARATORS))
+        except ValueError:
+            pass
+    _check_hex(code, 0, len(code), _PLAIN_BAD)
+    return bytes.fromhex(" ".join(re.findall(r"[0-9a-fA-F]+", code)))  # non-ASCII separators
+
+
+# -- string literals and escape strings -----------------------------------------------------------
+
+_PREFIX = r"(?:[bB][rR]?|[rR][bB])"
+_LITERAL_START = re.compile(rf"[(\s]*(?:(?:bytearray|bytes)\s*\(\s*)?[(\s]*{_PREFIX}?['\"]")
+_LITERAL_TOKEN = re.compile(
+    r"(?P<skip>(?:\s|\\\n|#[^\n]*|[+;])+)|(?P<open>(?:bytearray|bytes)?\s*\()|(?P<close>\))"
+    rf"|(?P<prefix>{_PREFIX}?)"
+    r"(?:'(?P<sq>(?:[^\\\n']|\\[\s\S])*)'|\"(?P<dq>(?:[^\\\n\"]|\\[\s\S])*)\")"
+)
+_QUOTE_AHEAD = re.compile(rf"{_PREFIX}?['\"]")
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|[\s\S]?)")
+_SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n",
+                   "r": "\r", "t": "\t", "v": "\v", "\n": ""}  # fmt: skip
+_ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
+_ESCAPES_ONLY = re.compile(r"(?:\s*\\x[0-9a-fA-F]{2})+\s*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LINE = re.compile(r"[^\n]+")
+
+
+def _unescape(text: str, start: int, end: int, raw: bool = False) -> bytes:
+    """Decode ``text[start:end]`` by bytes-literal rules; errors point into ``text``."""
+    body = text[start:end]
+    bad = _NON_ASCII.search(body)
+    if bad:
+        raise _error(text, start + bad.start(), f"{bad.group()!r} is not ASCII; use \\x escapes")
+    if raw:
+        return body.encode("ascii")
+
+    def one(m: re.Match[str]) -> str:
+        esc = m.group(1)
+        if esc[:1] == "x" and len(esc) == 3:
+            return chr(int(esc[1:], 16))
+        if esc[:1] == "x":
+            raise _error(text, start + m.start(), "\\x must be followed by two hex digits")
+        if esc and esc[0] in "01234567":
+            if int(esc, 8) > 0xFF:
+                raise _error(text, start + m.start(), f"octal escape \\{esc} is above \\377")
+            return chr(int(esc, 8))
+        if not esc:
+            raise _error(text, start + m.start(), "lone backslash at the end")
+        return _SIMPLE_ESCAPES.get(esc, "\\" + esc)  # unknown escapes keep their backslash
+
+    return _ESCAPE.sub(one, body).encode("latin-1")
+
+
+def _parse_literal(text: str) -> bytes:
+    out: list[bytes] = []
+    opened: list[int] = []
+    pos = 0
+    while pos < len(text):
+        m = _LITERAL_TOKEN.match(text, pos)
+        if m is None:
+            if _QUOTE_AHEAD.match(text, pos):
+                raise _error(text, pos, "string literal is not closed on this line")
+            raise _error(text, pos, f"unexpected {text[pos]!r} between string literals")
+        if m.group("open") is not None:
+            opened.append(m.end() - 1)
+        elif m.group("close") is not None:
+            if not opened:
+                raise _error(text, pos, "unmatched ')'")
+            opened.pop()
+        elif m.group("skip") is None:
+            body = "sq" if m.group("sq") is not None else "dq"
+            raw = "r" in m.group("prefix").lower()
+            out.append(_unescape(text, m.start(body), m.end(body), raw))
+        pos = m.end()
+    if opened:
+        raise _error(text, opened[-1], "'(' is never closed")
+    return b"".join(out)
+
+
+def _parse_escapes(code: str) -> bytes:
+    if _ESCAPES_ONLY.fullmatch(code):  # nothing but \xNN: whitespace between them is layout
+        return bytes.fromhex("".join(re.findall(r"\\x([0-9a-fA-F]{2})", code)))
+    # escapes mixed with characters that stand for themselves: all count except line breaks
+    start, end = len(code) - len(code.lstrip()), len(code.rstrip())
+    return b"".join(_unescape(code, *m.span()) for m in _LINE.finditer(code, start, end))
+
+
+# -- 0x lists and C arrays ------------------------------------------------------------------------
+
+_OX_HINT = re.compile(r"(?<![0-9A-Za-z_])0[xX][0-9a-fA-F]")
+_C_NOISE = re.compile(
+    r"/\*[\s\S]*?\*/|//[^\n]*"  # comments, then declarations ("unsigned char a[] =", "n = 11;")
+    r"|(?<!\w)[A-Za-z_][\w \t*]{0,80}(?:\[[^\]\n]{0,20}\])?[ \t]*=(?:[ \t]*\d+[ \t]*;)?"
+    r"|(?<!\w)(?:bytearray|bytes)(?=\s*\()"
+)
+_OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
+
+
+def _parse_ox(code: str) -> bytes:
+    code = _C_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), code)
+    digits: list[str] = []
+    for m in _OX_TOKEN.finditer(code):
+        token, pos = m.group(), m.start()
+        if token[:2] not in ("0x", "0X"):
+            raise _error(code, pos, f"expected a 0x-prefixed byte, found {token[:20]!r}")
+        if len(token) == 2:
+            raise _error(code, pos, "'0x' without hex digits")
+        if len(token) > 3:  # 0x8 is one byte, 0x8185 two, 0x818 is an error
+            _check_hex(code, pos + 2, m.end(), _NON_HEX)
+        elif _NON_HEX.match(token, 2):
+            raise _char_error(code, pos + 2)
+        digits.append(token[2:].zfill(2))
+    return bytes.fromhex("".join(digits))
+
+
+# -- hex dumps ------------------------------------------------------------------------------------
+
+_XXD_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16}):[ \t]+(?=[0-9a-fA-F]{2})")
+_COLUMN_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})(?:\t|  )[ \t]*(?=[0-9a-fA-F]{2}(?:\s|$))")
+_STAR_LINE = re.compile(r"[ \t]*\*[ \t]*")
+_OFFSET_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})[ \t]*")
+_HEX_AREA = re.compile(r"[^ \t]+(?: [^ \t]+)*")  # groups split by single spaces
+_BYTE_AHEAD = re.compile(r"[0-9a-fA-F]{2}(?:[ \t]|$)")
+_DUMP_BAD = re.compile(r"[^0-9a-fA-F ]")
+_Row = tuple[int, str, int, "re.Match[str] | None"]  # line index, kind, line start, match
+
+
+def _dump_rows(code: str) -> list[_Row] | None:
+    """Classify every non-blank line as "data", "star" or "end" (offset only), else None."""
+    rows: list[_Row] = []
+    start = 0
+    for index, line in enumerate(code.split("\n")):
+        if line.strip():
+            if m := _XXD_LINE.match(line) or _COLUMN_LINE.match(line):
+                rows.append((index, "data", start, m))
+            elif _STAR_LINE.fullmatch(line):
+                rows.append((index, "star", start, None))
+            elif m := _OFFSET_LINE.fullmatch(line):
+                rows.append((index, "end", start, m))
+            else:
+                return None
+        start += len(line) + 1
+    return rows if any(row[1] == "data" for row in rows) else None
+
+
+def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
+    """The bytes of one dump line: its hex area, up to the first run of 2+ blanks."""
+    end = code.find("\n", start)
+    end = len(code) if end < 0 else end
+    area = _HEX_AREA.match(code, start + m.end(), end)
+    assert area is not None  # the line patterns look ahead for a hex digit
+    spans = [area.span()]
+    gap = area.end() + 2  # hexdump -C and Wireshark put two spaces after the 8th byte
+    if (m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code.startswith("  ", area.end())
+            and (more := _BYTE_AHEAD.match(code, gap, end) and _HEX_AREA.match(code, gap, end))):
+        spans.append(more.span())  # fmt: skip
+    for a, b in spans:
+        _check_hex(code, a, b, _DUMP_BAD)
+    return bytes.fromhex(" ".join(code[a:b] for a, b in spans))
+
+
+def _parse_dump(code: str, rows: list[_Row]) -> bytes:
+    out = bytearray()
+    expected: dict[bool, int] = {}  # next offset per side (indented or not, as in Follow Stream)
+    last, last_side, star = b"", False, -1  # star: start of a '*' line awaiting its end offset
+    for _, kind, start, m in rows:
+        if m is None:  # a '*' line
+            if not last:
+                raise _error(code, start, "'*' line before any data line")
+            star = start
+            continue
+        side, offset, at = bool(m.group(1)), int(m.group(2), 16), start + m.start(2)
+        if star >= 0:
+            gap = offset - expected[last_side]
+            if side != last_side or gap < 0 or gap % len(last):
+                raise _error(code, at, "offset does not end whole lines repeated by the '*' line")
+            if len(out) + gap > _MAX_EXPAND:
+                raise _error(code, star, "'*' line expands to more than 64 MiB")
+            out += last * (gap // len(last))
+            expected[side], star = offset, -1
+        want = expected.get(side, offset)
+        if offset != want and (kind == "end" or offset != 0):  # a data line at 0 starts a new dump
+            digits = len(m.group(2))
+            raise _error(code, at, f"offset {m.group(2)} should be {want:0{digits}x}: lines lost?")
+        if kind == "data":
+            last, last_side = _dump_line_bytes(code, start, m), side
+            out += last
+            expected[side] = offset + len(last)
+    if star >= 0:
+        raise _error(code, star, "the dump elides repeated lines with '*' and no later offset "
+                     "says how many; include the dump's final offset line")  # fmt: skip
+    return bytes(out)
+
+
+# -- base64 and direction-marked input ------------------------------------------------------------
+
+_B64_BAD = re.compile(r"[^A-Za-z0-9+/=\-_\s]")
+
+
+def parse_base64(text: str) -> bytes:
+    """Decode standard or URL-safe base64; whitespace is ignored, missing padding tolerated."""
+    text = _normalize(text)
+    bad = _B64_BAD.search(text)
+    if bad:
+        raise _char_error(text, bad.start(), "a base64 character")
+    if early := re.search(r"=(?=[=\s]*[^=\s])", text):
+        raise _error(text, early.start(), "'=' padding before the end")
+    if extra := re.search(r"=\s*=\s*(=)", text):
+        raise _error(text, extra.start(1), "too much '=' padding")
+    data = "".join(text.split()).rstrip("=")
+    if len(data) % 4 == 1 and (last := re.search(r"[^=\s][=\s]*$", text)):
+        raise _error(text, last.start(), f"{len(data)} base64 digits: truncated or one too many")
+    data = data.translate(str.maketrans("-_", "+/")) + "=" * (-len(data) % 4)
+    return _some(base64.b64decode(data, validate=True))
+
+
+_MARKER = re.compile(r"[ \t]*(?:([<>])|([cCsS]):)")
+
+
+def parse_directional(text: str) -> list[tuple[str | None, bytes]]:
+    """Split a capture into ``(direction, bytes)`` segments; direction 'client', 'server' or None.
+
+    Lines starting with ``>`` / ``c:`` are client->server, ``<`` / ``s:`` server->client; other
+    lines continue the current segment.  Without markers, a Wireshark "Follow TCP Stream" hex dump
+    is split by indentation (server lines are indented).  Consecutive lines of one direction form
+    one segment, parsed with :func:`parse_bytes`; error positions refer to ``text``.
+    """
+    text = _normalize(text)
+    lines = text.split("\n")
+    rows = None if any(map(_MARKER.match, lines)) else _dump_rows(_COMMENT.sub("", text))
+    follow = {i: "server" if m.group(1) else "client" for i, kind, _, m in rows or ()
+              if m and kind == "data"}  # fmt: skip
+    if len(set(follow.values())) < 2:
+        follow = {}  # every line indented alike: the direction cannot be told
+    segments: list[tuple[str | None, int, list[str]]] = []  # direction, first line index, lines
+    direction: str | None = None
+    for index, line in enumerate(lines):
+        if marker := _MARKER.match(line):
+            client = marker.group(1) == ">" or marker.group(2) in ("c", "C")
+            direction = "client" if client else "server"
+            line = " " * marker.end() + line[marker.end() :]  # keep the columns
+        direction = follow.get(index, direction)
+        blank = not line.strip() or line.lstrip().startswith("#")
+        if not blank and (not segments or segments[-1][0] != direction):
+            segments.append((direction, index, []))
+        if segments:
+            segments[-1][2].append("" if blank else line)
+    result: list[tuple[str | None, bytes]] = []
+    for side, first, seg_lines in segments:
+        try:
+            result.append((side, parse_bytes("\n".join(seg_lines))))
+        except HexInputError as exc:  # report the line within the whole text
+            raise HexInputError(exc.reason, first + (exc.line or 1), exc.column) from None
+    if not result:
+        raise HexInputError("no bytes in input")
+    return result
