@@ -177,6 +177,18 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def peak_rss_mb(pid: int) -> float | None:
+    """Peak resident set size of a process (VmHWM, Linux /proc), in MB, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
 # -- the client -----------------------------------------------------------------------------------
 
 
@@ -460,6 +472,7 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
                 line = ", ".join(f"{wl.name} {wl.count / session.samples[wl.name].seconds:,.0f} msg/s"
                                  for wl in workloads)
                 print(f"  repeat {r + 1}/{args.repeat} {srv:<10} {line}", file=sys.stderr, flush=True)
+        peak = {srv: peak_rss_mb(pid) for srv, (_, pid) in servers.items()}
     finally:
         wsd_status = stop_process(wsd, signal.SIGINT)
         wss_status = stop_process(wss, signal.SIGTERM)
@@ -496,6 +509,7 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
     for srv in ("wsdebug", "websockets"):
         ext = " | ".join(sorted(e or "(none)" for e in extensions[srv]))
         print(f"  compression with {srv}: {ext}")
+    print("  peak RSS: " + ", ".join(f"{srv} {'n/a' if mb is None else f'{mb:,.0f} MB'}" for srv, mb in peak.items()))
     print(f"  server exit status: wsdebug {wsd_status} (130 = stopped by SIGINT; 0 under --profile),"
           f" websockets {wss_status}")
     print()

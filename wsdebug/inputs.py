@@ -1,27 +1,22 @@
 """Recover the exact bytes from text pasted out of logs, reprs, hex dumps and Wireshark.
 
-:func:`parse_bytes` looks at the whole input (after ``\\r\\n`` -> ``\\n`` and ignoring lines
-that start with ``#``) and takes the first of these formats that fits:
+:func:`parse_bytes` reads the whole input (``\r\n`` -> ``\n``; lines starting with ``#`` are
+comments) and takes the first format that fits, in this order:
 
-1. **String literals**: input starting with ``b'``, ``b"``, ``rb'``..., ``'`` or ``"``, possibly
-   in ``bytearray(...)`` / ``bytes(...)`` / ``(...)`` and concatenated over several lines (also
-   with ``+`` or ``\\``).  Escapes follow Python's bytes-literal rules.  A quoted string without
-   any backslash is taken as quoted hex (``"8185 37fa"``, as found in JSON logs).
-2. **Hex dumps**: every line is an offset line of ``xxd`` (``00000000: 8185 37fa  ..7.``),
-   ``hexdump -C``, Wireshark "Copy as Hex Dump" or "Follow TCP Stream" (``0000   81 85 ...``,
-   any indentation), a ``*`` line or a final offset-only line.  The hex area ends at the first
-   run of two or more blanks (bar the two-space gap after the 8th byte), so the ASCII column is
-   never read.  Offsets are checked, and ``*`` lines are expanded from them.
-3. **Escape strings** without quotes: ``\\x81\\x85\\x37``.
-4. **0x lists and C arrays**: ``0x81 0x85``, ``0x81, 0x85``, ``{0x81,0x85}``, ``xxd -i`` output,
-   Wireshark's C arrays (comments and declarations are skipped).
-5. **Plain hex**, optionally separated by whitespace, ``:``, ``-`` or ``,`` (also ``xxd -p``).
-
-Every failure is a :class:`HexInputError` that says where (line, column) and what went wrong.
+1. String literals: ``b'\x81...'``, ``b"..."``, ``rb'...'``, several of them, in ``bytearray(...)``
+   or parentheses; also C strings ``"\x81..."`` (a quoted string without backslashes is hex).
+2. Hex dumps, when every line is an offset line of xxd, ``hexdump -C``, Wireshark "Copy as Hex
+   Dump" or "Follow TCP Stream" (any indentation), a ``*`` line or a final offset.  The hex area
+   ends at the first run of 2+ blanks (bar the gap after the 8th byte), so the ASCII column is
+   never read; offsets are checked and ``*`` lines expanded from them.
+3. Unquoted escape strings: ``\x81\x85\x37``.
+4. ``0x81 0x85``, ``0x81, 0x85``, C arrays ``{0x81,0x85}`` (also ``xxd -i`` and Wireshark's).
+5. Plain hex, optionally separated by whitespace, ``:``, ``-`` or ``,`` (also ``xxd -p``).
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import re
 
@@ -31,12 +26,8 @@ _MAX_EXPAND = 64 << 20  #: refuse to expand the '*' lines of a dump into more th
 
 
 class HexInputError(ValueError):
-    """Unreadable input.
-
-    ``line`` and ``column`` are 1-based (``None`` when the problem has no single place, as for
-    empty input); ``reason`` says what is wrong.  ``str(err)`` is one line, such as
-    ``"line 3, column 7: 'g' is not a hex digit"``.
-    """
+    """Unreadable input: ``line`` and ``column`` (1-based, or None, as for empty input) and
+    ``reason``.  ``str(err)`` is one line: ``"line 3, column 7: 'g' is not a hex digit"``."""
 
     def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
         self.reason, self.line, self.column = reason, line, column
@@ -121,7 +112,7 @@ _LITERAL_START = re.compile(rf"[(\s]*(?:(?:bytearray|bytes)\s*\(\s*)?[(\s]*{_PRE
 _LITERAL_TOKEN = re.compile(
     r"(?P<skip>(?:\s|\\\n|#[^\n]*|[+;])+)|(?P<open>(?:bytearray|bytes)?\s*\()|(?P<close>\))"
     rf"|(?P<prefix>{_PREFIX}?)"
-    r"(?:'(?P<sq>(?:[^\\\n']|\\[\s\S])*)'|\"(?P<dq>(?:[^\\\n\"]|\\[\s\S])*)\")"
+    r"(?:'(?P<sq>[^\\\n']*(?:\\[\s\S][^\\\n']*)*)'|\"(?P<dq>[^\\\n\"]*(?:\\[\s\S][^\\\n\"]*)*)\")"
 )
 _QUOTE_AHEAD = re.compile(rf"{_PREFIX}?['\"]")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|[\s\S]?)")
@@ -130,6 +121,10 @@ _SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\
 _ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
 _ESCAPES_ONLY = re.compile(r"(?:\s*\\x[0-9a-fA-F]{2})+\s*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_PLAIN_ESCAPES = re.compile(  # bodies that ast.literal_eval decodes exactly, without warnings
+    r"[^\\\0\r\x80-\U0010ffff]*(?:\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2}|[0-7]{1,2}(?![0-7])"
+    r"|[\\'\"abfnrtv\n])[^\\\0\r\x80-\U0010ffff]*)*"
+)
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -177,8 +172,10 @@ def _parse_literal(text: str) -> bytes:
             opened.pop()
         elif m.group("skip") is None:
             body = "sq" if m.group("sq") is not None else "dq"
-            raw = "r" in m.group("prefix").lower()
-            out.append(_unescape(text, m.start(body), m.end(body), raw))
+            (start, end), raw = m.span(body), "r" in m.group("prefix").lower()
+            fast = not raw and _PLAIN_ESCAPES.fullmatch(text, start, end)  # decoded in C
+            out.append(ast.literal_eval("b" + text[start - 1 : end + 1]) if fast
+                       else _unescape(text, start, end, raw))  # fmt: skip
         pos = m.end()
     if opened:
         raise _error(text, opened[-1], "'(' is never closed")
@@ -198,14 +195,20 @@ def _parse_escapes(code: str) -> bytes:
 _OX_HINT = re.compile(r"(?<![0-9A-Za-z_])0[xX][0-9a-fA-F]")
 _C_NOISE = re.compile(
     r"/\*[\s\S]*?\*/|//[^\n]*"  # comments, then declarations ("unsigned char a[] =", "n = 11;")
-    r"|(?<!\w)[A-Za-z_][\w \t*]{0,80}(?:\[[^\]\n]{0,20}\])?[ \t]*=(?:[ \t]*\d+[ \t]*;)?"
-    r"|(?<!\w)(?:bytearray|bytes)(?=\s*\()"
+    r"|[A-Za-z_](?<!\w.)[\w \t*]{0,80}(?:\[[^\]\n]{0,20}\])?[ \t]*=(?:[ \t]*\d+[ \t]*;)?"
+    r"|b(?<!\w.)(?:ytearray|ytes)(?=\s*\()"  # each branch starts with a literal or set: fast
 )
 _OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
+_OX_ONLY = re.compile(  # the usual case, checked in one go: 0x tokens of whole bytes
+    r"[\s,;{}\[\]()]*(?:0[xX](?:[0-9a-fA-F]{2})+(?:[\s,;{}\[\]()]+0[xX](?:[0-9a-fA-F]{2})+)*)?"
+    r"[\s,;{}\[\]()]*"
+)
 
 
 def _parse_ox(code: str) -> bytes:
     code = _C_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), code)
+    if _OX_ONLY.fullmatch(code):
+        return bytes.fromhex("".join(re.findall(r"0[xX]([0-9a-fA-F]+)", code)))
     digits: list[str] = []
     for m in _OX_TOKEN.finditer(code):
         token, pos = m.group(), m.start()
@@ -228,8 +231,9 @@ _COLUMN_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})(?:\t|  )[ \t]*(?=[0-9a-f
 _STAR_LINE = re.compile(r"[ \t]*\*[ \t]*")
 _OFFSET_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})[ \t]*")
 _HEX_AREA = re.compile(r"[^ \t]+(?: [^ \t]+)*")  # groups split by single spaces
-_BYTE_AHEAD = re.compile(r"[0-9a-fA-F]{2}(?:[ \t]|$)")
+_SECOND_HALF = re.compile(r"(?=[0-9a-fA-F]{2}(?:[ \t]|$))[^ \t]+(?: [^ \t]+)*")
 _DUMP_BAD = re.compile(r"[^0-9a-fA-F ]")
+_HEX_GROUPS = re.compile(r"(?:[0-9a-fA-F]{2})+(?: (?:[0-9a-fA-F]{2})+)*")
 _Row = tuple[int, str, int, "re.Match[str] | None"]  # line index, kind, line start, match
 
 
@@ -257,13 +261,13 @@ def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
     end = len(code) if end < 0 else end
     area = _HEX_AREA.match(code, start + m.end(), end)
     assert area is not None  # the line patterns look ahead for a hex digit
-    spans = [area.span()]
-    gap = area.end() + 2  # hexdump -C and Wireshark put two spaces after the 8th byte
-    if (m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code.startswith("  ", area.end())
-            and (more := _BYTE_AHEAD.match(code, gap, end) and _HEX_AREA.match(code, gap, end))):
-        spans.append(more.span())  # fmt: skip
+    spans = [area.span()]  # hexdump -C and Wireshark put two spaces after the 8th byte:
+    if m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code.startswith("  ", area.end()):
+        if more := _SECOND_HALF.match(code, area.end() + 2, end):
+            spans.append(more.span())
     for a, b in spans:
-        _check_hex(code, a, b, _DUMP_BAD)
+        if not _HEX_GROUPS.fullmatch(code, a, b):
+            _check_hex(code, a, b, _DUMP_BAD)
     return bytes.fromhex(" ".join(code[a:b] for a, b in spans))
 
 
@@ -288,8 +292,8 @@ def _parse_dump(code: str, rows: list[_Row]) -> bytes:
             expected[side], star = offset, -1
         want = expected.get(side, offset)
         if offset != want and (kind == "end" or offset != 0):  # a data line at 0 starts a new dump
-            digits = len(m.group(2))
-            raise _error(code, at, f"offset {m.group(2)} should be {want:0{digits}x}: lines lost?")
+            form = f"0{len(m.group(2))}{'X' if m.group(2).isupper() else 'x'}"
+            raise _error(code, at, f"offset {m.group(2)} should be {want:{form}}: lines lost?")
         if kind == "data":
             last, last_side = _dump_line_bytes(code, start, m), side
             out += last

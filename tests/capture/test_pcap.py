@@ -49,7 +49,7 @@ def test_in_order_pcap_matches_the_recording(session: ConnectionInfo) -> None:
     assert not any("retransmitted" in n for n in conv.notes)
 
 
-@pytest.mark.parametrize("mss", [7, 100, 536])
+@pytest.mark.parametrize("mss", [61, 536])
 def test_out_of_order_and_retransmitted(session: ConnectionInfo, mss: int) -> None:
     expected = wire(reconstruct(session))
     data = pcap_bytes([session], mss=mss, reorder=[0, 3, 6], retransmit=[1, 5, 7])

@@ -464,6 +464,16 @@ def test_max_payload_stops_before_buffering() -> None:
     assert parser.frames() == []
 
 
+def test_oversized_frame_is_reported_the_same_however_it_arrives() -> None:
+    """Found by hypothesis: NeedMore after an oversized frame depended on the chunking."""
+    header = b"\x00\xff" + (65537).to_bytes(8, "big") + b"kkkk"
+    wire = HELLO + header + b"abc"
+    fed = feed_all_ways(wire, lambda: FrameParser(max_payload=1 << 16))
+    assert len(fed.items) == 1
+    assert fed.oversized == (7, 65537)
+    assert fed.pending == NeedMore(7, 65537 - 3)  # the header is in, and 3 payload bytes
+
+
 def test_max_payload_allows_the_limit() -> None:
     parser = FrameParser(max_payload=10)
     parser.receive_data(encode_frame(2, b"x" * 10))

@@ -154,6 +154,34 @@ def test_extra_headers_and_path_reach_the_server() -> None:
     assert request.headers["Origin"] == "http://o.test"
 
 
+def test_large_messages_both_ways() -> None:
+    big = "0123456789abcdef" * 8192  # 128 KiB: many TCP reads, 64-bit length form uncompressed
+    status, ev = arun(connect_echo([big, "small"], deflate=False))
+    assert status == 0, ev.dump()
+    assert ev.texts("s2c") == [big, "small"]
+    assert [f["length_form"] for f in frames(ev, "c2s", 1)] == ["64-bit", "7-bit"]
+    assert frames(ev, "s2c", 1)[0]["payload_length"] == len(big)
+
+
+def test_server_speaks_first() -> None:
+    """A greeting sent right behind the 101 may arrive in the same read as the handshake."""
+
+    async def main() -> tuple[int, Events]:
+        async def handler(ws: Any) -> None:
+            await ws.send("welcome")
+            await echo(ws)
+
+        async with serve(handler, HOST, 0) as server:
+            ev = Events()
+            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev,
+                                       script=script(["thanks"], ev.gate(is_msg("s2c"), 2)))
+        return status, ev
+
+    status, ev = arun(main())
+    assert status == 0, ev.dump()
+    assert ev.texts("s2c") == ["welcome", "thanks"]
+
+
 # -- close codes --------------------------------------------------------------------------------------
 
 

@@ -42,6 +42,8 @@ CASES = {
                                            "MESSAGE_TOO_BIG"),
     "non-minimal 16-bit length": ([masked(0x1, b"hi", length_form=16)], 1002, "NON_MINIMAL_LENGTH"),
     "non-minimal 64-bit length": ([masked(0x2, b"b" * 200, length_form=64)], 1002, "NON_MINIMAL_LENGTH"),
+    "64-bit length with the high bit set": ([masked(0x2, b"", length_form=64, length=1 << 63)], 1002,
+                                            "LENGTH_HIGH_BIT"),
 }
 
 

@@ -268,6 +268,7 @@ class FrameParser:
             if plen & _HIGH_BIT or (max_payload is not None and plen > max_payload):
                 # A length of 2**63 or more is a protocol error and can never complete.
                 self.oversized = (base + pos, plen)
+                self._need = hsize + plen
                 break
             end = pos + hsize + plen
             if end > n:

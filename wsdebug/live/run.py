@@ -126,7 +126,16 @@ async def run_connect(
     elif script is not None:
         helpers.append(asyncio.create_task(send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)))
     stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({pump, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    waiting: set[asyncio.Task[object]] = {pump, stopper, *helpers}
+    while True:
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if pump in done or stopper in done:
+            break
+        for task in done:  # a script or prompt ended: by itself, or with an error
+            waiting.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                reporter.error(f"input failed: {task.exception()}")
+                stop.set()
     if stop.is_set() and not pump.done():
         if live.open:
             live.send("close", 1000, "")

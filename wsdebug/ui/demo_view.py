@@ -40,9 +40,10 @@ def run(
         reporter.detail = detail
 
     console.print(Text("wsdebug demo — a tour of RFC 6455 on a local echo server", style="bold"))
+    out, inc = ("->", "<-") if plain else ("→", "←")  # the arrows the frame lines use
     console.print(
         Text(
-            "Arrows: → client to server, ← server to client. Nothing leaves this machine.",
+            f"Arrows: {out} client to server, {inc} server to client. Nothing leaves this machine.",
             style="ws.dim",
         )
     )

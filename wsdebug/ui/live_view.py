@@ -24,6 +24,7 @@ from ..codec.rules import Problem
 from ..codec.spec import close_code_meaning
 from ..live.reporter import Reporter
 from .safe import inert_text
+from .theme import THEME
 from .views import FrameView, MessageView, problem_text
 
 TICK = 0.05  #: seconds between drawing rounds
@@ -45,6 +46,14 @@ class RichReporter(Reporter):
         recording: bool = False,
     ) -> None:
         self.console = console
+        self.err_console = Console(
+            stderr=True,
+            theme=THEME,
+            no_color=plain or None,
+            highlight=False,
+            markup=False,
+            emoji=False,
+        )
         self.detail = detail
         self.plain = plain
         self.recording = recording
@@ -140,7 +149,7 @@ class RichReporter(Reporter):
         if request is not None:
             line.append_text(inert_text(f"{request.method} {request.target}"))
         if response is not None:
-            line.append(f" → {response.status} {response.reason}")
+            line.append_text(inert_text(f" → {response.status} {response.reason}"))  # the reason is the peer's
         if problems:
             line.append(f"  ✗ {len(problems)} problem(s)", "ws.problem")
         else:
@@ -244,11 +253,17 @@ class RichReporter(Reporter):
             )
         )
 
+    # Messages may quote the peer (a refused handshake's status line, a header value), so they
+    # are made inert like payloads.
+
     def info(self, text: str) -> None:
-        self._put(Text(text, "ws.info"))
+        self._put(inert_text(text, "ws.info"))
 
     def error(self, text: str, conn: str | None = None) -> None:
-        self._put(Text(f"✗ {conn + ': ' if conn else ''}{text}", "ws.problem"))
+        """Errors go to stderr at once, one unwrapped line (scripts read it; never dropped)."""
+        self.drain()
+        line = inert_text(f"wsdebug: {conn + ': ' if conn else ''}{text}", "ws.problem")
+        self.err_console.print(line, soft_wrap=True)
 
     def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
         line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " ")

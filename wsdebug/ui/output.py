@@ -54,6 +54,9 @@ def print_decoded(
     console = console or stdout_console(plain=plain, record=bool(svg or html))
     for i, rec in enumerate(result.records, 1):
         console.print(FrameView(rec, detail, index=i, plain=plain))
+        if detail == "summary":
+            for p in rec.problems:
+                console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
         if detail == "bytes" and i < len(result.records):
             console.print()
     for p in result.problems:
