@@ -325,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
                   f" {statistics.median(row.times) * 1e3:9.2f} {fmt_rate(row.fps):>10}"
                   f" {row.mbps:8.1f} {'1.00x' if ratio is None else f'{ratio:.2f}x':>7}")
         print()
+    print("Timed: feed + parse of the whole buffer (websockets' copy into its StreamReader included);")
+    print("MB/s counts wire bytes.  websockets' Frame.parse does not assemble messages or check")
+    print("UTF-8, so 'decode'/'annotate' rows compare more work against the same baseline.")
+    print()
     print("Peak memory while parsing the 64 MiB frame (tracemalloc, allocations during the parse):")
     for name, peak in peaks.items():
         print(f"  {name:<17} {peak / MiB:8.1f} MiB  = {peak / payload_size:.2f}x the payload")

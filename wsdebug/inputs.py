@@ -1,4 +1,4 @@
-"""Recover the exact bytes from text pasted out of logs, reprs, hex dumps and Wireshark.
+r"""Recover the exact bytes from text pasted out of logs, reprs, hex dumps and Wireshark.
 
 :func:`parse_bytes` reads the whole input (``\r\n`` -> ``\n``; lines starting with ``#`` are
 comments) and takes the first format that fits, in this order:
@@ -26,8 +26,10 @@ _MAX_EXPAND = 64 << 20  #: refuse to expand the '*' lines of a dump into more th
 
 
 class HexInputError(ValueError):
-    """Unreadable input: ``line`` and ``column`` (1-based, or None, as for empty input) and
-    ``reason``.  ``str(err)`` is one line: ``"line 3, column 7: 'g' is not a hex digit"``."""
+    """Unreadable input; ``line``/``column`` are 1-based (or None), ``reason`` says what is wrong.
+
+    ``str(err)`` is one line, such as ``"line 3, column 7: 'g' is not a hex digit"``.
+    """
 
     def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
         self.reason, self.line, self.column = reason, line, column
@@ -44,9 +46,9 @@ def _char_error(text: str, pos: int, what: str = "a hex digit") -> HexInputError
     return _error(text, pos, f"{text[pos]!r} is not {what}")
 
 
-def _normalize(text: str) -> str:
+def _normalize(text: str) -> str:  # one kind of line break, and no byte-order mark
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return " " + text[1:] if text.startswith("\ufeff") else text
+    return " " + text[1:] if text[:1] == "\ufeff" else text
 
 
 def _some(data: bytes) -> bytes:
@@ -116,8 +118,7 @@ _LITERAL_TOKEN = re.compile(
 )
 _QUOTE_AHEAD = re.compile(rf"{_PREFIX}?['\"]")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|[\s\S]?)")
-_SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n",
-                   "r": "\r", "t": "\t", "v": "\v", "\n": ""}  # fmt: skip
+_SIMPLE_ESCAPES = {**dict(zip("\\'\"abfnrtv", "\\'\"\a\b\f\n\r\t\v", strict=True)), "\n": ""}
 _ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
 _ESCAPES_ONLY = re.compile(r"(?:\s*\\x[0-9a-fA-F]{2})+\s*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -174,8 +175,8 @@ def _parse_literal(text: str) -> bytes:
             body = "sq" if m.group("sq") is not None else "dq"
             (start, end), raw = m.span(body), "r" in m.group("prefix").lower()
             fast = not raw and _PLAIN_ESCAPES.fullmatch(text, start, end)  # decoded in C
-            out.append(ast.literal_eval("b" + text[start - 1 : end + 1]) if fast
-                       else _unescape(text, start, end, raw))  # fmt: skip
+            quoted = text[start - 1 : end + 1]
+            out.append(ast.literal_eval("b" + quoted) if fast else _unescape(text, start, end, raw))
         pos = m.end()
     if opened:
         raise _error(text, opened[-1], "'(' is never closed")
@@ -194,32 +195,32 @@ def _parse_escapes(code: str) -> bytes:
 
 _OX_HINT = re.compile(r"(?<![0-9A-Za-z_])0[xX][0-9a-fA-F]")
 _C_NOISE = re.compile(
-    r"/\*[\s\S]*?\*/|//[^\n]*"  # comments, then declarations ("unsigned char a[] =", "n = 11;")
+    r"/\*[\s\S]*?(?:\*/|\Z)|//[^\n]*"  # comments, declarations ("char a[] =", "n = 11;")
     r"|[A-Za-z_](?<!\w.)[\w \t*]{0,80}(?:\[[^\]\n]{0,20}\])?[ \t]*=(?:[ \t]*\d+[ \t]*;)?"
     r"|b(?<!\w.)(?:ytearray|ytes)(?=\s*\()"  # each branch starts with a literal or set: fast
 )
 _OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
-_OX_ONLY = re.compile(  # the usual case, checked in one go: 0x tokens of whole bytes
-    r"[\s,;{}\[\]()]*(?:0[xX](?:[0-9a-fA-F]{2})+(?:[\s,;{}\[\]()]+0[xX](?:[0-9a-fA-F]{2})+)*)?"
-    r"[\s,;{}\[\]()]*"
-)
+_OX_BYTES, _OX_SEP = r"0[xX](?:[0-9a-fA-F]{2})+", r"[\s,;{}\[\]()]"
+_OX_ONLY = re.compile(rf"{_OX_SEP}*(?:{_OX_BYTES}(?:{_OX_SEP}+{_OX_BYTES})*)?{_OX_SEP}*")
+
+
+def _blank(m: re.Match[str]) -> str:
+    if m.group().startswith("/*") and (len(m.group()) < 4 or not m.group().endswith("*/")):
+        raise _error(m.string, m.start(), "comment is never closed")
+    return re.sub(r"[^\n]", " ", m.group())  # keep the line breaks, so positions stay true
 
 
 def _parse_ox(code: str) -> bytes:
-    code = _C_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), code)
+    code = _C_NOISE.sub(_blank, code)
     if _OX_ONLY.fullmatch(code):
         return bytes.fromhex("".join(re.findall(r"0[xX]([0-9a-fA-F]+)", code)))
     digits: list[str] = []
     for m in _OX_TOKEN.finditer(code):
         token, pos = m.group(), m.start()
-        if token[:2] not in ("0x", "0X"):
+        if token[:2] not in ("0x", "0X") or len(token) == 2:
             raise _error(code, pos, f"expected a 0x-prefixed byte, found {token[:20]!r}")
-        if len(token) == 2:
-            raise _error(code, pos, "'0x' without hex digits")
-        if len(token) > 3:  # 0x8 is one byte, 0x8185 two, 0x818 is an error
+        if len(token) > 3 or _NON_HEX.match(token, 2):  # 0x8 is one byte, 0x8185 two, 0x818 bad
             _check_hex(code, pos + 2, m.end(), _NON_HEX)
-        elif _NON_HEX.match(token, 2):
-            raise _char_error(code, pos + 2)
         digits.append(token[2:].zfill(2))
     return bytes.fromhex("".join(digits))
 
@@ -233,7 +234,6 @@ _OFFSET_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})[ \t]*")
 _HEX_AREA = re.compile(r"[^ \t]+(?: [^ \t]+)*")  # groups split by single spaces
 _SECOND_HALF = re.compile(r"(?=[0-9a-fA-F]{2}(?:[ \t]|$))[^ \t]+(?: [^ \t]+)*")
 _DUMP_BAD = re.compile(r"[^0-9a-fA-F ]")
-_HEX_GROUPS = re.compile(r"(?:[0-9a-fA-F]{2})+(?: (?:[0-9a-fA-F]{2})+)*")
 _Row = tuple[int, str, int, "re.Match[str] | None"]  # line index, kind, line start, match
 
 
@@ -261,13 +261,12 @@ def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
     end = len(code) if end < 0 else end
     area = _HEX_AREA.match(code, start + m.end(), end)
     assert area is not None  # the line patterns look ahead for a hex digit
-    spans = [area.span()]  # hexdump -C and Wireshark put two spaces after the 8th byte:
-    if m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code.startswith("  ", area.end()):
-        if more := _SECOND_HALF.match(code, area.end() + 2, end):
-            spans.append(more.span())
+    spans, gap = [area.span()], area.end() + 2  # hexdump -C, Wireshark: 2 spaces after byte 8
+    eighth = m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code[gap - 2 : gap] == "  "
+    if eighth and (more := _SECOND_HALF.match(code, gap, end)):
+        spans.append(more.span())
     for a, b in spans:
-        if not _HEX_GROUPS.fullmatch(code, a, b):
-            _check_hex(code, a, b, _DUMP_BAD)
+        _check_hex(code, a, b, _DUMP_BAD)
     return bytes.fromhex(" ".join(code[a:b] for a, b in spans))
 
 
@@ -299,8 +298,7 @@ def _parse_dump(code: str, rows: list[_Row]) -> bytes:
             out += last
             expected[side] = offset + len(last)
     if star >= 0:
-        raise _error(code, star, "the dump elides repeated lines with '*' and no later offset "
-                     "says how many; include the dump's final offset line")  # fmt: skip
+        raise _error(code, star, "'*' elides repeated lines, but no later offset says how many")
     return bytes(out)
 
 
@@ -332,16 +330,15 @@ _MARKER = re.compile(r"[ \t]*(?:([<>])|([cCsS]):)")
 def parse_directional(text: str) -> list[tuple[str | None, bytes]]:
     """Split a capture into ``(direction, bytes)`` segments; direction 'client', 'server' or None.
 
-    Lines starting with ``>`` / ``c:`` are client->server, ``<`` / ``s:`` server->client; other
-    lines continue the current segment.  Without markers, a Wireshark "Follow TCP Stream" hex dump
-    is split by indentation (server lines are indented).  Consecutive lines of one direction form
-    one segment, parsed with :func:`parse_bytes`; error positions refer to ``text``.
+    Lines starting with ``>`` or ``c:`` are client->server, ``<`` or ``s:`` server->client, others
+    continue the segment; without markers, Wireshark "Follow TCP Stream" dumps are split by their
+    indentation (server lines are indented).  Each segment is parsed with :func:`parse_bytes`.
     """
     text = _normalize(text)
     lines = text.split("\n")
     rows = None if any(map(_MARKER.match, lines)) else _dump_rows(_COMMENT.sub("", text))
-    follow = {i: "server" if m.group(1) else "client" for i, kind, _, m in rows or ()
-              if m and kind == "data"}  # fmt: skip
+    data_rows = [(i, m) for i, kind, _, m in rows or () if m and kind == "data"]
+    follow = {i: "server" if m.group(1) else "client" for i, m in data_rows}
     if len(set(follow.values())) < 2:
         follow = {}  # every line indented alike: the direction cannot be told
     segments: list[tuple[str | None, int, list[str]]] = []  # direction, first line index, lines

@@ -161,3 +161,40 @@ def test_importer_errors_are_capture_errors() -> None:
         with pytest.raises(CaptureError) as info:
             loads(raw, "x")
         assert "\n" not in str(info.value)
+
+
+def test_hostile_capture_stays_inert(tmp_path: Path) -> None:
+    """Terminal escapes in a Host header, a payload, a close reason and an end reason stay visible text."""
+    from wsdebug.capture.format import CaptureWriter
+    from wsdebug.capture.stepper import Stepper
+    from wsdebug.codec.close import build_close_payload
+    from wsdebug.codec.frames import encode_frame
+    from wsdebug.codec.handshake import build_request, build_response, parse_request
+
+    evil = "\x1b]0;pwned\x07\x1b[2J\u202e"
+    path = tmp_path / "evil.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        w = CaptureWriter(fh, mode="connect")
+        request = build_request("x", "/")[0].replace(b"Host: x", b"Host: x" + evil.encode())
+        w.data("c1", "c2s", request)
+        w.data("c1", "s2c", build_response(parse_request(request)))
+        w.data("c1", "c2s", encode_frame(1, evil.encode(), mask_key=b"abcd"))
+        w.data("c1", "s2c", encode_frame(8, build_close_payload(1000, evil)))
+        w.end("c1", evil)
+    for detail in ("summary", "fields", "bytes"):
+        result = replay(path, "--all", "--plain", "-d", detail)
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout, detail
+        assert "\\x1b]0;pwned" in result.stdout
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from wsdebug.capture.importers import load
+    from wsdebug.ui.replay import ReplayApp
+
+    st = Stepper(load(path).conversations())
+    with create_pipe_input() as inp:
+        app = ReplayApp(st, "test", input=inp, output=DummyOutput())
+        for _ in range(4):
+            shown = "\n".join(app._lines()) + "".join(t for _, t in app._status())  # before ANSI parsing
+            assert "\x07" not in shown and "\x1b]" not in shown and "\u202e" not in shown
+            st.next()

@@ -154,3 +154,19 @@ def test_hex_samples_decode(name: str) -> None:
 
     result = CliRunner().invoke(wsdebug.cli.app, ["decode", "-f", str(CAPTURES / name), "--plain", "-d", "summary"])
     assert result.exit_code == 0, (result.stdout[-2000:], result.stderr)
+
+
+def test_listen_capture_with_a_page_request(tmp_path: Path) -> None:
+    """A browser fetching the listener's test page is plain HTTP, shown but not a problem."""
+    from wsdebug.capture.format import CaptureWriter
+
+    path = tmp_path / "listen.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        w = CaptureWriter(fh, mode="listen")
+        w.open("c1", role="server", peer="127.0.0.1:50000", local="127.0.0.1:9000")
+        w.data("c1", "c2s", b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nAccept: text/html\r\n\r\n")
+        w.data("c1", "s2c", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        w.end("c1", "no WebSocket connection")
+    result = replay(path, "--all", "--plain", "-d", "summary")
+    assert result.exit_code == 0, result.stdout
+    assert "plain HTTP exchange" in result.stdout and "127.0.0.1:50000 -> 127.0.0.1:9000" in result.stdout

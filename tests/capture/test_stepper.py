@@ -180,3 +180,24 @@ def test_app_export(tmp_path: Path) -> None:
     html = tmp_path / "view.html"
     run_app(st, "e" "q", svg=None, html=html)
     assert "The quick" in html.read_text(encoding="utf-8")
+
+
+def test_several_conversations() -> None:
+    import io
+
+    from wsdebug.capture.importers import loads
+    from wsdebug.capture.pcapwrite import write_pcap
+
+    from .conftest import connection_pair_session, load_jsonl
+
+    a, b = load_jsonl(connection_pair_session())[0], load_jsonl(connection_pair_session(deflate=True))[0]
+    b.local = "10.1.1.9:40001"
+    out = io.BytesIO()
+    write_pcap(out, [a, b])
+    st = Stepper(loads(out.getvalue(), "two.pcap").conversations())
+    assert st.message == "2 conversations: c switches"
+    st.last()
+    st.cycle_conversation()
+    assert st.conv_index == 1 and st.cursor == 0 and "10.1.1.9:40001" in st.message
+    st.cycle_conversation()
+    assert st.conv_index == 0

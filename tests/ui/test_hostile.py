@@ -25,10 +25,9 @@ from wsdebug.codec.handshake import build_error_response, build_response, parse_
 from wsdebug.codec.spec import Opcode
 from wsdebug.live.client import ClientOptions, ConnectError, open_client
 from wsdebug.live.run import run_connect
-from wsdebug.ui.live_view import RichReporter
 from wsdebug.ui.theme import THEME
 
-from .test_session import STEP, RawServer, arun, until
+from .test_session import STEP, RawServer, arun, reporter_for, until
 
 #: (payload, what must never reach the terminal raw, how it must show instead)
 HOSTILE = [
@@ -88,7 +87,7 @@ def hostile_frames() -> Iterator[bytes]:
 
 
 async def _live_session(detail: str, plain: bool, console: Console) -> None:
-    reporter = RichReporter(console, detail, plain=plain)
+    reporter = reporter_for(console, detail, plain=plain)
     async with RawServer() as server:
         live = await open_client(server.url, ClientOptions(deflate=False, close_timeout=2.0), reporter)
         pump = asyncio.create_task(live.pump())
@@ -128,7 +127,7 @@ EVIL_SHOWN = r"\x1b[2J\x1b]0;pwned\x07\x9b31m"
 async def _hostile_handshake(answer: bytes | Callable[[bytes], bytes]) -> tuple[str, str | None]:
     """A server answers the opening handshake with ``answer`` (or ``answer(request head)``)."""
     console, buf = color_console()
-    reporter = RichReporter(console, "fields")
+    reporter = reporter_for(console, "fields")
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -186,7 +185,7 @@ def test_run_connect_reports_a_hostile_refusal_inert() -> None:
 
     async def main() -> str:
         console, buf = color_console()
-        reporter = RichReporter(console)
+        reporter = reporter_for(console)
         answer = build_error_response(403, EVIL_HEAD, "go away \x1b[5m\u202e\n")
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

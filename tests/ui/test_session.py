@@ -152,6 +152,20 @@ def console(width: int = 100) -> tuple[Console, io.StringIO]:
     return con, buf
 
 
+def reporter_for(con: Console, detail: str = "summary", **kw: Any) -> RichReporter:
+    """A RichReporter whose errors land in the same buffer as its frames.
+
+    Errors normally go to stderr at once (after drawing what is queued, so the order holds);
+    here they go to a console like ``con`` on the same file, so a test reads one transcript.
+    """
+    rep = RichReporter(con, detail, **kw)
+    rep.err_console = Console(
+        file=con.file, width=con.width, force_terminal=con.is_terminal, color_system=con.color_system,
+        theme=THEME, markup=False, highlight=False, emoji=False,
+    )
+    return rep
+
+
 @contextlib.contextmanager
 def keyboard() -> Iterator[Any]:
     """A pipe as the terminal's keyboard, and nowhere to draw: prompt-toolkit's test set-up."""
@@ -188,7 +202,7 @@ def test_every_command_sends_the_right_bytes() -> None:
 
     async def main() -> None:
         con, out = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         drawer = asyncio.create_task(reporter.run())
         async with RawServer() as server:
             with keyboard() as keys:
@@ -277,6 +291,9 @@ def test_every_command_sends_the_right_bytes() -> None:
         await asyncio.gather(drawer, return_exceptions=True)
         text = out.getvalue()
         assert "detail: bytes" in text
+        # one transcript, in the order things happened: queued lines, /help, then the errors
+        assert text.index("detail: bytes") < text.index("commands:") < text.index("unknown command /nonsense")
+        assert text.index('"/slash"') < text.index("detail: bytes")
         assert "Unmasking" in text and "Hex dump" in text  # the /detail took effect on the drawing
         assert '"hello"' in text and "PING" in text and "PONG" in text and "BINARY" in text
         assert "closed 1000" in text and "we started it, clean" in text
@@ -302,7 +319,7 @@ def test_every_command_sends_the_right_bytes() -> None:
 def test_closing_is_clean(keys_in: str, code: int, reason: str) -> None:
     async def main() -> None:
         con, out = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         async with RawServer() as server:
             async with connected(server, reporter) as live:
                 with keyboard() as keys:
@@ -328,7 +345,7 @@ def test_closing_is_clean(keys_in: str, code: int, reason: str) -> None:
 def test_sending_after_the_peer_closed_is_an_error_not_a_crash() -> None:
     async def main() -> None:
         con, out = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         async with RawServer() as server:
             async with connected(server, reporter) as live:
                 with keyboard() as keys:
@@ -351,7 +368,7 @@ def test_sending_after_the_peer_closed_is_an_error_not_a_crash() -> None:
 def test_incoming_frames_appear_while_a_line_is_typed() -> None:
     async def main() -> None:
         con, out = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         drawer = asyncio.create_task(reporter.run())  # drawing in rounds, as the CLI does
         async with RawServer() as server:
             async with connected(server, reporter) as live:
@@ -395,7 +412,7 @@ def test_listen_list_to_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     async def main() -> None:
         con, out = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         with keyboard() as keys:
             up: asyncio.Future[Listener] = asyncio.get_running_loop().create_future()
             task = asyncio.create_task(
@@ -460,7 +477,7 @@ def test_default_session_keeps_history_in_the_data_dir(tmp_path: Path, monkeypat
 
     async def main() -> None:
         con, _ = console()
-        reporter = RichReporter(con)
+        reporter = reporter_for(con)
         async with RawServer() as server:
             async with connected(server, reporter) as live:
                 with keyboard() as keys:

@@ -71,7 +71,7 @@ def emit_json(convs: list[Conversation], out: IO[str], *, visible: Visible | Non
     reporter = JsonReporter(out)
 
     def note(conv: Conversation, ev: NoteEvent) -> None:
-        obj = {"event": "note", "conn": conv.id, "t": ev.t, "direction": ev.direction, "message": ev.text,
+        obj = {"event": "note", "conn": conv.id, "t": ev.t, "direction": ev.direction or None, "message": ev.text,
                "problem": ev.is_problem, "problems": [problem_json(p) for p in ev.problems]}
         out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 

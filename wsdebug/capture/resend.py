@@ -99,7 +99,7 @@ async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool =
     except ConnectError as exc:
         reporter.error(str(exc))
         return exc.status
-    reporter.info(f"sending the {len(actions)} client actions of {conv.describe()}"
+    reporter.info(f"sending the {len(actions)} recorded client actions"
                   + (f" ({pongs} recorded pongs left to the connection)" if pongs else "")
                   + ("" if not fast else ", without pauses"))
     pump = asyncio.create_task(live.pump())

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..codec.deflate import DeflateParams, ExtensionError, PerMessageDeflate, accept_response, negotiate
 from ..codec.handshake import HeadReader, Request, Response, parse_request, parse_response, validate_request, validate_response
-from ..codec.rules import Problem
+from ..codec.rules import Problem, Rule
 from ..codec.spec import Opcode, Role
 from ..codec.stream import FrameRecord, StreamDecoder
 from .format import C2S, S2C, ConnectionInfo
@@ -164,20 +164,19 @@ def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
             return accept_response(value, req.extensions)
         except ExtensionError:
             pass  # the validator reports it; decode with what the server said it does
-    try:
-        params = negotiate(value)
-    except ExtensionError:
-        return None
-    return params
+    return negotiate(value)
 
 
 class _Builder:
+    """Feeds one connection's chunks through both directions' state machines into ``conv``."""
+
     def __init__(self, conv: Conversation, deflate: bool | None) -> None:
         self.conv = conv
         self.override = deflate
         self.sides = {C2S: _Side(C2S), S2C: _Side(S2C)}
         self.negotiated = False  # the deflate decision has been made
         self.finishing = False  # at the end of the capture: nothing waits any more
+        self.plain_http = False  # the request was not a WebSocket handshake at all
         self.frame_no = 0
 
     # -- feeding ---------------------------------------------------------------------------------
@@ -224,6 +223,9 @@ class _Builder:
     def _on_request(self, t: float, req: Request) -> None:
         self.conv.request = req
         problems = validate_request(req)
+        if [p.rule for p in problems] == [Rule.HANDSHAKE_NOT_WEBSOCKET]:
+            # A page or favicon request to a listener: plain HTTP, not a broken handshake.
+            self.plain_http, problems = True, []
         self.conv.events.append(HeadEvent(C2S, t, req, problems))
         self._release(S2C, "head")
 
@@ -246,8 +248,11 @@ class _Builder:
                                          offered_extensions=offered)
         else:
             problems = [p for p in validate_response(resp, key="") if p.rule.name != "HANDSHAKE_ACCEPT"]
-        conv.events.append(HeadEvent(S2C, t, resp, problems))
         accepted = resp.status == 101
+        if self.plain_http and not accepted:
+            problems = []
+            self._note(S2C, t, "a plain HTTP exchange, not a WebSocket connection", [], False)
+        conv.events.append(HeadEvent(S2C, t, resp, problems))
         self._decide_deflate(_deflate_for(req, resp) if accepted else None)
         self._release(C2S, "frames" if accepted else "ignore")
         return accepted
@@ -299,11 +304,13 @@ class _Builder:
                 if problems:
                     self._note(side.direction, t, f"the {who}'s stream ended inside a frame", problems, True)
             if side.ignored:
-                why = "after a refused handshake" if self.conv.response is not None else "not decoded"
+                why = ("of HTTP body" if self.plain_http else "after a refused handshake"
+                       if self.conv.response is not None else "not decoded")
                 self._note(side.direction, t, f"{side.ignored} more bytes from the {who} {why} (not WebSocket frames)", [], False)
 
 
 def _looks_like_head(direction: str, data: bytes) -> bool:
+    """Whether a stream starts with an HTTP head (``GET `` / ``HTTP/``) rather than frames."""
     start = bytes(data[:5])
     if direction == C2S:
         return b"GET ".startswith(start[:4]) if len(start) < 4 else start[:4] == b"GET "

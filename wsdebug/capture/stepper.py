@@ -89,6 +89,8 @@ class Stepper:
         self.message = ""
         self.cursor = 0
         self._snap(forward=True)
+        if len(conversations) > 1:
+            self.message = f"{len(conversations)} conversations: c switches"
 
     # -- state -----------------------------------------------------------------------------------
 

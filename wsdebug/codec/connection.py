@@ -30,7 +30,7 @@ from .deflate import DeflateParams, Inflater, PerMessageDeflate
 from .events import IN, OUT, CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
 from .frames import encode_frame
 from .rules import Problem, Rule
-from .spec import Opcode, Role
+from .spec import Opcode, Role, close_code_is_valid
 from .stream import Message, StreamDecoder
 
 DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
@@ -111,7 +111,8 @@ class Connection:
                 if self.on_message is not None and self.state is State.OPEN:
                     self.on_message(rec.message)
             op = rec.frame.opcode_raw
-            if op == Opcode.PING and self.auto_pong and self.state is State.OPEN:
+            if op == Opcode.PING and self.auto_pong and self.close_received is None:
+                # §5.5.2: answer every ping until a close is received, even after sending ours
                 self._send(Opcode.PONG, rec.frame.payload)
             elif op == Opcode.CLOSE:
                 self._on_close(rec.close.code if rec.close else None, rec.close.reason if rec.close else "")
@@ -134,8 +135,10 @@ class Connection:
         self.close_received = (code if code is not None else 1005, reason or "")
         if self.state is State.OPEN:
             # Echo the status code (RFC 6455 §5.5.1); an empty close is answered with an empty one.
-            self._send(Opcode.CLOSE, build_close_payload(code, ""))
-            self.close_sent = (code, "")
+            # A code that must not be sent (lenient mode let it through) is answered with 1000.
+            echo = code if code is None or close_code_is_valid(code) else 1000
+            self._send(Opcode.CLOSE, build_close_payload(echo, ""))
+            self.close_sent = (echo, "")
             initiator = "peer"
         else:
             initiator = "us"

@@ -20,9 +20,10 @@ from rich.text import Text
 
 from ..capture.session import Conversation, Event, FrameEvent, HeadEvent, NoteEvent
 from ..capture.stepper import Stepper
+from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
 from .handshake import handshake_view
-from .safe import inert_text
+from .safe import inert, inert_text
 from .theme import THEME
 from .views import FrameView, MessageView, problem_text
 
@@ -35,9 +36,8 @@ def _style(plain: bool, name: str) -> str:
 
 def conversation_header(conv: Conversation, kind: str, *, plain: bool = False) -> Group:
     """The title of a conversation and the notes about where its frames came from."""
-    lines = [
-        Text.assemble((conv.describe(ascii_only=plain), _style(plain, "ws.title")), f"  ({kind})")
-    ]
+    title = inert_text(conv.describe(ascii_only=plain), _style(plain, "ws.title"), escape_style=None)
+    lines = [title.append(f"  ({kind})", "")]  # describe() holds addresses and a Host header
     if conv.deflate is not None:
         lines.append(
             Text(
@@ -80,11 +80,10 @@ def event_view(
         )
         if detail == "summary":
             head = ev.head
-            start = (
-                f"{head.method} {head.target}"
-                if hasattr(head, "method")
-                else f"{head.status} {head.reason}"
-            )  # type: ignore[union-attr]
+            if isinstance(head, Request):
+                start = f"{head.method} {head.target}"
+            else:
+                start = f"{head.status} {head.reason}"
             line = Text(f"handshake {who}: ", _style(plain, "ws.label"))
             line.append_text(inert_text(start, escape_style=None))
             parts: list[RenderableType] = [line]
@@ -106,7 +105,7 @@ def close_line(conv: Conversation, *, plain: bool = False) -> Text:
     n, bad = len(conv.frames), conv.problem_count
     text = Text(f"{n} frame{'s' if n != 1 else ''}; ", _style(plain, "ws.label"))
     if c.initiator == "transport":
-        text.append("no close frame: the TCP connection ended (1006)", _style(plain, "ws.close"))
+        text.append("no close frame before the capture ends (1006)", _style(plain, "ws.close"))
     else:
         text.append(
             f"closed by the {c.initiator} with {c.code} {close_code_meaning(c.code or 0)}",
@@ -157,47 +156,26 @@ def print_session(
         console.print(close_line(conv, plain=plain))
 
 
+def _offscreen(width: int, *, plain: bool, record: bool = False) -> Console:
+    """A console drawing into a string, in colour unless ``plain``."""
+    return Console(file=io.StringIO(), width=max(width, 20), theme=THEME, force_terminal=not plain,
+                   color_system=None if plain else "truecolor", no_color=plain, highlight=False,
+                   emoji=False, markup=False, safe_box=True, legacy_windows=False, record=record)
+
+
 def render_ansi(renderable: RenderableType, width: int, *, plain: bool = False) -> str:
     """``renderable`` drawn by rich as text with ANSI colour sequences (none when ``plain``)."""
-    console = Console(
-        file=io.StringIO(),
-        width=max(width, 20),
-        theme=THEME,
-        force_terminal=not plain,
-        color_system=None if plain else "truecolor",
-        no_color=plain,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        safe_box=True,
-        legacy_windows=False,
-    )
+    console = _offscreen(width, plain=plain)
     console.print(renderable)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def export_view(
-    renderable: RenderableType,
-    svg: Path | None,
-    html: Path | None,
-    *,
-    width: int = 100,
-    plain: bool = False,
-) -> None:
+def export_view(renderable: RenderableType, svg: Path | None, html: Path | None, *, width: int = 100,
+                plain: bool = False) -> None:
     """Save one renderable as SVG and/or HTML (raises UserError on a write error)."""
     from .output import export
 
-    console = Console(
-        file=io.StringIO(),
-        width=width,
-        theme=THEME,
-        record=True,
-        force_terminal=True,
-        color_system=None if plain else "truecolor",
-        highlight=False,
-        markup=False,
-        emoji=False,
-    )
+    console = _offscreen(width, plain=plain, record=True)
     console.print(renderable)
     export(console, svg, html, title="wsdebug replay")
 
@@ -302,7 +280,7 @@ class ReplayApp:
         if st.message:
             head += f"{st.message} | "
         head += f"{st.conversation.describe()} ({self.kind})"
-        return [("bold", head + "\n"), ("", " " + HELP)]
+        return [("bold", inert(head) + "\n"), ("", " " + HELP)]  # messages quote captured text
 
     def _prompt_prefix(self) -> list[tuple[str, str]]:
         return [("bold", "frame number: " if self.mode == "jump" else "search: ")]

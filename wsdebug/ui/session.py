@@ -127,6 +127,7 @@ async def prompt_loop(
             if cmd.action == "quit":
                 break
             if cmd.action == "help":
+                reporter.drain()  # after what is already queued, not before it
                 reporter.console.print(help_text())
             elif cmd.action == "detail":
                 reporter.detail = str(cmd.args[0])
