@@ -222,6 +222,7 @@ def write_all(out: Path = HERE) -> None:
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    out.mkdir(parents=True, exist_ok=True)
     write_all(out)
     sys.stdout.write(f"samples written to {out}\n")
 

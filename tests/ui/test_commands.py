@@ -60,19 +60,19 @@ def test_hex_commands_need_bytes(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "column", "what"),
+    ("line", "column", "char", "what"),
     [
-        ("/binary 01 0g", 13, "'g' is not a hex digit"),
-        ("/raw   zz", 8, "'z' is not a hex digit"),
-        ("/binary 0102 3", 14, "odd number of hex digits"),
+        ("/binary 01 0g", 13, "g", "'g' is not a hex digit"),
+        ("/raw   zz", 8, "z", "'z' is not a hex digit"),
+        ("/binary 0102 3", 14, "3", "odd number of hex digits"),
     ],
 )
-def test_bad_hex_says_where_in_the_typed_line(line: str, column: int, what: str) -> None:
+def test_bad_hex_says_where_in_the_typed_line(line: str, column: int, char: str, what: str) -> None:
+    """The column counts from the start of the line as typed (1-based), not inside the argument."""
     message = err(line)
-    assert message.startswith(line.split()[0] + ":")
-    assert f"column {column}" in message, message
-    assert line[column - 1] in what or "odd" in what  # the column points at the offending character
+    assert message.startswith(f"{line.split()[0]}: column {column}: "), message
     assert what in message
+    assert line[column - 1] == char
 
 
 # -- control frames ---------------------------------------------------------------------------------

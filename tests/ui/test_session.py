@@ -33,7 +33,7 @@ from prompt_toolkit.shortcuts import PromptSession
 from rich.console import Console
 
 from wsdebug.codec.frames import encode_frame
-from wsdebug.codec.handshake import parse_request, build_response
+from wsdebug.codec.handshake import build_response, parse_request
 from wsdebug.codec.spec import Opcode, Role
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
 from wsdebug.live.client import ClientOptions, open_client

@@ -74,6 +74,10 @@ def annotate(frame: WireFrame) -> tuple[Field, ...]:
     return tuple(fields)
 
 
+def _bytes(n: int) -> str:
+    return "1 byte" if n == 1 else f"{n:,} bytes"
+
+
 def payload_fields(frame: WireFrame) -> list[Field]:
     """The payload as one field, or for a close frame its code and reason (RFC 6455 §5.5.1)."""
     n = frame.payload_len
@@ -86,7 +90,7 @@ def payload_fields(frame: WireFrame) -> list[Field]:
         code = int.from_bytes(frame.payload[:2], "big")
         out = [Field("close code", start, 2, None, wire[:2], f"{code}: {close_code_meaning(code)}{masked}")]
         if n > 2:
-            out.append(Field("close reason", start + 2, n - 2, None, wire[2:], f"{n - 2} bytes of UTF-8{masked}"))
+            out.append(Field("close reason", start + 2, n - 2, None, wire[2:], f"{_bytes(n - 2)} of UTF-8{masked}"))
         return out
     what = "application data" if frame.opcode_raw < 0x8 else "control frame data"
-    return [Field("payload", start, n, None, wire, f"{n:,} bytes of {what}{masked}")]
+    return [Field("payload", start, n, None, wire, f"{_bytes(n)} of {what}{masked}")]

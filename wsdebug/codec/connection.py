@@ -188,11 +188,14 @@ class Connection:
         if self._pmd is not None and compress:
             data = self._pmd.compress(data)
             rsv1 = True
-        fragments = max(1, min(fragments, max(len(data), 1)))
-        step = -(-len(data) // fragments) if data else 0
+        fragments = max(1, fragments)
+        # Exactly N frames, sizes differing by at most one byte (empty ones are valid, §5.4).
+        size, extra = divmod(len(data), fragments)
+        start = 0
         for i in range(fragments):
-            chunk = data[i * step : (i + 1) * step] if step else b""
-            self._send(opcode if i == 0 else Opcode.CONT, chunk, fin=i == fragments - 1, rsv1=rsv1 and i == 0)
+            end = start + size + (1 if i < extra else 0)
+            self._send(opcode if i == 0 else Opcode.CONT, data[start:end], fin=i == fragments - 1, rsv1=rsv1 and i == 0)
+            start = end
 
     def send_text(self, text: str, *, fragments: int = 1) -> None:
         self.send_message(Opcode.TEXT, text.encode("utf-8"), fragments=fragments)
