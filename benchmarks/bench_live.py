@@ -6,6 +6,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_live.py --quick       # 10k x 100 B, 20 x 1 MiB
     .venv/bin/python benchmarks/bench_live.py --repeat 3    # best of 3 connections per server
     .venv/bin/python benchmarks/bench_live.py --profile prof.out   # wsdebug under cProfile
+    .venv/bin/python benchmarks/bench_live.py --only small  # one workload (e.g. to profile it)
     .venv/bin/python benchmarks/bench_live.py --check       # exit 1 when a target fails
 
 Two servers, each in its own subprocess (neither shares the client's process or GIL):
@@ -32,9 +33,12 @@ binary ones 4 distinct blocks of random bytes cycled, so deflate cannot shrink t
 
 Time runs from the first send to the last echo received.  msgs/s counts messages echoed; MB/s
 counts application payload in one direction (10**6 bytes per MB), before compression.  The
-server's CPU seconds for each workload (utime + stime from /proc, Linux only) are shown too:
-on a shared machine CPU per message is steadier than wall-clock rate.  Servers are run
-alternately (order swapped each repeat); with ``--repeat N`` the best rate of N is kept.
+target is on msgs/s: wsdebug >= 0.7x websockets, per workload.  Each server's CPU time per
+message (utime + stime from /proc, Linux only) and the client's are shown too: on a shared
+machine CPU per message is steadier than the wall-clock rate, and the client's CPU tells
+whether the client was the bottleneck.  Servers are run alternately (order swapped each
+repeat); with ``--repeat N`` the best rate of N is kept.  Peak RSS (VmHWM) of both servers is
+printed.
 
 After the servers are stopped (SIGINT to wsdebug, as Ctrl-C would; SIGTERM to the websockets
 server), the recording is read back: its size, and the client-to-server bytes it holds compared

@@ -99,6 +99,22 @@ def _read_text(args: list[str], file: Optional[Path]) -> str:
     return sys.stdin.read()
 
 
+def _directional(text: str):  # noqa: ANN202
+    """``[(Role, bytes)]`` when the dump marks directions (c:/s:, >/<, Follow TCP Stream)."""
+    from . import inputs
+    from .codec.spec import Role
+
+    try:
+        segments = inputs.parse_directional(text)
+    except inputs.HexInputError:
+        return []
+    if not any(side for side, _ in segments):
+        return []
+    if any(side is None for side, _ in segments):
+        raise UserError("unreadable input: some bytes come before the first direction marker (c:/s: or >/<)")
+    return [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
+
+
 @app.command()
 def decode(
     hex_input: Annotated[Optional[list[str]], typer.Argument(metavar="[HEX]...", help="Bytes as hex (any common format).")] = None,
@@ -113,23 +129,29 @@ def decode(
     export_svg: Annotated[Optional[Path], ExportSvg] = None,
     export_html: Annotated[Optional[Path], ExportHtml] = None,
 ) -> None:
-    """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark."""
+    """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark.
+
+    A dump whose lines carry direction markers (c: / s:, or > / <) is decoded as two streams,
+    client to server and server to client, each with its own checks.
+    """
     from . import inputs
-    from .offline import decode_bytes
+    from .offline import decode_bytes, decode_segments
 
     text = _read_text(hex_input or [], file)
+    segments = [] if base64 else _directional(text)
     try:
-        data = inputs.parse_base64(text) if base64 else inputs.parse_bytes(text)
+        data = inputs.parse_base64(text) if base64 else b"" if segments else inputs.parse_bytes(text)
     except inputs.HexInputError as exc:
         raise UserError(f"unreadable input: {exc}") from None
-    result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover)
+    if segments:
+        result = decode_segments(segments, deflate=deflate, no_context_takeover=no_context_takeover)
+    else:
+        result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover)
     if json_out:
-        import json
-
-        from .export import decode_document
+        from .export import decode_document, dumps
 
         doc = decode_document(result.records, result.incomplete, result.problems)
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(doc, indent=2) + "\n")
     else:
         from .ui.output import print_decoded
 
@@ -213,13 +235,11 @@ def encode(
     sender = Role.SERVER if no_mask else Role.CLIENT
     result = decode_bytes(frame, sender=sender, deflate=compress)
     if json_out:
-        import json
-
-        from .export import decode_document
+        from .export import decode_document, dumps
 
         doc = decode_document(result.records, result.incomplete, result.problems)
         doc["hex"] = frame.hex()
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(doc, indent=2) + "\n")
     elif quiet:
         sys.stdout.write(frame.hex() + "\n")
     else:
@@ -242,10 +262,11 @@ def handshake_accept(
     steps = accept_steps(key)
     problem = key_problem(key)
     if json_out:
-        import json
+        from .export import dumps
 
-        sys.stdout.write(json.dumps({"key": steps.key, "concatenated": steps.concatenated, "sha1_hex": steps.sha1_hex,
-                                     "accept": steps.accept, "key_problem": problem}, indent=2) + "\n")
+        doc = {"key": steps.key, "concatenated": steps.concatenated, "sha1_hex": steps.sha1_hex,
+               "accept": steps.accept, "key_problem": problem}
+        sys.stdout.write(dumps(doc, indent=2) + "\n")
     else:
         from .ui.handshake import print_accept
 
@@ -266,9 +287,9 @@ def handshake_check(
     text = _read_text([], file if file is not None else Path("-"))
     result = check_handshake(text, key=key)
     if json_out:
-        import json
+        from .export import dumps
 
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(result.to_json(), indent=2) + "\n")
     else:
         from .ui.handshake import print_check
 

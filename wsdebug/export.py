@@ -5,6 +5,8 @@ Schema (version 1) is documented in ``docs/json-schema.md``.  Nothing here impor
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from .codec.annotate import Field, annotate
@@ -14,6 +16,16 @@ from .codec.spec import Opcode
 from .codec.stream import FrameRecord, Message
 
 SCHEMA_VERSION = 1
+
+# Characters JSON allows raw in strings but a terminal would act on: DEL and C1 controls
+# (0x9b is a CSI), bidi and other invisible format characters, line/paragraph separators.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """JSON that is safe to print: readable UTF-8, with terminal-active characters escaped."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 _FORMS = {7: "7-bit", 16: "16-bit", 64: "64-bit"}
 

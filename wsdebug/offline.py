@@ -43,6 +43,38 @@ def decode_bytes(
     return Decoded(records, incomplete, problems)
 
 
+def decode_segments(
+    segments: list[tuple[Role, bytes]],
+    *,
+    deflate: bool = False,
+    no_context_takeover: bool = False,
+    max_message: int | None = None,
+) -> Decoded:
+    """Decode a two-way dump (``c:``/``s:`` or ``>``/``<`` markers): one stream per direction.
+
+    Records come out in the order their bytes appear in the dump; offsets count within each
+    direction's stream, as on the wire.
+    """
+    decoders: dict[Role, StreamDecoder] = {}
+    records: list[FrameRecord] = []
+    for role, data in segments:
+        dec = decoders.get(role)
+        if dec is None:
+            inflate = None
+            if deflate:
+                inflate = Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate
+            dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
+        records.extend(dec.receive_data(data))
+    problems: list[Problem] = []
+    incomplete = None
+    for dec in decoders.values():
+        incomplete = incomplete or dec.incomplete()
+        problems.extend(dec.receive_eof())
+        if dec.oversized is not None:
+            problems.append(dec.oversized)
+    return Decoded(records, incomplete, problems)
+
+
 KINDS = {
     "text": Opcode.TEXT,
     "binary": Opcode.BINARY,

@@ -8,7 +8,6 @@ a frame, bytes after a refused handshake).  Directions are ``c2s``/``s2c`` as re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import IO
 
@@ -16,7 +15,7 @@ from ..codec.events import CloseEvent
 from ..codec.events import FrameEvent as CodecFrameEvent
 from ..codec.events import MessageEvent
 from ..codec.handshake import Request, Response, accept_key
-from ..export import problem_json
+from ..export import dumps, problem_json
 from ..live.reporter import JsonReporter, Reporter
 from .format import C2S, CaptureError
 from .importers import Capture, load
@@ -73,7 +72,7 @@ def emit_json(convs: list[Conversation], out: IO[str], *, visible: Visible | Non
     def note(conv: Conversation, ev: NoteEvent) -> None:
         obj = {"event": "note", "conn": conv.id, "t": ev.t, "direction": ev.direction or None, "message": ev.text,
                "problem": ev.is_problem, "problems": [problem_json(p) for p in ev.problems]}
-        out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(dumps(obj) + "\n")
 
     for conv in convs:
         role = conv.role

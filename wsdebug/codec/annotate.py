@@ -39,8 +39,41 @@ def _flag(on: int, yes: str, no: str) -> str:
     return yes if on else no
 
 
+_TEMPLATES: dict[tuple[object, ...], tuple[tuple[object, ...], ...]] = {}
+_TEMPLATE_LIMIT = 4096
+_new_field = tuple.__new__
+
+
 def annotate(frame: WireFrame) -> tuple[Field, ...]:
-    """The fields of ``frame`` in wire order."""
+    """The fields of ``frame`` in wire order.
+
+    The header fields depend only on the header's values, so they are built once per distinct
+    header (a template with offsets relative to the frame) and then stamped with the offset.
+    """
+    if frame.opcode_raw == 0x8 or frame.length_form == 7 and frame.payload_len > 125:
+        return _annotate(frame)
+    key = frame[1:9]  # fin, rsv1-3, opcode, masked, length form, payload length
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[key] = tuple(
+            (f.name, f.offset - frame.offset, f.size, f.bits, f.raw, f.meaning)
+            for f in _annotate(frame)
+            if f.name not in ("masking key", "payload")
+        )
+    o = frame.offset
+    out = [_new_field(Field, (n, o + rel, size, bits, raw, meaning)) for n, rel, size, bits, raw, meaning in template]
+    if frame.mask_key is not None:
+        out.append(_new_field(Field, ("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING)))
+    out.extend(payload_fields(frame))
+    return tuple(out)
+
+
+_KEY_MEANING = "XOR key for the payload, byte i with key[i % 4]"
+
+
+def _annotate(frame: WireFrame) -> tuple[Field, ...]:
     o = frame.offset
     header = encode_header(frame) if frame.header_size > 2 else None
     b1_len = {7: frame.payload_len, 16: 126, 64: 127}[frame.length_form]
@@ -59,17 +92,16 @@ def annotate(frame: WireFrame) -> tuple[Field, ...]:
     ]
     if frame.length_form == 7:
         fields.append(Field("payload length", o + 1, 1, 0x7F, b1_len,
-                            f"7-bit form: payload is {frame.payload_len} bytes"))
+                            f"7-bit form: payload is {_bytes(frame.payload_len)}"))
     else:
         nbytes = 2 if frame.length_form == 16 else 8
         fields.append(Field("payload length", o + 1, 1, 0x7F, b1_len,
                             f"{b1_len}: a {frame.length_form}-bit length follows"))
         assert header is not None
         fields.append(Field(f"extended payload length ({frame.length_form}-bit)", o + 2, nbytes, None,
-                            header[2 : 2 + nbytes], f"payload is {frame.payload_len:,} bytes"))
+                            header[2 : 2 + nbytes], f"payload is {_bytes(frame.payload_len)}"))
     if frame.mask_key is not None:
-        fields.append(Field("masking key", o + frame.header_size - 4, 4, None, frame.mask_key,
-                            "XOR key for the payload, byte i with key[i % 4]"))
+        fields.append(Field("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING))
     fields.extend(payload_fields(frame))
     return tuple(fields)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from .mask import _unmask_c as c_unmask
 from .mask import unmask
 from .rules import Problem, Rule
 from .spec import CONTROL_MAX, LEN_16_MAX, LEN_7_MAX, Opcode, Role, opcode_name
@@ -276,7 +277,9 @@ class FrameParser:
                 break
             if masked:
                 key = bytes(buf[end - plen - 4 : end - plen])
-                if plen <= 4096:  # inline the small case of unmask(): no call, no view
+                if c_unmask is not None:
+                    payload = c_unmask(buf[end - plen : end] if plen <= 4096 else memoryview(buf)[end - plen : end], key)
+                elif plen <= 4096:  # inline the small case of unmask(): no call, no view
                     payload = (
                         int.from_bytes(buf[end - plen : end], "little")
                         ^ int.from_bytes((key * ((plen >> 2) + 1))[:plen], "little")

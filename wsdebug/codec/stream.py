@@ -134,10 +134,33 @@ class StreamDecoder:
         return records
 
     def _record(self, frame: WireFrame) -> FrameRecord:
+        op = frame.opcode_raw
+        if (
+            (op == 1 or op == 2)
+            and frame.fin
+            and not frame.problems
+            and self._msg is None
+            and self.closed_at is None
+            and not (frame.rsv1 and self.inflate)
+            and (self.max_message is None or frame.payload_len <= self.max_message)
+        ):
+            # Fast path: a whole, valid, uncompressed one-frame message (the common case).
+            payload = frame.payload
+            text = None
+            if op == 1:
+                try:
+                    text = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = None  # the general path below finds the exact bad byte
+                else:
+                    msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
+                    return FrameRecord(frame, [], text, None, None, msg, self.sender)
+            else:
+                msg = Message(op, frame.offset, 1, payload, False, frame.payload_len)
+                return FrameRecord(frame, [], None, None, None, msg, self.sender)
         rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
         if self.closed_at is not None:
             rec.problems.append(Problem(Rule.FRAME_AFTER_CLOSE, frame.offset, f"close frame at offset {self.closed_at}"))
-        op = frame.opcode_raw
         if op == Opcode.CLOSE:
             rec.close = parse_close(frame.payload, frame.payload_offset)
             rec.problems.extend(rec.close.problems)

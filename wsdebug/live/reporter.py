@@ -8,14 +8,13 @@ summarises when they arrive faster than a terminal can draw.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import IO, Any
 
 from ..codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
 from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
-from ..export import frame_json, message_json, problem_json
+from ..export import dumps, frame_json, message_json, problem_json
 
 
 def direction_of(sent_by_us: bool, our_role: str) -> str:
@@ -68,7 +67,7 @@ class JsonReporter(Reporter):
         self.out = out or sys.stdout
 
     def _emit(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write(dumps(obj) + "\n")
         self.out.flush()
 
     def connected(self, conn: str, peer: str, t: float) -> None:

@@ -102,12 +102,12 @@ def _bits(byte: int, mask: int) -> str:
     return s[:4] + " " + s[4:]
 
 
-def _value(f: Field, ellipsis: str) -> str:
+def _value(f: Field, ellipsis: str, frame: WireFrame) -> str:
     if isinstance(f.raw, bytes):
         keep = 8 if f.name.startswith("extended payload length") else 4
         shown = f.raw[:keep].hex(" ") + (" " + ellipsis if len(f.raw) > keep else "")
-        if f.name == "close code":
-            shown += f" = {int.from_bytes(f.raw, 'big')}"
+        if f.name == "close code":  # the code is read from the unmasked payload
+            shown += f" = {int.from_bytes(frame.payload[:2], 'big')}"
         return shown
     if f.name == "opcode":
         return f"{f.value} = 0x{f.raw:X}"
@@ -230,7 +230,7 @@ class FrameView:
                 Text(span),
                 Text(bits, st),
                 Text(f.name, st),
-                Text(_value(f, ctx.ellipsis), st),
+                Text(_value(f, ctx.ellipsis, frame), st),
                 Text(f.meaning),
             )
         return table
