@@ -141,19 +141,17 @@ def test_rfc_examples() -> None:
     assert conv.frames[-1].record.frame.length_form == 64 and conv.frames[-2].record.frame.length_form == 16
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("rfc6455-5.7.hex", marks=pytest.mark.xfail(
-        reason="wsdebug decode reads no c:/s: direction markers yet (inputs.parse_directional does)", strict=False)),
-    "seed-chinese.hex",
-])
+@pytest.mark.parametrize("name", ["rfc6455-5.7.hex", "seed-chinese.hex"])
 def test_hex_samples_decode(name: str) -> None:
-    pytest.importorskip("wsdebug.inputs")
     from typer.testing import CliRunner
 
     import wsdebug.cli
 
     result = CliRunner().invoke(wsdebug.cli.app, ["decode", "-f", str(CAPTURES / name), "--plain", "-d", "summary"])
     assert result.exit_code == 0, (result.stdout[-2000:], result.stderr)
+    if name.startswith("rfc"):  # two streams, each checked with its direction's masking rule
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith("#")]
+        assert len(lines) == 8 and "->" in lines[1] and "<-" in lines[0]
 
 
 def test_listen_capture_with_a_page_request(tmp_path: Path) -> None:

@@ -96,3 +96,22 @@ def test_streaming_one_byte_at_a_time() -> None:
     assert b"".join(unmask(data[i : i + 1], KEY, i) for i in range(len(data))) == reference(
         data, KEY
     )
+
+
+# -- both implementations: the C extension (when built) and the pure-Python fallback ---------
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 7, 8, 9, 4095, 4096, 262_143, 262_144, 262_145, (1 << 20) + 3])
+@pytest.mark.parametrize("phase", [0, 1, 2, 3])
+def test_python_fallback_matches_reference_and_c(size: int, phase: int) -> None:
+    from wsdebug.codec import mask
+
+    data = bytes((i * 7 + 3) & 0xFF for i in range(min(size, 64))) * (size // 64 + 1)
+    data = data[:size]
+    key = b"\x37\xfa\x21\x3d"
+    expected = mask._unmask_py(data, key, phase)
+    if size <= 4096:
+        assert expected == bytes(b ^ key[(phase + i) % 4] for i, b in enumerate(data))
+    if mask.HAVE_C:
+        assert mask._unmask_c(data, key, phase) == expected
+        assert mask._unmask_c(memoryview(data), key, phase) == expected

@@ -21,6 +21,7 @@ are reported in the frame events and the connection carries on.
 
 from __future__ import annotations
 
+import collections
 import enum
 import os
 from collections.abc import Callable
@@ -71,9 +72,15 @@ class Connection:
         self.deflate = deflate
         self._pmd = PerMessageDeflate(deflate, is_client=role is Role.CLIENT, max_size=max_message) if deflate else None
         out_inflate = None
+        # Messages this endpoint compressed are shown inflated from the plaintext it kept, not
+        # inflated again; only bytes written with send_raw() go through a real inflater.
+        self._sent_plain: collections.deque[bytes] = collections.deque()
         if deflate is not None:
             ours_fresh = deflate.client_no_context_takeover if role is Role.CLIENT else deflate.server_no_context_takeover
-            out_inflate = Inflater(no_context_takeover=ours_fresh).inflate
+            raw_inflate = Inflater(no_context_takeover=ours_fresh).inflate
+
+            def out_inflate(payload: bytes) -> bytes:
+                return self._sent_plain.popleft() if self._sent_plain else raw_inflate(payload)
         self.incoming = StreamDecoder(
             role.peer,
             inflate=self._pmd.decompress if self._pmd else None,
@@ -186,6 +193,7 @@ class Connection:
         self._check_open()
         rsv1 = False
         if self._pmd is not None and compress:
+            self._sent_plain.append(data)
             data = self._pmd.compress(data)
             rsv1 = True
         fragments = max(1, fragments)

@@ -29,6 +29,7 @@ failed to find, by bisection, the offset of the first byte zlib rejects (:class:
 
 from __future__ import annotations
 
+import collections
 import re
 import zlib
 from dataclasses import dataclass
@@ -250,12 +251,35 @@ class Inflater:
         self.window_bits = window_bits
         self.no_context_takeover = no_context_takeover
         self.max_size = max_size
-        self._history = b""  # last 2**window_bits bytes inflated: the LZ77 window
+        # The last 2**window_bits bytes inflated (the LZ77 window), kept as references to recent
+        # outputs and joined only when needed (after BFINAL, or to locate an error).
+        self._recent: collections.deque[bytes] = collections.deque()
+        self._recent_len = 0
         self._zobj: zlib._Decompress | None = None
 
+    @property
+    def _history(self) -> bytes:
+        return b"".join(self._recent)[-(1 << self.window_bits) :]
+
+    def _forget(self) -> None:
+        self._zobj = None
+        self._recent.clear()
+        self._recent_len = 0
+
+    def _remember(self, out: bytes) -> None:
+        window = 1 << self.window_bits
+        if len(out) >= window:
+            self._recent.clear()
+            self._recent_len = 0
+        self._recent.append(out)
+        self._recent_len += len(out)
+        while self._recent_len - len(self._recent[0]) >= window:
+            self._recent_len -= len(self._recent.popleft())
+
     def _fresh(self) -> zlib._Decompress:
-        if self._history:
-            return zlib.decompressobj(-self.window_bits, zdict=self._history)
+        history = self._history
+        if history:
+            return zlib.decompressobj(-self.window_bits, zdict=history)
         return zlib.decompressobj(-self.window_bits)
 
     def inflate(self, payload: bytes) -> bytes:
@@ -268,17 +292,16 @@ class Inflater:
             out = self._zobj.decompress(data, limit)
         except zlib.error as exc:
             offset = self._locate(data, len(payload))
-            self._zobj, self._history = None, b""  # the window is unknown now: start over
+            self._forget()  # the window is unknown now: start over
             reason = str(exc).rsplit(": ", 1)[-1]
             raise InflateError(f"inflate failed near byte {offset}: {reason}", offset) from None
         if self.max_size is not None and len(out) > self.max_size:
-            self._zobj, self._history = None, b""
+            self._forget()
             raise MessageTooBig(f"message inflates to more than {self.max_size} bytes")
         if self.no_context_takeover:
             self._zobj = None
         else:
-            window = 1 << self.window_bits
-            self._history = (self._history + out[-window:])[-window:]
+            self._remember(out)
             if self._zobj.eof:  # BFINAL (§7.2.3.4): restart, seeded with the window
                 self._zobj = None
         return out

@@ -228,15 +228,20 @@ class StreamDecoder:
             else:
                 rec.inflated = payload
                 if msg.opcode == Opcode.TEXT:
-                    checker = Utf8Checker()
-                    rec.text = checker.feed(payload, final=True)
-                    if checker.error_at is not None:
+                    try:
+                        rec.text = payload.decode("utf-8")
+                    except UnicodeDecodeError:
+                        rec.text = None
+                    if rec.text is None:  # find the first bad byte for the problem
+                        checker = Utf8Checker()
+                        checker.feed(payload, final=True)
+                        assert checker.error_at is not None
                         p = Problem(Rule.INVALID_UTF8, frame.payload_offset, f"inflated byte {checker.error_at} (0x{payload[checker.error_at]:02x})")
                         msg.problems.append(p)
                         rec.problems.append(p)
         msg.payload = payload
         if msg.opcode == Opcode.TEXT and not msg.problems:
-            msg.text = rec.text if msg.frames == 1 else payload.decode("utf-8")
+            msg.text = rec.text if msg.frames == 1 or msg.compressed else payload.decode("utf-8")
         rec.message = msg
 
 

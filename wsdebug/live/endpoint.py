@@ -88,7 +88,7 @@ class LiveConnection:
         if not data:
             return
         if self.recorder is not None:
-            self.recorder.data(self.id, self._out_dir, data)
+            self.recorder.data(self.id, self._out_dir, data, flush=False)
         if not self.writer.is_closing():
             self.writer.write(data)
 

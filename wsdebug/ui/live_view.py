@@ -27,9 +27,10 @@ from .safe import inert_text
 from .theme import THEME
 from .views import FrameView, MessageView, problem_text
 
-TICK = 0.05  #: seconds between drawing rounds
-BUDGET = 0.015  #: seconds of drawing per round at most (about 30% of one core)
-BACKLOG = 2000  #: frames kept waiting to be drawn before they are skipped
+TICK = 0.1  #: seconds between drawing rounds
+BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
+BACKLOG = 500  #: frames kept waiting to be drawn before they are skipped
+BACKLOG_BYTES = 8 << 20  #: payload bytes kept waiting to be drawn before frames are skipped
 
 
 def clock(t: float) -> str:
@@ -59,21 +60,29 @@ class RichReporter(Reporter):
         self.recording = recording
         self.skipped = 0
         self.frames_total = 0
-        self._queue: collections.deque[tuple[bool, Any]] = collections.deque()
+        self._queue: collections.deque[tuple[int, Any]] = collections.deque()
         self._frames_waiting = 0
+        self._bytes_waiting = 0
         self._wake: asyncio.Event | None = None
         self._running = False
 
     # -- queueing --------------------------------------------------------------------------------
 
-    def _put(self, renderable: Any, *, droppable: bool = False) -> None:
+    def _full(self) -> bool:
+        return self._frames_waiting >= BACKLOG or self._bytes_waiting >= BACKLOG_BYTES
+
+    def _put(self, renderable: Any, *, droppable: bool = False, size: int = 0) -> None:
+        """Queue something to draw; ``droppable`` items (frames) carry their payload ``size``.
+
+        Non-droppable items (connection events) are always queued; the size of a droppable
+        one is -1 - size, so draining knows to release it from the backlog counters.
+        """
         if droppable:
-            self.frames_total += 1
-            if self._frames_waiting >= BACKLOG:
-                self.skipped += 1
-                return
             self._frames_waiting += 1
-        self._queue.append((droppable, renderable))
+            self._bytes_waiting += size
+            self._queue.append((-1 - size, renderable))
+        else:
+            self._queue.append((0, renderable))
         if not self._running:
             self.drain()
 
@@ -83,11 +92,12 @@ class RichReporter(Reporter):
         while self._queue:
             if budget is not None and time.perf_counter() - start > budget:
                 break
-            droppable, item = self._queue.popleft()
-            if droppable:
+            tag, item = self._queue.popleft()
+            if tag < 0:
                 self._frames_waiting -= 1
-            if self.skipped and droppable:
-                self._note_skipped()
+                self._bytes_waiting -= -1 - tag
+                if self.skipped:
+                    self._note_skipped()
             self.console.print(item() if callable(item) else item)
         if not self._queue and self.skipped:
             self._note_skipped()
@@ -110,11 +120,17 @@ class RichReporter(Reporter):
 
     def flush_tail(self) -> None:
         """At the end: draw what is left, but not an unbounded backlog."""
-        while len(self._queue) > 200:
-            droppable, _ = self._queue.popleft()
-            if droppable:
-                self._frames_waiting -= 1
+        keep: collections.deque[tuple[int, Any]] = collections.deque()
+        excess = len(self._queue) - 200
+        for tag, item in self._queue:
+            if tag < 0 and excess > 0:
+                excess -= 1
                 self.skipped += 1
+                self._frames_waiting -= 1
+                self._bytes_waiting -= -1 - tag
+            else:
+                keep.append((tag, item))
+        self._queue = keep
         self.drain()
 
     def close(self) -> None:
@@ -200,16 +216,21 @@ class RichReporter(Reporter):
 
     def event(self, conn: str, t: float, role: str, event: Event) -> None:
         if isinstance(event, FrameEvent):
+            self.frames_total += 1
+            if self._full():  # count it, build nothing: the recording has it
+                self.skipped += 1
+                return
             rec = event.record
             detail, plain = self.detail, self.plain
             self._put(
                 lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
                 droppable=True,
+                size=rec.frame.payload_len,
             )
         elif isinstance(event, MessageEvent):
-            if event.message.frames > 1 or event.message.compressed:
+            if (event.message.frames > 1 or event.message.compressed) and not self._full():
                 msg = event.message
-                self._put(lambda: MessageView(msg, conn_id=conn), droppable=True)
+                self._put(lambda: MessageView(msg, conn_id=conn), droppable=True, size=len(msg.payload))
         elif isinstance(event, CloseEvent):
             code = event.code
             meaning = close_code_meaning(code) if code is not None else ""
