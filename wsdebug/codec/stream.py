@@ -141,10 +141,14 @@ class StreamDecoder:
             and not frame.problems
             and self._msg is None
             and self.closed_at is None
-            and not (frame.rsv1 and self.inflate)
             and (self.max_message is None or frame.payload_len <= self.max_message)
         ):
-            # Fast path: a whole, valid, uncompressed one-frame message (the common case).
+            # Fast path: a whole message in one valid frame (the common case).
+            if frame.rsv1 and self.inflate:
+                rec = FrameRecord(frame, [], direction=self.sender)
+                msg = Message(op, frame.offset, 1, b"", True, frame.payload_len)
+                self._complete(msg, rec, frame, [frame.payload], [frame.payload_offset])
+                return rec
             payload = frame.payload
             text = None
             if op == 1:
@@ -210,9 +214,15 @@ class StreamDecoder:
         if not frame.fin:
             return
         parts, part_offsets = self._parts, self._part_offsets
-        payload = b"".join(parts) if len(parts) != 1 else parts[0]
         self._parts, self._part_offsets = [], []
         self._msg = None
+        self._complete(msg, rec, frame, parts, part_offsets)
+
+    def _complete(
+        self, msg: Message, rec: FrameRecord, frame: WireFrame, parts: list[bytes], part_offsets: list[int]
+    ) -> None:
+        """The final frame is in: join, inflate, check UTF-8, attach the message to ``rec``."""
+        payload = b"".join(parts) if len(parts) != 1 else parts[0]
         if msg.compressed and self.inflate is not None and not msg.problems:
             try:
                 payload = self.inflate(payload)
