@@ -443,6 +443,8 @@ def listen(
     echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
     subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
     no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")] = False,
+    window_bits: Annotated[int, typer.Option("--deflate-window-bits", min=8, max=15,
+                                             help="Largest deflate window to agree to (2**N bytes).")] = 12,
     certfile: Annotated[Optional[Path], typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
     keyfile: Annotated[Optional[Path], typer.Option("--key", help="Private key for --cert (PEM).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
@@ -469,6 +471,7 @@ def listen(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
         echo=echo, host=host, port=port, certfile=str(certfile) if certfile else None,
         keyfile=str(keyfile) if keyfile else None, once=once, handshake_timeout=handshake_timeout,
+        deflate_window_bits=window_bits,
     )
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")

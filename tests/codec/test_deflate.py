@@ -376,3 +376,16 @@ def test_compressor_with_zlib_interop() -> None:
     data = b"interop " * 100
     out = client.compress(data)
     assert zlib.decompressobj(-15).decompress(out + b"\x00\x00\xff\xff") == data
+
+
+def test_negotiate_caps_windows_only_where_the_offer_allows() -> None:
+    """A server may cap its own window, and the client's only if the client offered the
+    parameter (RFC 7692 §7.1.2.2)."""
+    browser = negotiate("permessage-deflate; client_max_window_bits", max_window_bits=12)
+    assert browser is not None
+    assert (browser.server_max_window_bits, browser.client_max_window_bits) == (12, 12)
+    assert browser.header_value() == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+    bare = negotiate("permessage-deflate", max_window_bits=12)
+    assert bare is not None and bare.client_max_window_bits == 15
+    assert "client_max_window_bits" not in bare.header_value()
+    accept_response(browser.header_value(), "permessage-deflate; client_max_window_bits")

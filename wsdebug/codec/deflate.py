@@ -169,8 +169,13 @@ def _bits(params: dict[str, str | None], name: str) -> int:
     return _BITS.get(params.get(name) or "15", 15)
 
 
-def negotiate(offer_value: str) -> DeflateParams | None:
-    """Server side: the params to answer the first acceptable offer with, None if none is."""
+def negotiate(offer_value: str, *, max_window_bits: int = 15) -> DeflateParams | None:
+    """Server side: the params to answer the first acceptable offer with, None if none is.
+
+    ``max_window_bits`` caps the server's own window and, where the offer allows it (a
+    ``client_max_window_bits`` parameter), the client's: smaller windows cost less memory and
+    CPU on both sides (RFC 7692 §7.1.2).
+    """
     try:
         offers = parse_extensions(offer_value)
     except ExtensionError:
@@ -182,11 +187,14 @@ def negotiate(offer_value: str) -> DeflateParams | None:
             p = _check(params, response=False)
         except ExtensionError:
             continue  # §5: decline this offer, try the next one
+        client_bits = _bits(p, "client_max_window_bits")
+        if "client_max_window_bits" in p:
+            client_bits = min(client_bits, max_window_bits)
         return DeflateParams(
             server_no_context_takeover="server_no_context_takeover" in p,
             client_no_context_takeover="client_no_context_takeover" in p,
-            server_max_window_bits=_bits(p, "server_max_window_bits"),
-            client_max_window_bits=_bits(p, "client_max_window_bits"),
+            server_max_window_bits=min(_bits(p, "server_max_window_bits"), max_window_bits),
+            client_max_window_bits=client_bits,
         )
     return None
 

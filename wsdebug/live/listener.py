@@ -38,6 +38,8 @@ class ListenOptions(Options):
     certfile: str | None = None
     keyfile: str | None = None
     once: bool = False  #: stop after the first WebSocket connection ends
+    #: cap on the LZ77 windows negotiated for permessage-deflate (as the websockets library does)
+    deflate_window_bits: int = 12
 
 
 def page() -> bytes:
@@ -147,7 +149,7 @@ class Listener:
         chosen = next((p for p in req.subprotocols if p in self.opts.subprotocols), None)
         params = None
         if self.opts.deflate and req.extensions:
-            params = negotiate(req.extensions)
+            params = negotiate(req.extensions, max_window_bits=self.opts.deflate_window_bits)
         ext_value = params.header_value() if params else None
         resp_bytes = build_response(req, subprotocol=chosen, extensions=ext_value)
         live.subprotocol, live.extensions = chosen, ext_value
