@@ -350,6 +350,16 @@ def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
     return CaptureWriter(fh, mode=mode, tool=f"wsdebug {__version__}")
 
 
+def _input_mode(json_out: bool, *, scripted: bool):  # noqa: ANN202
+    """(prompt?, script stream): a terminal gets the prompt, a pipe is a script."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        return False, None
+    if stdin.isatty():
+        return not json_out, None
+    return False, stdin if scripted else None
+
+
 def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:  # noqa: ANN001
     import asyncio
 
@@ -422,13 +432,11 @@ def connect(
     reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
     recorder = _recorder(record, "connect")
     interactive = None
-    script = None
-    if sys.stdin is not None and sys.stdin.isatty() and not json_out:
+    prompt, script = _input_mode(json_out, scripted=True)
+    if prompt:
         from .ui.session import interactive_connect
 
         interactive = interactive_connect(reporter, console)
-    elif sys.stdin is not None and not sys.stdin.closed:
-        script = sys.stdin
     status = _run_live(
         lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
         reporter, console, recorder, export_svg, export_html,
@@ -484,13 +492,11 @@ def listen(
         reporter.info(f"listening on {url}  (a browser at {page} gets a test page; Ctrl-C stops)")
 
     interactive = None
-    script = None
-    if sys.stdin is not None and sys.stdin.isatty() and not json_out:
+    prompt, script = _input_mode(json_out, scripted=not echo)
+    if prompt:
         from .ui.session import interactive_listen
 
         interactive = interactive_listen(reporter, console)
-    elif not echo and sys.stdin is not None and not sys.stdin.closed:
-        script = sys.stdin
     status = _run_live(
         lambda: run_listen(opts, reporter, recorder, script=script, binary=binary, ready=ready, interactive=interactive),
         reporter, console, recorder, export_svg, export_html,
