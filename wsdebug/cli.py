@@ -106,7 +106,11 @@ def _directional(text: str):  # noqa: ANN202
 
     try:
         segments = inputs.parse_directional(text)
-    except inputs.HexInputError:
+    except inputs.HexInputError as exc:
+        try:
+            inputs.parse_bytes(text)
+        except inputs.HexInputError:  # unreadable either way: this error's place is right for
+            raise UserError(f"unreadable input: {exc}") from None  # marked dumps too
         return []
     if not any(side for side, _ in segments):
         return []
@@ -137,6 +141,7 @@ def decode(
     from . import inputs
     from .offline import decode_bytes, decode_segments
 
+    detail = _detail(detail)
     text = _read_text(hex_input or [], file)
     segments = [] if base64 else _directional(text)
     try:
@@ -155,7 +160,7 @@ def decode(
     else:
         from .ui.output import print_decoded
 
-        print_decoded(result, detail=_detail(detail), plain=plain, svg=export_svg, html=export_html)
+        print_decoded(result, detail=detail, plain=plain, svg=export_svg, html=export_html)
     raise typer.Exit(int(result.status))
 
 
@@ -189,6 +194,7 @@ def encode(
     from .codec.spec import Role
     from .offline import KINDS, build, decode_bytes
 
+    detail = _detail(detail)  # before anything is printed
     kind = kind.lower()
     if kind not in KINDS:
         raise UserError(f"unknown frame kind {kind!r}: use text, binary, ping, pong, close or cont")
@@ -200,9 +206,13 @@ def encode(
         except HexInputError as exc:
             raise UserError(f"unreadable DATA: {exc}") from None
     else:
-        payload = data.encode("utf-8")
+        payload = data.encode("utf-8", "surrogateescape")  # argv bytes that are not UTF-8 stay as they were
     if kind == "close" and (code is not None or reason):
-        payload = build_close_payload(1000 if code is None else code, reason) + (payload if hex_payload else b"")
+        try:
+            close_payload = build_close_payload(1000 if code is None else code, reason.encode("utf-8", "surrogateescape"))
+        except ValueError as exc:  # a code outside 0-65535
+            raise UserError(f"--code: {exc}") from None
+        payload = close_payload + (payload if hex_payload else b"")
     if compress:
         payload = PerMessageDeflate(DeflateParams(), is_client=not no_mask).compress(payload)
         rsv1 = True
@@ -247,7 +257,7 @@ def encode(
 
         console = stdout_console(plain=plain)
         console.print(frame.hex(" "), highlight=False, soft_wrap=True)
-        print_decoded(result, detail=_detail(detail), plain=plain, console=console)
+        print_decoded(result, detail=detail, plain=plain, console=console)
 
 
 @handshake_app.command("accept")
@@ -285,6 +295,8 @@ def handshake_check(
     from .handshake_check import check_handshake
 
     text = _read_text([], file if file is not None else Path("-"))
+    if not text.strip():
+        raise UserError("no input: give a file with a handshake request or response, or pipe one in")
     result = check_handshake(text, key=key)
     if json_out:
         from .export import dumps

@@ -38,8 +38,7 @@ def decode_bytes(
     records = dec.receive_data(data)
     incomplete = dec.incomplete()
     problems = dec.receive_eof()
-    if dec.oversized is not None:
-        problems.append(dec.oversized)
+    problems.extend(dec.stream_problems())
     return Decoded(records, incomplete, problems)
 
 
@@ -70,8 +69,7 @@ def decode_segments(
     for dec in decoders.values():
         incomplete = incomplete or dec.incomplete()
         problems.extend(dec.receive_eof())
-        if dec.oversized is not None:
-            problems.append(dec.oversized)
+        problems.extend(dec.stream_problems())
     return Decoded(records, incomplete, problems)
 
 

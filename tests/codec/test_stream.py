@@ -292,8 +292,6 @@ def test_data_frame_while_message_unfinished(second: Opcode) -> None:
     "after",
     [
         pytest.param(encode_frame(1, b"late"), id="text"),
-        pytest.param(encode_frame(9, b""), id="ping"),
-        pytest.param(encode_frame(8, build_close_payload(1000)), id="second-close"),
         pytest.param(encode_frame(0, b"x"), id="continuation"),
     ],
 )
@@ -306,6 +304,15 @@ def test_frame_after_close(after: bytes) -> None:
     p = records[2].problems[0]
     assert_problem(p, Rule.FRAME_AFTER_CLOSE, 4 + len(close), "RFC 6455 §5.5.1")
     assert p.detail == "close frame at offset 4"
+
+
+@pytest.mark.parametrize("opcode", [9, 0xA])
+def test_control_frames_after_close_are_allowed(opcode: int) -> None:
+    """RFC 6455 §5.5.1 forbids only *data* frames after a Close; a pong answering a ping that
+    arrived while closing is required (§5.5.2)."""
+    wire = encode_frame(8, build_close_payload(1000)) + encode_frame(opcode, b"still here")
+    records = StreamDecoder().receive_data(wire)
+    assert [r.problems for r in records] == [[], []]
 
 
 # -- end of stream and size limits -------------------------------------------------------------
@@ -467,3 +474,36 @@ def test_inflater_restarts_after_a_failure() -> None:
     )
     assert rules_of(all_problems(records)) == [Rule.INFLATE_FAILED]
     assert records[1].message is not None and records[1].message.text == "Hello"
+
+
+def test_an_oversized_fragmented_message_is_not_buffered_without_end() -> None:
+    """Lenient endpoints keep reading past MESSAGE_TOO_BIG: the decoder must stop keeping the
+    payload, or a peer could make it hold any amount of memory."""
+    decoder = StreamDecoder(max_message=1000)
+    decoder.receive_data(encode_frame(1, b"x" * 500, fin=False))
+    for _ in range(2000):
+        decoder.receive_data(encode_frame(0, b"y" * 500, fin=False))
+    assert sum(map(len, decoder._parts)) <= 1000
+    (last,) = decoder.receive_data(encode_frame(0, b"z", fin=True))
+    assert last.message is not None and len(last.message.payload) <= 1000
+    assert [p.rule for p in last.message.problems] == [Rule.MESSAGE_TOO_BIG]
+
+
+def test_a_surrogate_split_across_fragments_fails_at_its_second_byte() -> None:
+    """ED A0 can only start a UTF-16 surrogate: fail fast at A0, before the next fragment."""
+    first = encode_frame(1, b"ok\xed", fin=False)
+    second = encode_frame(0, b"\xa0", fin=False)
+    decoder = StreamDecoder()
+    decoder.receive_data(first)
+    (rec,) = decoder.receive_data(second)
+    assert [p.rule for p in rec.problems] == [Rule.INVALID_UTF8]
+    assert rec.problems[0].offset == len(first) + 2  # the A0 byte, in the second frame
+
+
+def test_an_impossible_length_is_reported_before_the_mask_key_with_its_other_problems() -> None:
+    """A 64-bit length with the top bit set can never complete: say so as soon as the length
+    is in, together with every other rule the header breaks."""
+    decoder = StreamDecoder()
+    decoder.receive_data(bytes.fromhex("f3ff8000000000000000"))  # masked, key not sent yet
+    rules = [p.rule for p in decoder.stream_problems()]
+    assert rules == [Rule.RSV_WITHOUT_EXTENSION, Rule.RESERVED_OPCODE, Rule.LENGTH_HIGH_BIT]

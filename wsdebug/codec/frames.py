@@ -175,6 +175,8 @@ class FrameParser:
         self.rsv_allowed = rsv_allowed
         self.max_payload = max_payload
         self.oversized: tuple[int, int] | None = None  #: (frame offset, announced length)
+        #: the other rules the oversized frame's header breaks (it is never parsed further)
+        self.oversized_problems: list[Problem] = []
         self.eof = False
         self._buf: bytes | bytearray = b""
         self._pos = 0  # read position inside _buf
@@ -250,25 +252,22 @@ class FrameParser:
             masked = b1 & 0x80
             if masked:
                 hsize += 4
-            if n - pos < hsize:
-                # Exact once the length is in (only the mask key is missing), else what
-                # completes the header.
-                if form == 7:
-                    self._need = hsize + plen
-                elif form == 16 and n - pos >= 4:
-                    self._need = hsize + ((buf[pos + 2] << 8) | buf[pos + 3])
-                elif form == 64 and n - pos >= 10:
-                    self._need = hsize + int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                else:
-                    self._need = hsize
+            ext = hsize - 4 if masked else hsize  # header bytes up to the mask key
+            if n - pos < ext:
+                self._need = hsize + plen if form == 7 else hsize
                 break
             if form == 16:
                 plen = (buf[pos + 2] << 8) | buf[pos + 3]
             elif form == 64:
                 plen = int.from_bytes(buf[pos + 2 : pos + 10], "big")
             if plen & _HIGH_BIT or (max_payload is not None and plen > max_payload):
-                # A length of 2**63 or more is a protocol error and can never complete.
+                # Known before the mask key arrives.  A length of 2**63 or more is a protocol
+                # error and can never complete; a frame over the limit is not buffered.
                 self.oversized = (base + pos, plen)
+                self.oversized_problems = header_problems(base + pos, b0, b1, form, plen, sender, rsv_allowed)
+                self._need = hsize + plen
+                break
+            if n - pos < hsize:  # only the mask key is missing: the total is known exactly
                 self._need = hsize + plen
                 break
             end = pos + hsize + plen

@@ -98,7 +98,6 @@ class StreamDecoder:
         self._parts: list[bytes] = []
         self._part_offsets: list[int] = []  # stream offset of each part's first payload byte
         self._utf8: Utf8Checker | None = None
-        self._oversize_reported = False
 
     def receive_data(self, data: bytes) -> list[FrameRecord]:
         self.parser.receive_data(data)
@@ -116,6 +115,15 @@ class StreamDecoder:
     def incomplete(self) -> NeedMore | None:
         return self.parser.incomplete()
 
+    def stream_problems(self) -> list[Problem]:
+        """Problems that belong to no frame record: an oversized frame, the rules its header
+        breaks besides its size, and (after :meth:`receive_eof`) a truncated stream."""
+        big = self.oversized
+        if big is None:
+            return []
+        others = [p for p in self.parser.oversized_problems if p.rule is not Rule.LENGTH_HIGH_BIT]
+        return [*others, big]
+
     @property
     def oversized(self) -> Problem | None:
         """The frame that stopped the parser, as a problem: it announced more than
@@ -128,10 +136,7 @@ class StreamDecoder:
         return Problem(Rule.MESSAGE_TOO_BIG, offset + 1, f"frame announces {length} bytes, limit {self.max_message}")
 
     def _drain(self) -> list[FrameRecord]:
-        records = [self._record(f) for f in self.parser.frames()]
-        if self.parser.oversized is not None and not self._oversize_reported:
-            self._oversize_reported = True
-        return records
+        return [self._record(f) for f in self.parser.frames()]
 
     def _record(self, frame: WireFrame) -> FrameRecord:
         op = frame.opcode_raw
@@ -163,7 +168,7 @@ class StreamDecoder:
                 msg = Message(op, frame.offset, 1, payload, False, frame.payload_len)
                 return FrameRecord(frame, [], None, None, None, msg, self.sender)
         rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
-        if self.closed_at is not None:
+        if self.closed_at is not None and op < 0x8:  # §5.5.1: no *data* frames after a Close
             rec.problems.append(Problem(Rule.FRAME_AFTER_CLOSE, frame.offset, f"close frame at offset {self.closed_at}"))
         if op == Opcode.CLOSE:
             rec.close = parse_close(frame.payload, frame.payload_offset)
@@ -195,14 +200,18 @@ class StreamDecoder:
             self._part_offsets = []
             self._utf8 = Utf8Checker() if op == Opcode.TEXT and not compressed else None
         msg.frames += 1
+        before = msg.wire_size
         msg.wire_size += frame.payload_len
-        if self.max_message is not None and msg.wire_size > self.max_message and not msg.problems:
-            p = Problem(Rule.MESSAGE_TOO_BIG, frame.offset, f"{msg.wire_size} bytes so far, limit {self.max_message}")
+        limit = self.max_message
+        over = limit is not None and msg.wire_size > limit
+        if over and before <= limit:  # type: ignore[operator]
+            p = Problem(Rule.MESSAGE_TOO_BIG, frame.offset, f"{msg.wire_size} bytes so far, limit {limit}")
             msg.problems.append(p)
             rec.problems.append(p)
-        self._parts.append(frame.payload)
-        self._part_offsets.append(frame.payload_offset)
-        if self._utf8 is not None:
+        if not over:  # past the limit nothing more is kept: lenient mode must not buffer without end
+            self._parts.append(frame.payload)
+            self._part_offsets.append(frame.payload_offset)
+        if self._utf8 is not None and not over:
             rec.text = self._utf8.feed(frame.payload, final=frame.fin)
             if rec.text is None and self._utf8.error_at is not None and not msg.problems:
                 # The bad byte may sit in an earlier fragment (a sequence cut short at the end).
@@ -223,7 +232,9 @@ class StreamDecoder:
     ) -> None:
         """The final frame is in: join, inflate, check UTF-8, attach the message to ``rec``."""
         payload = b"".join(parts) if len(parts) != 1 else parts[0]
-        if msg.compressed and self.inflate is not None and not msg.problems:
+        too_big = any(p.rule is Rule.MESSAGE_TOO_BIG for p in msg.problems)
+        if msg.compressed and self.inflate is not None and not too_big and parts:
+            # Inflated even after other (lenient) problems: the LZ77 window must stay in step.
             try:
                 payload = self.inflate(payload)
             except MessageTooBig as exc:

@@ -40,4 +40,10 @@ class Utf8Checker:
             return None
         finally:
             self.consumed += len(data)
+        held = self._decoder.getstate()[0]
+        if len(held) >= 2 and held[0] == 0xED and held[1] >= 0xA0:
+            # CPython holds "ED A0".."ED BF" back as incomplete; it can only become a UTF-16
+            # surrogate, which UTF-8 forbids (RFC 3629 §4): fail now, at the second byte.
+            self.error_at = self.consumed - len(held) + 1
+            return None
         return text

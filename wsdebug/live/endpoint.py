@@ -85,12 +85,11 @@ class LiveConnection:
             self.recorder.data(self.id, self._in_dir, data)
 
     def write(self, data: bytes) -> None:
-        if not data:
-            return
+        if not data or self.writer.is_closing():
+            return  # the transport is gone: nothing is sent, so nothing is recorded as sent
         if self.recorder is not None:
             self.recorder.data(self.id, self._out_dir, data, flush=False)
-        if not self.writer.is_closing():
-            self.writer.write(data)
+        self.writer.write(data)
 
     async def read_head(self) -> HeadReader:
         """Read an HTTP head within the size and time limits; what follows stays in ``leftover``."""
@@ -146,12 +145,16 @@ class LiveConnection:
         conn = self.conn
         assert conn is not None
         reason = "closed"
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None  # once closing: one deadline, not a fresh wait per read
         try:
             while True:
                 if conn.should_close_transport:  # already over: bytes that came with the handshake
                     reason = "closing handshake done" if not self.failed else "connection failed"
                     break
-                timeout = None if conn.state is State.OPEN else self.options.close_timeout
+                if conn.state is not State.OPEN and deadline is None:
+                    deadline = loop.time() + self.options.close_timeout
+                timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
                 try:
                     data = await asyncio.wait_for(self.reader.read(65536), timeout)
                 except asyncio.TimeoutError:

@@ -140,7 +140,13 @@ async def run_connect(
         if live.open:
             live.send("close", 1000, "")
             await live.drain()
-        await pump
+        stop.clear()  # a second Ctrl-C stops waiting for the peer's close
+        again = asyncio.create_task(stop.wait())
+        await asyncio.wait({pump, again}, return_when=asyncio.FIRST_COMPLETED)
+        if not pump.done():
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+        again.cancel()
     stopper.cancel()
     for task in helpers:
         task.cancel()

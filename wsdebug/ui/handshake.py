@@ -44,7 +44,8 @@ def print_accept(
     console.print(accept_table(steps, plain=plain))
     console.print(Text.assemble("Sec-WebSocket-Accept: ", (steps.accept, "bold ws.ok")))
     if problem:
-        console.print(Text(f"✗ the key is not valid: {problem} — RFC 6455 §4.1", "ws.problem"))
+        cross, dash = ("x", "--") if plain else ("✗", "—")
+        console.print(Text(f"{cross} the key is not valid: {problem} {dash} RFC 6455 §4.1", "ws.problem"))
 
 
 def headers_table(msg: Request | Response, *, plain: bool = False, title: str = "") -> Table:
@@ -75,7 +76,7 @@ def headers_table(msg: Request | Response, *, plain: bool = False, title: str = 
             str(h.offset), inert_text(h.name, style), inert_text(h.value), Text(h.meaning, "ws.dim")
         )
         for p in h.problems:
-            t.add_row("", "", problem_text(p), "")
+            t.add_row("", "", problem_text(p, plain=plain), "")
     return t
 
 
@@ -84,7 +85,7 @@ def handshake_view(
 ) -> Group:
     parts: list = [headers_table(msg, plain=plain, title=title)]
     attached = {id(p) for h in msg.headers for p in h.problems}
-    parts.extend(problem_text(p) for p in problems if id(p) not in attached)
+    parts.extend(problem_text(p, plain=plain) for p in problems if id(p) not in attached)
     return Group(*parts)
 
 

@@ -60,7 +60,7 @@ def print_decoded(
         if detail == "bytes" and i < len(result.records):
             console.print()
     for p in result.problems:
-        console.print(problem_text(p))
+        console.print(problem_text(p, plain=plain))
     n = len(result.records)
     bad = sum(1 for r in result.records if r.problems) + len(result.problems)
     summary = Text(f"{n} frame{'s' if n != 1 else ''}", style="bold")
