@@ -315,26 +315,32 @@ class Inflater:
         return out
 
     def _locate(self, data: bytes, size: int) -> int:
-        """Bisect for the shortest prefix of ``data`` zlib rejects; its last byte's offset."""
+        """Offset of the first byte zlib rejects, in one pass over ``data``.
 
-        def fails(k: int) -> bool:
-            zobj = self._fresh()
+        The data is fed in blocks; the decompressor is copied before each block, and only the
+        block that fails is replayed byte by byte.  The output is discarded as it comes (a
+        failed message was already within ``max_size``).
+        """
+        zobj = self._fresh()
+        block = 4096
+
+        def feed(z: zlib._Decompress, piece: bytes) -> None:
+            z.decompress(piece, _CHUNK)
+            while z.unconsumed_tail:
+                z.decompress(z.unconsumed_tail, _CHUNK)
+
+        for start in range(0, len(data), block):
+            saved = zobj.copy()
             try:
-                zobj.decompress(data[:k], _CHUNK)
-                while zobj.unconsumed_tail:
-                    zobj.decompress(zobj.unconsumed_tail, _CHUNK)
+                feed(zobj, data[start : start + block])
             except zlib.error:
-                return True
-            return False
-
-        good, bad = 0, len(data)  # prefix `good` inflates, prefix `bad` fails
-        while bad - good > 1:
-            mid = (good + bad) // 2
-            if fails(mid):
-                bad = mid
-            else:
-                good = mid
-        return min(bad - 1, size)
+                for i in range(start, min(start + block, len(data))):  # error path only
+                    try:
+                        feed(saved, data[i : i + 1])
+                    except zlib.error:
+                        return min(i, size)
+                return min(start, size)
+        return size
 
 
 class PerMessageDeflate:
