@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from .charsafety import UNSAFE_IN_JSON
 from .codec.annotate import Field, annotate
 from .codec.frames import NeedMore
 from .codec.rules import Problem
@@ -17,15 +18,18 @@ from .codec.stream import FrameRecord, Message
 
 SCHEMA_VERSION = 1
 
-# Characters JSON allows raw in strings but a terminal would act on: DEL and C1 controls
-# (0x9b is a CSI), bidi and other invisible format characters, line/paragraph separators.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
-
-
 def dumps(obj: Any, *, indent: int | None = None) -> str:
     """JSON that is safe to print: readable UTF-8, with terminal-active characters escaped."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return UNSAFE_IN_JSON.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells characters beyond the BMP as a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 _FORMS = {7: "7-bit", 16: "16-bit", 64: "64-bit"}
 

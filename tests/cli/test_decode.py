@@ -414,7 +414,9 @@ def test_problem_in_json(runner: CliRunner, rule: str, data: bytes, opts: list[s
 
 
 @pytest.mark.parametrize(("rule", "data", "opts", "offset"), PROBLEMS, ids=[p[0] for p in PROBLEMS])
-def test_problem_shown_with_rfc_section(runner: CliRunner, rule: str, data: bytes, opts: list[str], offset: int) -> None:
+def test_problem_shown_with_rfc_section(
+    runner: CliRunner, rule: str, data: bytes, opts: list[str], offset: int
+) -> None:
     """The problem line names the byte, the rule and its RFC section at every detail level."""
     summary, section = re.escape(Rule[rule].summary), re.escape(Rule[rule].section)
     for style in (["-d", "bytes"], ["--plain", "-d", "summary"], ["--plain", "-d", "fields"]):
@@ -636,7 +638,8 @@ def test_sample_files_decode(runner: CliRunner) -> None:
     doc = run_json(runner, "-f", str(root / "seed-chinese.hex"))
     assert [f["text"] for f in doc["frames"]] == ["厉害了"]
     doc = run_json(runner, "-f", str(root / "rfc6455-5.7.hex"))
-    assert [f["opcode_name"] for f in doc["frames"]] == ["TEXT", "TEXT", "TEXT", "CONT", "PING", "PONG", "BINARY", "BINARY"]
+    names = ["TEXT", "TEXT", "TEXT", "CONT", "PING", "PONG", "BINARY", "BINARY"]  # the RFC 6455 §5.7 examples
+    assert [f["opcode_name"] for f in doc["frames"]] == names
     assert [f["payload_length"] for f in doc["frames"][-2:]] == [256, 65536]
 
 

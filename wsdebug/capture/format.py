@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,6 +106,20 @@ def is_capture(head: bytes) -> bool:
     return head.lstrip().startswith(b"{") and FORMAT.encode() in head[:400]
 
 
+def _time(rec: dict[str, Any], where: str) -> float:
+    t = rec["t"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+        raise CaptureError(f"{where}: t must be a finite number of seconds, not {t!r}")
+    return float(t)
+
+
+def _text(rec: dict[str, Any], key: str, where: str) -> str | None:
+    value = rec.get(key)
+    if value is not None and not isinstance(value, str):
+        raise CaptureError(f"{where}: {key} must be a string or null, not {type(value).__name__}")
+    return value
+
+
 def read_capture(lines: Iterator[str], name: str = "capture") -> list[ConnectionInfo]:
     """Parse a capture into its connections, in order of first appearance."""
     conns: dict[str, ConnectionInfo] = {}
@@ -132,17 +147,18 @@ def read_capture(lines: Iterator[str], name: str = "capture") -> list[Connection
             conn_id = str(rec["conn"])
             event = rec["event"]
             info = conns.setdefault(conn_id, ConnectionInfo(conn_id))
+            where = f"{name}: line {lineno}"
             if event == "data":
                 direction = rec["dir"]
                 if direction not in (C2S, S2C):
-                    raise CaptureError(f"{name}: line {lineno}: dir must be c2s or s2c, not {direction!r}")
-                info.chunks.append(Chunk(float(rec["t"]), conn_id, direction, bytes.fromhex(rec["hex"])))
+                    raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
+                info.chunks.append(Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"])))
             elif event == "open":
-                info.role, info.peer, info.local, info.url = rec.get("role"), rec.get("peer"), rec.get("local"), rec.get("url")
+                info.role, info.peer, info.local, info.url = (_text(rec, k, where) for k in ("role", "peer", "local", "url"))
             elif event == "handshake":
-                info.subprotocol, info.extensions = rec.get("subprotocol"), rec.get("extensions")
+                info.subprotocol, info.extensions = _text(rec, "subprotocol", where), _text(rec, "extensions", where)
             elif event == "end":
-                info.end_reason = rec.get("reason")
+                info.end_reason = _text(rec, "reason", where)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CaptureError):
                 raise

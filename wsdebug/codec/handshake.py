@@ -490,10 +490,19 @@ def build_request(host: str, path: str = "/", *, key: str | None = None,
                   subprotocols: Sequence[str] = (), extensions: str | None = None,
                   origin: str | None = None,
                   headers: Sequence[tuple[str, str]] = ()) -> tuple[bytes, str]:
-    """A client opening handshake; returns (request bytes, the Sec-WebSocket-Key used)."""
+    """A client opening handshake; returns (request bytes, the Sec-WebSocket-Key used).
+
+    A ``Host`` or ``Origin`` among ``headers`` replaces the default rather than repeating it.
+    """
     key = make_key() if key is None else key
     if isinstance(subprotocols, str):
         subprotocols = [subprotocols]
+    for name, value in headers:
+        if name.lower() == "host":
+            host = value
+        elif name.lower() == "origin":
+            origin = value
+    headers = [(n, v) for n, v in headers if n.lower() not in ("host", "origin")]
     lines = [("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
              ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", WS_VERSION)]
     if subprotocols:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..capture.format import CaptureWriter
 from ..codec.connection import Connection
@@ -37,7 +38,11 @@ class Target:
 
     @classmethod
     def parse(cls, url: str) -> Target:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as exc:
+            raise ConnectError(f"bad URL {url!r}: {exc}", status=2) from None
         if parts.scheme not in ("ws", "wss"):
             raise ConnectError(f"URL must start with ws:// or wss://, not {url!r}", status=2)
         if not parts.hostname:
@@ -49,7 +54,10 @@ class Target:
             port = parts.port or (443 if secure else 80)
         except ValueError:
             raise ConnectError(f"bad port in URL {url!r}", status=2) from None
-        resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # RFC 6455 §3: the resource name is the path and query, percent-encoded where needed.
+        path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@~")
+        query = quote(parts.query, safe="/%!$&'()*+,;=:@~?")
+        resource = path + (f"?{query}" if query else "")
         host = parts.hostname
         shown = f"[{host}]" if ":" in host else host
         default = 443 if secure else 80
@@ -63,6 +71,22 @@ class ClientOptions(Options):
     insecure: bool = False
     cacert: str | None = None
     connect_timeout: float = 10.0
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(headers: list[tuple[str, str]]) -> None:
+    """Refuse, before connecting, headers that cannot be sent (RFC 7230 §3.2)."""
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise ConnectError(f"header name {name!r} is not an HTTP token", status=2)
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ConnectError(f"header {name}: the value must be Latin-1 (HTTP/1.1 headers are bytes)", status=2) from None
+        if "\r" in value or "\n" in value:
+            raise ConnectError(f"header {name}: line breaks are not allowed in a value", status=2)
 
 
 def tls_context(opts: ClientOptions) -> ssl.SSLContext:
@@ -81,6 +105,7 @@ async def open_client(
 ) -> LiveConnection:
     """Connect, do the opening handshake, and return the live connection (pump not started)."""
     target = Target.parse(url)
+    check_headers(opts.headers)
     ctx = tls_context(opts) if target.secure else None
     try:
         reader, writer = await asyncio.wait_for(

@@ -20,24 +20,9 @@ import re
 from rich.style import Style
 from rich.text import Text
 
-#: Everything :func:`inert` escapes.  Category Cf (format) is listed as of Unicode 15; a test
-#: checks the list against the running Python's ``unicodedata``.
-_UNSAFE = re.compile(
-    "["
-    "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1 (ESC, CSI 0x9b, NEL 0x85 ...)
-    "\u00ad\u034f"  # soft hyphen (Cf), combining grapheme joiner (invisible)
-    "\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"  # Arabic format chars, ALM (bidi)
-    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: invisible letters used for spoofing
-    "\u180b-\u180f"  # Mongolian variation selectors, vowel separator
-    "\u200b-\u200f"  # ZWSP, ZWNJ, ZWJ, LRM, RLM
-    "\u2028-\u202e"  # line/paragraph separators; LRE RLE PDF LRO RLO
-    "\u2060-\u206f"  # word joiner, invisible operators, LRI RLI FSI PDI, deprecated format
-    "\ufeff\ufff9-\ufffb"  # BOM / ZWNBSP, interlinear annotation
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
-    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"  # musical format, tag characters
-    "\ud800-\udfff"  # lone surrogates (from surrogateescape / surrogatepass decoding)
-    "]"
-)
+from ..charsafety import UNSAFE
+
+_UNSAFE = UNSAFE
 
 #: The characters of :data:`_UNSAFE` that ``str.isprintable()`` accepts (letters and marks
 #: that render as nothing).  Every other unsafe character is non-printable, so a printable

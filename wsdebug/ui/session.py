@@ -18,6 +18,7 @@ from rich.text import Text
 
 from .commands import COMMANDS, HELP, Command, CommandError, parse_command
 from .live_view import RichReporter
+from .safe import inert
 
 if TYPE_CHECKING:
     from ..live.endpoint import LiveConnection
@@ -56,10 +57,10 @@ def status_line(connections: list[LiveConnection], target: str | None = None) ->
         item = f"{live.id} {state}"
         if conn:
             item += f" · in {conn.frames_in} fr/{conn.bytes_in:,} B · out {conn.frames_out} fr/{conn.bytes_out:,} B"
-        if live.extensions:
-            item += f" · {live.extensions.split(';')[0]}"
+        if live.extensions:  # the peer's words: made inert like every other peer text
+            item += f" · {inert(live.extensions.split(';')[0])}"
         if live.subprotocol:
-            item += f" · subprotocol {live.subprotocol}"
+            item += f" · subprotocol {inert(live.subprotocol)}"
         parts.append(item)
     if not parts:
         parts.append("no connection yet")
