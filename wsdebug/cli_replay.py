@@ -96,7 +96,7 @@ def replay(
 def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, plain: bool,  # type: ignore[type-arg]
             svg: Optional[Path], html: Optional[Path]) -> int:
     """``--to URL``: one conversation's client side against a live server."""
-    from .capture.resend import resend
+    from .live.resend import resend
     from .cli import _live_reporter, _run_live
     from .live.client import ConnectError, Target
 

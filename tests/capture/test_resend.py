@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from wsdebug.capture.importers import load
-from wsdebug.capture.resend import client_actions
+from wsdebug.live.resend import client_actions
 
 from .conftest import CAPTURES, json_events, replay
 

@@ -18,7 +18,7 @@ import datetime as _dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..codec.deflate import DeflateParams, ExtensionError, PerMessageDeflate, accept_response, negotiate
+from ..codec.deflate import PerMessageDeflate, params_in_force
 from ..codec.frames import encode_frame
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 
@@ -58,15 +58,6 @@ def _started(entry: dict[str, Any]) -> float | None:
         return None
 
 
-def _deflate(req_ext: str | None, resp_ext: str | None) -> DeflateParams | None:
-    if not resp_ext or "permessage-deflate" not in resp_ext.lower():
-        return None
-    try:
-        return accept_response(resp_ext, req_ext) if req_ext else negotiate(resp_ext)
-    except ExtensionError:
-        return negotiate(resp_ext)
-
-
 def _payload(msg: dict[str, Any], opcode: int) -> bytes:
     data = msg.get("data", "")
     if not isinstance(data, str):
@@ -91,7 +82,7 @@ def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[Conn
     if t0 is None:
         t0 = next((float(m["time"]) for m in messages if isinstance(m, dict) and isinstance(m.get("time"), (int, float))), 0.0)
     req_ext, resp_ext = _get(req_headers, "Sec-WebSocket-Extensions"), _get(resp_headers, "Sec-WebSocket-Extensions")
-    params = _deflate(req_ext, resp_ext)
+    params = params_in_force(resp_ext, req_ext)
     if _get(req_headers, "Sec-WebSocket-Key"):
         if not _get(req_headers, "Host") and parts.netloc:
             req_headers.insert(0, ("Host", parts.netloc))

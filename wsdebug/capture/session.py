@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..codec.deflate import DeflateParams, ExtensionError, PerMessageDeflate, accept_response, negotiate
+from ..codec.deflate import DeflateParams, PerMessageDeflate, params_in_force
 from ..codec.handshake import HeadReader, Request, Response, parse_request, parse_response, validate_request, validate_response
 from ..codec.rules import Problem, Rule
 from ..codec.spec import Opcode, Role
@@ -156,15 +156,7 @@ class _Side:
 
 def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
     """The permessage-deflate parameters the response put in force, if any."""
-    value = resp.extensions
-    if not value or "permessage-deflate" not in value.lower():
-        return None
-    if req is not None and req.extensions:
-        try:
-            return accept_response(value, req.extensions)
-        except ExtensionError:
-            pass  # the validator reports it; decode with what the server said it does
-    return negotiate(value)
+    return params_in_force(resp.extensions, req.extensions if req is not None else None)
 
 
 class _Builder:

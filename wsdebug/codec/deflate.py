@@ -249,6 +249,20 @@ def accept_response(response_value: str, offered: str) -> DeflateParams:
     raise ExtensionError(reasons[0])
 
 
+def params_in_force(response_value: str | None, offered: str | None = None) -> DeflateParams | None:
+    """What a recorded response put in force, for a dissector: the validated parameters when
+    the offer is known and the answer is valid, else the response read as it stands (a
+    replay decodes with what the server said it does; the validator reports the fault)."""
+    if not response_value or NAME not in response_value.lower():
+        return None
+    if offered:
+        try:
+            return accept_response(response_value, offered)
+        except ExtensionError:
+            pass
+    return negotiate(response_value)
+
+
 class Inflater:
     """Inflates one direction's compressed messages, in order."""
 

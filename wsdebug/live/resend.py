@@ -20,10 +20,11 @@ from ..codec.connection import Connection
 from ..codec.frames import WireFrame, encode_frame
 from ..codec.spec import Opcode
 from ..codec.stream import FrameRecord
-from .format import C2S
-from .session import Conversation
+from ..capture.format import C2S
+from ..capture.session import Conversation
 
 LINGER = 1.0  #: seconds to wait for the server's answers after the last recorded frame
+MAX_GAP = 5.0  #: longest pause kept between two recorded frames (a capture may span days)
 
 
 @dataclass
@@ -104,10 +105,13 @@ async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool =
                   + ("" if not fast else ", without pauses"))
     pump = asyncio.create_task(live.pump())
     loop = asyncio.get_running_loop()
-    start, base = loop.time(), (actions[0].t if actions else 0.0)
+    previous = actions[0].t if actions else 0.0
+    sent_at = loop.time()
     for i, action in enumerate(actions):
         if not fast:
-            await asyncio.sleep(max(0.0, (action.t - base) - (loop.time() - start)))
+            gap = min(max(action.t - previous, 0.0), MAX_GAP)
+            await asyncio.sleep(max(0.0, gap - (loop.time() - sent_at)))
+        previous, sent_at = action.t, loop.time()
         if pump.done() or live.conn is None or (not live.open and action.what != "raw"):
             reporter.info(f"the connection is closed: {len(actions) - i} recorded client actions not sent")
             break
