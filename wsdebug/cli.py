@@ -127,6 +127,7 @@ def decode(
     sender: Annotated[Optional[str], typer.Option("--from", help="Who sent the bytes: client | server (checks masking).")] = None,
     deflate: Annotated[bool, typer.Option("--deflate", help="Inflate permessage-deflate messages (RSV1).")] = False,
     no_context_takeover: Annotated[bool, typer.Option("--no-context-takeover", help="With --deflate: reset the window per message.")] = False,
+    max_size: Annotated[int, typer.Option("--max-size", min=1, help="Largest message, in bytes after inflating (a zip bomb stops here).")] = 64 << 20,
     detail: Annotated[str, Detail] = "bytes",
     json_out: Annotated[bool, Json] = False,
     plain: Annotated[bool, Plain] = False,
@@ -149,9 +150,10 @@ def decode(
     except inputs.HexInputError as exc:
         raise UserError(f"unreadable input: {exc}") from None
     if segments:
-        result = decode_segments(segments, deflate=deflate, no_context_takeover=no_context_takeover)
+        result = decode_segments(segments, deflate=deflate, no_context_takeover=no_context_takeover, max_message=max_size)
     else:
-        result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover)
+        result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover,
+                              max_message=max_size)
     if json_out:
         from .export import decode_document, dumps
 
@@ -324,210 +326,4 @@ def main() -> None:
         sys.exit(int(ExitStatus.PROBLEMS))
 
 
-# -- live modes --------------------------------------------------------------------------------
-
-
-def _headers(values: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for v in values:
-        name, sep, value = v.partition(":")
-        if not sep or not name.strip():
-            raise UserError(f"-H expects 'Name: value', not {v!r}")
-        out.append((name.strip(), value.strip()))
-    return out
-
-
-def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool):  # noqa: ANN202
-    if json_out:
-        from .live.reporter import JsonReporter
-
-        return JsonReporter(), None
-    from .ui.live_view import RichReporter
-    from .ui.output import stdout_console
-
-    console = stdout_console(plain=plain, record=export)
-    return RichReporter(console, _detail(detail), plain=plain, recording=record is not None), console
-
-
-def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
-    if record is None:
-        return None
-    from . import __version__
-    from .capture.format import CaptureWriter
-
-    try:
-        fh = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise UserError(f"cannot write --record {record}: {exc.strerror}") from None
-    return CaptureWriter(fh, mode=mode, tool=f"wsdebug {__version__}")
-
-
-def _input_mode(json_out: bool, *, scripted: bool):  # noqa: ANN202
-    """(prompt?, script stream): a terminal gets the prompt, a pipe is a script."""
-    stdin = sys.stdin
-    if stdin is None or stdin.closed:
-        return False, None
-    if stdin.isatty():
-        return not json_out, None
-    return False, stdin if scripted else None
-
-
-def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:  # noqa: ANN001
-    import asyncio
-
-    async def main() -> int:
-        drawer = asyncio.create_task(reporter.run()) if hasattr(reporter, "run") else None
-        try:
-            return await coro_factory()
-        finally:
-            if drawer is not None:
-                drawer.cancel()
-                await asyncio.gather(drawer, return_exceptions=True)
-
-    try:
-        status = asyncio.run(main())
-    finally:
-        reporter.close()
-        if recorder is not None:
-            recorder.close()
-    if console is not None:
-        from .ui.output import export
-
-        export(console, svg, html)
-    return status
-
-
-Lenient = typer.Option("--lenient", help="Annotate protocol violations but keep the connection open.")
-MaxSize = typer.Option("--max-size", help="Largest message accepted, in bytes (1009 beyond).")
-Record = typer.Option("--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE")
-Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
-LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
-
-
-@app.command()
-def connect(
-    url: Annotated[str, typer.Argument(help="ws:// or wss:// URL.")],
-    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable).")] = None,
-    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable).")] = None,
-    origin: Annotated[Optional[str], typer.Option("--origin", "-o", help="Origin header.")] = None,
-    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")] = False,
-    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
-    connect_timeout: Annotated[float, typer.Option("--connect-timeout", help="Seconds to wait for TCP/TLS.")] = 10.0,
-    lenient: Annotated[bool, Lenient] = False,
-    max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
-    binary: Annotated[bool, Binary] = False,
-    record: Annotated[Optional[Path], Record] = None,
-    detail: Annotated[str, LiveDetail] = "summary",
-    json_out: Annotated[bool, Json] = False,
-    plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
-) -> None:
-    """Connect to a WebSocket server and show the handshake and every frame in and out.
-
-    Lines on standard input (when it is not a terminal) are sent as text messages; at the end
-    of input the connection is closed cleanly.
-    """
-    from .live.client import ClientOptions, ConnectError, Target
-    from .live.run import run_connect
-
-    try:
-        Target.parse(url)
-    except ConnectError as exc:
-        raise UserError(str(exc)) from None
-    opts = ClientOptions(
-        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
-        headers=_headers(header or []), origin=origin, insecure=insecure,
-        cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
-    )
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
-    recorder = _recorder(record, "connect")
-    interactive = None
-    prompt, script = _input_mode(json_out, scripted=True)
-    if prompt:
-        from .ui.session import interactive_connect
-
-        interactive = interactive_connect(reporter, console)
-    status = _run_live(
-        lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
-        reporter, console, recorder, export_svg, export_html,
-    )
-    raise typer.Exit(status)
-
-
-@app.command()
-def listen(
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port (0 picks a free one).")] = 9000,
-    echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
-    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
-    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")] = False,
-    window_bits: Annotated[int, typer.Option("--deflate-window-bits", min=8, max=15,
-                                             help="Largest deflate window to agree to (2**N bytes).")] = 12,
-    certfile: Annotated[Optional[Path], typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
-    keyfile: Annotated[Optional[Path], typer.Option("--key", help="Private key for --cert (PEM).")] = None,
-    once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
-    handshake_timeout: Annotated[float, typer.Option("--handshake-timeout", help="Seconds allowed for the handshake.")] = 10.0,
-    lenient: Annotated[bool, Lenient] = False,
-    max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
-    binary: Annotated[bool, Binary] = False,
-    record: Annotated[Optional[Path], Record] = None,
-    detail: Annotated[str, LiveDetail] = "summary",
-    json_out: Annotated[bool, Json] = False,
-    plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
-) -> None:
-    """Accept WebSocket connections and show every frame; a browser pointed here gets a test page.
-
-    Strict by default: a protocol violation is answered with the RFC close code (1002, 1007,
-    1009).  Lines on standard input (not a terminal, without --echo) are sent to every client.
-    """
-    from .live.listener import ListenOptions
-    from .live.run import run_listen
-
-    opts = ListenOptions(
-        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
-        echo=echo, host=host, port=port, certfile=str(certfile) if certfile else None,
-        keyfile=str(keyfile) if keyfile else None, once=once, handshake_timeout=handshake_timeout,
-        deflate_window_bits=window_bits,
-    )
-    if certfile is None and keyfile is not None:
-        raise UserError("--key needs --cert")
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
-    recorder = _recorder(record, "listen")
-
-    def ready(listener) -> None:  # noqa: ANN001
-        url = listener.url
-        page = url.replace("ws", "http", 1)
-        reporter.info(f"listening on {url}  (a browser at {page} gets a test page; Ctrl-C stops)")
-
-    interactive = None
-    prompt, script = _input_mode(json_out, scripted=not echo)
-    if prompt:
-        from .ui.session import interactive_listen
-
-        interactive = interactive_listen(reporter, console)
-    status = _run_live(
-        lambda: run_listen(opts, reporter, recorder, script=script, binary=binary, ready=ready, interactive=interactive),
-        reporter, console, recorder, export_svg, export_html,
-    )
-    raise typer.Exit(status)
-
-
-@app.command()
-def demo(
-    no_pause: Annotated[bool, typer.Option("--no-pause", help="Run straight through even on a terminal.")] = False,
-    plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
-) -> None:
-    """A guided tour of the protocol on a local echo server: nothing to set up."""
-    from .ui.demo_view import run
-
-    interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html))
-
-
-from . import cli_replay  # noqa: E402,F401 - registers `replay` on app
+from . import cli_live, cli_replay  # noqa: E402,F401 - register connect/listen/demo and replay

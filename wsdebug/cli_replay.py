@@ -97,7 +97,7 @@ def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, p
             svg: Optional[Path], html: Optional[Path]) -> int:
     """``--to URL``: one conversation's client side against a live server."""
     from .live.resend import resend
-    from .cli import _live_reporter, _run_live
+    from .cli_live import _live_reporter, _run_live
     from .live.client import ConnectError, Target
 
     if len(convs) != 1:

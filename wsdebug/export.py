@@ -60,6 +60,7 @@ def frame_json(rec: FrameRecord, *, fields: bool = True) -> dict[str, Any]:
         text = rec.text
     close = rec.close
     out: dict[str, Any] = {
+        "direction": None if rec.direction is None else ("c2s" if rec.direction.value == "client" else "s2c"),
         "offset": fr.offset,
         "size": fr.size,
         "fin": fr.fin,

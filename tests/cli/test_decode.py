@@ -477,7 +477,7 @@ def test_deflate_shared_window_and_fragments(runner: CliRunner) -> None:
 # -- the JSON document --------------------------------------------------------------------------------------
 
 FRAME_KEYS = {
-    "offset", "size", "fin", "rsv1", "rsv2", "rsv3", "opcode", "opcode_name", "masked", "mask_key",
+    "direction", "offset", "size", "fin", "rsv1", "rsv2", "rsv3", "opcode", "opcode_name", "masked", "mask_key",
     "length_form", "payload_length", "payload_hex", "inflated_hex", "text", "close_code",
     "close_reason", "fields", "problems",
 }
@@ -710,3 +710,24 @@ def test_subprocess_no_color_on_a_terminal() -> None:
     # nothing given and standard input a terminal: say so rather than wait
     status, out = _in_terminal(["decode"], env)
     assert status == 2 and "no input" in out and "Traceback" not in out
+
+
+def test_two_stream_json_says_who_sent_each_frame(runner: CliRunner) -> None:
+    text = "c: 81 85 37 fa 21 3d 7f 9f 4d 51 58\ns: 81 05 48 65 6c 6c 6f\n"
+    result = runner.invoke(app, ["decode", "--json"], input=text)
+    assert result.exit_code == 0, result.stderr
+    frames = json.loads(result.stdout)["frames"]
+    assert [(f["direction"], f["offset"], f["text"]) for f in frames] == [("c2s", 0, "Hello"), ("s2c", 0, "Hello")]
+
+
+def test_deflate_output_is_capped_by_max_size(runner: CliRunner) -> None:
+    """A small paste must not inflate into gigabytes: --max-size (64 MiB by default) stops it."""
+    import zlib
+
+    comp = zlib.compressobj(wbits=-15)
+    bomb = (comp.compress(b"\0" * 5_000_000) + comp.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    frame = encode_frame(2, bomb, rsv1=True)
+    result = runner.invoke(app, ["decode", "--deflate", "--max-size", "100000", "--json"], input=frame.hex())
+    assert result.exit_code == 1
+    (rec,) = json.loads(result.stdout)["frames"]
+    assert [p["rule"] for p in rec["problems"]] == ["MESSAGE_TOO_BIG"] and rec["inflated_hex"] is None
