@@ -10,7 +10,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from wsdebug.capture.importers import load
-from wsdebug.capture.session import FrameEvent
+from wsdebug.capture.session import ReplayFrame
 from wsdebug.capture.stepper import Stepper, label, parse_opcode
 from wsdebug.codec.spec import Opcode
 from wsdebug.ui.replay import ReplayApp
@@ -24,7 +24,7 @@ def stepper(name: str = "fragmented-ping.jsonl", **kw: object) -> Stepper:
 
 def frame_no(st: Stepper) -> int | None:
     ev = st.current
-    return ev.number if isinstance(ev, FrameEvent) else None
+    return ev.number if isinstance(ev, ReplayFrame) else None
 
 
 def test_next_previous_first_last() -> None:

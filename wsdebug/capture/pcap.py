@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import dpkt
 
+from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 
 _UPGRADE = re.compile(rb"\r?\nupgrade[ \t]*:[^\r\n]*websocket", re.IGNORECASE)
@@ -115,8 +116,7 @@ def _addr(ip: Any, raw: bytes) -> str:
 
 
 def _show(ep: Endpoint) -> str:
-    host, port = ep
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return host_port(*ep)
 
 
 def _open_reader(fh: IO[bytes], name: str) -> Any:

@@ -19,7 +19,7 @@ from ..export import dumps, problem_json
 from ..live.reporter import JsonReporter, Reporter
 from .format import C2S, CaptureError
 from .importers import Capture, load
-from .session import Conversation, Event, FrameEvent, HeadEvent, NoteEvent
+from .session import Conversation, Event, ReplayFrame, HeadEvent, NoteEvent
 
 Visible = Callable[[Event], bool]
 
@@ -50,7 +50,7 @@ def make_filter(direction: str | None, opcode: int | None) -> Visible | None:
     def visible(ev: Event) -> bool:
         if direction is not None and ev.direction != direction:
             return False
-        return opcode is None or (isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == opcode)
+        return opcode is None or (isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == opcode)
 
     return visible
 
@@ -88,7 +88,7 @@ def emit_json(convs: list[Conversation], out: IO[str], *, visible: Visible | Non
             if isinstance(ev, HeadEvent):
                 if ev is heads[-1]:
                     _handshake(reporter, conv, heads)
-            elif isinstance(ev, FrameEvent):
+            elif isinstance(ev, ReplayFrame):
                 d = _ours(ev.direction, role)
                 reporter.event(conv.id, ev.t, role, CodecFrameEvent(ev.record, d))
                 if ev.record.message is not None:

@@ -10,7 +10,7 @@ state machine of its direction:
   :class:`~wsdebug.codec.handshake.HeadReader` collects it; the parsed head becomes a
   :class:`HeadEvent` (validated as RFC 6455 §4 says, the response against the request's key);
 * then a :class:`~wsdebug.codec.stream.StreamDecoder` (sender CLIENT for ``c2s``, SERVER for
-  ``s2c``) cuts frames; each :class:`FrameEvent` gets the time of the chunk that completed it.
+  ``s2c``) cuts frames; each :class:`ReplayFrame` gets the time of the chunk that completed it.
 
 permessage-deflate follows the recorded handshake: the client's decoder is created only once
 the server's response is known (client bytes that arrive before it wait), with an inflater per
@@ -52,7 +52,7 @@ class HeadEvent:
 
 
 @dataclass
-class FrameEvent:
+class ReplayFrame:
     """One frame; ``number`` counts the conversation's frames from 1 in the order seen."""
 
     direction: str
@@ -78,7 +78,7 @@ class NoteEvent:
     kind: str = "note"
 
 
-Event = HeadEvent | FrameEvent | NoteEvent
+Event = HeadEvent | ReplayFrame | NoteEvent
 
 
 def has_problem(ev: Event) -> bool:
@@ -113,15 +113,15 @@ class Conversation:
     role: str = "client"  #: the role of the endpoint that recorded it ("client" when unknown)
 
     @property
-    def frames(self) -> list[FrameEvent]:
-        return [e for e in self.events if isinstance(e, FrameEvent)]
+    def frames(self) -> list[ReplayFrame]:
+        return [e for e in self.events if isinstance(e, ReplayFrame)]
 
     @property
     def problem_count(self) -> int:
         return sum(1 for e in self.events if has_problem(e))
 
     def close_summary(self) -> CloseSummary:
-        first: FrameEvent | None = None
+        first: ReplayFrame | None = None
         sides: set[str] = set()
         for ev in self.frames:
             if ev.record.frame.opcode_raw == Opcode.CLOSE:
@@ -273,7 +273,7 @@ class _Builder:
     def _frames(self, side: _Side, t: float, data: bytes) -> None:
         for rec in self._decoder(side).receive_data(data):
             self.frame_no += 1
-            self.conv.events.append(FrameEvent(side.direction, t, rec, self.frame_no))
+            self.conv.events.append(ReplayFrame(side.direction, t, rec, self.frame_no))
 
     def _note(self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool) -> None:
         self.conv.events.append(NoteEvent(direction, t, text, problems, is_problem))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..codec.spec import Opcode, opcode_name
 from .format import C2S, S2C
-from .session import ARROWS, Conversation, Event, FrameEvent, HeadEvent, has_problem
+from .session import ARROWS, Conversation, Event, ReplayFrame, HeadEvent, has_problem
 
 DETAILS = ("summary", "fields", "bytes")
 DIRECTIONS: tuple[str | None, ...] = (None, C2S, S2C)  #: the cycle of the direction filter
@@ -35,7 +35,7 @@ class StripItem:
 
 def label(ev: Event) -> str:
     """A few characters naming an event: ``7→TXT``, ``REQ``, ``101``, ``note``."""
-    if isinstance(ev, FrameEvent):
+    if isinstance(ev, ReplayFrame):
         op = ev.record.frame.opcode_raw
         return f"{ev.number}{ARROWS[ev.direction]}{_SHORT.get(op, f'0x{op:X}')}"
     if isinstance(ev, HeadEvent):
@@ -45,7 +45,7 @@ def label(ev: Event) -> str:
 
 def searchable(ev: Event) -> str:
     """The text ``/`` searches in: payload text, close reason, hex of the payload, head text."""
-    if isinstance(ev, FrameEvent):
+    if isinstance(ev, ReplayFrame):
         rec = ev.record
         parts = [rec.text or "", rec.frame.payload.hex(), rec.frame.opcode_name]
         if rec.message is not None and rec.message.text:
@@ -111,7 +111,7 @@ class Stepper:
         if self.direction is not None and ev.direction != self.direction:
             return False
         if self.opcode is not None:
-            return isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == self.opcode
+            return isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == self.opcode
         return True
 
     def visible_indices(self) -> list[int]:
@@ -184,7 +184,7 @@ class Stepper:
     def jump(self, number: int) -> bool:
         """Go to frame ``number`` (as numbered in the views, from 1)."""
         for i, ev in enumerate(self.events):
-            if isinstance(ev, FrameEvent) and ev.number == number:
+            if isinstance(ev, ReplayFrame) and ev.number == number:
                 if not self.visible(ev):
                     self.message = f"frame {number} is hidden by the filter ({self.filters()})"
                     return False
@@ -243,7 +243,7 @@ class Stepper:
         self.message = f"filter: {self.filters()}"
 
     def cycle_opcode(self) -> None:
-        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, FrameEvent)}
+        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, ReplayFrame)}
         choices = [op for op in OPCODES if op is None or op in present]
         i = choices.index(self.opcode) if self.opcode in choices else 0
         self.opcode = choices[(i + 1) % len(choices)]

@@ -35,13 +35,14 @@ import zlib
 from dataclasses import dataclass
 
 from wsdebug.codec.rules import Rule
+from wsdebug.codec.spec import HTTP_TOKEN
 
 NAME = "permessage-deflate"
 TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
 _PARAMS = ("server_no_context_takeover", "client_no_context_takeover",
            "server_max_window_bits", "client_max_window_bits")
 _BITS = {str(n): n for n in range(8, 16)}  # §7.1.2: exactly "8".."15", no leading zeros
-_T = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # RFC 7230 token
+_T = HTTP_TOKEN
 _TOKEN = re.compile(_T)
 _EMPTY = re.compile(r"[ \t,]*")
 _NAME = re.compile(rf"({_T})")

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from wsdebug.codec.rules import Problem, Rule
-from wsdebug.codec.spec import GUID
+from wsdebug.codec.spec import GUID, HTTP_TOKEN
 
 MAX_HANDSHAKE_SIZE = 16384
 WS_VERSION = "13"
 
 _END = re.compile(rb"\r?\n\r?\n")  # the empty line ending a head (bare LF tolerated, then flagged)
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230 §3.2.6 token
+_TOKEN = re.compile(HTTP_TOKEN)
 _HTTP_VERSION = re.compile(r"HTTP/([0-9])\.([0-9])")
 _STATUS = re.compile(r"[0-9]{3}")
 _CTL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

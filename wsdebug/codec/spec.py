@@ -11,6 +11,9 @@ import enum
 #: RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key before hashing.
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+#: RFC 7230 §3.2.6: an HTTP token (header names, extension and parameter names).
+HTTP_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+
 # RFC 6455 §5.2: payload length forms.
 LEN_7_MAX = 125  #: largest length that fits the 7-bit form
 LEN_16_MARK = 126  #: 7-bit value announcing a 16-bit extended length
@@ -149,3 +152,8 @@ def close_code_meaning(code: int) -> str:
 def close_code_is_valid(code: int) -> bool:
     """True for a code an endpoint may put in a close frame (Autobahn case 7.9 / 7.13)."""
     return code in _SENDABLE_DEFINED or 3000 <= code <= 4999
+
+
+def host_port(host: str, port: int | str) -> str:
+    """``host:port``, with an IPv6 address in brackets (RFC 3986 §3.2.2)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

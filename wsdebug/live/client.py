@@ -15,7 +15,7 @@ from ..codec.connection import Connection
 from ..codec.deflate import ExtensionError, accept_response, client_offer
 from ..codec.handshake import accept_key, build_request, parse_response, validate_response
 from ..codec.rules import Problem, Rule
-from ..codec.spec import Role
+from ..codec.spec import HTTP_TOKEN, Role, host_port
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
 
@@ -59,9 +59,9 @@ class Target:
         query = quote(parts.query, safe="/%!$&'()*+,;=:@~?")
         resource = path + (f"?{query}" if query else "")
         host = parts.hostname
-        shown = f"[{host}]" if ":" in host else host
         default = 443 if secure else 80
-        return cls(secure, host, port, resource, shown if port == default else f"{shown}:{port}")
+        host_header = host_port(host, port)  # RFC 7230 §5.4: the port only when not the default
+        return cls(secure, host, port, resource, host_header.rsplit(":", 1)[0] if port == default else host_header)
 
 
 @dataclass
@@ -73,7 +73,7 @@ class ClientOptions(Options):
     connect_timeout: float = 10.0
 
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = re.compile(HTTP_TOKEN)
 
 
 def check_headers(headers: list[tuple[str, str]]) -> None:

@@ -24,7 +24,7 @@ from ..capture.format import C2S, S2C, CaptureWriter
 from ..codec.connection import DEFAULT_MAX_MESSAGE, Connection, State
 from ..codec.events import CloseEvent, FailEvent
 from ..codec.handshake import MAX_HANDSHAKE_SIZE, HeadReader
-from ..codec.spec import Opcode, Role
+from ..codec.spec import Opcode, Role, host_port
 from .reporter import Reporter
 
 
@@ -232,6 +232,5 @@ class LiveConnection:
 
 def _addr(info: Any) -> str:
     if isinstance(info, tuple) and len(info) >= 2:
-        host = info[0]
-        return f"[{host}]:{info[1]}" if ":" in str(host) else f"{host}:{info[1]}"
+        return host_port(str(info[0]), info[1])
     return str(info)

@@ -26,7 +26,7 @@ from ..codec.handshake import (
     validate_request,
 )
 from ..codec.rules import Rule
-from ..codec.spec import Role
+from ..codec.spec import Role, host_port
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
 
@@ -77,8 +77,7 @@ class Listener:
     def url(self) -> str:
         host, port = self.address
         scheme = "wss" if self.opts.certfile else "ws"
-        shown = f"[{host}]" if ":" in host else host
-        return f"{scheme}://{shown}:{port}/"
+        return f"{scheme}://{host_port(host, port)}/"
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
-from ..capture.session import Conversation, Event, FrameEvent, HeadEvent, NoteEvent
+from ..capture.session import Conversation, Event, ReplayFrame, HeadEvent, NoteEvent
 from ..capture.stepper import Stepper
 from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
@@ -59,7 +59,7 @@ def event_view(
     conv: Conversation, ev: Event, detail: str, *, plain: bool = False
 ) -> RenderableType:
     """The renderable for one event at ``detail`` ("summary", "fields" or "bytes")."""
-    if isinstance(ev, FrameEvent):
+    if isinstance(ev, ReplayFrame):
         view = FrameView(
             ev.record, detail, index=ev.number, timestamp=_timestamp(conv, ev), plain=plain
         )  # type: ignore[arg-type]
@@ -317,7 +317,7 @@ class ReplayApp:
             return
         svg, html = self.svg, self.html
         if svg is None and html is None:
-            number = ev.number if isinstance(ev, FrameEvent) else st.cursor + 1
+            number = ev.number if isinstance(ev, ReplayFrame) else st.cursor + 1
             svg = Path(f"wsdebug-replay-{st.conversation.id}-{number}.svg")
         from ..status import UserError
 
