@@ -115,3 +115,23 @@ def test_python_fallback_matches_reference_and_c(size: int, phase: int) -> None:
     if mask.HAVE_C:
         assert mask._unmask_c(data, key, phase) == expected
         assert mask._unmask_c(memoryview(data), key, phase) == expected
+
+
+def test_the_whole_codec_works_without_the_c_extension() -> None:
+    """WSDEBUG_PURE_PYTHON=1 (or an install without a compiler) takes the fallback path."""
+    import subprocess
+    import sys
+
+    script = (
+        "from wsdebug.codec import mask, FrameParser, encode_frame\n"
+        "assert not mask.HAVE_C\n"
+        "big = bytes(range(256)) * 4099\n"
+        "p = FrameParser(); p.receive_data(bytes.fromhex('818537fa213d7f9f4d5158')"
+        " + encode_frame(2, big, mask_key=b'\\x01\\x02\\x03\\x04'))\n"
+        "a, b = p.frames()\n"
+        "assert a.payload == b'Hello' and b.payload == big\n"
+        "print('ok')\n"
+    )
+    env = {**__import__("os").environ, "WSDEBUG_PURE_PYTHON": "1"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -8,10 +8,12 @@ Two implementations, one result:
   operation, which CPython performs digit by digit in C — no per-byte Python loop.  Large
   payloads go through in chunks so the temporaries stay small.
 
-:data:`HAVE_C` says which one is in use.
+:data:`HAVE_C` says which one is in use; ``WSDEBUG_PURE_PYTHON=1`` forces the fallback.
 """
 
 from __future__ import annotations
+
+import os
 
 _CHUNK = 1 << 18  # 256 KiB: a multiple of 4, so every chunk starts at the same key phase
 
@@ -49,6 +51,8 @@ def _unmask_py(data: bytes | bytearray | memoryview, key: bytes, phase: int = 0)
 
 
 try:
+    if os.environ.get("WSDEBUG_PURE_PYTHON"):  # to measure or test the fallback
+        raise ImportError("WSDEBUG_PURE_PYTHON is set")
     from ._speedups import unmask as _unmask_c
 except ImportError:  # no compiler at install time: the pure-Python path is exact, only slower
     _unmask_c = None
