@@ -183,6 +183,35 @@ def hex_dumps(out: Path) -> None:
     (out / "seed-chinese.hex").write_text(seed, encoding="utf-8")
 
 
+def seed_encoder(msg: bytes) -> bytes:
+    """The seed write-up's frame encoder, bug included: the 16-bit form only when len == 126."""
+    import struct
+
+    token = b"\x81"
+    length = len(msg)
+    if length < 126:
+        token += struct.pack("B", length)
+    elif length == 126:
+        token += struct.pack("!BH", 126, length)
+    else:
+        token += struct.pack("!BQ", 127, length)
+    return token + msg
+
+
+def seed_encoder_bug(out: Path) -> None:
+    """Three messages from the seed's server, sent in one write (one recv on the other side)."""
+    frames = [seed_encoder(b"hello"), seed_encoder(b"x" * 126), seed_encoder("厉害了".encode() * 20)]
+    lines = [
+        "# Frames made by the seed write-up's encoder (server to client), sent back to back.",
+        "# 5 bytes: 7-bit length, fine.  126 bytes: 16-bit length, fine.  180 bytes: the encoder",
+        "# uses the 16-bit form only when the length is exactly 126, so this one gets the 64-bit",
+        "# form: a non-minimal length (RFC 6455 §5.2).  A reader that treats one recv() as one",
+        "# frame, as the seed's server does, would also lose the 2nd and 3rd frames here.",
+    ]
+    lines += [f"s: {frames[0].hex(' ')}"] + [_rows(f) for f in frames[1:]]
+    (out / "seed-encoder-bug.hex").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _rows(data: bytes, width: int = 32, sep: str = " ") -> str:
     return "\n".join(data[i : i + width].hex(sep) if sep else data[i : i + width].hex() for i in range(0, len(data), width))
 
@@ -211,12 +240,13 @@ def chrome_har(out: Path) -> None:
 
 
 SAMPLES = ("browser-deflate.jsonl", "fragmented-ping.jsonl", "close-handshake.jsonl", "unmasked-client.jsonl",
-           "session.pcap", "rfc6455-5.7.hex", "seed-chinese.hex", "chrome-session.har")
+           "session.pcap", "rfc6455-5.7.hex", "seed-chinese.hex", "chrome-session.har", "seed-encoder-bug.hex")
 
 
 def write_all(out: Path = HERE) -> None:
     """Write every sample into ``out``."""
-    for make in (browser_deflate, fragmented_ping, close_handshake, unmasked_client, session_pcap, hex_dumps, chrome_har):
+    for make in (browser_deflate, fragmented_ping, close_handshake, unmasked_client, session_pcap, hex_dumps, chrome_har,
+                 seed_encoder_bug):
         make(out)
 
 

@@ -22,6 +22,7 @@ EXPECTED = {
     "unmasked-client.jsonl": (1, 2, 1002),
     "session.pcap": (0, 8, 1000),
     "chrome-session.har": (0, 4, 1006),
+    "seed-encoder-bug.hex": (1, 3, 1006),
 }
 
 
