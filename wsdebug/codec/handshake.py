@@ -14,13 +14,12 @@ the bytes for the other side: a request, a 101 with the right Sec-WebSocket-Acce
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from wsdebug.codec.accept import AcceptSteps, accept_key, accept_steps, key_problem, make_key
+from wsdebug.codec.headers import NOT_USED, header_meaning
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import GUID, HTTP_TOKEN
 
@@ -35,82 +34,12 @@ _CTL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')  # comma-list element, quotes respected
 _MAL = Rule.HANDSHAKE_MALFORMED
 
-def _latin1(text: str) -> bytes:
-    return text.encode("latin-1", errors="replace")
-
-
-def accept_key(key: str) -> str:
-    """RFC 6455 §4.2.2: base64(SHA-1(key + GUID))."""
-    return base64.b64encode(hashlib.sha1(_latin1(key + GUID)).digest()).decode("ascii")
-
-
-@dataclass(frozen=True)
-class AcceptSteps:
-    """Every intermediate value of :func:`accept_key`, for showing the computation."""
-
-    key: str
-    concatenated: str
-    sha1_hex: str
-    accept: str
-
-
-def accept_steps(key: str) -> AcceptSteps:
-    concatenated = key + GUID
-    digest = hashlib.sha1(_latin1(concatenated)).digest()
-    return AcceptSteps(key, concatenated, digest.hex(), base64.b64encode(digest).decode("ascii"))
-
-
-def make_key() -> str:
-    """A fresh Sec-WebSocket-Key: 16 random bytes, base64-encoded (RFC 6455 §4.1)."""
-    return base64.b64encode(secrets.token_bytes(16)).decode("ascii")
-
-
-NOT_USED = "not used by the WebSocket handshake"
-_OBSOLETE = "from a pre-RFC draft (hixie-76/hybi); obsolete, ignored by RFC 6455"
-_MEANINGS: dict[str, str] = {
-    "host": "the host (and port) the client connects to; required by HTTP/1.1",
-    "upgrade": "asks the server to switch to the WebSocket protocol",
-    "connection": "'Upgrade' marks the Upgrade header as a request to switch protocols",
-    "sec-websocket-key": "random nonce; the server proves it read it via Sec-WebSocket-Accept",
-    "sec-websocket-version": "the WebSocket protocol version the client speaks (must be 13)",
-    "sec-websocket-accept": f"= base64(SHA-1(key + {GUID}))",
-    "sec-websocket-protocol": "subprotocols the client offers, most preferred first",
-    "sec-websocket-extensions": "extensions the client offers, e.g. permessage-deflate compression",
-    "origin": "origin of the page that opened the socket; servers check it to refuse other sites",
-    "user-agent": "the client software; " + NOT_USED,
-    "cookie": "the site's cookies; often how a WebSocket handshake is authenticated",
-    "authorization": "credentials, e.g. HTTP Basic or a bearer token",
-    "pragma": "legacy cache directive; " + NOT_USED,
-    "cache-control": "cache directives; " + NOT_USED,
-    "accept": "content types wanted for a page; sent by plain HTTP page requests",
-    "accept-encoding": "body compressions the client accepts; " + NOT_USED,
-    "accept-language": "preferred languages; " + NOT_USED,
-    "upgrade-insecure-requests": "a browser page load asking for HTTPS; not a WebSocket header",
-    **dict.fromkeys(("sec-websocket-key1", "sec-websocket-key2", "sec-websocket-origin",
-                     "sec-websocket-location", "websocket-origin", "websocket-location"),
-                    _OBSOLETE),
-    "set-cookie": "sets a cookie on the client",
-    "server": "the server software; " + NOT_USED,
-    "date": "when the response was made; " + NOT_USED,
-    "content-type": "media type of the body",
-    "content-length": "size of the body in bytes",
-    **dict.fromkeys(("forwarded", "x-forwarded-for", "x-real-ip"), "client address set by a proxy"),
-}
-_RESPONSE_MEANINGS: dict[str, str] = {
-    "upgrade": "the server confirms the switch to the WebSocket protocol",
-    "connection": "'Upgrade' confirms the protocol switch",
-    "sec-websocket-version": "versions the server supports (sent with 426 Upgrade Required)",
-    "sec-websocket-protocol": "the one subprotocol the server chose from the client's offer",
-    "sec-websocket-extensions": "extensions the server accepted; only these may be used",
-}
-
-
-def header_meaning(name: str, *, response: bool = False) -> str:
-    lname = name.lower()
-    if response and lname in _RESPONSE_MEANINGS:
-        return _RESPONSE_MEANINGS[lname]
-    return _MEANINGS.get(lname, NOT_USED if name else "")
-
+__all__ = [  # the names this module has always offered, some now defined next door
+    "MAX_HANDSHAKE_SIZE", "NOT_USED", "AcceptSteps", "HeadReader", "HeaderLine", "Request", "Response",
+    "accept_key", "accept_steps", "build_error_response", "build_request", "build_response",
+    "header_meaning", "key_problem", "make_key", "parse_request", "parse_response",
+    "validate_request", "validate_response",
+]
 
 @dataclass
 class HeaderLine:
@@ -390,15 +319,6 @@ def _old_http(msg: Request | Response, found: list[Problem], at0: int, size: int
     if m and (int(m[1]), int(m[2])) < (1, 1):
         at = msg.raw[at0 : at0 + size].find(msg.version.encode("latin-1"))
         _flag(found, Rule.HANDSHAKE_VERSION, at0 + max(at, 0), f"got {msg.version}")
-
-
-def key_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid Sec-WebSocket-Key, or None."""
-    try:
-        nonce = base64.b64decode(value.encode("ascii"), validate=True)
-    except ValueError:  # binascii.Error and UnicodeEncodeError are ValueErrors
-        return f"{value!r} is not valid base64"
-    return None if len(nonce) == 16 else f"{value!r} decodes to {len(nonce)} bytes, not 16"
 
 
 def validate_request(req: Request) -> list[Problem]:
