@@ -356,9 +356,13 @@ def validate_request(req: Request) -> list[Problem]:
     return _finish(req, found)
 
 
-def validate_response(resp: Response, *, key: str, offered_subprotocols: Sequence[str] = (),
-                      offered_extensions: Sequence[str] = ()) -> list[Problem]:
-    """RFC 6455 §4.1 client-side checks of the server's answer to a request with ``key``."""
+def validate_response(resp: Response, *, key: str | None, offered_subprotocols: Sequence[str] | None = (),
+                      offered_extensions: Sequence[str] | None = ()) -> list[Problem]:
+    """RFC 6455 §4.1 client-side checks of the server's answer to a request with ``key``.
+
+    ``None`` for the key or an offer means "not known" (a response pasted on its own): that
+    check is skipped rather than failed.
+    """
     found: list[Problem] = []
     at0 = resp.status_line_offset
     _old_http(resp, found, at0, resp.status_line_size)
@@ -371,9 +375,12 @@ def validate_response(resp: Response, *, key: str, offered_subprotocols: Sequenc
         return _finish(resp, found)
     _token_check(found, resp, "Upgrade", "websocket", Rule.HANDSHAKE_UPGRADE, at0)
     _token_check(found, resp, "Connection", "upgrade", Rule.HANDSHAKE_CONNECTION, at0)
-    expected = accept_key(key)
     accepts = resp.lines("Sec-WebSocket-Accept")
-    if not accepts:
+    expected = accept_key(key) if key is not None else None
+    if expected is None:
+        if not accepts:
+            _flag(found, Rule.HANDSHAKE_ACCEPT, at0, "no Sec-WebSocket-Accept")
+    elif not accepts:
         _flag(found, Rule.HANDSHAKE_ACCEPT, at0, f"no Sec-WebSocket-Accept; expected {expected}")
     elif accepts[0].value == expected:
         accepts[0].meaning = f"matches: base64(SHA-1({key} + {GUID})) = {expected}"
@@ -381,16 +388,16 @@ def validate_response(resp: Response, *, key: str, offered_subprotocols: Sequenc
         accepts[0].meaning = f"does NOT match the key {key}: expected {expected}"
         detail = f"expected {expected}, got {accepts[0].value}"
         _flag(found, Rule.HANDSHAKE_ACCEPT, accepts[0], detail)
-    offered = list(offered_subprotocols)
+    offered = list(offered_subprotocols or ())
     for line in resp.lines("Sec-WebSocket-Protocol")[:1]:
         chosen = _list(line.value)
         if len(chosen) != 1:
             _flag(found, Rule.HANDSHAKE_SUBPROTOCOL, line, f"not exactly one: {line.value!r}")
-        for name in (n for n in chosen if n not in offered):
+        for name in (n for n in chosen if offered_subprotocols is not None and n not in offered):
             detail = f"{name!r} was not offered (offered: {', '.join(offered) or 'none'})"
             _flag(found, Rule.HANDSHAKE_SUBPROTOCOL, line, detail)
-    offered_ext = [_ext_name(item) for offer in offered_extensions for item in _list(offer)]
-    for line in resp.lines("Sec-WebSocket-Extensions"):
+    offered_ext = [_ext_name(item) for offer in offered_extensions or () for item in _list(offer)]
+    for line in resp.lines("Sec-WebSocket-Extensions") if offered_extensions is not None else ():
         for name in (_ext_name(i) for i in _list(line.value) if _ext_name(i) not in offered_ext):
             detail = f"{name!r} was not offered (offered: {', '.join(offered_ext) or 'none'})"
             _flag(found, Rule.HANDSHAKE_EXTENSION, line, detail)
