@@ -17,65 +17,7 @@ FRAME = bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")
 EXAMPLE = bytes.fromhex("81 89 bc b8 2c b5 59 36 a5 50 12 0b c8 0f 3a")
 
 
-# -- formatters that reproduce the real tools' output (checked against xxd and hexdump -C) -------
-
-
-def _ascii(chunk: bytes) -> str:
-    return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-
-
-def xxd(data: bytes) -> str:
-    lines = []
-    for off in range(0, len(data), 16):
-        chunk = data[off : off + 16]
-        groups = " ".join(chunk[i : i + 2].hex() for i in range(0, len(chunk), 2))
-        lines.append(f"{off:08x}: {groups:<39}  {_ascii(chunk)}")
-    return "\n".join(lines) + "\n"
-
-
-def hexdump_c(data: bytes) -> str:
-    lines: list[str] = []
-    previous, starred = b"", False
-    for off in range(0, len(data), 16):
-        chunk = data[off : off + 16]
-        if chunk == previous and len(chunk) == 16:
-            if not starred:
-                lines.append("*")
-                starred = True
-            continue
-        previous, starred = chunk, False
-        cells = "".join(f"{b:02x} " + (" " if i == 7 else "") for i, b in enumerate(chunk))
-        lines.append(f"{off:08x}  {cells:<49} |{_ascii(chunk)}|")
-    lines.append(f"{len(data):08x}")
-    return "\n".join(lines) + "\n"
-
-
-def wireshark_copy(data: bytes) -> str:
-    """Wireshark "Copy ... as Hex Dump" from the packet bytes pane."""
-    lines = []
-    for off in range(0, len(data), 16):
-        chunk = data[off : off + 16]
-        lines.append(f"{off:04x}   {chunk.hex(' '):<47}   {_ascii(chunk)}")
-    return "\n".join(lines) + "\n"
-
-
-def follow_stream(records: list[tuple[bool, bytes]]) -> str:
-    """Wireshark "Follow TCP Stream" as Hex Dump (ui/qt/follow_stream_dialog.cpp)."""
-    lines, positions = [], {False: 0, True: 0}
-    for is_server, data in records:
-        for off in range(0, len(data), 16):
-            chunk = data[off : off + 16]
-            cells = "".join(f"{b:02x} " + (" " if i == 7 else "") for i, b in enumerate(chunk))
-            text = _ascii(chunk[:8]) + (" " + _ascii(chunk[8:]) if len(chunk) >= 8 else "")
-            indent = "    " if is_server else ""
-            lines.append(f"{indent}{positions[is_server]:08X}  {cells:<51}{text}")
-            positions[is_server] += len(chunk)
-    return "\n".join(lines) + "\n"
-
-
-def c_array(data: bytes) -> str:
-    body = ", ".join(f"0x{b:02x}" for b in data)
-    return f"unsigned char f_bin[] = {{\n  {body}\n}};\nunsigned int f_bin_len = {len(data)};\n"
+from tests.dumps import c_array, follow_stream, hexdump_c, wireshark_copy, xxd  # noqa: E402
 
 
 # -- the error type --------------------------------------------------------------------------------

@@ -181,3 +181,58 @@ RFC7692_VECTORS = (
 
 PLAIN_VECTORS = RFC6455_VECTORS + SEED_VECTORS
 ALL_VECTORS = PLAIN_VECTORS + RFC7692_VECTORS
+
+
+# -- the seed write-up's handshake (text, CRLF line ends) --------------------------------------
+
+RFC_KEY, RFC_ACCEPT = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3
+SEED_KEY = "mzrsVOiYogmzB8fYcyMBpw=="
+SEED_KEY_ACCEPT = "DgVhR+pXLoBnNSxpwJh3UN0A76k="  # what the seed's key really gives
+SEED_ACCEPT = "0Cu1dAA7U6tFsJS4EVkIDLcvKDU="  # what the seed's response says
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/69.0.3497.81 Safari/537.36"
+)
+
+#: The seed's Chrome request opening a WebSocket.
+SEED_WS_REQUEST = (
+    "GET / HTTP/1.1\r\n"
+    "Host: 127.0.0.1:9000\r\n"
+    "Connection: Upgrade\r\n"
+    "Pragma: no-cache\r\n"
+    "Cache-Control: no-cache\r\n"
+    f"User-Agent: {CHROME_UA}\r\n"
+    "Upgrade: websocket\r\n"
+    "Origin: http://localhost:63342\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "Accept-Encoding: gzip, deflate, br\r\n"
+    "Accept-Language: zh-CN,zh;q=0.9\r\n"
+    "Sec-WebSocket-Key: vNtQ8bVSNRPL5p+xo1X5CA==\r\n"
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    "\r\n"
+)
+#: The seed's second request: the same address typed into Chrome's address bar.
+SEED_PAGE_REQUEST = (
+    "GET / HTTP/1.1\r\n"
+    "Host: 127.0.0.1:9000\r\n"
+    "Connection: keep-alive\r\n"
+    "Pragma: no-cache\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Upgrade-Insecure-Requests: 1\r\n"
+    f"User-Agent: {CHROME_UA}\r\n"
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,*/*;q=0.8\r\n"
+    "Accept-Encoding: gzip, deflate, br\r\n"
+    "Accept-Language: zh-CN,zh;q=0.9\r\n"
+    "\r\n"
+)
+#: The seed's server response. Its Accept does NOT belong to SEED_KEY: base64(SHA-1(SEED_KEY +
+#: GUID)) is SEED_KEY_ACCEPT (cross-checked with openssl), a real mismatch to report.
+#: The seed's server response ('Upgrade:websocket' without a space is still valid).
+SEED_RESPONSE = (
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade:websocket\r\n"
+    "Connection: Upgrade\r\n"
+    f"Sec-WebSocket-Accept: {SEED_ACCEPT}\r\n"
+    "WebSocket-Location: ws://127.0.0.1:9527\r\n"
+    "\r\n"
+)

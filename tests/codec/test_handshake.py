@@ -10,60 +10,14 @@ from wsdebug.codec import handshake as hs
 from wsdebug.codec.rules import Rule
 from wsdebug.codec.spec import GUID
 
-CHROME_UA = (
-    "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/69.0.3497.81 Safari/537.36"
-)
+from tests import vectors
 
-#: Seed request 1: Chrome opening a WebSocket.
-SEED_WS_REQUEST = (
-    "GET / HTTP/1.1\r\n"
-    "Host: 127.0.0.1:9000\r\n"
-    "Connection: Upgrade\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    f"User-Agent: {CHROME_UA}\r\n"
-    "Upgrade: websocket\r\n"
-    "Origin: http://localhost:63342\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "Accept-Encoding: gzip, deflate, br\r\n"
-    "Accept-Language: zh-CN,zh;q=0.9\r\n"
-    "Sec-WebSocket-Key: vNtQ8bVSNRPL5p+xo1X5CA==\r\n"
-    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    "\r\n"
-).encode("latin-1")
-
-#: Seed request 2: the same server's address typed into Chrome's address bar.
-SEED_PAGE_REQUEST = (
-    "GET / HTTP/1.1\r\n"
-    "Host: 127.0.0.1:9000\r\n"
-    "Connection: keep-alive\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    "Upgrade-Insecure-Requests: 1\r\n"
-    f"User-Agent: {CHROME_UA}\r\n"
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,"
-    "*/*;q=0.8\r\n"
-    "Accept-Encoding: gzip, deflate, br\r\n"
-    "Accept-Language: zh-CN,zh;q=0.9\r\n"
-    "\r\n"
-).encode("latin-1")
-
-#: Seed server response (note 'Upgrade:websocket' without a space: still valid).
-#: Its Accept value does NOT belong to SEED_KEY: base64(SHA-1("mzrsVOiYogmzB8fYcyMBpw==" + GUID))
-#: is "DgVhR+pXLoBnNSxpwJh3UN0A76k=" (cross-checked with `openssl sha1 -binary | base64`), so
-#: the seed pair is a real mismatch that the debugger must report.
-SEED_KEY = "mzrsVOiYogmzB8fYcyMBpw=="
-SEED_KEY_ACCEPT = "DgVhR+pXLoBnNSxpwJh3UN0A76k="
-SEED_ACCEPT = "0Cu1dAA7U6tFsJS4EVkIDLcvKDU="
-SEED_RESPONSE = (
-    b"HTTP/1.1 101 Switching Protocols\r\n"
-    b"Upgrade:websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Accept: 0Cu1dAA7U6tFsJS4EVkIDLcvKDU=\r\n"
-    b"WebSocket-Location: ws://127.0.0.1:9527\r\n"
-    b"\r\n"
-)
+#: The seed's two requests and its response, as bytes (tests/vectors.py has the text).
+SEED_WS_REQUEST = vectors.SEED_WS_REQUEST.encode("latin-1")
+SEED_PAGE_REQUEST = vectors.SEED_PAGE_REQUEST.encode("latin-1")
+SEED_RESPONSE = vectors.SEED_RESPONSE.encode("latin-1")
+SEED_KEY, SEED_KEY_ACCEPT, SEED_ACCEPT = vectors.SEED_KEY, vectors.SEED_KEY_ACCEPT, vectors.SEED_ACCEPT
+CHROME_UA = vectors.CHROME_UA
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
