@@ -177,7 +177,9 @@ class RichReporter(Reporter):
             line.append("  ")
             line.append_text(inert_text(extensions, "ws.rsv"))
         self._put(line)
-        if self.detail != "summary":
+        # A client has one handshake, so `connect` always shows it annotated; a listener may
+        # see many, so at summary level it keeps to the one line above.
+        if self.detail != "summary" or role == "client" or problems:
             from .handshake import handshake_view
 
             if request is not None:
