@@ -198,3 +198,33 @@ def test_hostile_capture_stays_inert(tmp_path: Path) -> None:
             shown = "\n".join(app._lines()) + "".join(t for _, t in app._status())  # before ANSI parsing
             assert "\x07" not in shown and "\x1b]" not in shown and "\u202e" not in shown
             st.next()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("url", "ws://[::1", "is not a URL"),
+        ("url", "ws://h:99999/", "is not a URL"),
+    ],
+)
+def test_har_with_a_broken_request(tmp_path: Path, field: str, value: str, fragment: str) -> None:
+    doc = json.loads((CAPTURES / "chrome-session.har").read_text(encoding="utf-8"))
+    doc["log"]["entries"][0]["request"][field] = value
+    path = tmp_path / "broken.har"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    _one_line(replay(path, "--all"), fragment)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"t": "nan", "conn": "c1", "event": "data", "dir": "c2s", "hex": "00"}',
+        '{"t": 1e400, "conn": "c1", "event": "data", "dir": "c2s", "hex": "00"}',
+        '{"t": 1, "conn": "c1", "event": "end", "reason": {"a": 1}}',
+        '{"t": 1, "conn": "c1", "event": "open", "role": 5}',
+    ],
+)
+def test_capture_fields_of_the_wrong_type(tmp_path: Path, record: str) -> None:
+    path = tmp_path / "typed.jsonl"
+    path.write_text('{"format": "wsdebug-capture", "version": 1}\n' + record + "\n", encoding="utf-8")
+    _one_line(replay(path, "--all"), "line 2")

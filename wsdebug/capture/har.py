@@ -74,7 +74,11 @@ def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[Conn
     request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
     url = str(request.get("url") or "")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise CaptureError(f"{where}: request.url {url!r} is not a URL ({exc})") from None
     req_headers, resp_headers = _headers(request), _headers(response)
     info = ConnectionInfo(conn_id, role="client", peer=parts.netloc or None, url=url or None)
     messages = entry["_webSocketMessages"]
