@@ -59,11 +59,9 @@ class RichReporter(Reporter):
         self.plain = plain
         self.recording = recording
         self.skipped = 0
-        self.frames_total = 0
         self._queue: collections.deque[tuple[int, Any]] = collections.deque()
         self._frames_waiting = 0
         self._bytes_waiting = 0
-        self._wake: asyncio.Event | None = None
         self._running = False
 
     # -- queueing --------------------------------------------------------------------------------
@@ -218,7 +216,6 @@ class RichReporter(Reporter):
 
     def event(self, conn: str, t: float, role: str, event: Event) -> None:
         if isinstance(event, FrameEvent):
-            self.frames_total += 1
             if self._full():  # count it, build nothing: the recording has it
                 self.skipped += 1
                 return
