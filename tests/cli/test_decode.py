@@ -9,7 +9,6 @@ a user might paste (xxd, ``hexdump -C``, Wireshark dumps, ``b'...'`` literals, .
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import re
@@ -19,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from wsdebug.cli import app
@@ -95,15 +92,6 @@ FORMATS = {
     "wireshark hex dump": wireshark_hex_dump(DATA),
     "wireshark hex dump (old)": wireshark_hex_dump_old(DATA),
 }
-
-
-_command = functools.cache(typer.main.get_command)  # building the click command costs more than a decode
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(typer.testing, "_get_command", _command)
-    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None})
 
 
 def run(runner: CliRunner, *args: str, input: str | bytes | None = None, env: dict | None = None):

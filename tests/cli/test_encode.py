@@ -7,7 +7,6 @@ line.  A real pipe, ``encode -q | decode``, runs as two processes.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -16,8 +15,6 @@ import sys
 from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from wsdebug.cli import app
@@ -27,15 +24,6 @@ from wsdebug.codec.spec import Opcode
 KEY = bytes.fromhex("37fa213d")
 RFC_HELLO = "818537fa213d7f9f4d5158"  # RFC 6455 §5.7: a single-frame masked text message "Hello"
 RFC7692_HELLO = "c107f248cdc9c90700"  # RFC 7692 §7.2.3.1: "Hello" compressed, unmasked
-
-_command = functools.cache(typer.main.get_command)
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(typer.testing, "_get_command", _command)
-    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None})
-
 
 def invoke(runner: CliRunner, *args: str, input: str | None = None):
     result = runner.invoke(app, list(args), input=input)

@@ -8,7 +8,6 @@ truly gives DgVhR+pXLoBnNSxpwJh3UN0A76k=: the check must report the mismatch.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import os
@@ -19,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from wsdebug.cli import app
@@ -49,15 +46,6 @@ RFC_RESPONSE = (
 
 def accept_of(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-
-
-_command = functools.cache(typer.main.get_command)
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(typer.testing, "_get_command", _command)
-    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None})
 
 
 def invoke(runner: CliRunner, *args: str, input: str | None = None):
