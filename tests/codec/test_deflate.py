@@ -389,3 +389,26 @@ def test_negotiate_caps_windows_only_where_the_offer_allows() -> None:
     assert bare is not None and bare.client_max_window_bits == 15
     assert "client_max_window_bits" not in bare.header_value()
     accept_response(browser.header_value(), "permessage-deflate; client_max_window_bits")
+
+
+# -- issue 8: the corrupt-byte locator once spun forever after a final block ------------------
+
+#: Two unmasked RSV1 binary frames: the second ends zlib's stream and leaves input unconsumed.
+HANG_142 = bytes.fromhex(
+    "c2211c8ac10d003010825815dd7f86ab291f1254b40430e6d289e9cca059ff33c77ed5c269ecc18100000000"
+    "c320b6fb4b0de4d5" + "00" * 67 + "6da46a42462276c8872f6a7256a032579b5dece96f3d78"
+)
+
+
+def test_locator_stops_after_final_block() -> None:
+    from wsdebug.codec.stream import StreamDecoder
+
+    inflater = Inflater(max_size=1 << 26)
+    decoder = StreamDecoder(inflate=inflater.inflate)
+    records = decoder.receive_data(HANG_142)
+    assert [r.frame.payload_len for r in records] == [33, 105]
+    assert records[0].ok
+    (problem,) = records[1].problems
+    assert problem.rule is Rule.INFLATE_FAILED
+    # the state carried over from message 1 rejects the second message at its first byte
+    assert problem.offset == 35 + 2

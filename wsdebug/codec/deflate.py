@@ -23,8 +23,9 @@ compressor with 8 bits, so 9 is used instead; zlib's deflate never emits a dista
 small zip bomb cannot allocate more than ``max_size + 1`` bytes (:class:`MessageTooBig`).  A peer
 may end a message with a BFINAL block (§7.2.3.4), which ends zlib's stream; to keep context
 takeover working afterwards, :class:`Inflater` keeps the last ``2**bits`` bytes of output and seeds
-a new inflater with them as a preset dictionary.  The same history lets it replay a message that
-failed to find, by bisection, the offset of the first byte zlib rejects (:class:`InflateError`).
+a new inflater with them as a preset dictionary.  A copy of the decompressor taken before each
+message lets it replay a message that failed, block by block, to find the offset of the first
+byte zlib rejects (:class:`InflateError`).
 """
 
 from __future__ import annotations
@@ -309,12 +310,15 @@ class Inflater:
         """Inflate one whole message's compressed payload (all fragments joined)."""
         if self.no_context_takeover or self._zobj is None:
             self._zobj = self._fresh()
+            start = None  # a fresh decompressor can be made again to locate an error
+        else:
+            start = self._zobj.copy()  # ~1 µs: the exact state, should this message fail
         data = bytes(payload) + TAIL
         limit = 0 if self.max_size is None else self.max_size + 1
         try:
             out = self._zobj.decompress(data, limit)
         except zlib.error as exc:
-            offset = self._locate(data, len(payload))
+            offset = self._locate(data, len(payload), start)
             self._forget()  # the window is unknown now: start over
             reason = str(exc).rsplit(": ", 1)[-1]
             raise InflateError(f"inflate failed near byte {offset}: {reason}", offset) from None
@@ -329,20 +333,26 @@ class Inflater:
                 self._zobj = None
         return out
 
-    def _locate(self, data: bytes, size: int) -> int:
+    def _locate(self, data: bytes, size: int, start: zlib._Decompress | None) -> int:
         """Offset of the first byte zlib rejects, in one pass over ``data``.
 
-        The data is fed in blocks; the decompressor is copied before each block, and only the
+        ``start`` is the decompressor as it was before the message (None: a fresh one).  The
+        data is fed in blocks; the decompressor is copied before each block, and only the
         block that fails is replayed byte by byte.  The output is discarded as it comes (a
         failed message was already within ``max_size``).
         """
-        zobj = self._fresh()
+        zobj = self._fresh() if start is None else start
         block = 4096
 
         def feed(z: zlib._Decompress, piece: bytes) -> None:
+            # Every turn consumes input or stops: once zlib has seen the end of a final block
+            # (``eof``) it takes no more, and what is left is not its to reject.
             z.decompress(piece, _CHUNK)
-            while z.unconsumed_tail:
+            while z.unconsumed_tail and not z.eof:
+                before = len(z.unconsumed_tail)
                 z.decompress(z.unconsumed_tail, _CHUNK)
+                if len(z.unconsumed_tail) >= before:
+                    break
 
         for start in range(0, len(data), block):
             saved = zobj.copy()
