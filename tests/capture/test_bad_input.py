@@ -146,7 +146,6 @@ def test_bad_options() -> None:
 
 
 def test_text_that_is_not_hex(tmp_path: Path) -> None:
-    pytest.importorskip("wsdebug.inputs")
     path = tmp_path / "notes.txt"
     path.write_text("c: 81 05 48 65 6c 6c 6f\ns: this is not hex at all\n", encoding="utf-8")
     _one_line(replay(path, "--all"), "line 2")

@@ -91,7 +91,6 @@ def test_har_json_events() -> None:
 
 # -- hex dumps -----------------------------------------------------------------------------------------
 
-pytest.importorskip("wsdebug.inputs")
 
 
 @pytest.mark.parametrize("markers", [(">", "<"), ("c:", "s:"), ("C:", "S:")])

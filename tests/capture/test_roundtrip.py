@@ -19,7 +19,7 @@ from wsdebug.live.run import run_connect
 from .conftest import frames_of, json_events, replay
 
 # The live tests' helpers: a listener in the test's loop, a JSON reporter that keeps its events.
-live = pytest.importorskip("live.conftest")
+from live import conftest as live  # noqa: E402
 
 
 def _strip(events: list[dict[str, Any]], kinds: tuple[str, ...] = ("frame", "message")) -> list[dict[str, Any]]:

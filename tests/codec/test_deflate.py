@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import zlib
 
 import pytest
@@ -155,10 +154,8 @@ def test_zip_bomb_is_capped() -> None:
     bomb = client.compress(bytes(10 * 1024 * 1024))
     assert len(bomb) < 20_000
     server = PerMessageDeflate(DeflateParams(), is_client=False, max_size=1024 * 1024)
-    start = time.perf_counter()
     with pytest.raises(MessageTooBig) as info:
         server.decompress(bomb)
-    assert time.perf_counter() - start < 0.5
     assert info.value.rule is Rule.MESSAGE_TOO_BIG
 
 

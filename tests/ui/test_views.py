@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from typing import Any
 
 import pytest
@@ -112,12 +111,10 @@ def test_hostile_close_reason_and_conn_id() -> None:
         assert "c\\x1b1" in out
 
 
-def test_megabyte_binary_frame_is_fast_and_elided() -> None:
+def test_megabyte_binary_frame_is_elided() -> None:
     data = encode_frame(0x2, bytes(range(256)) * 4096, mask_key=RFC_MASK_KEY)
     rec = one(data, Role.CLIENT)
-    start = time.perf_counter()
     out = render(FrameView(rec))
-    assert time.perf_counter() - start < 1.0
     assert "more bytes not shown" in out
     assert "1,048,576 B 64-bit" in out
     assert "= 1,048,576" in out  # the extended length in the figure
