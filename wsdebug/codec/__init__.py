@@ -7,26 +7,35 @@ imports to keep it that way.
 from .annotate import Field, annotate
 from .close import CloseInfo, build_close_payload, parse_close
 from .connection import Connection, State
+from .events import CloseEvent, FailEvent, FrameEvent, HandshakeEvent, MessageEvent
 from .frames import FrameParser, NeedMore, WireFrame, encode_frame
 from .mask import unmask
+from .opening import ClientConnection, ServerConnection
 from .rules import Problem, Rule
 from .spec import GUID, CloseCode, Opcode, Role
 from .stream import FrameRecord, Message, StreamDecoder
 
 __all__ = [
     "GUID",
+    "ClientConnection",
     "CloseCode",
+    "CloseEvent",
     "CloseInfo",
     "Connection",
+    "FailEvent",
     "Field",
+    "FrameEvent",
     "FrameParser",
     "FrameRecord",
+    "HandshakeEvent",
     "Message",
+    "MessageEvent",
     "NeedMore",
     "Opcode",
     "Problem",
     "Role",
     "Rule",
+    "ServerConnection",
     "State",
     "StreamDecoder",
     "WireFrame",

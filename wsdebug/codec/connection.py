@@ -8,10 +8,15 @@ The caller owns the socket.  It passes what it reads to :meth:`Connection.receiv
 endpoint writes are decoded by a second :class:`StreamDecoder`, so what is shown is what was
 really sent), assembled messages, failures and the close.
 
-State: OPEN -> CLOSING (a close frame was sent) -> CLOSED (both close frames exchanged, or the
+State: [CONNECTING ->] OPEN -> CLOSING (a close frame was sent) -> CLOSED (both close frames exchanged, or the
 connection was failed).  :attr:`should_close_transport` tells the caller when to end TCP: the
 server ends it as soon as the closing handshake is done (§7.1.1); the client waits for the
 server to do so, with a timeout of the caller's choosing.
+
+A plain :class:`Connection` starts OPEN (the handshake was done elsewhere);
+:class:`~wsdebug.codec.opening.ClientConnection` and
+:class:`~wsdebug.codec.opening.ServerConnection` start CONNECTING and do the opening handshake
+themselves (RFC 6455 §4) before the first frame.
 
 Strictness is a policy, not a parser fork.  With ``lenient=False`` the first problem in a
 received frame fails the connection with its rule's close code (1002, 1007, 1009): the close
@@ -38,6 +43,7 @@ DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 
 
 class State(enum.Enum):
+    CONNECTING = "connecting"
     OPEN = "open"
     CLOSING = "closing"
     CLOSED = "closed"
@@ -68,26 +74,9 @@ class Connection:
         self.role = role
         self.lenient = lenient
         self.auto_pong = auto_pong
+        self.max_message = max_message
         self.state = State.OPEN
-        self.deflate = deflate
-        self._pmd = PerMessageDeflate(deflate, is_client=role is Role.CLIENT, max_size=max_message) if deflate else None
-        out_inflate = None
-        # Messages this endpoint compressed are shown inflated from the plaintext it kept, not
-        # inflated again; only bytes written with send_raw() go through a real inflater.
-        self._sent_plain: collections.deque[bytes] = collections.deque()
-        if deflate is not None:
-            ours_fresh = deflate.client_no_context_takeover if role is Role.CLIENT else deflate.server_no_context_takeover
-            raw_inflate = Inflater(no_context_takeover=ours_fresh).inflate
-
-            def out_inflate(payload: bytes) -> bytes:
-                return self._sent_plain.popleft() if self._sent_plain else raw_inflate(payload)
-        self.incoming = StreamDecoder(
-            role.peer,
-            inflate=self._pmd.decompress if self._pmd else None,
-            max_message=max_message,
-            offset=in_offset,
-        )
-        self.outgoing = StreamDecoder(role, inflate=out_inflate, offset=out_offset)
+        self._start(deflate, in_offset, out_offset)
         self.close_sent: tuple[int | None, str] | None = None
         self.close_received: tuple[int | None, str] | None = None
         self.failure: Problem | None = None
@@ -99,10 +88,48 @@ class Connection:
         #: handled (an echo server answers a message before the close that follows it)
         self.on_message: Callable[[Message], None] | None = None
 
+    def _start(self, deflate: DeflateParams | None, in_offset: int = 0, out_offset: int = 0) -> None:
+        """Set up both stream decoders for the negotiated ``deflate`` parameters."""
+        role, max_message = self.role, self.max_message
+        self.deflate = deflate
+        self._pmd = (
+            PerMessageDeflate(deflate, is_client=role is Role.CLIENT, max_size=max_message)
+            if deflate
+            else None
+        )
+        out_inflate = None
+        # Messages this endpoint compressed are shown inflated from the plaintext it kept, not
+        # inflated again; only bytes written with send_raw() go through a real inflater.
+        self._sent_plain: collections.deque[bytes] = collections.deque()
+        if deflate is not None:
+            ours_fresh = (
+                deflate.client_no_context_takeover
+                if role is Role.CLIENT
+                else deflate.server_no_context_takeover
+            )
+            raw_inflate = Inflater(no_context_takeover=ours_fresh).inflate
+
+            def out_inflate(payload: bytes) -> bytes:
+                return self._sent_plain.popleft() if self._sent_plain else raw_inflate(payload)
+
+        self.incoming = StreamDecoder(
+            role.peer,
+            inflate=self._pmd.decompress if self._pmd else None,
+            max_message=max_message,
+            offset=in_offset,
+        )
+        self.outgoing = StreamDecoder(role, inflate=out_inflate, offset=out_offset)
+
     # -- receiving -------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
         self.bytes_in += len(data)
+        if self.state is State.CONNECTING:
+            self._receive_handshake(data)
+            return
+        self._receive_frames(data)
+
+    def _receive_frames(self, data: bytes) -> None:
         if self.state is State.CLOSED and self.close_received is not None:
             return  # the peer's close was its last word (RFC 6455 §5.5.1)
         for rec in self.incoming.receive_data(data):
@@ -127,7 +154,14 @@ class Connection:
         if big is not None and self.state is not State.CLOSED and self.failure is None:
             self._fail(big)
 
+    def _receive_handshake(self, data: bytes) -> None:
+        """Feed the opening handshake, then the frames after it (subclasses do the work)."""
+        raise RuntimeError("this connection has no opening handshake to do")
+
     def receive_eof(self) -> None:
+        if self.state is State.CONNECTING:
+            self._handshake_eof()
+            return
         problems = self.incoming.receive_eof()
         if self.state is State.CLOSED:
             return
@@ -137,6 +171,12 @@ class Connection:
         self.should_close_transport = True
         code, reason = self.close_received or (1006, "the connection ended without a close frame")
         self._events.append(CloseEvent(code, reason, "transport", clean=False))
+
+    def _handshake_eof(self) -> None:
+        self.state = State.CLOSED
+        self.should_close_transport = True
+        reason = "the connection ended during the opening handshake"
+        self._events.append(CloseEvent(1006, reason, "transport", clean=False))
 
     def _on_close(self, code: int | None, reason: str | None) -> None:
         self.close_received = (code if code is not None else 1005, reason or "")
@@ -174,6 +214,11 @@ class Connection:
 
     def _send(self, opcode: int, payload: bytes = b"", *, fin: bool = True, rsv1: bool = False) -> None:
         self._write(encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=self._key()))
+
+    def _write_head(self, data: bytes) -> None:
+        """Queue an HTTP head (the opening handshake): not decoded as frames."""
+        self._out += data
+        self.bytes_out += len(data)
 
     def _write(self, data: bytes) -> None:
         self._out += data
