@@ -91,6 +91,48 @@ class Role(enum.Enum):
         return Role.SERVER if self is Role.CLIENT else Role.CLIENT
 
 
+class Direction(enum.Enum):
+    """Which way bytes went on a connection: client to server, or server to client.
+
+    The one direction type of wsdebug, from the codec to the JSON, the recording and the
+    screen (its value is what JSON and captures write).  An endpoint that knows its own
+    :class:`Role` gets the direction of what it sent with :meth:`of`.
+    """
+
+    C2S = "c2s"
+    S2C = "s2c"
+
+    @classmethod
+    def sent_by(cls, role: Role) -> Direction:
+        return cls.C2S if role is Role.CLIENT else cls.S2C
+
+    @classmethod
+    def of(cls, role: Role, *, sent: bool) -> Direction:
+        """The direction of a frame an endpoint playing ``role`` sent (or received)."""
+        return cls.sent_by(role if sent else role.peer)
+
+    @property
+    def sender(self) -> Role:
+        return Role.CLIENT if self is Direction.C2S else Role.SERVER
+
+    @property
+    def receiver(self) -> Role:
+        return self.sender.peer
+
+    @property
+    def reverse(self) -> Direction:
+        return Direction.S2C if self is Direction.C2S else Direction.C2S
+
+    @property
+    def arrow(self) -> str:
+        """``→`` for client to server, ``←`` for server to client (as the screen draws them)."""
+        return "→" if self is Direction.C2S else "←"
+
+    @property
+    def ascii_arrow(self) -> str:
+        return "->" if self is Direction.C2S else "<-"
+
+
 class CloseCode(enum.IntEnum):
     """RFC 6455 §7.4.1 and the IANA registry (§11.7)."""
 
