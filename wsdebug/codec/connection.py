@@ -164,6 +164,7 @@ class Connection:
             return
         problems = self.incoming.receive_eof()
         if self.state is State.CLOSED:
+            self.should_close_transport = True  # the peer ended TCP: nothing more can come
             return
         for p in problems:
             self._events.append(FailEvent(p, 1006))
