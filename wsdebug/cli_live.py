@@ -21,11 +21,12 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool):  # noqa: ANN202
+def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool,  # noqa: ANN202
+                   json_max_payload: Optional[int] = None):
     if json_out:
         from .live.reporter import JsonReporter
 
-        return JsonReporter(), None
+        return JsonReporter(max_payload=json_max_payload, threaded=True), None
     from .ui.live_view import RichReporter
     from .ui.output import stdout_console
 
@@ -86,6 +87,8 @@ MaxSize = typer.Option("--max-size", min=1, help="Largest message accepted, in b
 Record = typer.Option("--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE")
 Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
 LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
+JsonMaxPayload = typer.Option("--json-max-payload", min=0, metavar="BYTES",
+                              help="With --json: cut each payload to BYTES (marked truncated); default: full.")
 
 
 @app.command()
@@ -104,6 +107,7 @@ def connect(
     record: Annotated[Optional[Path], Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
     json_out: Annotated[bool, Json] = False,
+    json_max_payload: Annotated[Optional[int], JsonMaxPayload] = None,
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Optional[Path], ExportSvg] = None,
     export_html: Annotated[Optional[Path], ExportHtml] = None,
@@ -125,7 +129,8 @@ def connect(
         headers=_headers(header or []), origin=origin, insecure=insecure,
         cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
     )
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
+    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
+                                       json_max_payload)
     recorder = _recorder(record, "connect")
     interactive = None
     prompt, script = _input_mode(json_out, scripted=True)
@@ -159,6 +164,7 @@ def listen(
     record: Annotated[Optional[Path], Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
     json_out: Annotated[bool, Json] = False,
+    json_max_payload: Annotated[Optional[int], JsonMaxPayload] = None,
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Optional[Path], ExportSvg] = None,
     export_html: Annotated[Optional[Path], ExportHtml] = None,
@@ -179,7 +185,8 @@ def listen(
     )
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html))
+    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
+                                       json_max_payload)
     recorder = _recorder(record, "listen")
 
     def ready(listener) -> None:  # noqa: ANN001

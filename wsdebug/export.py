@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from .charsafety import UNSAFE_IN_JSON
@@ -18,9 +20,20 @@ from .codec.stream import FrameRecord, Message
 
 SCHEMA_VERSION = 1
 
+#: Payloads at least this long are :class:`Blob` s in the lazy documents the live modes build:
+#: encoded by :func:`iter_json` in chunks (off the event loop), not by one ``json.dumps`` call.
+LAZY_MIN = 64 << 10
+CHUNK = 256 << 10  #: bytes of payload (or characters of text) encoded per step by iter_json
+
+
 def dumps(obj: Any, *, indent: int | None = None) -> str:
-    """JSON that is safe to print: readable UTF-8, with terminal-active characters escaped."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    """JSON that is safe to print: readable UTF-8, with terminal-active characters escaped.
+
+    ``obj`` may hold :class:`Blob` values (they are encoded in full here).
+    """
+    if indent is None:
+        return "".join(iter_json(obj))
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, default=_blob_value)
     return UNSAFE_IN_JSON.sub(_json_escape, text)
 
 
@@ -31,6 +44,87 @@ def _json_escape(match: re.Match[str]) -> str:
     code -= 0x10000  # JSON spells characters beyond the BMP as a UTF-16 surrogate pair
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
+class Blob:
+    """A large payload left unencoded in a document: hex of ``data`` (bytes) or ``data`` as text."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | str) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def _blob_value(obj: Any) -> str:
+    if isinstance(obj, Blob):
+        return obj.data.hex() if isinstance(obj.data, bytes) else obj.data
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+#: What a Blob is written as in the skeleton before it is spliced in: random per process, so
+#: no payload can spell it.
+_MARK = f"@wsdebug-blob-{secrets.token_hex(16)}@"
+_QUOTED_MARK = f'"{_MARK}"'
+
+
+def iter_json(obj: Any) -> Iterator[str]:
+    """Compact, terminal-safe JSON for ``obj`` in pieces, each a bounded amount of work.
+
+    Everything but the Blobs is one C-encoder call (``separators`` set, no ``indent``); each
+    Blob is then encoded ``CHUNK`` at a time, so a thread writing a huge document lets others
+    run between pieces and never holds the GIL for long.  ``"".join`` of the pieces is the
+    same text ``dumps`` returns.
+    """
+    blobs: list[Blob] = []
+
+    def default(o: Any) -> str:
+        if isinstance(o, Blob):
+            blobs.append(o)
+            return _MARK
+        raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+    skeleton = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=default)
+    skeleton = UNSAFE_IN_JSON.sub(_json_escape, skeleton)
+    pos = 0
+    for blob in blobs:
+        at = skeleton.index(_QUOTED_MARK, pos)
+        yield skeleton[pos:at + 1]  # up to and including the opening quote
+        pos = at + len(_QUOTED_MARK) - 1  # the closing quote comes with the next piece
+        data = blob.data
+        if isinstance(data, bytes):
+            view = memoryview(data)
+            for i in range(0, len(data), CHUNK):
+                yield view[i:i + CHUNK].hex()
+        else:
+            for i in range(0, len(data), CHUNK):
+                yield UNSAFE_IN_JSON.sub(_json_escape, json.dumps(data[i:i + CHUNK], ensure_ascii=False)[1:-1])
+    yield skeleton[pos:]
+
+
+def _hex(data: bytes, limit: int | None, lazy: bool) -> str | Blob:
+    data = data if limit is None else data[:limit]
+    return Blob(data) if lazy and len(data) >= LAZY_MIN else data.hex()
+
+
+def _text(text: str, limit: int | None, lazy: bool) -> tuple[str | Blob, int | None]:
+    """``text`` cut to ``limit`` bytes of UTF-8, and its full UTF-8 length when it was cut."""
+    full = None
+    if limit is not None and len(text) > limit // 4:
+        encoded = text.encode("utf-8", "surrogatepass")
+        if len(encoded) > limit:
+            full = len(encoded)
+            text = encoded[:limit].decode("utf-8", "ignore")  # drops only a character cut in two
+    return (Blob(text) if lazy and len(text) >= LAZY_MIN else text), full
+
+
+def _cut(out: dict[str, Any], cut: dict[str, int]) -> dict[str, Any]:
+    if cut:
+        out["truncated"] = True
+        out["full_lengths"] = cut
+    return out
+
+
 _FORMS = {7: "7-bit", 16: "16-bit", 64: "64-bit"}
 
 
@@ -39,25 +133,47 @@ def problem_json(p: Problem) -> dict[str, Any]:
             "close_code": p.rule.close_code}
 
 
-def field_json(f: Field) -> dict[str, Any]:
+def field_json(f: Field, *, max_payload: int | None = None, lazy: bool = False) -> dict[str, Any]:
+    """One FIELD; a byte field longer than ``max_payload`` is cut and marked ``truncated``."""
     out: dict[str, Any] = {
         "name": f.name,
         "offset": f.offset,
         "size": f.size,
-        "value": f.raw if isinstance(f.raw, int) else f.raw.hex(),
+        "value": f.raw if isinstance(f.raw, int) else _hex(f.raw, max_payload, lazy),
         "meaning": f.meaning,
     }
     if f.bits is not None:
         out["bits"] = f.bits
+    if max_payload is not None and not isinstance(f.raw, int) and len(f.raw) > max_payload:
+        out["truncated"] = True
     return out
 
 
-def frame_json(rec: FrameRecord, *, fields: bool = True) -> dict[str, Any]:
+def frame_json(
+    rec: FrameRecord, *, fields: bool = True, max_payload: int | None = None, lazy: bool = False
+) -> dict[str, Any]:
+    """One FRAME.
+
+    ``max_payload`` caps each payload-sized value (``payload_hex``, ``inflated_hex``, ``text``,
+    the payload FIELD) at that many bytes; a cut frame gets ``truncated`` and ``full_lengths``.
+    ``lazy`` leaves large values as :class:`Blob` s for :func:`iter_json`, so building the
+    document costs no per-payload work on the caller's thread.
+    """
     fr = rec.frame
     op = fr.opcode_raw
-    text = None
-    if op in (Opcode.TEXT, Opcode.CONT, Opcode.CLOSE) or rec.inflated is not None:
-        text = rec.text
+    cut: dict[str, int] = {}
+    text: str | Blob | None = None
+    carries_text = op in (Opcode.TEXT, Opcode.CONT, Opcode.CLOSE) or rec.inflated is not None
+    if carries_text and rec.text is not None:
+        text, full = _text(rec.text, max_payload, lazy)
+        if full is not None:
+            cut["text"] = full
+    limit = max_payload
+    if limit is not None and fr.payload_len > limit:
+        cut["payload_hex"] = fr.payload_len
+    inflated = rec.inflated
+    if limit is not None and inflated is not None and len(inflated) > limit:
+        cut["inflated_hex"] = len(inflated)
     close = rec.close
     out: dict[str, Any] = {
         "direction": None if rec.direction is None else ("c2s" if rec.direction.value == "client" else "s2c"),
@@ -73,41 +189,57 @@ def frame_json(rec: FrameRecord, *, fields: bool = True) -> dict[str, Any]:
         "mask_key": fr.mask_key.hex() if fr.mask_key is not None else None,
         "length_form": _FORMS[fr.length_form],
         "payload_length": fr.payload_len,
-        "payload_hex": fr.payload.hex(),
-        "inflated_hex": rec.inflated.hex() if rec.inflated is not None else None,
+        "payload_hex": _hex(fr.payload, limit, lazy),
+        "inflated_hex": _hex(inflated, limit, lazy) if inflated is not None else None,
         "text": text,
         "close_code": close.code if close else None,
         "close_reason": close.reason if close else None,
         "problems": [problem_json(p) for p in rec.problems],
     }
     if fields:
-        out["fields"] = [field_json(f) for f in annotate(fr)]
+        out["fields"] = [field_json(f, max_payload=limit, lazy=lazy) for f in annotate(fr)]
     if rec.message is not None:
-        out["message"] = message_json(rec.message)
-    return out
+        out["message"] = message_json(rec.message, max_payload=limit, lazy=lazy)
+    return _cut(out, cut)
 
 
-def message_json(m: Message) -> dict[str, Any]:
-    return {
+def message_json(m: Message, *, max_payload: int | None = None, lazy: bool = False) -> dict[str, Any]:
+    """One MESSAGE, cut as :func:`frame_json` cuts a frame."""
+    cut: dict[str, int] = {}
+    text: str | Blob | None = None
+    payload_hex: str | Blob | None = None
+    if m.text is not None:
+        text, full = _text(m.text, max_payload, lazy)
+        if full is not None:
+            cut["text"] = full
+    else:
+        payload_hex = _hex(m.payload, max_payload, lazy)
+        if max_payload is not None and len(m.payload) > max_payload:
+            cut["payload_hex"] = len(m.payload)
+    return _cut({
         "opcode": m.opcode,
         "opcode_name": "TEXT" if m.opcode == Opcode.TEXT else "BINARY",
         "offset": m.offset,
         "frames": m.frames,
         "compressed": m.compressed,
         "size": len(m.payload),
-        "text": m.text,
-        "payload_hex": m.payload.hex() if m.text is None else None,
+        "text": text,
+        "payload_hex": payload_hex,
         "problems": [problem_json(p) for p in m.problems],
-    }
+    }, cut)
 
 
 def decode_document(
-    records: list[FrameRecord], incomplete: NeedMore | None, problems: list[Problem] = ()  # type: ignore[assignment]
+    records: list[FrameRecord],
+    incomplete: NeedMore | None,
+    problems: list[Problem] = (),  # type: ignore[assignment]
+    *,
+    max_payload: int | None = None,
 ) -> dict[str, Any]:
     """The ``decode --json`` document."""
     return {
         "schema": SCHEMA_VERSION,
-        "frames": [frame_json(r) for r in records],
+        "frames": [frame_json(r, max_payload=max_payload) for r in records],
         "incomplete": {"offset": incomplete.offset, "needed": incomplete.needed} if incomplete else None,
         "problems": [problem_json(p) for p in problems],
     }

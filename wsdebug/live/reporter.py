@@ -4,17 +4,34 @@ The pump calls a :class:`Reporter` synchronously for every event; a reporter mus
 the connection.  :class:`JsonReporter` writes one JSON object per line (documented in
 ``docs/json-schema.md``); the rich reporter in :mod:`wsdebug.ui.live_view` draws frames and
 summarises when they arrive faster than a terminal can draw.
+
+With ``threaded=True`` (the live modes) the JSON reporter only builds each document on the
+event loop (payloads left as :class:`~wsdebug.export.Blob` s, so that costs no per-payload
+work) and appends it to one FIFO queue; a writer thread encodes it in bounded pieces
+(:func:`~wsdebug.export.iter_json`) and writes them with ``os.write``.  One queue and one
+writer keep the order exact, and nothing is dropped: a slow reader of the output makes the
+queue grow up to :data:`HARD_LIMIT` bytes (estimated), and only past that does the pump wait.
+:meth:`Reporter.drain` lets a pump wait for the queue politely (without blocking the loop)
+once it holds more than :data:`SOFT_LIMIT`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
+import os
 import sys
+import threading
 from typing import IO, Any
 
 from ..codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
 from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
-from ..export import dumps, frame_json, message_json, problem_json
+from ..export import frame_json, iter_json, message_json, problem_json
+
+SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
+HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up
 
 
 def direction_of(sent_by_us: bool, our_role: str) -> str:
@@ -47,6 +64,9 @@ class Reporter:
     def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None: ...
     def close(self) -> None: ...
 
+    async def drain(self) -> None:
+        """Wait (without blocking the loop) while the output is far behind; a pump may call it."""
+
 
 def _head_json(msg: Request | Response | None) -> dict[str, Any] | None:
     if msg is None:
@@ -61,14 +81,112 @@ def _head_json(msg: Request | Response | None) -> dict[str, Any] | None:
 
 
 class JsonReporter(Reporter):
-    """One JSON object per line per event, for programs (``--json``)."""
+    """One JSON object per line per event, for programs (``--json``).
 
-    def __init__(self, out: IO[str] | None = None) -> None:
+    ``max_payload`` caps every payload in the output (``--json-max-payload``; None: no cap).
+    ``threaded`` moves encoding and writing to a writer thread (see the module docstring).
+    """
+
+    def __init__(self, out: IO[str] | None = None, *, max_payload: int | None = None,
+                 threaded: bool = False) -> None:
         self.out = out or sys.stdout
+        self.max_payload = max_payload
+        self.threaded = threaded
+        self._lazy = threaded
+        self._queue: collections.deque[tuple[dict[str, Any], int] | None] = collections.deque()
+        self._cond = threading.Condition()
+        self._queued = 0  #: estimated bytes waiting in the queue
+        self._writing = False  #: the writer holds a document it has not finished writing
+        self._thread: threading.Thread | None = None
+        self._fd: int | None = None
+        self.error_seen: OSError | None = None  #: the write error that stopped the output, if any
 
-    def _emit(self, obj: dict[str, Any]) -> None:
-        self.out.write(dumps(obj) + "\n")
-        self.out.flush()
+    def _emit(self, obj: dict[str, Any], size: int = 512) -> None:
+        if not self.threaded:
+            self._write(obj)
+            return
+        with self._cond:
+            if self._thread is None:
+                self._start()
+            while self._queued > HARD_LIMIT and self._thread is not None and self._thread.is_alive():
+                self._cond.wait(0.1)  # the last resort against unbounded memory: the loop waits
+            self._queue.append((obj, size))
+            self._queued += size
+            self._cond.notify_all()
+
+    # -- the writer ------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            self.out.flush()
+            self._fd = self.out.fileno()
+        self._thread = threading.Thread(target=self._writer, name="wsdebug-json", daemon=True)
+        self._thread.start()
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        if self.error_seen is not None:
+            return
+        fd = self._fd
+        try:
+            if fd is None:  # a Python stream (tests, replay): one write per line
+                self.out.write("".join(iter_json(obj)) + "\n")
+                self.out.flush()
+                return
+            pending = bytearray()
+            for piece in iter_json(obj):
+                pending += piece.encode("utf-8", "surrogatepass")
+                if len(pending) >= 1 << 20:
+                    _write_all(fd, pending)
+                    pending.clear()
+            pending += b"\n"
+            _write_all(fd, pending)
+        except OSError as exc:
+            if not self.threaded:
+                raise
+            self.error_seen = exc  # EPIPE: the reader went away; the session goes on without output
+
+    def _writer(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._writing = False
+                    self._cond.notify_all()
+                    self._cond.wait()
+                item = self._queue.popleft()
+                self._writing = item is not None
+            if item is None:
+                return
+            obj, size = item
+            self._write(obj)
+            with self._cond:
+                self._queued -= size
+                self._cond.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Estimated bytes of output queued and not yet written."""
+        return self._queued
+
+    def idle(self) -> bool:
+        """True when everything emitted so far has been written."""
+        with self._cond:
+            return not self._queue and not self._writing
+
+    async def drain(self) -> None:
+        while self._queued > SOFT_LIMIT and self._thread is not None and self._thread.is_alive():
+            await asyncio.sleep(0.005)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, then stop the writer (``timeout``: give up waiting after it)."""
+        thread = self._thread
+        if thread is None:
+            return
+        with self._cond:
+            self._queue.append(None)
+            self._cond.notify_all()
+        thread.join(timeout)
+        if not thread.is_alive():
+            self._thread = None
 
     def connected(self, conn: str, peer: str, t: float) -> None:
         self._emit({"event": "connect", "conn": conn, "t": t, "peer": peer})
@@ -84,12 +202,18 @@ class JsonReporter(Reporter):
 
     def event(self, conn: str, t: float, role: str, event: Event) -> None:
         base: dict[str, Any] = {"conn": conn, "t": t}
+        cap, lazy = self.max_payload, self._lazy
         if isinstance(event, FrameEvent):
             d = direction_of(event.direction == "out", role)
-            self._emit({"event": "frame", **base, "direction": d, **frame_json(event.record)})
+            rec = event.record
+            size = 512 + 4 * (rec.frame.payload_len + len(rec.inflated or b""))
+            self._emit({"event": "frame", **base, "direction": d,
+                        **frame_json(rec, max_payload=cap, lazy=lazy)}, size)
         elif isinstance(event, MessageEvent):
             d = direction_of(event.direction == "out", role)
-            self._emit({"event": "message", **base, "direction": d, **message_json(event.message)})
+            size = 512 + 2 * len(event.message.payload)
+            self._emit({"event": "message", **base, "direction": d,
+                        **message_json(event.message, max_payload=cap, lazy=lazy)}, size)
         elif isinstance(event, CloseEvent):
             self._emit({"event": "close", **base, "code": event.code, "reason": event.reason,
                         "initiator": event.initiator, "clean": event.clean})
@@ -108,3 +232,10 @@ class JsonReporter(Reporter):
     def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
         self._emit({"event": "http", "conn": conn, "t": t, "request": _head_json(request), "status": status,
                     "note": note})
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    """``os.write`` until all of ``data`` is out (a pipe may take it in parts)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

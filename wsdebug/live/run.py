@@ -1,5 +1,12 @@
 """Top-level coroutines for ``connect`` and ``listen``: sockets, stdin scripts, shutdown.
 
+SIGINT (Ctrl-C) and SIGTERM stop a session: the connections are closed (1000 from ``connect``,
+1001 from ``listen``) and the program exits 130 (SIGINT) or 143 (SIGTERM).  The handler is a
+plain ``signal.signal`` one, not the loop's, so it runs even while a callback keeps the loop
+busy; and it arms a watchdog thread that ends the process with the same status
+:data:`GRACE` seconds later whatever the loop is doing, so a signal always ends the program
+within a second.
+
 Standard input that is not a terminal is a script: each line is sent as a text message (or,
 with ``binary=True``, each line of hex as a binary message).  When it ends, the connection is
 closed cleanly (close 1000, wait for the peer's close) and the program exits.  A terminal gets
@@ -10,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import IO
+from typing import IO, Any
 
 from ..capture.format import CaptureWriter
 from .client import ClientOptions, ConnectError, open_client
@@ -94,10 +102,56 @@ async def send_script(
     return True
 
 
-def _install_stop(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+GRACE = 0.75  #: seconds a stop signal leaves for closing connections before a forced exit
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def signal_status(signum: int) -> int:
+    """The exit status for a stop signal: 128 + its number (130 SIGINT, 143 SIGTERM)."""
+    return 128 + signum
+
+
+class Stopper:
+    """SIGINT/SIGTERM: set ``stop`` on the loop at once, and exit by force after :data:`GRACE`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        self.loop, self.stop = loop, stop
+        self.signum: int | None = None
+        self._old: dict[int, Any] = {}
+
+    @property
+    def status(self) -> int:
+        assert self.signum is not None
+        return signal_status(self.signum)
+
+    def install(self) -> Stopper:
+        for sig in STOP_SIGNALS:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread: no handler
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, old)
+        self._old.clear()
+
+    def _handler(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+            watchdog = threading.Timer(GRACE, _force_exit, (signal_status(signum),))
+            watchdog.daemon = True
+            watchdog.name = "wsdebug-stop"
+            watchdog.start()
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the watchdog ends it
+            self.loop.call_soon_threadsafe(self.stop.set)
+
+
+def _force_exit(status: int) -> None:
+    """The watchdog's end: no flushing (another thread may hold the locks); os.write only."""
+    with contextlib.suppress(OSError):
+        os.write(2, b"wsdebug: stopped by a signal before the connections finished closing\n")
+    os._exit(status)
 
 
 async def run_connect(
@@ -113,9 +167,35 @@ async def run_connect(
     """Connect, then pump until the connection ends.  Returns the exit status."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    _install_stop(loop, stop)
+    stopper = Stopper(loop, stop).install()
     try:
-        live = await open_client(url, opts, reporter, recorder)
+        return await _connect(url, opts, reporter, recorder, stop, stopper, script, binary, interactive)
+    finally:
+        stopper.restore()
+
+
+async def _connect(
+    url: str,
+    opts: ClientOptions,
+    reporter: Reporter,
+    recorder: CaptureWriter | None,
+    stop: asyncio.Event,
+    stopper: Stopper,
+    script: IO[str] | None,
+    binary: bool,
+    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]] | None,
+) -> int:
+    loop = asyncio.get_running_loop()
+    opening = asyncio.create_task(open_client(url, opts, reporter, recorder))
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({opening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not opening.done():  # interrupted while connecting
+        opening.cancel()
+        await asyncio.gather(opening, return_exceptions=True)
+        return stopper.status
+    try:
+        live = opening.result()
     except ConnectError as exc:
         reporter.error(str(exc))
         return exc.status
@@ -125,11 +205,11 @@ async def run_connect(
         helpers.append(asyncio.create_task(interactive(live, live.drain)))
     elif script is not None:
         helpers.append(asyncio.create_task(send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)))
-    stopper = asyncio.create_task(stop.wait())
-    waiting: set[asyncio.Task[object]] = {pump, stopper, *helpers}
+    stopper_task = asyncio.create_task(stop.wait())
+    waiting: set[asyncio.Task[object]] = {pump, stopper_task, *helpers}
     while True:
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if pump in done or stopper in done:
+        if pump in done or stopper_task in done:
             break
         for task in done:  # a script or prompt ended: by itself, or with an error
             waiting.discard(task)
@@ -147,11 +227,11 @@ async def run_connect(
             pump.cancel()
             await asyncio.gather(pump, return_exceptions=True)
         again.cancel()
-    stopper.cancel()
+    stopper_task.cancel()
     for task in helpers:
         task.cancel()
-    await asyncio.gather(*helpers, stopper, return_exceptions=True)
-    return live.exit_status
+    await asyncio.gather(*helpers, stopper_task, return_exceptions=True)
+    return live.exit_status if stopper.signum is None else stopper.status
 
 
 async def run_listen(
@@ -167,7 +247,25 @@ async def run_listen(
     """Listen until stopped (Ctrl-C), the script ends, or with ``once`` the first connection ends."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    _install_stop(loop, stop)
+    stopper = Stopper(loop, stop).install()
+    try:
+        return await _listen(opts, reporter, recorder, stop, stopper, script, binary, ready, interactive)
+    finally:
+        stopper.restore()
+
+
+async def _listen(
+    opts: ListenOptions,
+    reporter: Reporter,
+    recorder: CaptureWriter | None,
+    stop: asyncio.Event,
+    stopper: Stopper,
+    script: IO[str] | None,
+    binary: bool,
+    ready: Callable[[Listener], None] | None,
+    interactive: Callable[[Listener], Awaitable[None]] | None,
+) -> int:
+    loop = asyncio.get_running_loop()
     listener = Listener(opts, reporter, recorder)
     try:
         await listener.start()
@@ -197,6 +295,8 @@ async def run_listen(
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     await listener.stop()
+    if stopper.signum is not None:
+        return stopper.status
     if stop.is_set():
         return 130 if not opts.once else 1
     return max(listener.statuses, default=0)
