@@ -12,6 +12,7 @@ from wsdebug.codec.events import IN, OUT, CloseEvent, Event, FailEvent, FrameEve
 from wsdebug.codec.frames import FrameParser, WireFrame, encode_frame
 from wsdebug.codec.rules import Rule
 from wsdebug.codec.spec import Opcode, Role
+from wsdebug.codec.utf8 import Utf8Checker
 
 KEY = b"\x11\x22\x33\x44"
 
@@ -551,3 +552,91 @@ def test_rsv1_without_deflate_fails() -> None:
     client.send_text("compressed")
     server.receive_data(client.data_to_send())
     assert server.failure is not None and server.failure.rule is Rule.RSV_WITHOUT_EXTENSION
+
+
+# -- UTF-8 fail-fast inside one frame (Autobahn 6.4.3, 6.4.4) -------------------------------------
+
+KOSME = "κόσμε".encode()
+BAD = b"\xf4\x90\x80\x80"  # F4 90: beyond U+10FFFF; 0x90 is the byte that breaks the rule
+EDITED = b"edited"
+
+
+def _fed(conn: Connection, *chunks: bytes) -> list[bytes]:
+    """Feed chunks one by one; what the connection wanted to send after each."""
+    out = []
+    for chunk in chunks:
+        conn.receive_data(chunk)
+        out.append(conn.data_to_send())
+    return out
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        pytest.param([len(KOSME), len(KOSME) + 4], id="6.4.3-bad-sequence-in-the-middle-chunk"),
+        pytest.param([len(KOSME), len(KOSME) + 1, len(KOSME) + 2], id="6.4.4-byte-by-byte"),
+    ],
+)
+def test_strict_fails_1007_at_the_bad_byte_before_the_frame_ends(split: list[int]) -> None:
+    payload = KOSME + BAD + EDITED
+    frame = encode_frame(Opcode.TEXT, payload, mask_key=KEY)
+    cuts = [0, *(6 + s for s in split), len(frame)]
+    chunks = [frame[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    server = Connection(Role.SERVER)
+    out = _fed(server, *chunks[:-1])  # the rest of the frame is still "in flight"
+    assert out[:-1] == [b""] * (len(out) - 1)  # nothing before the bad byte arrived
+    (close,) = frames_of(out[-1])
+    assert parse_close(close.payload).code == 1007
+    assert server.should_close_transport and state_of(server) is State.CLOSED
+    (fail,) = [e for e in server.events_received() if isinstance(e, FailEvent)]
+    assert fail.code == 1007 and fail.problem.rule is Rule.INVALID_UTF8
+    assert fail.problem.offset == 6 + len(KOSME) + 1  # the 0x90, as a stream offset
+
+
+def test_fail_fast_in_a_continuation_frame_still_arriving() -> None:
+    first = encode_frame(Opcode.TEXT, KOSME[:3], fin=False, mask_key=KEY)  # ends mid-character
+    cont = encode_frame(Opcode.CONT, KOSME[3:] + b"\xc0" + b"x" * 50, mask_key=KEY)
+    server = Connection(Role.SERVER)
+    bad_index = 6 + len(KOSME) - 3  # header + the rest of KOSME
+    out = _fed(server, first, cont[: bad_index + 1])
+    assert out[0] == b""
+    assert parse_close(frames_of(out[1])[0].payload).code == 1007
+    (fail,) = [e for e in server.events_received() if isinstance(e, FailEvent)]
+    assert fail.problem.offset == len(first) + bad_index
+
+
+def test_fail_fast_checks_each_byte_once_and_valid_text_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked = [0]
+    feed = Utf8Checker.feed
+
+    def counting(self: Utf8Checker, data: bytes, final: bool = False) -> str | None:
+        checked[0] += len(data)
+        return feed(self, data, final)
+
+    monkeypatch.setattr(Utf8Checker, "feed", counting)
+    text = ("ünïcødé " * 400).encode()
+    frame = encode_frame(Opcode.TEXT, text, mask_key=KEY)
+    server = Connection(Role.SERVER)
+    for i in range(0, len(frame), 7):  # characters split across chunks everywhere
+        server.receive_data(frame[i : i + 7])
+    assert server.data_to_send() == b""
+    # each byte once as it arrives, once more when the frame is whole: O(bytes), not O(chunks²)
+    assert checked[0] <= 2 * len(text)
+    msgs = [e for e in server.events_received() if isinstance(e, MessageEvent)]
+    assert msgs[0].message.text == text.decode()
+
+
+def test_lenient_and_compressed_frames_wait_for_the_frame_end() -> None:
+    payload = KOSME + BAD + EDITED
+    frame = encode_frame(Opcode.TEXT, payload, mask_key=KEY)
+    lenient = Connection(Role.SERVER, lenient=True)
+    assert _fed(lenient, frame[:-3]) == [b""]
+    lenient.receive_data(frame[-3:])
+    rec = [e for e in lenient.events_received() if isinstance(e, FrameEvent)][0].record
+    assert rec.problems[0].rule is Rule.INVALID_UTF8  # reported, once the frame is whole
+    # RSV1 with deflate: the bytes on the wire are not the text, nothing is judged early
+    deflated = Connection(Role.SERVER, deflate=DeflateParams())
+    rsv1 = encode_frame(Opcode.TEXT, b"\xff" * 40, rsv1=True, mask_key=KEY)
+    assert _fed(deflated, rsv1[:-5]) == [b""]

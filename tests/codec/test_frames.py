@@ -627,3 +627,24 @@ def test_masked_payload_and_to_bytes_round_trip() -> None:
     unmasked = only(encode_frame(2, b"plain"))
     assert unmasked.masked_payload == b"plain"
     assert unmasked.to_bytes() == encode_frame(2, b"plain")
+
+
+def test_partial_hands_out_the_unmasked_prefix_of_an_incomplete_frame() -> None:
+    key = b"\x01\x02\x03\x04"
+    frame = encode_frame(Opcode.TEXT, b"Hello, world", mask_key=key)
+    parser = FrameParser(Role.CLIENT, offset=100)
+    parser.receive_data(frame[:5])
+    assert parser.frames() == [] and parser.partial() is None  # the mask key is not complete
+    parser.receive_data(frame[5:9])
+    part = parser.partial()
+    assert part is not None and part.offset == 100 and part.payload_offset == 106
+    assert part.payload_len == 12 and part.data == b"Hel"
+    parser.receive_data(frame[9:13])
+    rest = parser.partial(3)
+    assert rest is not None and rest.start == 3 and rest.data == b"lo, "  # mask phase 3
+    parser.receive_data(frame[13:])
+    assert parser.partial() is None  # complete: frames() cuts it
+    assert parser.frames()[0].payload == b"Hello, world"
+    parser.receive_data(encode_frame(Opcode.BINARY, b"abc", length=9))
+    unmasked = parser.partial()
+    assert unmasked is not None and unmasked.data == b"abc"

@@ -117,6 +117,7 @@ class Connection:
             inflate=self._pmd.decompress if self._pmd else None,
             max_message=max_message,
             offset=in_offset,
+            early_utf8=not self.lenient,  # strict: fail at the bad byte, not the frame's end
         )
         self.outgoing = StreamDecoder(role, inflate=out_inflate, offset=out_offset)
 
@@ -150,7 +151,7 @@ class Connection:
                 self._send(Opcode.PONG, rec.frame.payload)
             elif op == Opcode.CLOSE:
                 self._on_close(rec.close.code if rec.close else None, rec.close.reason if rec.close else "")
-        big = self.incoming.oversized
+        big = self.incoming.oversized or self.incoming.early_problem
         if big is not None and self.state is not State.CLOSED and self.failure is None:
             self._fail(big)
 

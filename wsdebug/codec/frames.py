@@ -30,7 +30,7 @@ from typing import NamedTuple
 from .mask import _unmask_c as c_unmask
 from .mask import unmask
 from .rules import Problem, Rule
-from .spec import CONTROL_MAX, LEN_16_MAX, LEN_7_MAX, Opcode, Role, opcode_name
+from .spec import CONTROL_MAX, LEN_7_MAX, LEN_16_MAX, Opcode, Role, opcode_name
 
 _DEFINED_OPCODES = frozenset(int(op) for op in Opcode)
 _TWO = 1 << 16
@@ -90,6 +90,23 @@ class WireFrame(NamedTuple):
     def to_bytes(self) -> bytes:
         """The exact wire bytes of the frame."""
         return encode_header(self) + self.masked_payload
+
+
+class PartialFrame(NamedTuple):
+    """A frame whose header is in but whose payload is still arriving (see
+    :meth:`FrameParser.partial`)."""
+
+    offset: int  #: stream offset of the first header byte
+    b0: int  #: FIN, RSV1-3 and the opcode, as on the wire
+    b1: int  #: MASK and the 7-bit length
+    header_size: int
+    payload_len: int  #: as announced
+    start: int  #: index in the payload of ``data[0]``
+    data: bytes  #: unmasked payload bytes from ``start`` to what has arrived
+
+    @property
+    def payload_offset(self) -> int:
+        return self.offset + self.header_size
 
 
 class NeedMore(NamedTuple):
@@ -220,6 +237,43 @@ class FrameParser:
         if avail == 0:
             return None
         return NeedMore(self.offset, max(self._need - avail, 1))
+
+    def partial(self, start: int = 0) -> PartialFrame | None:
+        """The frame still arriving at the end of the buffer, once its header is complete:
+        its header bits and the unmasked payload bytes from ``start`` to what has arrived.
+
+        Lets a strict endpoint check a payload prefix (UTF-8) before the frame's end; passing
+        the count already checked as ``start`` keeps that O(bytes).  None when no header is
+        complete, the frame is oversized, or :meth:`frames` has not cut the complete frames.
+        """
+        buf, pos = self._buf, self._pos
+        avail = len(buf) - pos
+        if avail < 2 or self.oversized is not None:
+            return None
+        b0, b1 = buf[pos], buf[pos + 1]
+        plen = b1 & 0x7F
+        hsize = 2 if plen < 126 else 4 if plen == 126 else 10
+        ext = hsize
+        if b1 & 0x80:
+            hsize += 4
+        if avail < hsize:
+            return None
+        if plen == 126:
+            plen = (buf[pos + 2] << 8) | buf[pos + 3]
+        elif plen == 127:
+            plen = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+        got = min(avail - hsize, plen)
+        if got >= plen:
+            return None  # complete: frames() cuts it
+        start = min(start, got)
+        with memoryview(buf) as whole:  # released at once: the buffer must stay resizable
+            view = whole[pos + hsize + start : pos + hsize + got]
+            if b1 & 0x80:
+                data = unmask(view, bytes(buf[pos + ext : pos + hsize]), start)
+            else:
+                data = bytes(view)
+            view.release()
+        return PartialFrame(self._base + pos, b0, b1, hsize, plen, start, data)
 
     def remaining(self) -> bytes:
         """The unparsed bytes (an incomplete frame)."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .close import CloseInfo, parse_close
 from .deflate import InflateError, MessageTooBig
-from .frames import FrameParser, NeedMore, WireFrame
+from .frames import FrameParser, NeedMore, PartialFrame, WireFrame, header_problems
 from .rules import Problem, Rule
 from .spec import Opcode, Role
 from .utf8 import Utf8Checker
@@ -74,6 +74,10 @@ class StreamDecoder:
             negotiated); RSV1 is then allowed on the first frame of a message.
         max_message: largest message, in bytes after inflating, before MESSAGE_TOO_BIG.
         offset: stream offset of the first byte fed.
+        early_utf8: check the payload of an uncompressed text frame as it arrives, before the
+            frame's end, and set :attr:`early_problem` at the first invalid byte (a strict
+            endpoint fails at once: Autobahn 6.4.3/6.4.4).  Each byte is checked once more
+            than without it, never once per chunk.
     """
 
     def __init__(
@@ -83,8 +87,18 @@ class StreamDecoder:
         inflate: Callable[[bytes], bytes] | None = None,
         max_message: int | None = None,
         offset: int = 0,
+        early_utf8: bool = False,
     ) -> None:
         self.sender = sender
+        self.early_utf8 = early_utf8
+        #: invalid UTF-8 found in a frame still arriving (with ``early_utf8``); the frame's
+        #: record reports it again when (if) the frame completes
+        self.early_problem: Problem | None = None
+        self._partial_at = -1  # offset of the frame being checked early
+        self._partial_done = 0  # its payload bytes checked so far
+        self._partial_utf8: Utf8Checker | None = None  # None: not checked (or not yet decided)
+        self._partial_base = 0  # message bytes before this frame
+        self._partial_skip = False
         self.inflate = inflate
         self.max_message = max_message
         self.parser = FrameParser(
@@ -101,7 +115,68 @@ class StreamDecoder:
 
     def receive_data(self, data: bytes) -> list[FrameRecord]:
         self.parser.receive_data(data)
-        return self._drain()
+        records = self._drain()
+        if self.early_utf8 and self.early_problem is None and self.parser.buffered:
+            self._check_partial()
+        return records
+
+    def _check_partial(self) -> None:
+        """Feed the newly arrived payload bytes of an incomplete text frame to a look-ahead
+        UTF-8 checker (each byte once: ``_partial_done`` remembers where it stopped)."""
+        at = self.parser.offset
+        if at != self._partial_at:
+            self._partial_at, self._partial_done = at, 0
+            self._partial_utf8, self._partial_skip = None, False
+        if self._partial_skip:
+            return
+        part = self.parser.partial(self._partial_done)
+        if part is None:
+            return
+        checker = self._partial_utf8
+        if checker is None:
+            checker = self._partial_utf8 = self._lookahead(part)
+            if checker is None:
+                self._partial_skip = True
+                return
+        checker.feed(part.data)
+        self._partial_done += len(part.data)
+        bad = checker.error_at
+        if bad is None:
+            return
+        index = bad - self._partial_base  # in this frame's payload
+        if index >= part.start:
+            at, byte = part.payload_offset + index, part.data[min(index - part.start, len(part.data) - 1)]
+        elif index >= 0:
+            at, byte = part.payload_offset + index, -1  # checked in an earlier chunk
+        else:
+            at, byte = _locate(self._parts, self._part_offsets, bad)
+        shown = f"byte 0x{byte:02x}" if byte >= 0 else "byte"
+        detail = f"{shown} at message byte {bad}, before the frame's end"
+        self.early_problem = Problem(Rule.INVALID_UTF8, at, detail)
+
+    def _lookahead(self, part: PartialFrame) -> Utf8Checker | None:
+        """A checker for the partial frame's payload, or None when it is not to be checked
+        early (not uncompressed text, a header problem, over the size limit, after a close)."""
+        op, plen = part.b0 & 0x0F, part.payload_len
+        code = part.b1 & 0x7F
+        form = 7 if code < 126 else 16 if code == 126 else 64
+        problems = header_problems(part.offset, part.b0, part.b1, form, plen, self.sender,
+                                   self.parser.rsv_allowed)
+        if problems or self.closed_at is not None:
+            return None
+        msg = self._msg
+        if op == Opcode.TEXT and msg is None and not (part.b0 & 0x40 and self.inflate):
+            self._partial_base = 0
+            checker = Utf8Checker()
+        elif op == Opcode.CONT and msg is not None and self._utf8 is not None and not msg.problems:
+            self._partial_base = self._utf8.consumed
+            checker = self._utf8.copy()
+        else:
+            return None
+        size = (msg.wire_size if msg is not None else 0) + plen
+        if self.max_message is not None and size > self.max_message:
+            return None
+        return checker
 
     def receive_eof(self) -> list[Problem]:
         """End of stream: what is left unfinished, as problems."""

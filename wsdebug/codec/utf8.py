@@ -27,6 +27,13 @@ class Utf8Checker:
         self.consumed = 0  #: bytes fed so far
         self.error_at: int | None = None  #: index in the whole message of the first bad byte
 
+    def copy(self) -> Utf8Checker:
+        """An independent checker in the same state (to look ahead without committing)."""
+        twin = Utf8Checker()
+        twin._decoder.setstate(self._decoder.getstate())
+        twin.consumed, twin.error_at = self.consumed, self.error_at
+        return twin
+
     def feed(self, data: bytes, final: bool = False) -> str | None:
         """Decode ``data``; return the text it completes, or None once the message is invalid."""
         if self.error_at is not None:
