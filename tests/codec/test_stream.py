@@ -507,3 +507,23 @@ def test_an_impossible_length_is_reported_before_the_mask_key_with_its_other_pro
     decoder.receive_data(bytes.fromhex("f3ff8000000000000000"))  # masked, key not sent yet
     rules = [p.rule for p in decoder.stream_problems()]
     assert rules == [Rule.RSV_WITHOUT_EXTENSION, Rule.RESERVED_OPCODE, Rule.LENGTH_HIGH_BIT]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_early_utf8_names_the_byte_the_whole_frame_names(chunk: int) -> None:
+    payload = "κόσμε".encode() + b"\xf4\x90\x80\x80" + b"edited" * 20
+    data = client_frames((Opcode.TEXT, b"ok", True), (Opcode.TEXT, payload, True))
+    early = StreamDecoder(Role.CLIENT, early_utf8=True)
+    late = StreamDecoder(Role.CLIENT)
+    records: list[FrameRecord] = []
+    seen_early_at = None
+    for i in range(0, len(data), chunk):
+        records += early.receive_data(data[i : i + chunk])
+        if early.early_problem is not None and seen_early_at is None:
+            seen_early_at = i + chunk
+    whole = late.receive_data(data)
+    assert early.early_problem is not None and seen_early_at is not None
+    assert seen_early_at < len(data)  # found while the frame was still arriving
+    assert early.early_problem.offset == whole[1].problems[0].offset
+    assert [r.problems for r in records] == [r.problems for r in whole]  # records unchanged
+    assert late.early_problem is None  # off by default: decode and replay pay nothing
