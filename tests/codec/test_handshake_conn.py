@@ -333,3 +333,27 @@ def test_plain_connection_still_starts_open() -> None:
     assert conn.state is State.OPEN
     with pytest.raises(RuntimeError):
         conn._receive_handshake(b"")
+
+
+def test_any_split_of_head_and_frames_gives_the_same_events() -> None:
+    import random
+
+    data = response(f"Sec-WebSocket-Accept: {ACCEPT}") + b"".join(
+        encode_frame(0x1, f"m{i}".encode() + "é".encode() * i) for i in range(20)
+    )
+    rng = random.Random(7)
+
+    def run(cuts: list[int]) -> tuple[list[str], list[str | None]]:
+        client = ClientConnection("h", key=KEY, deflate=False)
+        events: list[object] = []
+        for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True):
+            client.receive_data(data[a:b])
+            events += client.events_received()
+        kinds = [type(e).__name__ for e in events]
+        return kinds, [m.message.text for m in _messages(events)]
+
+    whole = run([])
+    assert whole[0][0] == "HandshakeEvent" and len(whole[1]) == 20
+    for _ in range(30):
+        cuts = sorted(rng.sample(range(1, len(data)), rng.randint(1, 12)))
+        assert run(cuts) == whole
