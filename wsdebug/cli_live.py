@@ -158,6 +158,9 @@ def listen(
     keyfile: Annotated[Optional[Path], typer.Option("--key", help="Private key for --cert (PEM).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
     handshake_timeout: Annotated[float, typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for the handshake.")] = 10.0,
+    max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="TCP connections at once (503 past it).")] = 1024,
+    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.001, help="Close (1001) a peer silent this many seconds.")] = None,
+    write_timeout: Annotated[float, typer.Option("--write-timeout", min=0.001, help="Seconds a peer may leave 64 KiB unread (1008, abort).")] = 10.0,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
@@ -181,7 +184,8 @@ def listen(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
         echo=echo, host=host, port=port, certfile=str(certfile) if certfile else None,
         keyfile=str(keyfile) if keyfile else None, once=once, handshake_timeout=handshake_timeout,
-        deflate_window_bits=window_bits,
+        deflate_window_bits=window_bits, max_connections=max_connections, idle_timeout=idle_timeout,
+        write_timeout=write_timeout,
     )
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")

@@ -11,11 +11,20 @@ is :class:`~wsdebug.codec.connection.Connection`; this module only moves bytes:
 ``flush()`` writes ``data_to_send()`` and hands ``events_received()`` to the reporter; sending
 (from a prompt, a script on stdin, or the echo option) is a ``Connection.send_*`` call
 followed by ``flush()``.  Everything runs on one asyncio loop, so there is no locking.
+
+Resources are bounded per connection.  After each read the pump waits until the transport's
+write buffer is below :data:`WRITE_HIGH_WATER` (backpressure: a peer that does not read stops
+being read, so echoing it cannot grow the buffer).  A buffer that stays above the mark for
+``write_timeout`` seconds fails the connection: the 1008 close frame would sit behind the
+data the peer is not reading, so the transport is aborted, which frees the buffer.  With
+``idle_timeout`` set, a peer silent that long is sent a 1001 close (the normal closing
+handshake, bounded by ``close_timeout``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +35,13 @@ from ..codec.events import CloseEvent, FailEvent
 from ..codec.handshake import MAX_HANDSHAKE_SIZE, HeadReader
 from ..codec.spec import Opcode, Role, host_port
 from .reporter import Reporter
+
+#: bytes queued for a peer above which sending waits for it to read (asyncio's default mark)
+WRITE_HIGH_WATER = 64 * 1024
+#: close code for a peer that reads nothing for ``write_timeout`` (RFC 6455 §7.4.1)
+POLICY_VIOLATION = 1008
+#: close code for an idle peer: "going away" (RFC 6455 §7.4.1)
+GOING_AWAY = 1001
 
 
 @dataclass
@@ -40,6 +56,10 @@ class Options:
     handshake_timeout: float = 10.0
     close_timeout: float = 3.0
     echo: bool = False
+    #: seconds the write buffer may stay above WRITE_HIGH_WATER before the connection is failed
+    write_timeout: float = 10.0
+    #: close a connection with 1001 after this many seconds without a byte received (None: never)
+    idle_timeout: float | None = None
 
 
 class HandshakeFailed(Exception):
@@ -77,6 +97,9 @@ class LiveConnection:
         self._out_dir = C2S if role is Role.CLIENT else S2C
         self.peer = _addr(writer.get_extra_info("peername"))
         self.local = _addr(writer.get_extra_info("sockname"))
+        self.aborted: str | None = None  #: why the transport was aborted, once it was
+        self._blocked_since: float | None = None  #: loop time the write buffer went over the mark
+        writer.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
 
     # -- raw I/O ---------------------------------------------------------------------------------
 
@@ -147,6 +170,8 @@ class LiveConnection:
         reason = "closed"
         loop = asyncio.get_running_loop()
         deadline: float | None = None  # once closing: one deadline, not a fresh wait per read
+        idle = self.options.idle_timeout
+        last_read = loop.time()
         try:
             while True:
                 if conn.should_close_transport:  # already over: bytes that came with the handshake
@@ -154,13 +179,28 @@ class LiveConnection:
                     break
                 if conn.state is not State.OPEN and deadline is None:
                     deadline = loop.time() + self.options.close_timeout
-                timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
+                if deadline is not None:
+                    timeout: float | None = max(deadline - loop.time(), 0.0)
+                elif idle is not None:
+                    timeout = max(last_read + idle - loop.time(), 0.0)
+                else:
+                    timeout = None
                 try:
                     data = await asyncio.wait_for(self.reader.read(65536), timeout)
                 except asyncio.TimeoutError:
+                    if deadline is None:  # idle: start the closing handshake, then wait as usual
+                        self.send("close", GOING_AWAY, f"idle for {idle:g} s")
+                        if not await self._drain_bounded():
+                            reason = self.aborted or "aborted"
+                            break
+                        continue
                     reason = f"no TCP close from the peer within {self.options.close_timeout:g} s; closing it"
                     break
+                if self.aborted is not None:
+                    reason = self.aborted
+                    break
                 if data:
+                    last_read = loop.time()
                     self.record_in(data)
                     conn.receive_data(data)
                 else:
@@ -172,20 +212,69 @@ class LiveConnection:
                 if conn.should_close_transport:
                     reason = "closing handshake done" if not self.failed else "connection failed"
                     break
-                await self.writer.drain()
+                if not await self._drain_bounded():  # backpressure: no more reading until it drains
+                    reason = self.aborted or "aborted"
+                    break
         except (ConnectionError, OSError) as exc:
-            reason = f"connection lost: {exc.strerror or exc}"
+            # The reader keeps this exception; its traceback holds this frame, hence self, the
+            # reader and the codec's buffers: a cycle that only a full gc run would free.
+            exc.__traceback__ = None
+            reason = self.aborted or f"connection lost: {exc.strerror or exc}"
             if conn.state is not State.CLOSED:
                 conn.receive_eof()
                 self.flush()
         finally:
+            conn.on_message = None  # the echo closure refers to conn: a cycle only gc would free
             await self.close_transport()
             self.reporter.disconnected(self.id, time.time(), reason)
             if self.recorder is not None:
                 self.recorder.end(self.id, reason)
             self.closed.set()
 
+    async def _drain_bounded(self) -> bool:
+        """Wait until the write buffer is below the mark; abort after ``write_timeout``.
+
+        The deadline is shared: the pump and a broadcast waiting on the same blocked peer wait
+        for the same instant, not one timeout each.  Returns False once the transport is aborted.
+        """
+        if self.aborted is not None:
+            return False
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() <= WRITE_HIGH_WATER:
+            self._blocked_since = None
+            await self.writer.drain()  # raises when the connection was lost
+            return True
+        loop = asyncio.get_running_loop()
+        if self._blocked_since is None:
+            self._blocked_since = loop.time()
+        remaining = self._blocked_since + self.options.write_timeout - loop.time()
+        try:
+            await asyncio.wait_for(self.writer.drain(), max(remaining, 0.0))
+        except asyncio.TimeoutError:
+            self._abort_blocked(transport.get_write_buffer_size())
+            return False
+        self._blocked_since = None
+        return self.aborted is None
+
+    def _abort_blocked(self, waiting: int) -> None:
+        """The peer read nothing for ``write_timeout``: fail the connection (1008) by aborting it."""
+        if self.aborted is not None:
+            return
+        t = self.options.write_timeout
+        self.aborted = (
+            f"the peer read nothing for {t:g} s with {waiting:,} bytes waiting to be sent"
+            f" (--write-timeout); failed ({POLICY_VIOLATION} policy violation) and aborted:"
+            " a close frame could not get past the unread data"
+        )
+        self.failed = True
+        self.reporter.error(self.aborted, self.id)
+        self.writer.transport.abort()  # drops the buffer now, not when the peer reads
+
     async def close_transport(self) -> None:
+        """Half-close, then close; abort when the peer will not take what is still buffered."""
+        transport = self.writer.transport
+        if self.aborted is None and transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            await self._drain_bounded()  # what is queued (a close frame) gets its bounded chance
         try:
             if self.writer.can_write_eof() and not self.writer.is_closing():
                 self.writer.write_eof()
@@ -194,14 +283,18 @@ class LiveConnection:
         self.writer.close()
         try:
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-        except (asyncio.TimeoutError, OSError, ConnectionError):
-            pass
+        except (OSError, ConnectionError) as exc:
+            exc.__traceback__ = None  # kept by the protocol: its frames would hold self (a cycle)
+        except asyncio.TimeoutError:
+            # close() keeps the transport, and its buffer, until the peer reads it all: never
+            # for a peer that does not read.  Aborting frees it.
+            transport.abort()
 
     # -- sending (prompt, stdin scripts) ---------------------------------------------------------
 
     @property
     def open(self) -> bool:
-        return self.conn is not None and self.conn.state is State.OPEN
+        return self.aborted is None and self.conn is not None and self.conn.state is State.OPEN
 
     def send(self, action: str, *args: Any) -> None:
         """Run ``Connection.<action>(*args)`` and flush; raises RuntimeError when not open."""
@@ -217,10 +310,9 @@ class LiveConnection:
         self.flush()
 
     async def drain(self) -> None:
-        try:
-            await self.writer.drain()
-        except (ConnectionError, OSError):
-            pass
+        """Wait for the peer to take what was sent, at most ``write_timeout`` (then it is aborted)."""
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._drain_bounded()
 
     @property
     def exit_status(self) -> int:

@@ -2,11 +2,19 @@
 
 A plain HTTP GET without ``Upgrade: websocket`` (a browser's address bar) gets a small page that
 opens a WebSocket back to the listener, so a class can watch its own frames in the terminal.
+
+At most ``max_connections`` TCP connections are served at once, counted from accept (so half-open
+handshakes count too); the ones past it get a 503 and are closed, with one report line per
+second however many arrive.  When connections end, freed memory is handed back to the system
+(glibc keeps freed blocks of the heap otherwise: ten peers that each left a 15 MiB message
+behind kept the process at ten times its idle size).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import itertools
 import ssl
 import time
@@ -40,6 +48,27 @@ class ListenOptions(Options):
     once: bool = False  #: stop after the first WebSocket connection ends
     #: cap on the LZ77 windows negotiated for permessage-deflate (as the websockets library does)
     deflate_window_bits: int = 12
+    #: TCP connections served at once, handshakes included; more are answered 503
+    max_connections: int = 1024
+
+
+#: seconds a refused peer gets to read its 503 before the socket is closed
+REFUSE_LINGER = 1.0
+#: refused sockets lingering at once; past it they are closed at once (a flood must not pile up)
+REFUSE_LINGER_MAX = 64
+#: seconds between report lines about refused connections
+REFUSE_REPORT_EVERY = 1.0
+
+
+async def _until_eof(reader: asyncio.StreamReader) -> None:
+    while await reader.read(65536):
+        pass
+
+
+def _malloc_trim() -> None:
+    """Return the heap's free memory to the system (glibc only; elsewhere nothing to do)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def page() -> bytes:
@@ -59,6 +88,12 @@ class Listener:
         self.any_connected = asyncio.Event()
         self.statuses: list[int] = []
         self._ids = itertools.count(1)
+        self.active = 0  #: TCP connections being served, from accept to close
+        self.refused = 0  #: connections answered 503, in all
+        self._refused_unreported = 0
+        self._lingering = 0
+        self._report_handle: asyncio.TimerHandle | None = None
+        self._trim_handle: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         ctx = None
@@ -95,6 +130,70 @@ class Listener:
         return [c for c in self.connections.values() if c.open]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.active >= self.opts.max_connections:
+            await self._refuse(reader, writer)
+            return
+        self.active += 1
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self.active -= 1
+            self._schedule_trim()
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """503, then close: read (and drop) what the peer sends for a moment so it sees the 503."""
+        self.refused += 1
+        self._refused_unreported += 1
+        self._report_refused_soon()
+        limit = self.opts.max_connections
+        with contextlib.suppress(OSError, RuntimeError):
+            writer.write(build_error_response(
+                503, "Service Unavailable", f"wsdebug: {limit} connections already open; try again later\n",
+                headers=[("Retry-After", "1")]))
+            if writer.can_write_eof():
+                writer.write_eof()
+        # Closing with unread input makes the kernel send RST, which can destroy the 503 before
+        # the peer reads it; so wait briefly for the peer's EOF, unless too many already wait.
+        if self._lingering < REFUSE_LINGER_MAX:
+            self._lingering += 1
+            try:
+                await asyncio.wait_for(_until_eof(reader), REFUSE_LINGER)
+            except (asyncio.TimeoutError, OSError):
+                pass
+            finally:
+                self._lingering -= 1
+        writer.transport.abort()
+
+    def _report_refused_soon(self) -> None:
+        """The first refusal is reported at once, later ones as one line per second."""
+        if self._report_handle is not None:
+            return
+        self._report_refused()
+        loop = asyncio.get_running_loop()
+        self._report_handle = loop.call_later(REFUSE_REPORT_EVERY, self._report_refused_again)
+
+    def _report_refused(self) -> None:
+        n, self._refused_unreported = self._refused_unreported, 0
+        if n:
+            what = "connection" if n == 1 else f"{n:,} connections"
+            self.reporter.error(f"{what} refused with 503: {self.opts.max_connections} already open "
+                                f"(--max-connections); {self.refused:,} refused in all")
+
+    def _report_refused_again(self) -> None:
+        self._report_handle = None
+        if self._refused_unreported:
+            self._report_refused_soon()
+
+    def _schedule_trim(self) -> None:
+        if self._trim_handle is None:
+            loop = asyncio.get_running_loop()
+            self._trim_handle = loop.call_later(0.2, self._trim)
+
+    def _trim(self) -> None:
+        self._trim_handle = None
+        _malloc_trim()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn_id = f"c{next(self._ids)}"
         live = LiveConnection(conn_id, Role.SERVER, reader, writer, self.reporter, self.opts, self.recorder)
         if self.recorder is not None:
@@ -106,6 +205,7 @@ class Listener:
             self.reporter.error(f"handshake failed: {exc}", conn_id)
             ok = False
         except (ConnectionError, OSError) as exc:
+            exc.__traceback__ = None  # the reader keeps exc; its frames would hold live (a cycle)
             self.reporter.error(f"connection lost during the handshake: {exc}", conn_id)
             ok = False
         if not ok:
