@@ -47,8 +47,11 @@ def test_every_python_block_runs(capsys: pytest.CaptureFixture[str]) -> None:
             errors: list[BaseException] = []
             own: dict[str, Any] = {"__name__": "__docs_server__"}
 
-            def run(compiled: Any = compiled, errors: list[BaseException] = errors,
-                    own: dict[str, Any] = own) -> None:
+            def run(
+                compiled: Any = compiled,
+                errors: list[BaseException] = errors,
+                own: dict[str, Any] = own,
+            ) -> None:
                 try:
                     exec(compiled, own)
                 except BaseException as exc:  # re-raised in the test thread below

@@ -127,15 +127,29 @@ def test_server_holds_frames_sent_with_the_request() -> None:
 @pytest.mark.parametrize(
     ("lines", "status", "rule"),
     [
-        (["Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA="], "101 Switching Protocols",
-         Rule.HANDSHAKE_ACCEPT),
-        ([f"Sec-WebSocket-Accept: {ACCEPT}", "Sec-WebSocket-Protocol: evil"],
-         "101 Switching Protocols", Rule.HANDSHAKE_SUBPROTOCOL),
-        ([f"Sec-WebSocket-Accept: {ACCEPT}", "Sec-WebSocket-Extensions: x-webkit-deflate"],
-         "101 Switching Protocols", Rule.HANDSHAKE_EXTENSION),
-        ([f"Sec-WebSocket-Accept: {ACCEPT}",
-          "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99"],
-         "101 Switching Protocols", Rule.HANDSHAKE_EXTENSION),
+        (
+            ["Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+            "101 Switching Protocols",
+            Rule.HANDSHAKE_ACCEPT,
+        ),
+        (
+            [f"Sec-WebSocket-Accept: {ACCEPT}", "Sec-WebSocket-Protocol: evil"],
+            "101 Switching Protocols",
+            Rule.HANDSHAKE_SUBPROTOCOL,
+        ),
+        (
+            [f"Sec-WebSocket-Accept: {ACCEPT}", "Sec-WebSocket-Extensions: x-webkit-deflate"],
+            "101 Switching Protocols",
+            Rule.HANDSHAKE_EXTENSION,
+        ),
+        (
+            [
+                f"Sec-WebSocket-Accept: {ACCEPT}",
+                "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99",
+            ],
+            "101 Switching Protocols",
+            Rule.HANDSHAKE_EXTENSION,
+        ),
         (["Content-Length: 4"], "400 Bad Request", Rule.HANDSHAKE_STATUS),
     ],
 )
@@ -157,8 +171,9 @@ def test_bad_responses_reject(lines: list[str], status: str, rule: Rule) -> None
 
 def test_extension_without_an_offer_rejects() -> None:
     client = ClientConnection("h", key=KEY, deflate=False)
-    client.receive_data(response(f"Sec-WebSocket-Accept: {ACCEPT}",
-                                 "Sec-WebSocket-Extensions: permessage-deflate"))
+    client.receive_data(
+        response(f"Sec-WebSocket-Accept: {ACCEPT}", "Sec-WebSocket-Extensions: permessage-deflate")
+    )
     (ev,) = client.events_received()
     assert not ev.accepted and ev.problems[0].rule is Rule.HANDSHAKE_EXTENSION
 
@@ -187,8 +202,12 @@ def _request(*lines: str, first: str = "GET / HTTP/1.1") -> bytes:
     return ("\r\n".join([first, "Host: h", *lines]) + "\r\n\r\n").encode()
 
 
-WS = ["Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Key: {KEY}",
-      "Sec-WebSocket-Version: 13"]
+WS = [
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    f"Sec-WebSocket-Key: {KEY}",
+    "Sec-WebSocket-Version: 13",
+]
 
 
 def test_server_answers_101_with_the_accept() -> None:
@@ -292,8 +311,11 @@ def test_our_client_rejected_by_websockets_server() -> None:
 
 
 def test_websockets_client_against_our_server() -> None:
-    ws = ClientProtocol(parse_uri("ws://localhost/x"), subprotocols=["b", "a"],
-                        extensions=[ClientPerMessageDeflateFactory()])
+    ws = ClientProtocol(
+        parse_uri("ws://localhost/x"),
+        subprotocols=["b", "a"],
+        extensions=[ClientPerMessageDeflateFactory()],
+    )
     ws.send_request(ws.connect())
     server = ServerConnection(subprotocols=["a", "b"], deflate_window_bits=12)
     server.receive_data(b"".join(ws.data_to_send()))

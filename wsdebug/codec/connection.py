@@ -88,7 +88,9 @@ class Connection:
         #: handled (an echo server answers a message before the close that follows it)
         self.on_message: Callable[[Message], None] | None = None
 
-    def _start(self, deflate: DeflateParams | None, in_offset: int = 0, out_offset: int = 0) -> None:
+    def _start(
+        self, deflate: DeflateParams | None, in_offset: int = 0, out_offset: int = 0
+    ) -> None:
         """Set up both stream decoders for the negotiated ``deflate`` parameters."""
         role, max_message = self.role, self.max_message
         self.deflate = deflate
@@ -150,7 +152,9 @@ class Connection:
                 # §5.5.2: answer every ping until a close is received, even after sending ours
                 self._send(Opcode.PONG, rec.frame.payload)
             elif op == Opcode.CLOSE:
-                self._on_close(rec.close.code if rec.close else None, rec.close.reason if rec.close else "")
+                self._on_close(
+                    rec.close.code if rec.close else None, rec.close.reason if rec.close else ""
+                )
         big = self.incoming.oversized or self.incoming.early_problem
         if big is not None and self.state is not State.CLOSED and self.failure is None:
             self._fail(big)
@@ -194,7 +198,9 @@ class Connection:
         self.state = State.CLOSED
         if self.role is Role.SERVER:
             self.should_close_transport = True
-        self._events.append(CloseEvent(self.close_received[0], self.close_received[1], initiator, clean=True))
+        self._events.append(
+            CloseEvent(self.close_received[0], self.close_received[1], initiator, clean=True)
+        )
 
     def _fail(self, problem: Problem) -> None:
         code = problem.rule.close_code
@@ -214,7 +220,9 @@ class Connection:
     def _key(self) -> bytes | None:
         return os.urandom(4) if self.role is Role.CLIENT else None
 
-    def _send(self, opcode: int, payload: bytes = b"", *, fin: bool = True, rsv1: bool = False) -> None:
+    def _send(
+        self, opcode: int, payload: bytes = b"", *, fin: bool = True, rsv1: bool = False
+    ) -> None:
         self._write(encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask_key=self._key()))
 
     def _write_head(self, data: bytes) -> None:
@@ -235,7 +243,9 @@ class Connection:
         if self.state is not State.OPEN:
             raise RuntimeError(f"connection is {self.state.value}: cannot send")
 
-    def send_message(self, opcode: int, data: bytes, *, fragments: int = 1, compress: bool = True) -> None:
+    def send_message(
+        self, opcode: int, data: bytes, *, fragments: int = 1, compress: bool = True
+    ) -> None:
         """Send a TEXT or BINARY message, compressed when deflate was negotiated, in N fragments."""
         self._check_open()
         rsv1 = False
@@ -249,7 +259,12 @@ class Connection:
         start = 0
         for i in range(fragments):
             end = start + size + (1 if i < extra else 0)
-            self._send(opcode if i == 0 else Opcode.CONT, data[start:end], fin=i == fragments - 1, rsv1=rsv1 and i == 0)
+            self._send(
+                opcode if i == 0 else Opcode.CONT,
+                data[start:end],
+                fin=i == fragments - 1,
+                rsv1=rsv1 and i == 0,
+            )
             start = end
 
     def send_text(self, text: str, *, fragments: int = 1) -> None:

@@ -130,7 +130,9 @@ def header_problems(
     opcode = b0 & 0x0F
     rsv = b0 & 0x70
     if rsv & ~rsv_allowed:
-        names = [f"RSV{i}" for i, bit in ((1, 0x40), (2, 0x20), (3, 0x10)) if rsv & ~rsv_allowed & bit]
+        names = [
+            f"RSV{i}" for i, bit in ((1, 0x40), (2, 0x20), (3, 0x10)) if rsv & ~rsv_allowed & bit
+        ]
         out.append(Problem(Rule.RSV_WITHOUT_EXTENSION, offset, " and ".join(names) + " set"))
     if rsv & rsv_allowed & 0x40:  # RSV1 is permessage-deflate's, but only on a first data frame
         if opcode >= 0x8:
@@ -146,7 +148,9 @@ def header_problems(
             out.append(Problem(Rule.CONTROL_TOO_LONG, offset + 1, f"{payload_len} bytes"))
     if length_form == 16 and payload_len <= LEN_7_MAX:
         out.append(
-            Problem(Rule.NON_MINIMAL_LENGTH, offset + 2, f"16-bit form for {payload_len} (fits 7 bits)")
+            Problem(
+                Rule.NON_MINIMAL_LENGTH, offset + 2, f"16-bit form for {payload_len} (fits 7 bits)"
+            )
         )
     elif length_form == 64:
         if payload_len & _HIGH_BIT:
@@ -318,7 +322,9 @@ class FrameParser:
                 # Known before the mask key arrives.  A length of 2**63 or more is a protocol
                 # error and can never complete; a frame over the limit is not buffered.
                 self.oversized = (base + pos, plen)
-                self.oversized_problems = header_problems(base + pos, b0, b1, form, plen, sender, rsv_allowed)
+                self.oversized_problems = header_problems(
+                    base + pos, b0, b1, form, plen, sender, rsv_allowed
+                )
                 self._need = hsize + plen
                 break
             if n - pos < hsize:  # only the mask key is missing: the total is known exactly
@@ -331,7 +337,12 @@ class FrameParser:
             if masked:
                 key = bytes(buf[end - plen - 4 : end - plen])
                 if c_unmask is not None:
-                    payload = c_unmask(buf[end - plen : end] if plen <= 4096 else memoryview(buf)[end - plen : end], key)
+                    payload = c_unmask(
+                        buf[end - plen : end]
+                        if plen <= 4096
+                        else memoryview(buf)[end - plen : end],
+                        key,
+                    )
                 elif plen <= 4096:  # inline the small case of unmask(): no call, no view
                     payload = (
                         int.from_bytes(buf[end - plen : end], "little")

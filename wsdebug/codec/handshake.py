@@ -8,23 +8,28 @@ and a ``meaning`` in words.  Parsing never raises: malformed input becomes a ``P
 (HANDSHAKE_MALFORMED) and parsing carries on.  :func:`validate_request` /
 :func:`validate_response` apply RFC 6455 §4.1/§4.2.1; each problem points at the offending line
 (or the start line when a header is missing) and is attached to that line and the message.
-They return parse + validation problems, so ``[]`` means a good handshake.  ``build_*`` make
+They return parse + validation problems, so ``[]`` means a good handshake.  ``build_*`` (in :mod:`wsdebug.codec.build`) make
 the bytes for the other side: a request, a 101 with the right Sec-WebSocket-Accept, an error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from wsdebug.codec.accept import AcceptSteps, accept_key, accept_steps, key_problem, make_key
+from wsdebug.codec.build import (
+    WS_VERSION,
+    build_error_response,
+    build_request,
+    build_response,
+)
 from wsdebug.codec.headers import NOT_USED, header_meaning
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import GUID, HTTP_TOKEN
 
 MAX_HANDSHAKE_SIZE = 16384
-WS_VERSION = "13"
 
 _END = re.compile(rb"\r?\n\r?\n")  # the empty line ending a head (bare LF tolerated, then flagged)
 _TOKEN = re.compile(HTTP_TOKEN)
@@ -35,11 +40,27 @@ _LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')  # comma-list element, 
 _MAL = Rule.HANDSHAKE_MALFORMED
 
 __all__ = [  # the names this module has always offered, some now defined next door
-    "MAX_HANDSHAKE_SIZE", "NOT_USED", "AcceptSteps", "HeadReader", "HeaderLine", "Request", "Response",
-    "accept_key", "accept_steps", "build_error_response", "build_request", "build_response",
-    "header_meaning", "key_problem", "make_key", "parse_request", "parse_response",
-    "validate_request", "validate_response",
+    "MAX_HANDSHAKE_SIZE",
+    "NOT_USED",
+    "AcceptSteps",
+    "HeadReader",
+    "HeaderLine",
+    "Request",
+    "Response",
+    "accept_key",
+    "accept_steps",
+    "build_error_response",
+    "build_request",
+    "build_response",
+    "header_meaning",
+    "key_problem",
+    "make_key",
+    "parse_request",
+    "parse_response",
+    "validate_request",
+    "validate_response",
 ]
+
 
 @dataclass
 class HeaderLine:
@@ -298,8 +319,9 @@ def _finish(msg: _Head, found: list[Problem]) -> list[Problem]:
     return [p for p in msg.problems if p.rule is _MAL] + found
 
 
-def _token_check(found: list[Problem], msg: _Head, name: str, token: str, rule: Rule,
-                 at0: int) -> None:
+def _token_check(
+    found: list[Problem], msg: _Head, name: str, token: str, rule: Rule, at0: int
+) -> None:
     lines = msg.lines(name)
     if not lines:
         _flag(found, rule, at0, f"no {name} header")
@@ -325,11 +347,17 @@ def validate_request(req: Request) -> list[Problem]:
     """RFC 6455 §4.2.1 checks; returns parse problems plus the problems found here."""
     found: list[Problem] = []
     at0 = req.request_line_offset
-    if not req.lines("Upgrade") and not any(h.name.lower().startswith("sec-websocket-")
-                                            for h in req.headers):
-        _flag(found, Rule.HANDSHAKE_NOT_WEBSOCKET, at0, f"'{req.method} {req.target}' has no "
-              "Upgrade header: a plain HTTP page request (as a browser address bar sends), "
-              "not a WebSocket handshake")
+    if not req.lines("Upgrade") and not any(
+        h.name.lower().startswith("sec-websocket-") for h in req.headers
+    ):
+        _flag(
+            found,
+            Rule.HANDSHAKE_NOT_WEBSOCKET,
+            at0,
+            f"'{req.method} {req.target}' has no "
+            "Upgrade header: a plain HTTP page request (as a browser address bar sends), "
+            "not a WebSocket handshake",
+        )
         return _finish(req, found)
     if req.method != "GET":
         _flag(found, Rule.HANDSHAKE_METHOD, at0, f"got {req.method!r}")
@@ -356,8 +384,13 @@ def validate_request(req: Request) -> list[Problem]:
     return _finish(req, found)
 
 
-def validate_response(resp: Response, *, key: str | None, offered_subprotocols: Sequence[str] | None = (),
-                      offered_extensions: Sequence[str] | None = ()) -> list[Problem]:
+def validate_response(
+    resp: Response,
+    *,
+    key: str | None,
+    offered_subprotocols: Sequence[str] | None = (),
+    offered_extensions: Sequence[str] | None = (),
+) -> list[Problem]:
     """RFC 6455 §4.1 client-side checks of the server's answer to a request with ``key``.
 
     ``None`` for the key or an offer means "not known" (a response pasted on its own): that
@@ -370,8 +403,12 @@ def validate_response(resp: Response, *, key: str | None, offered_subprotocols: 
         detail = f"got {resp.status} {resp.reason}".strip() if resp.status else "no status code"
         if resp.status == 426 and (versions := resp.get("Sec-WebSocket-Version")):
             detail += f" (server speaks Sec-WebSocket-Version {versions})"
-        _flag(found, Rule.HANDSHAKE_STATUS, at0 + (len(resp.version) + 1 if resp.status else 0),
-              detail)
+        _flag(
+            found,
+            Rule.HANDSHAKE_STATUS,
+            at0 + (len(resp.version) + 1 if resp.status else 0),
+            detail,
+        )
         return _finish(resp, found)
     _token_check(found, resp, "Upgrade", "websocket", Rule.HANDSHAKE_UPGRADE, at0)
     _token_check(found, resp, "Connection", "upgrade", Rule.HANDSHAKE_CONNECTION, at0)
@@ -403,65 +440,3 @@ def validate_response(resp: Response, *, key: str | None, offered_subprotocols: 
             _flag(found, Rule.HANDSHAKE_EXTENSION, line, detail)
     _dups(found, resp, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol")
     return _finish(resp, found)
-
-
-def _encode(start: str, headers: Iterable[tuple[str, str]]) -> bytes:
-    lines = [start, *(f"{name}: {value}" for name, value in headers)]
-    for text in lines:
-        if "\r" in text or "\n" in text:
-            raise ValueError(f"line break inside a header line: {text!r}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def build_request(host: str, path: str = "/", *, key: str | None = None,
-                  subprotocols: Sequence[str] = (), extensions: str | None = None,
-                  origin: str | None = None,
-                  headers: Sequence[tuple[str, str]] = ()) -> tuple[bytes, str]:
-    """A client opening handshake; returns (request bytes, the Sec-WebSocket-Key used).
-
-    A ``Host`` or ``Origin`` among ``headers`` replaces the default rather than repeating it.
-    """
-    key = make_key() if key is None else key
-    if isinstance(subprotocols, str):
-        subprotocols = [subprotocols]
-    for name, value in headers:
-        if name.lower() == "host":
-            host = value
-        elif name.lower() == "origin":
-            origin = value
-    headers = [(n, v) for n, v in headers if n.lower() not in ("host", "origin")]
-    lines = [("Host", host), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-             ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", WS_VERSION)]
-    if subprotocols:
-        lines.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
-    if extensions:
-        lines.append(("Sec-WebSocket-Extensions", extensions))
-    if origin:
-        lines.append(("Origin", origin))
-    return _encode(f"GET {path} HTTP/1.1", [*lines, *headers]), key
-
-
-def build_response(req: Request, *, subprotocol: str | None = None, extensions: str | None = None,
-                   headers: Sequence[tuple[str, str]] = ()) -> bytes:
-    """The server's 101 Switching Protocols answer to ``req``."""
-    if req.key is None:
-        raise ValueError("the request has no Sec-WebSocket-Key")
-    lines = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-             ("Sec-WebSocket-Accept", accept_key(req.key))]
-    if subprotocol:
-        lines.append(("Sec-WebSocket-Protocol", subprotocol))
-    if extensions:
-        lines.append(("Sec-WebSocket-Extensions", extensions))
-    return _encode("HTTP/1.1 101 Switching Protocols", [*lines, *headers])
-
-
-def build_error_response(status: int, reason: str, body: str,
-                         content_type: str = "text/plain; charset=utf-8",
-                         headers: Sequence[tuple[str, str]] = ()) -> bytes:
-    """An HTTP error page (e.g. 400, or 426 which gets 'Sec-WebSocket-Version: 13' added)."""
-    data = body.encode("utf-8")
-    lines = [("Content-Type", content_type), ("Content-Length", str(len(data))),
-             ("Connection", "close")]
-    if status == 426 and not any(n.lower() == "sec-websocket-version" for n, _ in headers):
-        lines.append(("Sec-WebSocket-Version", WS_VERSION))
-    return _encode(f"HTTP/1.1 {status} {reason}", [*lines, *headers]) + data

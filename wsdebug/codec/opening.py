@@ -84,10 +84,17 @@ class ClientConnection(Connection):
         super().__init__(Role.CLIENT, max_message=max_message, lenient=lenient, auto_pong=auto_pong)
         self.state = State.CONNECTING
         self.subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
-        self.offer = deflate_offer if deflate_offer is not None else client_offer() if deflate else None
+        self.offer = (
+            deflate_offer if deflate_offer is not None else client_offer() if deflate else None
+        )
         raw, self.key = build_request(
-            host, path, key=key, subprotocols=self.subprotocols, extensions=self.offer,
-            origin=origin, headers=headers,
+            host,
+            path,
+            key=key,
+            subprotocols=self.subprotocols,
+            extensions=self.offer,
+            origin=origin,
+            headers=headers,
         )
         self.request: Request = parse_request(raw)
         self.response: Response | None = None
@@ -104,13 +111,15 @@ class ClientConnection(Connection):
             if self._head.too_big:
                 problem = self._head.problem
                 assert problem is not None
-                self._end(HandshakeEvent(self.request, None, [problem], False,
-                                         accept_expected=expected))
+                self._end(
+                    HandshakeEvent(self.request, None, [problem], False, accept_expected=expected)
+                )
             return
         resp = self.response = parse_response(head)
         offers = [self.offer] if self.offer else []
-        problems = validate_response(resp, key=self.key, offered_subprotocols=self.subprotocols,
-                                     offered_extensions=offers)
+        problems = validate_response(
+            resp, key=self.key, offered_subprotocols=self.subprotocols, offered_extensions=offers
+        )
         params: DeflateParams | None = None
         ext_lines = resp.lines("Sec-WebSocket-Extensions")
         if not problems and ext_lines and self.offer:
@@ -120,14 +129,32 @@ class ClientConnection(Connection):
                 problems.append(Problem(Rule.HANDSHAKE_EXTENSION, ext_lines[0].offset, str(exc)))
         leftover = self._head.leftover
         if problems:
-            self._end(HandshakeEvent(self.request, resp, problems, False, resp.status or None,
-                                     accept_expected=expected, body=leftover))
+            self._end(
+                HandshakeEvent(
+                    self.request,
+                    resp,
+                    problems,
+                    False,
+                    resp.status or None,
+                    accept_expected=expected,
+                    body=leftover,
+                )
+            )
             return
         self.subprotocol, self.extensions = resp.subprotocol, resp.extensions
         self._start(params)
         self.state = State.OPEN
-        self.handshake = HandshakeEvent(self.request, resp, [], True, resp.status,
-                                        self.subprotocol, self.extensions, params, expected)
+        self.handshake = HandshakeEvent(
+            self.request,
+            resp,
+            [],
+            True,
+            resp.status,
+            self.subprotocol,
+            self.extensions,
+            params,
+            expected,
+        )
         self._events.append(self.handshake)
         if leftover:
             self._receive_frames(leftover)
@@ -205,8 +232,11 @@ class ServerConnection(Connection):
         elif self.auto_accept:
             self.accept()
         else:
-            self._events.append(HandshakeEvent(req, None, [], False, pending=True,
-                                               accept_expected=accept_key(req.key or "")))
+            self._events.append(
+                HandshakeEvent(
+                    req, None, [], False, pending=True, accept_expected=accept_key(req.key or "")
+                )
+            )
 
     def select_subprotocol(self, offered: Sequence[str]) -> str | None:
         """The client's first offered subprotocol that this server speaks, or None."""
@@ -232,17 +262,24 @@ class ServerConnection(Connection):
         self.subprotocol, self.extensions = chosen, ext_value
         self._start(params)
         self.state = State.OPEN
-        self.handshake = HandshakeEvent(req, self.response, [], True, 101, chosen, ext_value,
-                                        params, accept_key(req.key or ""))
+        self.handshake = HandshakeEvent(
+            req, self.response, [], True, 101, chosen, ext_value, params, accept_key(req.key or "")
+        )
         self._events.append(self.handshake)
         held = bytes(self._held)
         self._held.clear()
         if held:
             self._receive_frames(held)
 
-    def reject(self, status: int = 400, reason: str = "Bad Request", body: str = "", *,
-               content_type: str = "text/plain; charset=utf-8",
-               headers: Sequence[tuple[str, str]] = ()) -> None:
+    def reject(
+        self,
+        status: int = 400,
+        reason: str = "Bad Request",
+        body: str = "",
+        *,
+        content_type: str = "text/plain; charset=utf-8",
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
         """Answer the request with an HTTP response (an error, or a page for a plain GET) and
         close: ``data_to_send()`` holds the response, then the transport is to be closed.
 
@@ -254,8 +291,9 @@ class ServerConnection(Connection):
         raw = build_error_response(status, reason, body, content_type, headers)
         self._write_head(raw)
         self.response = parse_response(raw)
-        self.handshake = HandshakeEvent(self.request, self.response, self.request_problems,
-                                        False, status)
+        self.handshake = HandshakeEvent(
+            self.request, self.response, self.request_problems, False, status
+        )
         self._events.append(self.handshake)
         self._held.clear()
         self.state = State.CLOSED

@@ -145,7 +145,10 @@ class StreamDecoder:
             return
         index = bad - self._partial_base  # in this frame's payload
         if index >= part.start:
-            at, byte = part.payload_offset + index, part.data[min(index - part.start, len(part.data) - 1)]
+            at, byte = (
+                part.payload_offset + index,
+                part.data[min(index - part.start, len(part.data) - 1)],
+            )
         elif index >= 0:
             at, byte = part.payload_offset + index, -1  # checked in an earlier chunk
         else:
@@ -160,8 +163,9 @@ class StreamDecoder:
         op, plen = part.b0 & 0x0F, part.payload_len
         code = part.b1 & 0x7F
         form = 7 if code < 126 else 16 if code == 126 else 64
-        problems = header_problems(part.offset, part.b0, part.b1, form, plen, self.sender,
-                                   self.parser.rsv_allowed)
+        problems = header_problems(
+            part.offset, part.b0, part.b1, form, plen, self.sender, self.parser.rsv_allowed
+        )
         if problems or self.closed_at is not None:
             return None
         msg = self._msg
@@ -184,7 +188,9 @@ class StreamDecoder:
         out = []
         pending = self.parser.incomplete()
         if pending is not None and self.parser.oversized is None:
-            out.append(Problem(Rule.TRUNCATED, pending.offset, f"{pending.needed} more bytes needed"))
+            out.append(
+                Problem(Rule.TRUNCATED, pending.offset, f"{pending.needed} more bytes needed")
+            )
         return out
 
     def incomplete(self) -> NeedMore | None:
@@ -208,7 +214,11 @@ class StreamDecoder:
         offset, length = self.parser.oversized
         if length >> 63:
             return Problem(Rule.LENGTH_HIGH_BIT, offset + 2, f"frame announces {length} bytes")
-        return Problem(Rule.MESSAGE_TOO_BIG, offset + 1, f"frame announces {length} bytes, limit {self.max_message}")
+        return Problem(
+            Rule.MESSAGE_TOO_BIG,
+            offset + 1,
+            f"frame announces {length} bytes, limit {self.max_message}",
+        )
 
     def _drain(self) -> list[FrameRecord]:
         return [self._record(f) for f in self.parser.frames()]
@@ -244,7 +254,11 @@ class StreamDecoder:
                 return FrameRecord(frame, [], None, None, None, msg, self.sender)
         rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
         if self.closed_at is not None and op < 0x8:  # §5.5.1: no *data* frames after a Close
-            rec.problems.append(Problem(Rule.FRAME_AFTER_CLOSE, frame.offset, f"close frame at offset {self.closed_at}"))
+            rec.problems.append(
+                Problem(
+                    Rule.FRAME_AFTER_CLOSE, frame.offset, f"close frame at offset {self.closed_at}"
+                )
+            )
         if op == Opcode.CLOSE:
             rec.close = parse_close(frame.payload, frame.payload_offset)
             rec.problems.extend(rec.close.problems)
@@ -267,7 +281,11 @@ class StreamDecoder:
         else:
             if msg is not None:
                 rec.problems.append(
-                    Problem(Rule.DATA_FRAME_INTERLEAVED, frame.offset, f"message started at offset {msg.offset} has no final frame")
+                    Problem(
+                        Rule.DATA_FRAME_INTERLEAVED,
+                        frame.offset,
+                        f"message started at offset {msg.offset} has no final frame",
+                    )
                 )
             compressed = bool(frame.rsv1 and self.inflate)
             msg = self._msg = Message(op, frame.offset, 0, b"", compressed)
@@ -280,10 +298,14 @@ class StreamDecoder:
         limit = self.max_message
         over = limit is not None and msg.wire_size > limit
         if over and before <= limit:  # type: ignore[operator]
-            p = Problem(Rule.MESSAGE_TOO_BIG, frame.offset, f"{msg.wire_size} bytes so far, limit {limit}")
+            p = Problem(
+                Rule.MESSAGE_TOO_BIG, frame.offset, f"{msg.wire_size} bytes so far, limit {limit}"
+            )
             msg.problems.append(p)
             rec.problems.append(p)
-        if not over:  # past the limit nothing more is kept: lenient mode must not buffer without end
+        if (
+            not over
+        ):  # past the limit nothing more is kept: lenient mode must not buffer without end
             self._parts.append(frame.payload)
             self._part_offsets.append(frame.payload_offset)
         if self._utf8 is not None and not over:
@@ -303,7 +325,12 @@ class StreamDecoder:
         self._complete(msg, rec, frame, parts, part_offsets)
 
     def _complete(
-        self, msg: Message, rec: FrameRecord, frame: WireFrame, parts: list[bytes], part_offsets: list[int]
+        self,
+        msg: Message,
+        rec: FrameRecord,
+        frame: WireFrame,
+        parts: list[bytes],
+        part_offsets: list[int],
     ) -> None:
         """The final frame is in: join, inflate, check UTF-8, attach the message to ``rec``."""
         payload = b"".join(parts) if len(parts) != 1 else parts[0]
@@ -332,7 +359,11 @@ class StreamDecoder:
                         checker = Utf8Checker()
                         checker.feed(payload, final=True)
                         assert checker.error_at is not None
-                        p = Problem(Rule.INVALID_UTF8, frame.payload_offset, f"inflated byte {checker.error_at} (0x{payload[checker.error_at]:02x})")
+                        p = Problem(
+                            Rule.INVALID_UTF8,
+                            frame.payload_offset,
+                            f"inflated byte {checker.error_at} (0x{payload[checker.error_at]:02x})",
+                        )
                         msg.problems.append(p)
                         rec.problems.append(p)
         msg.payload = payload
