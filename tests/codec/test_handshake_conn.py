@@ -379,3 +379,9 @@ def test_any_split_of_head_and_frames_gives_the_same_events() -> None:
     for _ in range(30):
         cuts = sorted(rng.sample(range(1, len(data)), rng.randint(1, 12)))
         assert run(cuts) == whole
+
+
+@pytest.mark.parametrize("bits", [7, 16])
+def test_server_window_bits_out_of_range_is_caller_misuse(bits: int) -> None:
+    with pytest.raises(ValueError, match="8..15"):
+        ServerConnection(deflate_window_bits=bits)

@@ -178,6 +178,9 @@ class ServerConnection(Connection):
         max_handshake: largest request head accepted (431 beyond it).
         auto_accept: answer a valid WebSocket request with 101 at once; when False, a pending
             :class:`HandshakeEvent` asks the caller to :meth:`accept` or :meth:`reject` it.
+
+    Raises:
+        ValueError: ``deflate_window_bits`` outside 8..15 (RFC 7692 §7.1.2).
     """
 
     def __init__(
@@ -192,6 +195,8 @@ class ServerConnection(Connection):
         lenient: bool = False,
         auto_pong: bool = True,
     ) -> None:
+        if not 8 <= deflate_window_bits <= 15:
+            raise ValueError(f"deflate_window_bits must be 8..15, not {deflate_window_bits}")
         super().__init__(Role.SERVER, max_message=max_message, lenient=lenient, auto_pong=auto_pong)
         self.state = State.CONNECTING
         self.subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
