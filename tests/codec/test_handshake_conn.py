@@ -225,6 +225,7 @@ def test_server_plain_get_is_the_callers_to_answer() -> None:
     (ev,) = server.events_received()
     assert ev.pending and ev.problems[0].rule is Rule.HANDSHAKE_NOT_WEBSOCKET  # type: ignore[union-attr]
     assert server.state is State.CONNECTING and server.data_to_send() == b""
+    assert server.pending
     with pytest.raises(RuntimeError):
         server.accept()
     server.reject(200, "OK", "<h1>page</h1>", content_type="text/html; charset=utf-8")

@@ -243,6 +243,11 @@ class ServerConnection(Connection):
                 )
             )
 
+    @property
+    def pending(self) -> bool:
+        """A request is in and waits for the caller's :meth:`accept` or :meth:`reject`."""
+        return self.state is State.CONNECTING and self.request is not None
+
     def select_subprotocol(self, offered: Sequence[str]) -> str | None:
         """The client's first offered subprotocol that this server speaks, or None."""
         return next((p for p in offered if p in self.subprotocols), None)
