@@ -30,3 +30,30 @@ UNSAFE = re.compile(
 #: The same without C0 controls, which JSON already escapes itself (and whose newlines in
 #: indented JSON are layout, not payload).
 UNSAFE_IN_JSON = re.compile(UNSAFE.pattern.replace("\x00-\x1f\x7f-\x9f", "\x7f-\x9f", 1))
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character of :data:`UNSAFE` as a visible escape (``\\x1b``, ``\\u202e``).
+
+    The notation of :func:`wsdebug.ui.safe.inert`, for plain text that bypasses rich (error
+    lines).  Backslashes are left alone, so escaping twice changes nothing.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return UNSAFE.sub(_escape, text)

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from .charsafety import terminal_safe
+from .inputcap import DEFAULT_DECODE_MAX, InputTooLarge, parse_size, read_capped, too_large
 from .status import ExitStatus, UserError
 
 app = typer.Typer(
@@ -28,6 +30,18 @@ app = typer.Typer(
 )
 handshake_app = typer.Typer(help="Opening handshake: Accept computation and validation.", no_args_is_help=True)
 app.add_typer(handshake_app, name="handshake")
+
+
+def _error(message: str) -> None:
+    """One line on stderr, terminal-safe.
+
+    Messages quote file names, URLs and other argv or file text: every control, bidi and
+    format character becomes a visible escape (the same list as for payloads, see
+    :mod:`wsdebug.charsafety`).  Escaping is idempotent (it leaves backslashes alone), so a
+    message that already holds a ``repr()`` is not escaped twice.
+    """
+    sys.stderr.write(f"wsdebug: {terminal_safe(message)}\n")
+    sys.stderr.flush()
 
 
 def _one_line_errors(typer_app: typer.Typer) -> None:
@@ -43,8 +57,14 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
                 try:
                     return func(*a, **kw)
                 except UserError as exc:
-                    sys.stderr.write(f"wsdebug: {exc.message}\n")
+                    _error(exc.message)
                     raise typer.Exit(int(exc.status)) from None
+                except RecursionError:  # a reader missed a deeply nested input: still one line
+                    _error("the input is nested too deeply to read")
+                    raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+                except MemoryError:
+                    _error("out of memory reading the input (a smaller --max-input stops sooner)")
+                    raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
 
             register(wrapper)
             return func
@@ -81,22 +101,53 @@ def _role(value: Optional[str]):  # noqa: ANN202 - lazy import of the codec type
         raise UserError(f"--from must be client or server, not {value!r}") from None
 
 
-def _read_text(args: list[str], file: Optional[Path]) -> str:
+def max_input_option(what: str) -> Any:
+    """``--max-input SIZE``: the most bytes a command reads from its input file or stdin."""
+    return typer.Option("--max-input", metavar="SIZE",
+                        help=f"Refuse input larger than SIZE bytes (K, M, G: powers of 1024); {what}.")
+
+
+def _size(value: str, option: str = "--max-input") -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
+
+
+def read_input(file: Path, limit: int) -> bytes:
+    """The bytes of ``file`` ('-': standard input), at most ``limit`` of them, or UserError."""
+    try:
+        if str(file) == "-":
+            stdin = sys.stdin
+            if stdin is None:
+                raise UserError("no standard input to read")
+            fh = getattr(stdin, "buffer", None)
+            if fh is None:  # a text-only stream (some test harnesses): still capped
+                text = stdin.read(limit + 1)
+                if len(text) > limit:
+                    raise too_large("standard input", limit)
+                return text.encode("utf-8", "surrogateescape")
+            return read_capped(fh, limit, "standard input")
+        with open(file, "rb") as fh:
+            return read_capped(fh, limit, str(file))
+    except InputTooLarge as exc:
+        raise UserError(str(exc)) from None
+    except IsADirectoryError:
+        raise UserError(f"cannot read {file}: it is a directory") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def _read_text(args: list[str], file: Optional[Path], limit: int = DEFAULT_DECODE_MAX) -> str:
     if args and file is not None:
         raise UserError("give hex as arguments or with -f FILE, not both")
+    if file is None and not args:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UserError("no input: give hex as arguments, -f FILE, or pipe it on standard input")
+        file = Path("-")
     if file is not None:
-        if str(file) == "-":
-            return sys.stdin.read()
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            raise UserError(f"cannot read {file}: {exc.strerror}") from None
-        return raw.decode("utf-8", errors="replace")
-    if args:
-        return " ".join(args)
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UserError("no input: give hex as arguments, -f FILE, or pipe it on standard input")
-    return sys.stdin.read()
+        return read_input(file, limit).decode("utf-8", errors="replace")
+    return " ".join(args)
 
 
 def _directional(text: str):  # noqa: ANN202
@@ -133,6 +184,7 @@ def decode(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Optional[Path], ExportSvg] = None,
     export_html: Annotated[Optional[Path], ExportHtml] = None,
+    max_input: Annotated[str, max_input_option("the text is held in memory")] = "256M",
 ) -> None:
     """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark.
 
@@ -143,7 +195,7 @@ def decode(
     from .offline import decode_bytes, decode_segments
 
     detail = _detail(detail)
-    text = _read_text(hex_input or [], file)
+    text = _read_text(hex_input or [], file, _size(max_input))
     segments = [] if base64 else _directional(text)
     try:
         data = inputs.parse_base64(text) if base64 else b"" if segments else inputs.parse_bytes(text)
@@ -292,11 +344,12 @@ def handshake_check(
     key: Annotated[Optional[str], typer.Option("--key", help="For a response: the key the client sent.")] = None,
     plain: Annotated[bool, Plain] = False,
     json_out: Annotated[bool, Json] = False,
+    max_input: Annotated[str, max_input_option("a handshake fits in 16 KiB")] = "1M",
 ) -> None:
     """Validate a pasted handshake request or response, header by header."""
     from .handshake_check import check_handshake
 
-    text = _read_text([], file if file is not None else Path("-"))
+    text = _read_text([], file if file is not None else Path("-"), _size(max_input))
     if not text.strip():
         raise UserError("no input: give a file with a handshake request or response, or pipe one in")
     result = check_handshake(text, key=key)
@@ -322,7 +375,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("WSDEBUG_TRACEBACK"):
             raise
-        sys.stderr.write(f"wsdebug: internal error: {type(exc).__name__}: {exc} (WSDEBUG_TRACEBACK=1 shows more)\n")
+        _error(f"internal error: {type(exc).__name__}: {exc} (WSDEBUG_TRACEBACK=1 shows more)")
         sys.exit(int(ExitStatus.PROBLEMS))
 
 

@@ -2,7 +2,8 @@
 
 Registered on the main typer app by importing this module (``cli.py`` does at its end).
 Exit status: 0 no problems, 1 problems in the capture (or in the server's answers with
-``--to``), 2 an unreadable file or bad options.
+``--to``) or a capture whose last line was cut short (everything before it is replayed, and
+one line on stderr says where the cut is), 2 an unreadable file or bad options.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import Detail, ExportHtml, ExportSvg, Json, Plain, _detail, app
+from .cli import Detail, ExportHtml, ExportSvg, Json, Plain, _detail, _error, _size, app, max_input_option
 from .status import UserError
 
 
@@ -52,6 +53,7 @@ def replay(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Optional[Path], ExportSvg] = None,
     export_html: Annotated[Optional[Path], ExportHtml] = None,
+    max_input: Annotated[str, max_input_option("captures and pcaps are streamed, HAR and hex dumps held in memory")] = "1G",
 ) -> None:
     """Replay a recorded session frame by frame, through the same views as the live modes.
 
@@ -63,18 +65,22 @@ def replay(
 
     detail = _detail(detail)
     dir_filter, op_filter = _direction(direction), _opcode(opcode)
+    limit = _size(max_input)
     try:
-        capture, convs = open_capture(str(file), deflate=deflate)
+        capture, convs = open_capture(str(file), deflate=deflate, max_input=limit)
         convs = select(convs, conn, str(file))
     except CaptureError as exc:
         raise UserError(str(exc)) from None
+    cut = capture.cut.describe(str(file)) if capture.cut is not None else None
     if to is not None:
+        if cut is not None:
+            _error(f"warning: {cut}")
         raise typer.Exit(_resend(to, convs, fast=fast, detail=detail, json_out=json_out, plain=plain,
                                  svg=export_svg, html=export_html))
     visible = make_filter(dir_filter, op_filter)
     if json_out:
         emit_json(convs, sys.stdout, visible=visible, kind=capture.kind)
-        raise typer.Exit(status(convs))
+        _exit(status(convs), cut)
     interactive = not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
     if interactive:
         from .capture.stepper import Stepper
@@ -90,7 +96,16 @@ def replay(
         print_session(console, convs, capture.kind, detail=detail, plain=plain, file_notes=capture.file_notes,
                       visible=visible)
         export(console, export_svg, export_html)
-    raise typer.Exit(status(convs))
+    _exit(status(convs), cut)
+
+
+def _exit(code: int, cut: Optional[str]) -> None:
+    """Exit with ``code``; a capture cut short is one line on stderr and at least status 1."""
+    if cut is not None:
+        sys.stdout.flush()
+        _error(f"warning: {cut}")
+        code = max(code, 1)
+    raise typer.Exit(code)
 
 
 def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, plain: bool,  # type: ignore[type-arg]

@@ -24,7 +24,7 @@ import datetime as _dt
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -60,17 +60,30 @@ class ConnectionInfo:
 
 
 class CaptureWriter:
-    """Appends records to an open text file, flushed as they are written (nothing is lost if the
-    process dies), except outgoing data chunks, which the next record flushes."""
+    """Appends records to an open text file; every record, data chunks included, is handed to
+    the operating system (written and flushed, not fsync'd) before the call returns.
+
+    What that promises: when the process is killed (``kill -9``, a crash), every chunk that was
+    read from or written to the socket before the kill is in the file, because each chunk is
+    recorded before it is processed or sent.  At worst the last line is cut short, when the
+    kill lands during that line's own write; :func:`parse_capture` reports it and keeps the
+    rest.  A power failure or an OS crash may still lose what the OS had not yet written to
+    disk: there is no fsync, which would cost a disk round trip per chunk.
+    """
 
     def __init__(self, fh: IO[str], *, mode: str, tool: str = "wsdebug", created: str | None = None) -> None:
         self._fh = fh
+        self._conn_json: dict[str, str] = {}
         if created is None:
             created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self._write({"format": FORMAT, "version": VERSION, "created": created, "tool": tool, "mode": mode})
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._line(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+    def _line(self, line: str) -> None:
+        """One whole line, then a flush: one ``write()`` to the OS per record."""
+        self._fh.write(line)
         self._fh.flush()
 
     def open(self, conn: str, *, role: str, peer: str, local: str, url: str | None = None,
@@ -78,17 +91,18 @@ class CaptureWriter:
         self._write({"t": time.time() if t is None else t, "conn": conn, "event": "open", "role": role, "peer": peer,
                      "local": local, "url": url})
 
-    def data(self, conn: str, direction: str, data: bytes, t: float | None = None, *, flush: bool = True) -> None:
-        """One chunk as it crossed the socket.  Built by hand: this is the hot path, and hex
-        never needs JSON escaping.  ``flush=False`` leaves it to the next flushed record."""
+    def data(self, conn: str, direction: str, data: bytes, t: float | None = None) -> None:
+        """One chunk as it crossed the socket, flushed to the OS before this returns.
+
+        Built by hand: this is the hot path, and hex never needs JSON escaping.
+        """
         if direction not in (C2S, S2C):
             raise ValueError(f"direction must be {C2S!r} or {S2C!r}")
         stamp = time.time() if t is None else t
-        self._fh.write(
-            f'{{"t":{stamp!r},"conn":{json.dumps(conn)},"event":"data","dir":"{direction}","hex":"{data.hex()}"}}\n'
-        )
-        if flush:
-            self._fh.flush()
+        quoted = self._conn_json.get(conn)
+        if quoted is None:
+            quoted = self._conn_json[conn] = json.dumps(conn)
+        self._line(f'{{"t":{stamp!r},"conn":{quoted},"event":"data","dir":"{direction}","hex":"{data.hex()}"}}\n')
 
     def handshake(self, conn: str, *, subprotocol: str | None, extensions: str | None,
                   t: float | None = None) -> None:
@@ -97,6 +111,7 @@ class CaptureWriter:
 
     def end(self, conn: str, reason: str, t: float | None = None) -> None:
         self._write({"t": time.time() if t is None else t, "conn": conn, "event": "end", "reason": reason})
+        self._conn_json.pop(conn, None)
 
     def close(self) -> None:
         self._fh.close()
@@ -120,17 +135,73 @@ def _text(rec: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def read_capture(lines: Iterator[str], name: str = "capture") -> list[ConnectionInfo]:
-    """Parse a capture into its connections, in order of first appearance."""
+@dataclass(frozen=True)
+class Cut:
+    """The last line of a capture was cut short (the writer was killed while writing it)."""
+
+    line: int  #: its line number, from 1
+    offset: int  #: where it starts, in bytes from the start of the file
+    size: int  #: the bytes of that incomplete line, not replayed
+
+    def describe(self, name: str) -> str:
+        return (f"{name}: the capture is cut short at byte {self.offset:,} (line {self.line}): "
+                f"the last {self.size:,} bytes, an incomplete record, were not replayed")
+
+
+@dataclass
+class ParsedCapture:
+    connections: list[ConnectionInfo]
+    cut: Cut | None = None  #: set when the last line was cut short
+
+
+def _size(line: str | bytes) -> int:
+    if isinstance(line, bytes) or line.isascii():
+        return len(line)
+    return len(line.encode("utf-8", "surrogatepass"))
+
+
+def _cut_line(line: str | bytes) -> bool:
+    """A line without its newline that is not JSON: what a killed writer leaves at the end."""
+    ended = line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n")
+    if ended:
+        return False
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> ParsedCapture:
+    """Parse a capture into its connections, in order of first appearance.
+
+    ``lines`` may keep their line ends (a file object, text or binary) or not (``splitlines()``).
+    A last line that is not JSON (and has no line end) is the cut a killed writer leaves:
+    reported in :attr:`ParsedCapture.cut`, everything before it kept.  Any other unreadable
+    line is a CaptureError naming it.
+    """
     conns: dict[str, ConnectionInfo] = {}
     header_seen = False
-    for lineno, line in enumerate(lines, 1):
+    offset = 0
+    cut: Cut | None = None
+    it = iter(lines)
+    for lineno, line in enumerate(it, 1):
+        size = _size(line)
+        start, offset = offset, offset + size
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CaptureError(f"{name}: line {lineno}: not JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:
+            raise CaptureError(f"{name}: line {lineno}: JSON nested too deeply to read") from None
+        except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes
+            if _cut_line(line) and not any(rest.strip() for rest in it):  # the last line
+                cut = Cut(lineno, start, size)
+                if not header_seen:
+                    raise CaptureError(f"{name}: the capture is cut short inside its header line") from None
+                break
+            msg = f"{exc.msg}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            raise CaptureError(f"{name}: line {lineno}: not JSON ({msg})") from None
         if not isinstance(rec, dict):
             raise CaptureError(f"{name}: line {lineno}: expected a JSON object")
         if not header_seen:
@@ -143,26 +214,37 @@ def read_capture(lines: Iterator[str], name: str = "capture") -> list[Connection
                 )
             header_seen = True
             continue
-        try:
-            conn_id = str(rec["conn"])
-            event = rec["event"]
-            info = conns.setdefault(conn_id, ConnectionInfo(conn_id))
-            where = f"{name}: line {lineno}"
-            if event == "data":
-                direction = rec["dir"]
-                if direction not in (C2S, S2C):
-                    raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
-                info.chunks.append(Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"])))
-            elif event == "open":
-                info.role, info.peer, info.local, info.url = (_text(rec, k, where) for k in ("role", "peer", "local", "url"))
-            elif event == "handshake":
-                info.subprotocol, info.extensions = _text(rec, "subprotocol", where), _text(rec, "extensions", where)
-            elif event == "end":
-                info.end_reason = _text(rec, "reason", where)
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, CaptureError):
-                raise
-            raise CaptureError(f"{name}: line {lineno}: bad record ({type(exc).__name__}: {exc})") from None
+        _record(rec, conns, f"{name}: line {lineno}")
     if not header_seen:
         raise CaptureError(f"{name}: empty capture")
-    return list(conns.values())
+    return ParsedCapture(list(conns.values()), cut)
+
+
+def read_capture(lines: Iterable[str | bytes], name: str = "capture") -> list[ConnectionInfo]:
+    """Like :func:`parse_capture`, strict: a cut last line is a CaptureError too."""
+    parsed = parse_capture(lines, name)
+    if parsed.cut is not None:
+        raise CaptureError(parsed.cut.describe(name))
+    return parsed.connections
+
+
+def _record(rec: dict[str, Any], conns: dict[str, ConnectionInfo], where: str) -> None:
+    try:
+        conn_id = str(rec["conn"])
+        event = rec["event"]
+        info = conns.setdefault(conn_id, ConnectionInfo(conn_id))
+        if event == "data":
+            direction = rec["dir"]
+            if direction not in (C2S, S2C):
+                raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
+            info.chunks.append(Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"])))
+        elif event == "open":
+            info.role, info.peer, info.local, info.url = (_text(rec, k, where) for k in ("role", "peer", "local", "url"))
+        elif event == "handshake":
+            info.subprotocol, info.extensions = _text(rec, "subprotocol", where), _text(rec, "extensions", where)
+        elif event == "end":
+            info.end_reason = _text(rec, "reason", where)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, CaptureError):
+            raise
+        raise CaptureError(f"{where}: bad record ({type(exc).__name__}: {exc})") from None

@@ -8,12 +8,16 @@ message is one line naming the file and, where it helps, the line or packet.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .format import CaptureError, ConnectionInfo, is_capture, read_capture
+from ..inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
+from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .session import Conversation, reconstruct
 
 PCAP_MAGICS = {
@@ -32,6 +36,7 @@ class Capture:
     notes: dict[str, list[str]] = field(default_factory=dict)  #: per connection id
     file_notes: list[str] = field(default_factory=list)
     gaps: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  #: bytes never captured
+    cut: Cut | None = None  #: a wsdebug capture whose last line was cut short (the rest is kept)
 
     def conversations(self, *, deflate: bool | None = None) -> list[Conversation]:
         """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`)."""
@@ -39,12 +44,16 @@ class Capture:
                 for c in self.connections]
 
 
+def _not_text(raw: bytes, name: str, at: int) -> CaptureError:
+    return CaptureError(f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
+                        f"binary data starting {raw[:4].hex(' ')}, invalid as text at byte {at}")
+
+
 def _text(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CaptureError(f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
-                           f"binary data starting {raw[:4].hex(' ')}, invalid as text at byte {exc.start}") from None
+        raise _not_text(raw, name, exc.start) from None
 
 
 def _pcap(fh: IO[bytes], name: str, magic: bytes) -> Capture:
@@ -54,26 +63,69 @@ def _pcap(fh: IO[bytes], name: str, magic: bytes) -> Capture:
     return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes, gaps)
 
 
-def load(path: str | Path) -> Capture:
-    """Read ``path`` (any supported format).
+def _check_text(head: bytes, name: str) -> None:
+    """Refuse at once what cannot be JSON or a hex dump: a NUL byte or bad UTF-8 up front."""
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise _not_text(head, name, nul)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a cut last character is fine
+    except UnicodeDecodeError as exc:
+        raise _not_text(head, name, exc.start) from None
+
+
+def _lines(fh: IO[bytes], limit: int, name: str) -> Iterator[bytes]:
+    """The file's lines, line ends kept, never reading past ``limit`` bytes in all."""
+    total = 0
+    while True:
+        line = fh.readline(limit - total + 1)
+        if not line:
+            return
+        total += len(line)
+        if total > limit:
+            raise CaptureError(str(too_large(name, limit)))
+        yield line
+
+
+def load(path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
+    """Read ``path`` (any supported format), at most ``max_input`` bytes of it.
+
+    wsdebug captures and pcap files are streamed; HAR and hex dumps are read whole.
 
     Raises:
-        CaptureError: unreadable, unrecognised, corrupt, or holding no WebSocket conversation.
+        CaptureError: unreadable, unrecognised, corrupt, larger than ``max_input``, or holding
+            no WebSocket conversation.
     """
     path = Path(path)
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            magic = fh.read(4)
-            if magic in PCAP_MAGICS or magic == PCAPNG_MAGIC:
+            check_file_size(fh, max_input, name)
+            head = fh.read(min(4096, max_input + 1))
+            if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
+                if fh.seekable():
+                    fh.seek(0)
+                    return _pcap(fh, name, head[:4])
+                return _pcap(io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4])
+            if is_capture(head) and fh.seekable():
                 fh.seek(0)
-                return _pcap(fh, name, magic)
-            raw = magic + fh.read()
+                return _jsonl(_lines(fh, max_input, name), name)
+            _check_text(head, name)
+            raw = head + read_capped(fh, max_input, name, have=len(head))
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
+    except InputTooLarge as exc:
+        raise CaptureError(str(exc)) from None
     except OSError as exc:
         raise CaptureError(f"cannot read {name}: {exc.strerror or exc}") from None
     return loads(raw, name)
+
+
+def _jsonl(lines: Iterable[bytes], name: str) -> Capture:
+    parsed = parse_capture(lines, name)
+    if not parsed.connections:
+        raise CaptureError(f"{name}: the capture holds no connection")
+    return Capture("wsdebug capture", parsed.connections, cut=parsed.cut)
 
 
 def loads(raw: bytes, name: str = "capture") -> Capture:
@@ -81,21 +133,18 @@ def loads(raw: bytes, name: str = "capture") -> Capture:
     if not raw.strip():
         raise CaptureError(f"{name}: empty file")
     if raw[:4] in PCAP_MAGICS or raw[:4] == PCAPNG_MAGIC:
-        import io
-
         return _pcap(io.BytesIO(raw), name, raw[:4])
     if is_capture(raw[:4096]):
-        text = _text(raw, name)
-        infos = read_capture(iter(text.splitlines()), name)
-        if not infos:
-            raise CaptureError(f"{name}: the capture holds no connection")
-        return Capture("wsdebug capture", infos)
+        return _jsonl(raw.splitlines(keepends=True), name)
     text = _text(raw, name)
     if text.lstrip().startswith("{"):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CaptureError(f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:
+            raise CaptureError(f"{name}: JSON nested too deeply to read (arrays or objects thousands of "
+                               "levels deep: not a HAR file)") from None
         from .har import read_har
 
         infos, notes = read_har(doc, name)

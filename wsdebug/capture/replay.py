@@ -16,6 +16,7 @@ from ..codec.events import FrameEvent as CodecFrameEvent
 from ..codec.events import MessageEvent
 from ..codec.handshake import Request, Response, accept_key
 from ..export import dumps, problem_json
+from ..inputcap import DEFAULT_REPLAY_MAX
 from ..live.reporter import JsonReporter, Reporter
 from .format import C2S, CaptureError
 from .importers import Capture, load
@@ -24,9 +25,13 @@ from .session import Conversation, Event, ReplayFrame, HeadEvent, NoteEvent
 Visible = Callable[[Event], bool]
 
 
-def open_capture(path: str, *, deflate: bool | None = None) -> tuple[Capture, list[Conversation]]:
-    """Load ``path`` and rebuild its conversations; CaptureError when unreadable."""
-    capture = load(path)
+def open_capture(path: str, *, deflate: bool | None = None,
+                 max_input: int = DEFAULT_REPLAY_MAX) -> tuple[Capture, list[Conversation]]:
+    """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
+
+    A capture whose last line was cut short loads: ``capture.cut`` says so.
+    """
+    capture = load(path, max_input=max_input)
     return capture, capture.conversations(deflate=deflate)
 
 

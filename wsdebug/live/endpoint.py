@@ -104,14 +104,16 @@ class LiveConnection:
     # -- raw I/O ---------------------------------------------------------------------------------
 
     def record_in(self, data: bytes) -> None:
+        """Record a chunk just read, before the codec sees it (flushed to the OS: kill -9 safe)."""
         if self.recorder is not None:
             self.recorder.data(self.id, self._in_dir, data)
 
     def write(self, data: bytes) -> None:
+        """Record a chunk (flushed to the OS), then hand it to the transport."""
         if not data or self.writer.is_closing():
             return  # the transport is gone: nothing is sent, so nothing is recorded as sent
         if self.recorder is not None:
-            self.recorder.data(self.id, self._out_dir, data, flush=False)
+            self.recorder.data(self.id, self._out_dir, data)
         self.writer.write(data)
 
     async def read_head(self) -> HeadReader:
