@@ -255,7 +255,7 @@ def describe(event: Event) -> str:
     if kind in ("pong", "ping"):
         return f"{kind} {event[1]!r}"
     if kind == "timeout":
-        return f"wait {event[1]} elapsed with the connection open"
+        return f"the connection still open at the end of wait {event[1]}"
     return f"{kind}: {event[1]}"
 
 
@@ -279,7 +279,8 @@ def _events_decisive(case: Case, trace: Trace) -> Decisive:
             rec = trace.frames[frame][2]
             offset = rec.problems[0].offset if rec.problems else rec.frame.offset
         expected = f"; expected {describe(want[i])}" if i < len(want) else ""
-        return Decisive(f"received {describe(got[i])}{expected}", frame, offset)
+        verb = "observed" if got[i][0] == "timeout" else "received"
+        return Decisive(f"{verb} {describe(got[i])}{expected}", frame, offset)
     return Decisive(f"missing: {describe(want[i])} never arrived")
 
 
@@ -319,7 +320,7 @@ def grade(case: Case, trace: Trace) -> Result:
         for candidate in (Grade.OK, Grade.NON_STRICT):
             want = case.expected.get(candidate)
             if want is not None and list(want) == trace.received:
-                g, reason = candidate, "the events received match an expected outcome"
+                g, reason = candidate, f"the events received match the {candidate.value} outcome"
                 break
         if g is Grade.NON_STRICT:
             decisive = _events_decisive(case, trace)
