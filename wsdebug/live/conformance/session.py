@@ -237,6 +237,10 @@ class CaseSession:
             if rec.problems:
                 p = rec.problems[0]
                 self.failed = True
+                if rec.frame.opcode_raw == Opcode.CLOSE and rec.close is not None:
+                    self.got_close = True  # a close, if a broken one: its code is still graded
+                    self.trace.remote_close_code = rec.close.code
+                    self.trace.remote_close_frame = idx
                 self._event(("invalid", f"{p.message} (byte {p.offset})"), idx)
                 self.note(f"the peer's frame breaks a rule ({p.rule.section}): {p.message}")
                 if self._echo_waiter is not None and not self._echo_waiter.done():
