@@ -110,7 +110,8 @@ def _parse_plain(code: str) -> bytes:
 # -- string literals and escape strings -----------------------------------------------------------
 
 _PREFIX = r"(?:[bB][rR]?|[rR][bB])"
-_LITERAL_START = re.compile(rf"[(\s]*(?:(?:bytearray|bytes)\s*\(\s*)?[(\s]*{_PREFIX}?['\"]")
+# no two adjacent repeats of one class (``[(\s]*[(\s]*``): a run of '(' would backtrack O(n²)
+_LITERAL_START = re.compile(rf"[(\s]*(?:(?:bytearray|bytes)\s*\([(\s]*)?{_PREFIX}?['\"]")
 _LITERAL_TOKEN = re.compile(
     r"(?P<skip>(?:\s|\\\n|#[^\n]*|[+;])+)|(?P<open>(?:bytearray|bytes)?\s*\()|(?P<close>\))"
     rf"|(?P<prefix>{_PREFIX}?)"
@@ -201,7 +202,8 @@ _C_NOISE = re.compile(
 )
 _OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
 _OX_BYTES, _OX_SEP = r"0[xX](?:[0-9a-fA-F]{2})+", r"[\s,;{}\[\]()]"
-_OX_ONLY = re.compile(rf"{_OX_SEP}*(?:{_OX_BYTES}(?:{_OX_SEP}+{_OX_BYTES})*)?{_OX_SEP}*")
+# the trailing separators sit inside the optional group: ``SEP*(...)?SEP*`` is O(n²) on a miss
+_OX_ONLY = re.compile(rf"{_OX_SEP}*(?:{_OX_BYTES}(?:{_OX_SEP}+{_OX_BYTES})*{_OX_SEP}*)?")
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -305,6 +307,7 @@ def _parse_dump(code: str, rows: list[_Row]) -> bytes:
 # -- base64 and direction-marked input ------------------------------------------------------------
 
 _B64_BAD = re.compile(r"[^A-Za-z0-9+/=\-_\s]")
+_B64_NOT_PAD = re.compile(r"[^=\s]")
 
 
 def parse_base64(text: str) -> bytes:
@@ -313,8 +316,9 @@ def parse_base64(text: str) -> bytes:
     bad = _B64_BAD.search(text)
     if bad:
         raise _char_error(text, bad.start(), "a base64 character")
-    if early := re.search(r"=(?=[=\s]*[^=\s])", text):
-        raise _error(text, early.start(), "'=' padding before the end")
+    first_pad = text.find("=")  # one scan from the first '=' (a lookahead at each '=' is O(n²))
+    if first_pad >= 0 and _B64_NOT_PAD.search(text, first_pad):
+        raise _error(text, first_pad, "'=' padding before the end")
     if extra := re.search(r"=\s*=\s*(=)", text):
         raise _error(text, extra.start(1), "too much '=' padding")
     data = "".join(text.split()).rstrip("=")

@@ -25,12 +25,20 @@ WORK = HERE / ".work"
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n\n")[0],
-                                     epilog="Other arguments go to libFuzzer (-help=1 lists them).")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fuzz",
+        description=__doc__.split("\n\n")[0],
+        epilog="Other arguments go to libFuzzer (-help=1 lists them).",
+    )
     parser.add_argument("target", nargs="?", help="the target to fuzz (see --list)")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
-    parser.add_argument("--hang", type=float, default=1.0, metavar="SECONDS",
-                        help="CPU seconds one input may take before it counts as a hang (default 1)")
+    parser.add_argument(
+        "--hang",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="CPU seconds one input may take before it counts as a hang (default 1)",
+    )
     args, libfuzzer = parser.parse_known_args(argv)
     if args.list or args.target is None:
         from .targets import TARGETS

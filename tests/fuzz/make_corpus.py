@@ -33,10 +33,10 @@ RFC_REQUEST = (
     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
 ).encode()
 RFC_RESPONSE = (
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n"
-    "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=10\r\n\r\n"
-).encode()
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n"
+    b"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=10\r\n\r\n"
+)
 
 
 def _deflated(message: bytes) -> bytes:
@@ -62,23 +62,44 @@ def seeds() -> dict[str, dict[str, bytes]]:
     seed_wire = vectors.SEED_WIRE
     follow = dumps.follow_tcp_stream([(True, seed_wire), (False, b"\x81\x05Hello")])
     out: dict[str, dict[str, bytes]] = {
-        "stream": {**plain, "seed-frame": seed_wire, "fragmented-16bit": encode_frame(
-            Opcode.BINARY, bytes(200), fin=False, length_form=16) + encode_frame(Opcode.CONT, b"x")},
+        "stream": {
+            **plain,
+            "seed-frame": seed_wire,
+            "fragmented-16bit": encode_frame(Opcode.BINARY, bytes(200), fin=False, length_form=16)
+            + encode_frame(Opcode.CONT, b"x"),
+        },
         "stream_deflate": {"hang-142": HANG_142, **compressed, "deflated-text": deflated},
-        "inflate": {"hang-142-payloads": b"\xff\xfe".join(_payloads(HANG_142)),
-                    **{_slug(v.name): v.frames[0].payload for v in vectors.RFC7692_VECTORS},
-                    "two-messages": _deflated(b"Hello") + b"\xff\xfe" + _deflated(b"Hello again")},
-        "connection_client": {"server-hello": b"\x81\x05Hello", "server-ping-close": b"\x89\x02hi\x88\x02\x03\xe8",
-                              "deflated-text": deflated, "hang-142": HANG_142},
-        "connection_server": {"seed-frame": seed_wire, "ping-close": ping + close,
-                              **{k: v for k, v in plain.items() if "unmasked" not in k}},
-        "handshake_request": {"rfc6455-request": RFC_REQUEST, "seed-ws-request": vectors.SEED_WS_REQUEST.encode(),
-                              "seed-page-request": vectors.SEED_PAGE_REQUEST.encode()},
-        "handshake_response": {"rfc6455-response": RFC_RESPONSE, "seed-response": vectors.SEED_RESPONSE.encode(),
-                               "426": b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n"},
-        "extensions": {"client-offer": b"permessage-deflate; client_max_window_bits",
-                       "server-reply": b"permessage-deflate; server_no_context_takeover; client_max_window_bits=10",
-                       "several": b'x-webkit-deflate-frame, permessage-deflate; server_max_window_bits="12", foo'},
+        "inflate": {
+            "hang-142-payloads": b"\xff\xfe".join(_payloads(HANG_142)),
+            **{_slug(v.name): v.frames[0].payload for v in vectors.RFC7692_VECTORS},
+            "two-messages": _deflated(b"Hello") + b"\xff\xfe" + _deflated(b"Hello again"),
+        },
+        "connection_client": {
+            "server-hello": b"\x81\x05Hello",
+            "server-ping-close": b"\x89\x02hi\x88\x02\x03\xe8",
+            "deflated-text": deflated,
+            "hang-142": HANG_142,
+        },
+        "connection_server": {
+            "seed-frame": seed_wire,
+            "ping-close": ping + close,
+            **{k: v for k, v in plain.items() if "unmasked" not in k},
+        },
+        "handshake_request": {
+            "rfc6455-request": RFC_REQUEST,
+            "seed-ws-request": vectors.SEED_WS_REQUEST.encode(),
+            "seed-page-request": vectors.SEED_PAGE_REQUEST.encode(),
+        },
+        "handshake_response": {
+            "rfc6455-response": RFC_RESPONSE,
+            "seed-response": vectors.SEED_RESPONSE.encode(),
+            "426": b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        },
+        "extensions": {
+            "client-offer": b"permessage-deflate; client_max_window_bits",
+            "server-reply": b"permessage-deflate; server_no_context_takeover; client_max_window_bits=10",
+            "several": b'x-webkit-deflate-frame, permessage-deflate; server_max_window_bits="12", foo',
+        },
         "text_input": {
             "plain": b"81 85 37 fa 21 3d 7f 9f 4d 51 58",
             "ox": b"{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}",
@@ -95,12 +116,36 @@ def seeds() -> dict[str, dict[str, bytes]]:
         "capture_jsonl": {p.stem: p.read_bytes() for p in sorted(CAPTURES.glob("*.jsonl"))},
         "capture_pcap": {p.stem: p.read_bytes() for p in sorted(CAPTURES.glob("*.pcap"))},
         "capture_har": {p.stem: p.read_bytes() for p in sorted(CAPTURES.glob("*.har"))},
-        "capture_textdump": {p.stem: p.read_bytes() for p in sorted(CAPTURES.glob("*.hex"))
-                             if p.stat().st_size < 4096},
+        "capture_textdump": {
+            p.stem: p.read_bytes()
+            for p in sorted(CAPTURES.glob("*.hex"))
+            if p.stat().st_size < 4096
+        },
     }
-    out["capture_har"]["minimal"] = json.dumps({"log": {"entries": [{
-        "request": {"url": "wss://example.org/s", "headers": []}, "response": {"status": 101, "headers": []},
-        "_webSocketMessages": [{"type": "send", "opcode": 1, "data": "hi", "time": 1.0}]}]}}).encode()
+    out["capture_har"]["minimal"] = json.dumps(
+        {
+            "log": {
+                "entries": [
+                    {
+                        "request": {"url": "wss://example.org/s", "headers": []},
+                        "response": {"status": 101, "headers": []},
+                        "_webSocketMessages": [
+                            {"type": "send", "opcode": 1, "data": "hi", "time": 1.0}
+                        ],
+                    }
+                ]
+            }
+        }
+    ).encode()
+    # inputs that took seconds (O(n²) regex backtracking) before the fixes that came with them
+    out["text_input"].update(
+        {
+            "parens-20k": b"(" * 20000,
+            "bytes-call-spaces-16k": b"bytes(" + b" " * 16000,
+            "ox-braces-48k": b"{" * 48000 + b"0x1",
+            "base64-padding-40k": b"=" * 40000,
+        }
+    )
     out["capture_textdump"]["markers"] = out["text_input"]["markers"]
     out["capture_textdump"]["follow-tcp-stream"] = follow.encode()
     return out

@@ -63,11 +63,13 @@ def frame(draw: st.DrawFn, *, rsv1: bool | None = None, payload: bytes | None = 
     form = draw(st.sampled_from((None, 16, 64) if len(data) <= 0xFFFF else (None, 64)))
     masked = draw(st.booleans())
     return encode_frame(
-        draw(st.sampled_from((0, 1, 2, 8, 9, 10, 3, 11))), data,
+        draw(st.sampled_from((0, 1, 2, 8, 9, 10, 3, 11))),
+        data,
         fin=draw(st.booleans()) if payload is None else True,
         rsv1=draw(st.booleans()) if rsv1 is None else rsv1,
         rsv2=draw(st.booleans()),
-        mask=masked, mask_key=draw(st.binary(min_size=4, max_size=4)) if masked else None,
+        mask=masked,
+        mask_key=draw(st.binary(min_size=4, max_size=4)) if masked else None,
         length_form=form,
     )
 
@@ -79,8 +81,13 @@ FRAMES = st.lists(frame(), max_size=6).map(b"".join)
 def deflated(draw: st.DrawFn) -> bytes:
     """A raw DEFLATE message as permessage-deflate sends it: sync-flushed, tail removed (or
     kept, or ended with a final block)."""
-    message = draw(st.one_of(st.binary(max_size=300), st.text(max_size=100).map(str.encode),
-                             st.integers(1, 5000).map(lambda n: b"A" * n)))
+    message = draw(
+        st.one_of(
+            st.binary(max_size=300),
+            st.text(max_size=100).map(str.encode),
+            st.integers(1, 5000).map(lambda n: b"A" * n),
+        )
+    )
     z = zlib.compressobj(draw(st.integers(0, 9)), zlib.DEFLATED, -draw(st.integers(9, 15)))
     end = draw(st.sampled_from(("sync", "full", "final")))
     flush = {"sync": zlib.Z_SYNC_FLUSH, "full": zlib.Z_FULL_FLUSH, "final": zlib.Z_FINISH}[end]
@@ -96,19 +103,59 @@ INFLATE = st.lists(mutated(deflated(), 2), max_size=4).map(b"\xff\xfe".join)
 
 # -- handshakes and extension headers -----------------------------------------------------------
 
-_TOKEN = st.sampled_from(("permessage-deflate", "x-webkit-deflate-frame", "foo", "server_no_context_takeover",
-                          "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"))
-_VALUE = st.one_of(st.integers(-1, 20).map(str), st.sampled_from(('"10"', '"', '""', "", "1 0", "é")))
-_PARAM = st.tuples(_TOKEN, st.none() | _VALUE).map(lambda p: p[0] if p[1] is None else f"{p[0]}={p[1]}")
+_TOKEN = st.sampled_from(
+    (
+        "permessage-deflate",
+        "x-webkit-deflate-frame",
+        "foo",
+        "server_no_context_takeover",
+        "client_no_context_takeover",
+        "server_max_window_bits",
+        "client_max_window_bits",
+    )
+)
+_VALUE = st.one_of(
+    st.integers(-1, 20).map(str), st.sampled_from(('"10"', '"', '""', "", "1 0", "é"))
+)
+_PARAM = st.tuples(_TOKEN, st.none() | _VALUE).map(
+    lambda p: p[0] if p[1] is None else f"{p[0]}={p[1]}"
+)
 _EXTENSION = st.lists(_PARAM, min_size=1, max_size=4).map(lambda ps: ";".join(ps))
 EXTENSIONS = _or_raw(st.lists(_EXTENSION, max_size=3).map(lambda es: ", ".join(es).encode("utf-8")))
 
-_NAMES = st.sampled_from(("Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
-                          "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
-                          "Origin", "Content-Length", "X-Any", "Bad Name", ""))
-_HVALUES = st.one_of(st.sampled_from(("websocket", "Upgrade", "13", KEY, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "chat",
-                                      "permessage-deflate; client_max_window_bits", "")),
-                     st.text(max_size=30), EXTENSIONS.map(lambda b: b.decode("latin-1")))
+_NAMES = st.sampled_from(
+    (
+        "Host",
+        "Upgrade",
+        "Connection",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Accept",
+        "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions",
+        "Origin",
+        "Content-Length",
+        "X-Any",
+        "Bad Name",
+        "",
+    )
+)
+_HVALUES = st.one_of(
+    st.sampled_from(
+        (
+            "websocket",
+            "Upgrade",
+            "13",
+            KEY,
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+            "chat",
+            "permessage-deflate; client_max_window_bits",
+            "",
+        )
+    ),
+    st.text(max_size=30),
+    EXTENSIONS.map(lambda b: b.decode("latin-1")),
+)
 
 
 @st.composite
@@ -116,22 +163,58 @@ def _head(draw: st.DrawFn, starts: tuple[str, ...]) -> bytes:
     start = draw(st.sampled_from(starts))
     headers = draw(st.lists(st.tuples(_NAMES, _HVALUES), max_size=10))
     eol = draw(st.sampled_from(("\r\n", "\n")))
-    text = eol.join([start, *(f"{n}:{draw(st.sampled_from(('', ' ', '  ')))}{v}" for n, v in headers)])
+    text = eol.join(
+        [start, *(f"{n}:{draw(st.sampled_from(('', ' ', '  ')))}{v}" for n, v in headers)]
+    )
     return (text + eol + eol).encode("utf-8") + draw(st.binary(max_size=20))
 
 
-REQUESTS = _or_raw(st.one_of(st.just(RFC_REQUEST), _head(("GET / HTTP/1.1", "GET /chat?x=1 HTTP/1.0", "POST / HTTP/1.1",
-                                                         "GET http://a/ HTTP/1.1", "GET  / HTTP/1.1", "GET /"))))
-RESPONSES = _or_raw(st.one_of(st.just(RFC_RESPONSE), _head(("HTTP/1.1 101 Switching Protocols", "HTTP/1.1 101",
-                                                           "HTTP/1.0 200 OK", "HTTP/1.1 426 Upgrade Required",
-                                                           "HTTP/1.1 99999 x", "HTTP/2 101"))))
+REQUESTS = _or_raw(
+    st.one_of(
+        st.just(RFC_REQUEST),
+        _head(
+            (
+                "GET / HTTP/1.1",
+                "GET /chat?x=1 HTTP/1.0",
+                "POST / HTTP/1.1",
+                "GET http://a/ HTTP/1.1",
+                "GET  / HTTP/1.1",
+                "GET /",
+            )
+        ),
+    )
+)
+RESPONSES = _or_raw(
+    st.one_of(
+        st.just(RFC_RESPONSE),
+        _head(
+            (
+                "HTTP/1.1 101 Switching Protocols",
+                "HTTP/1.1 101",
+                "HTTP/1.0 200 OK",
+                "HTTP/1.1 426 Upgrade Required",
+                "HTTP/1.1 99999 x",
+                "HTTP/2 101",
+            )
+        ),
+    )
+)
 
 # -- text input ---------------------------------------------------------------------------------
 
 _FORMATTERS = (
-    dumps.xxd, dumps.xxd_plain, dumps.hexdump_c, dumps.wireshark_hex_dump, dumps.wireshark_hex_dump_old,
-    dumps.c_array, lambda b: b.hex(" "), lambda b: b.hex(":"), lambda b: repr(b), lambda b: "".join(f"\\x{c:02x}" for c in b),
-    lambda b: " ".join(f"0x{c:02x}" for c in b), lambda b: base64.b64encode(b).decode(),
+    dumps.xxd,
+    dumps.xxd_plain,
+    dumps.hexdump_c,
+    dumps.wireshark_hex_dump,
+    dumps.wireshark_hex_dump_old,
+    dumps.c_array,
+    lambda b: b.hex(" "),
+    lambda b: b.hex(":"),
+    lambda b: repr(b),
+    lambda b: "".join(f"\\x{c:02x}" for c in b),
+    lambda b: " ".join(f"0x{c:02x}" for c in b),
+    lambda b: base64.b64encode(b).decode(),
     lambda b: f"> {b[: len(b) // 2].hex(' ')}\n< {b[len(b) // 2 :].hex(' ')}\n",
 )
 
@@ -140,7 +223,9 @@ _FORMATTERS = (
 def _dump(draw: st.DrawFn) -> bytes:
     data = draw(st.one_of(st.binary(max_size=100), st.integers(1, 200).map(bytes)))
     if draw(st.booleans()):
-        text = dumps.follow_tcp_stream([(draw(st.booleans()), data), (draw(st.booleans()), data[::-1])])
+        text = dumps.follow_tcp_stream(
+            [(draw(st.booleans()), data), (draw(st.booleans()), data[::-1])]
+        )
     else:
         text = draw(st.sampled_from(_FORMATTERS))(data)
     return text.encode("utf-8")
@@ -151,39 +236,68 @@ TEXT = _or_raw(_dump())
 # -- captures -----------------------------------------------------------------------------------
 
 _CONVERSATION = st.tuples(
-    st.lists(st.tuples(st.booleans(), st.one_of(frame(), st.binary(min_size=1, max_size=40))), max_size=6),
+    st.lists(
+        st.tuples(st.booleans(), st.one_of(frame(), st.binary(min_size=1, max_size=40))), max_size=6
+    ),
     st.sampled_from((None, "permessage-deflate")),
 )
 
 
 def _chunks(records: list[tuple[bool, bytes]]) -> list[Chunk]:
     chunks = [Chunk(0.0, "c1", C2S, RFC_REQUEST), Chunk(0.1, "c1", S2C, RFC_RESPONSE)]
-    return chunks + [Chunk(0.2 + i, "c1", C2S if c2s else S2C, data) for i, (c2s, data) in enumerate(records)]
+    return chunks + [
+        Chunk(0.2 + i, "c1", C2S if c2s else S2C, data) for i, (c2s, data) in enumerate(records)
+    ]
 
 
 @st.composite
 def _jsonl(draw: st.DrawFn) -> bytes:
     records, ext = draw(_CONVERSATION)
-    lines = [{"format": "wsdebug-capture", "version": 1, "created": "2025-12-01T10:00:00Z", "tool": "fuzz",
-              "mode": "connect"},
-             {"t": 0.0, "conn": "c1", "event": "open", "role": "client", "peer": "127.0.0.1:9000",
-              "local": "127.0.0.1:5000", "url": "ws://127.0.0.1:9000/"}]
-    lines += [{"t": c.t, "conn": c.conn, "event": "data", "dir": c.dir, "hex": c.data.hex()} for c in _chunks(records)]
-    lines.append({"t": 9.0, "conn": "c1", "event": "handshake", "subprotocol": None, "extensions": ext})
+    lines = [
+        {
+            "format": "wsdebug-capture",
+            "version": 1,
+            "created": "2025-12-01T10:00:00Z",
+            "tool": "fuzz",
+            "mode": "connect",
+        },
+        {
+            "t": 0.0,
+            "conn": "c1",
+            "event": "open",
+            "role": "client",
+            "peer": "127.0.0.1:9000",
+            "local": "127.0.0.1:5000",
+            "url": "ws://127.0.0.1:9000/",
+        },
+    ]
+    lines += [
+        {"t": c.t, "conn": c.conn, "event": "data", "dir": c.dir, "hex": c.data.hex()}
+        for c in _chunks(records)
+    ]
+    lines.append(
+        {"t": 9.0, "conn": "c1", "event": "handshake", "subprotocol": None, "extensions": ext}
+    )
     return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
 
 @st.composite
 def _pcap(draw: st.DrawFn) -> bytes:
     records, _ = draw(_CONVERSATION)
-    info = ConnectionInfo("c1", role="client", peer="127.0.0.1:9000", local="127.0.0.1:5000",
-                          chunks=_chunks(records))
+    info = ConnectionInfo(
+        "c1", role="client", peer="127.0.0.1:9000", local="127.0.0.1:5000", chunks=_chunks(records)
+    )
     out = io.BytesIO()
     n = len(info.chunks) - 1  # data segments are numbered from 0; there are at least this many
-    write_pcap(out, [info], mss=draw(st.sampled_from((1460, 7, 100))), linktype=draw(st.sampled_from((1, 101))),
-               reorder=draw(st.lists(st.integers(0, n), max_size=2)),
-               retransmit=draw(st.lists(st.integers(0, n), max_size=2)),
-               isn=(draw(st.sampled_from((1000, 2**32 - 3))), 5000))
+    write_pcap(
+        out,
+        [info],
+        mss=draw(st.sampled_from((1460, 7, 100))),
+        linktype=draw(st.sampled_from((1, 101))),
+        reorder=draw(st.lists(st.integers(0, n), max_size=2)),
+        retransmit=draw(st.lists(st.integers(0, n), max_size=2)),
+        isn=(draw(st.sampled_from((1000, 2**32 - 3))), 5000),
+    )
     return out.getvalue()
 
 
@@ -191,14 +305,24 @@ def _pcap(draw: st.DrawFn) -> bytes:
 def _har(draw: st.DrawFn) -> bytes:
     records, ext = draw(_CONVERSATION)
     headers = [{"name": "Sec-WebSocket-Extensions", "value": ext}] if ext else []
-    messages = [{"type": draw(st.sampled_from(("send", "receive", "other"))),
-                 "opcode": draw(st.sampled_from((1, 2, 8, 9, 16, "x"))), "time": draw(st.sampled_from((1.0, "t", None))),
-                 "data": draw(st.one_of(st.text(max_size=20), st.just(base64.b64encode(data).decode())))}
-                for _, data in records]
-    entry = {"startedDateTime": "2025-12-01T10:00:00.000Z",
-             "request": {"url": draw(st.sampled_from(("wss://example.org/s", "ws://[::1]:99999/", "http://a"))),
-                         "headers": headers},
-             "response": {"status": 101, "headers": headers}, "_webSocketMessages": messages}
+    messages = [
+        {
+            "type": draw(st.sampled_from(("send", "receive", "other"))),
+            "opcode": draw(st.sampled_from((1, 2, 8, 9, 16, "x"))),
+            "time": draw(st.sampled_from((1.0, "t", None))),
+            "data": draw(st.one_of(st.text(max_size=20), st.just(base64.b64encode(data).decode()))),
+        }
+        for _, data in records
+    ]
+    entry = {
+        "startedDateTime": "2025-12-01T10:00:00.000Z",
+        "request": {
+            "url": draw(st.sampled_from(("wss://example.org/s", "ws://[::1]:99999/", "http://a"))),
+            "headers": headers,
+        },
+        "response": {"status": 101, "headers": headers},
+        "_webSocketMessages": messages,
+    }
     return json.dumps({"log": {"entries": [entry]}}).encode()
 
 

@@ -26,8 +26,8 @@ from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import (
     DeflateParams,
     ExtensionError,
-    Inflater,
     InflateError,
+    Inflater,
     MessageTooBig,
     accept_response,
     client_offer,
@@ -57,7 +57,7 @@ DUMP_EXPAND = 64 << 20
 SENDERS = (None, Role.CLIENT, Role.SERVER)
 
 
-class Hang(Exception):  # noqa: N818 - what it reports is a hang, not an error class
+class Hang(Exception):
     """A target ran past its watchdog: the input made a parser loop (or crawl)."""
 
 
@@ -69,7 +69,9 @@ def watchdog(seconds: float, *, cpu: bool = False) -> Iterator[None]:
     libFuzzer's own ``-timeout``; otherwise wall time (``ITIMER_REAL``/SIGALRM).  Main thread
     only.  A loop inside one C call (a regex, zlib) is interrupted only when it returns.
     """
-    timer, signum = (signal.ITIMER_VIRTUAL, signal.SIGVTALRM) if cpu else (signal.ITIMER_REAL, signal.SIGALRM)
+    timer, signum = (
+        (signal.ITIMER_VIRTUAL, signal.SIGVTALRM) if cpu else (signal.ITIMER_REAL, signal.SIGALRM)
+    )
 
     def expired(_signum: int, _frame: object) -> None:
         raise Hang(f"input still running after {seconds:g} s")
@@ -188,8 +190,11 @@ def handshake_request(data: bytes) -> None:
             params = negotiate(offer)
     if req.key is not None:
         try:
-            build_response(req, subprotocol=(req.subprotocols or [None])[0],
-                           extensions=params.header_value() if params else None)
+            build_response(
+                req,
+                subprotocol=(req.subprotocols or [None])[0],
+                extensions=params.header_value() if params else None,
+            )
         except ValueError as exc:  # documented: a request head whose values hold line breaks
             assert "line break" in str(exc), exc
     check_handshake(data.decode("utf-8", errors="replace"))
@@ -200,8 +205,12 @@ def handshake_response(data: bytes) -> None:
     parameters in force; then ``handshake check`` of the bytes."""
     resp = parse_response(_head(data))
     validate_response(resp, key=None, offered_subprotocols=None, offered_extensions=None)
-    validate_response(resp, key="dGhlIHNhbXBsZSBub25jZQ==", offered_subprotocols=["chat"],
-                      offered_extensions=client_offer())
+    validate_response(
+        resp,
+        key="dGhlIHNhbXBsZSBub25jZQ==",
+        offered_subprotocols=["chat"],
+        offered_extensions=client_offer(),
+    )
     if resp.extensions is not None:
         params_in_force(resp.extensions, client_offer())
         with contextlib.suppress(ExtensionError):

@@ -49,15 +49,19 @@ def test_corpus_replays_clean(name: str) -> None:
             continue
         try:
             _run(target, path.read_bytes())
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - collected, reported below
+        except (Exception, RecursionError) as exc:
             failures.append(f"{path.relative_to(CORPUS)}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize(
     ("name", "file"),
-    [pytest.param(t, f, marks=pytest.mark.xfail(raises=exc, strict=True, reason=why), id=f"{t}-{f}")
-     for (t, f), (exc, why) in sorted(KNOWN_BUGS.items())],
+    [
+        pytest.param(
+            t, f, marks=pytest.mark.xfail(raises=exc, strict=True, reason=why), id=f"{t}-{f}"
+        )
+        for (t, f), (exc, why) in sorted(KNOWN_BUGS.items())
+    ],
 )
 def test_known_bug_inputs(name: str, file: str) -> None:
     path = next(p for p in _corpus() if p.name == file)
@@ -74,7 +78,9 @@ def test_the_hang_guard_fires() -> None:
 def test_generated_inputs(name: str) -> None:
     target = TARGETS[name]
 
-    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(STRATEGIES[name])
     def check(data: bytes) -> None:
         _run(target, data)
