@@ -40,6 +40,25 @@ def export(console: Console, svg: Path | None, html: Path | None, title: str = "
         raise UserError(f"cannot write export: {exc.strerror}: {exc.filename}") from None
 
 
+#: ``--detail bytes`` draws every frame in full up to this many frames; beyond, the first and
+#: last :data:`FULL_EACH_END` in full and summary lines between them.
+FULL_MAX = 10
+FULL_EACH_END = 3
+
+
+def full_frames(n: int, detail: str) -> tuple[int, int]:
+    """The 1-based frame numbers ``(a, b)`` drawn as summary lines instead of in full (a > b: none)."""
+    if detail != "bytes" or n <= FULL_MAX:
+        return 1, 0
+    return FULL_EACH_END + 1, n - FULL_EACH_END
+
+
+def summarised_note(a: int, b: int, hint: str, *, ascii_only: bool) -> str:
+    """``frames 4–99,997 drawn as summary lines; <hint>``."""
+    dash = "-" if ascii_only else "–"
+    return f"frames {a:,}{dash}{b:,} drawn as summary lines; {hint}"
+
+
 def print_decoded(
     result: Decoded,
     *,
@@ -48,21 +67,71 @@ def print_decoded(
     console: Console | None = None,
     svg: Path | None = None,
     html: Path | None = None,
+    frame: int | None = None,
+    hint: str = "decode --frame N shows frame N in full",
 ) -> None:
-    from .views import FrameView, problem_text
+    """Print every decoded frame at ``detail``, then the stream's problems and a count.
+
+    Without colour (``--plain``, or not a terminal) the frames go out as plain rows
+    (:mod:`wsdebug.ui.rows`), not rich renderables.  With ``frame``, only frame number
+    ``frame`` (from 1) is drawn (UserError when there is no such frame).
+    """
+    from .rows import FieldLayout, Glyphs, field_rows, plain_sink, problem_rows, summary_row, wrap
+    from .views import FrameView, _annotate, problem_text
 
     console = console or stdout_console(plain=plain, record=bool(svg or html))
-    for i, rec in enumerate(result.records, 1):
-        console.print(FrameView(rec, detail, index=i, plain=plain))
-        if detail == "summary":
-            for p in rec.problems:
-                console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
-        if detail == "bytes" and i < len(result.records):
-            console.print()
+    records = result.records
+    numbered = list(enumerate(records, 1))
+    if frame is not None:
+        if not 1 <= frame <= len(records):
+            from ..status import UserError
+
+            have = f"{len(records)} frame{'s' if len(records) != 1 else ''}"
+            raise UserError(f"--frame {frame}: the input has {have}")
+        numbered = [(frame, records[frame - 1])]
+    sink = plain_sink(console)
+    g = Glyphs.for_console(console, plain)
+    layout = None
+    if sink is not None and detail == "fields":
+        layout = FieldLayout.for_frames((r.frame for _, r in numbered), ascii_only=g.ascii)
+    a, b = full_frames(len(numbered), detail)
+    last = numbered[-1][0] if numbered else 0
+    for pos, (i, rec) in enumerate(numbered, 1):
+        level = "summary" if a <= pos <= b else detail
+        if pos == a and a <= b:
+            note = summarised_note(numbered[a - 1][0], numbered[b - 1][0], hint, ascii_only=g.ascii)
+            if sink is not None:
+                sink.extend(wrap(note, g.width))
+            else:
+                console.print(Text(note, style="ws.dim"))
+        if sink is not None and level != "bytes":
+            sink.add(summary_row(rec, g, index=i))
+            if level == "summary":
+                for p in rec.problems:
+                    sink.extend(problem_rows(p, rec.frame.offset, g, indent="    "))
+            else:
+                assert layout is not None
+                sink.extend(field_rows(rec.frame, _annotate(rec.frame), layout, g.ellipsis))
+                for p in rec.problems:
+                    sink.extend(problem_rows(p, rec.frame.offset, g))
+        else:
+            if sink is not None:
+                sink.flush()
+            console.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
+            if level == "summary":
+                for p in rec.problems:
+                    console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
+        if detail == "bytes" and i < last and not a <= pos < b:
+            if sink is not None:
+                sink.add("")
+            else:
+                console.print()
+    if sink is not None:
+        sink.flush()
     for p in result.problems:
         console.print(problem_text(p, plain=plain))
-    n = len(result.records)
-    bad = sum(1 for r in result.records if r.problems) + len(result.problems)
+    n = len(records)
+    bad = sum(1 for r in records if r.problems) + len(result.problems)
     summary = Text(f"{n} frame{'s' if n != 1 else ''}", style="bold")
     if result.incomplete is not None:
         summary.append(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
-from ..capture.session import Conversation, Event, ReplayFrame, HeadEvent, NoteEvent
+from ..capture.session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
 from ..capture.stepper import Stepper
 from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
@@ -26,6 +26,9 @@ from .handshake import handshake_view
 from .safe import inert, inert_text
 from .theme import THEME
 from .views import FrameView, MessageView, problem_text
+
+if TYPE_CHECKING:
+    from .rows import FieldLayout
 
 HELP = "n/p next/prev  g jump  ! problem  d detail  f dir  o opcode  / search  c conv  e export  ↑↓ scroll  q quit"
 
@@ -139,21 +142,95 @@ def print_session(
     plain: bool = False,
     file_notes: Iterable[str] = (),
     visible: Any = None,
+    hint: str = "replay on a terminal steps through them (g N shows frame N)",
 ) -> None:
-    """Print every (visible) event of every conversation, then how each ended."""
+    """Print every (visible) event of every conversation, then how each ended.
+
+    Without colour the frames go out as plain rows (:mod:`wsdebug.ui.rows`); at ``bytes`` a
+    conversation of many frames is drawn in full at both ends and as summary lines between.
+    """
+    from .output import full_frames, summarised_note
+    from .rows import Glyphs, plain_sink, wrap
+
+    sink = plain_sink(console)
+    rows = _FrameRows(console, sink, plain) if sink is not None else None
+    g = Glyphs.for_console(console, plain)
+
+    def show(renderable: RenderableType) -> None:
+        if sink is not None:
+            sink.flush()
+        console.print(renderable)
+
     for note in file_notes:
-        console.print(inert_text(note, _style(plain, "ws.dim"), escape_style=None))
+        show(inert_text(note, _style(plain, "ws.dim"), escape_style=None))
     for i, conv in enumerate(convs):
         if i:
-            console.print()
-        console.print(conversation_header(conv, kind, plain=plain))
-        console.print()
-        for ev in conv.events:
-            if visible is None or visible(ev):
-                console.print(event_view(conv, ev, detail, plain=plain))
-                if detail != "summary":
+            show(Text())
+        show(conversation_header(conv, kind, plain=plain))
+        show(Text())
+        events = [ev for ev in conv.events if visible is None or visible(ev)]
+        n = sum(1 for ev in events if isinstance(ev, ReplayFrame))
+        a, b = full_frames(n, detail)
+        pos = 0
+        for ev in events:
+            level = detail
+            if isinstance(ev, ReplayFrame):
+                pos += 1
+                if pos == a and a <= b:
+                    note = summarised_note(a, b, hint, ascii_only=g.ascii)
+                    if sink is not None:
+                        sink.extend(wrap(note, g.width))
+                    else:
+                        console.print(Text(note, _style(plain, "ws.dim")))
+                if a <= pos <= b:
+                    level = "summary"
+            if rows is not None and isinstance(ev, ReplayFrame) and level != "bytes":
+                rows.frame(conv, ev, level)
+            else:
+                show(event_view(conv, ev, level, plain=plain))
+            if level != "summary" or (isinstance(ev, ReplayFrame) and pos == b and a <= b):
+                if sink is not None:
+                    sink.add("")
+                else:
                     console.print()
-        console.print(close_line(conv, plain=plain))
+        show(close_line(conv, plain=plain))
+
+
+class _FrameRows:
+    """Replay frames as plain rows, as :func:`event_view` would draw them without colour."""
+
+    def __init__(self, console: Console, sink: Any, plain: bool) -> None:
+        from .rows import Glyphs
+
+        self.sink, self.plain = sink, plain
+        self.g = Glyphs.for_console(console, plain)
+        self._layouts: dict[int, FieldLayout] = {}  # by id() of the conversation
+
+    def _layout(self, conv: Conversation) -> FieldLayout:
+        from .rows import FieldLayout
+
+        layout = self._layouts.get(id(conv))
+        if layout is None:
+            frames = [f.record.frame for f in conv.frames]
+            layout = self._layouts[id(conv)] = FieldLayout.for_frames(frames, ascii_only=self.g.ascii)
+        return layout
+
+    def frame(self, conv: Conversation, ev: ReplayFrame, detail: str) -> None:
+        from .rows import field_rows, message_row, problem_rows, summary_row
+        from .views import _annotate
+
+        g, sink, rec = self.g, self.sink, ev.record
+        sink.add(summary_row(rec, g, index=ev.number, timestamp=_timestamp(conv, ev)))
+        if detail == "summary":
+            for p in ev.problems:
+                sink.extend(problem_rows(p, rec.frame.offset, g))
+            msg = rec.message
+            if msg is not None and (msg.frames > 1 or msg.compressed):
+                sink.add(message_row(msg, rec.direction, g))
+            return
+        sink.extend(field_rows(rec.frame, _annotate(rec.frame), self._layout(conv), g.ellipsis))
+        for p in rec.problems:
+            sink.extend(problem_rows(p, rec.frame.offset, g))
 
 
 def _offscreen(width: int, *, plain: bool, record: bool = False) -> Console:

@@ -1,0 +1,205 @@
+"""Bulk output speed: ``replay --all --plain`` against tshark, ``decode --plain`` against a script.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_output.py              # 100k messages / frames
+    .venv/bin/python benchmarks/bench_output.py -n 20000     # smaller inputs
+    .venv/bin/python benchmarks/bench_output.py --keep DIR   # keep the generated inputs in DIR
+    .venv/bin/python benchmarks/bench_output.py --check      # exit 1 when a target fails
+
+Inputs, generated deterministically into a temporary directory:
+
+    capture.jsonl   a wsdebug recording: one connection, the opening handshake, then N messages
+                    (client text frames masked, server text echoes), one chunk each, and a
+                    clean closing handshake
+    capture.pcap    the same recording as a pcap of TCP segments (wsdebug.capture.pcapwrite),
+                    one segment per chunk, so tshark sees N WebSocket packets
+    frames.hex      N small server frames (10-30 B of text) as one line of plain hex
+
+Commands, each a subprocess with its output to /dev/null, timed wall-clock, best of --repeat:
+
+    replay summary  wsdebug replay FILE --all --plain -d summary     vs  tshark -r PCAP -Y websocket
+    replay fields   wsdebug replay FILE --all --plain -d fields      vs  tshark -r PCAP -V -Y websocket
+    decode summary  wsdebug decode -f HEX --plain -d summary         vs  a minimal script: read the text,
+                    bytes.fromhex, parse every frame with websockets.frames.Frame.parse, print one line each
+
+Targets (issue 10): replay ratios <= 1.0 (no slower than tshark), decode ratio <= 2.0.  When
+tshark is not installed, the replay rows say so and only wsdebug's own times are shown;
+nothing is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))  # benchmark the working tree, not an installed copy
+
+from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture  # noqa: E402
+from wsdebug.capture.pcapwrite import write_pcap  # noqa: E402
+from wsdebug.codec.close import build_close_payload  # noqa: E402
+from wsdebug.codec.frames import encode_frame  # noqa: E402
+from wsdebug.codec.handshake import build_request, build_response, parse_request  # noqa: E402
+
+T0 = 1764583200.0
+_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
+
+#: The reference decoder: converts the same hex text and parses it with websockets.
+REFERENCE_DECODE = r"""
+import sys
+from websockets.frames import Frame
+from websockets.streams import StreamReader
+data = bytes.fromhex(open(sys.argv[1]).read())
+reader = StreamReader()
+reader.feed_data(data)
+reader.feed_eof()
+out = []
+n = 0
+while not reader.at_eof():
+    gen = Frame.parse(reader.read_exact, mask=False, max_size=None, extensions=[])
+    try:
+        next(gen)
+    except StopIteration as stop:
+        f = stop.value
+    n += 1
+    out.append(f"#{n} {f.opcode.name} {'FIN' if f.fin else 'frag'} {len(f.data)} B {f.data[:40]!r}")
+    if len(out) >= 4096:
+        sys.stdout.write("\n".join(out) + "\n")
+        out.clear()
+sys.stdout.write("\n".join(out) + "\n")
+print(f"{n} frames")
+"""
+
+
+def _text(i: int) -> bytes:
+    return f"{_WORDS[i % 8]} {i} {_WORDS[(i * 7) % 8]}".encode()
+
+
+class _BufferedWriter(CaptureWriter):
+    """The capture writer without its per-record flush (that is for live recording)."""
+
+    def _line(self, line: str) -> None:
+        self._fh.write(line)
+
+
+def make_capture(path: Path, n: int) -> None:
+    """A recording of one connection with ``n`` data messages (half each way) and a clean close."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        w = _BufferedWriter(fh, mode="connect", tool="bench_output", created="2025-12-01T10:00:00.000000Z")
+        t = T0
+        w.open("c1", role="client", peer="10.0.0.2:80", local="10.0.0.1:50000", url="ws://10.0.0.2/chat", t=t)
+        request = build_request("10.0.0.2", "/chat", key="dGhlIHNhbXBsZSBub25jZQ==")[0]
+        w.data("c1", C2S, request, t=t)
+        w.data("c1", S2C, build_response(parse_request(request)), t=t + 0.001)
+        w.handshake("c1", subprotocol=None, extensions=None, t=t + 0.001)
+        for i in range(n):
+            t = round(t + 0.0005, 6)
+            if i % 2 == 0:
+                key = ((i + 1) * 2654435761 & 0xFFFFFFFF).to_bytes(4, "big")
+                w.data("c1", C2S, encode_frame(0x1, _text(i), mask_key=key), t=t)
+            else:
+                w.data("c1", S2C, encode_frame(0x1, _text(i)), t=t)
+        w.data("c1", C2S, encode_frame(0x8, build_close_payload(1000, ""), mask_key=b"\x01\x02\x03\x04"), t=t + 0.01)
+        w.data("c1", S2C, encode_frame(0x8, build_close_payload(1000, "")), t=t + 0.011)
+        w.end("c1", "server closed the connection", t=t + 0.012)
+
+
+def make_pcap(jsonl: Path, path: Path) -> None:
+    with open(jsonl, encoding="utf-8") as fh:
+        conns = read_capture(fh, str(jsonl))
+    with open(path, "wb") as out:
+        write_pcap(out, conns)
+
+
+def make_hex(path: Path, n: int) -> None:
+    path.write_text(b"".join(encode_frame(0x1, _text(i)) for i in range(n)).hex() + "\n")
+
+
+def run(cmd: list[str], repeat: int) -> float:
+    """Best wall-clock time of ``cmd`` over ``repeat`` runs, output to /dev/null."""
+    best = float("inf")
+    env = {**os.environ, "PYTHONPATH": str(_ROOT), "COLUMNS": "100"}
+    env.pop("FORCE_COLOR", None)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=3600)
+        elapsed = time.perf_counter() - start
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}")
+        best = min(best, elapsed)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=100_000, help="messages in the capture, frames in the hex file")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per command, best kept (default 1)")
+    ap.add_argument("--keep", type=Path, help="write the inputs into this directory and keep them")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target fails")
+    args = ap.parse_args()
+    tmp = None
+    if args.keep is not None:
+        folder = args.keep
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="bench_output_")
+        folder = Path(tmp.name)
+    try:
+        return _bench(folder, args)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _bench(folder: Path, args: argparse.Namespace) -> int:
+    n = args.n
+    jsonl, pcap, hexfile = folder / "capture.jsonl", folder / "capture.pcap", folder / "frames.hex"
+    print(f"generating inputs in {folder} (n = {n:,}) ...", flush=True)
+    make_capture(jsonl, n)
+    make_pcap(jsonl, pcap)
+    make_hex(hexfile, n)
+    for p in (jsonl, pcap, hexfile):
+        print(f"  {p.name:<14} {p.stat().st_size / 1e6:8.1f} MB")
+    py = sys.executable
+    ws = [py, "-m", "wsdebug"]
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        print("tshark is not installed (Debian/Ubuntu: apt-get install tshark); the replay rows show wsdebug only")
+    script = folder / "reference_decode.py"
+    script.write_text(REFERENCE_DECODE)
+    # (label, wsdebug command, reference label, reference command or None, target ratio)
+    rows: list[tuple[str, list[str], str, list[str] | None, float]] = []
+    for kind, path in (("pcap", pcap), ("jsonl", jsonl)):
+        for detail, ref_args in (("summary", []), ("fields", ["-V"])):
+            ref = [tshark, "-r", str(pcap), *ref_args, "-Y", "websocket"] if tshark else None
+            rows.append((f"replay {kind} -d {detail}", [*ws, "replay", str(path), "--all", "--plain", "-d", detail],
+                         f"tshark {' '.join([*ref_args, '-Y websocket'])}", ref, 1.0))
+    rows.append(("decode hex -d summary", [*ws, "decode", "-f", str(hexfile), "--plain", "-d", "summary"],
+                 "websockets script", [py, str(script), str(hexfile)], 2.0))
+    print(f"\n{'workload':<26} {'wsdebug s':>10} {'reference':<28} {'ref s':>8} {'ratio':>7}  target")
+    failed = 0
+    for label, cmd, ref_label, ref, target in rows:
+        ours = run(cmd, args.repeat)
+        if ref is None:
+            print(f"{label:<26} {ours:>10.2f} {'(tshark missing)':<28} {'-':>8} {'-':>7}  <= {target:.1f}x")
+            continue
+        theirs = run(ref, args.repeat)
+        ratio = ours / theirs
+        ok = ratio <= target
+        failed += not ok
+        print(f"{label:<26} {ours:>10.2f} {ref_label:<28} {theirs:>8.2f} {ratio:>6.2f}x  <= {target:.1f}x "
+              f"{'PASS' if ok else 'FAIL'}", flush=True)
+    print("\nratio = wsdebug time / reference time (lower is better); wall clock, best of", args.repeat)
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
