@@ -76,8 +76,8 @@ class StreamDecoder:
         offset: stream offset of the first byte fed.
         early_utf8: check the payload of an uncompressed text frame as it arrives, before the
             frame's end, and set :attr:`early_problem` at the first invalid byte (a strict
-            endpoint fails at once: Autobahn 6.4.3/6.4.4).  Each byte is checked once more
-            than without it, never once per chunk.
+            endpoint fails at once: Autobahn 6.4.3/6.4.4).  Each byte is still decoded
+            once: the text decoded early is reused when the frame completes.
     """
 
     def __init__(
@@ -99,6 +99,7 @@ class StreamDecoder:
         self._partial_utf8: Utf8Checker | None = None  # None: not checked (or not yet decided)
         self._partial_base = 0  # message bytes before this frame
         self._partial_skip = False
+        self._partial_text: list[str] = []  # what the early checker decoded, reused at the end
         self.inflate = inflate
         self.max_message = max_message
         self.parser = FrameParser(
@@ -127,6 +128,7 @@ class StreamDecoder:
         if at != self._partial_at:
             self._partial_at, self._partial_done = at, 0
             self._partial_utf8, self._partial_skip = None, False
+            self._partial_text = []
         if self._partial_skip:
             return
         part = self.parser.partial(self._partial_done)
@@ -138,7 +140,9 @@ class StreamDecoder:
             if checker is None:
                 self._partial_skip = True
                 return
-        checker.feed(part.data)
+        piece = checker.feed(part.data)
+        if piece:
+            self._partial_text.append(piece)
         self._partial_done += len(part.data)
         bad = checker.error_at
         if bad is None:
@@ -156,6 +160,16 @@ class StreamDecoder:
         shown = f"byte 0x{byte:02x}" if byte >= 0 else "byte"
         detail = f"{shown} at message byte {bad}, before the frame's end"
         self.early_problem = Problem(Rule.INVALID_UTF8, at, detail)
+
+    def _early_take(self, frame: WireFrame) -> tuple[Utf8Checker, str, int] | None:
+        """The early checker of ``frame`` now that it is whole, with the text it decoded and
+        how many payload bytes it covered, so that the rest only is decoded (each byte once)."""
+        checker = self._partial_utf8
+        if frame.offset != self._partial_at or checker is None or checker.error_at is not None:
+            return None
+        done, text = self._partial_done, "".join(self._partial_text)
+        self._partial_at, self._partial_utf8, self._partial_text = -1, None, []
+        return checker, text, done
 
     def _lookahead(self, part: PartialFrame) -> Utf8Checker | None:
         """A checker for the partial frame's payload, or None when it is not to be checked
@@ -241,7 +255,15 @@ class StreamDecoder:
                 return rec
             payload = frame.payload
             text = None
-            if op == 1:
+            early = self._early_take(frame) if self.early_utf8 and op == 1 else None
+            if early is not None:
+                checker, head, done = early
+                tail = checker.feed(payload[done:], final=True)
+                if tail is not None:
+                    text = head + tail
+                    msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
+                    return FrameRecord(frame, [], text, None, None, msg, self.sender)
+            elif op == 1:
                 try:
                     text = payload.decode("utf-8")
                 except UnicodeDecodeError:
@@ -309,7 +331,13 @@ class StreamDecoder:
             self._parts.append(frame.payload)
             self._part_offsets.append(frame.payload_offset)
         if self._utf8 is not None and not over:
-            rec.text = self._utf8.feed(frame.payload, final=frame.fin)
+            early = self._early_take(frame) if self.early_utf8 else None
+            if early is not None:  # the prefix was checked as it arrived: the rest only
+                self._utf8, head, done = early
+                piece = self._utf8.feed(frame.payload[done:], final=frame.fin)
+                rec.text = None if piece is None else head + piece
+            else:
+                rec.text = self._utf8.feed(frame.payload, final=frame.fin)
             if rec.text is None and self._utf8.error_at is not None and not msg.problems:
                 # The bad byte may sit in an earlier fragment (a sequence cut short at the end).
                 bad = self._utf8.error_at
