@@ -527,3 +527,29 @@ def test_early_utf8_names_the_byte_the_whole_frame_names(chunk: int) -> None:
     assert early.early_problem.offset == whole[1].problems[0].offset
     assert [r.problems for r in records] == [r.problems for r in whole]  # records unchanged
     assert late.early_problem is None  # off by default: decode and replay pay nothing
+
+
+def test_early_utf8_text_matches_a_whole_feed_at_any_chunking() -> None:
+    text = "añ€😀" * 300
+    raw = text.encode()
+    cuts = [0, 5, 6, 700, 701, 1900, len(raw)]  # fragments end inside characters
+    frames = [
+        (Opcode.TEXT if i == 0 else Opcode.CONT, raw[a:b], b == len(raw))
+        for i, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False))
+    ]
+    data = client_frames((Opcode.TEXT, ("é" * 999).encode(), True), *frames)
+    whole = StreamDecoder(Role.CLIENT).receive_data(data)
+    rng = random.Random(3)
+    for _ in range(20):
+        dec = StreamDecoder(Role.CLIENT, early_utf8=True)
+        got: list[FrameRecord] = []
+        pos = 0
+        while pos < len(data):
+            step = rng.randint(1, 300)
+            got += dec.receive_data(data[pos : pos + step])
+            pos += step
+        assert [r.text for r in got] == [r.text for r in whole]
+        assert [r.message.text if r.message else None for r in got] == [
+            r.message.text if r.message else None for r in whole
+        ]
+        assert dec.early_problem is None
