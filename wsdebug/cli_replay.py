@@ -40,7 +40,7 @@ def _opcode(value: Optional[str]) -> Optional[int]:
 
 @app.command()
 def replay(
-    file: Annotated[Path, typer.Argument(help="wsdebug capture (.jsonl), pcap/pcapng, HAR, or a hex dump with > < / c: s: markers.")],
+    file: Annotated[Path, typer.Argument(help="wsdebug capture (.jsonl), pcap/pcapng, HAR, or a hex dump with > < / c: s: markers ('-': stdin).")],
     show_all: Annotated[bool, typer.Option("--all", help="Print every frame instead of stepping (the default when piped).")] = False,
     conn: Annotated[Optional[str], typer.Option("--conn", help="Only this conversation (its id or number).")] = None,
     direction: Annotated[Optional[str], typer.Option("--direction", help="Only frames sent c2s or s2c.")] = None,
@@ -71,7 +71,7 @@ def replay(
         convs = select(convs, conn, str(file))
     except CaptureError as exc:
         raise UserError(str(exc)) from None
-    cut = capture.cut.describe(str(file)) if capture.cut is not None else None
+    cut = capture.cut.describe("standard input" if str(file) == "-" else str(file)) if capture.cut else None
     if to is not None:
         if cut is not None:
             _error(f"warning: {cut}")

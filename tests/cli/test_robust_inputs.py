@@ -87,6 +87,13 @@ def test_cut_last_line_replays_the_rest_and_exits_1(runner: CliRunner, tmp_path:
             assert "frames" in result.stdout
 
 
+def test_cut_capture_on_stdin(runner: CliRunner) -> None:
+    text = connection_pair_session()
+    result = runner.invoke(wsdebug.cli.app, ["replay", "-", "--json"], input=text[:-40].encode())
+    one_line(result, 1, "standard input: the capture is cut short")
+    assert runner.invoke(wsdebug.cli.app, ["replay", "-", "--json"], input=text.encode()).exit_code == 0
+
+
 def test_cut_inside_a_utf8_character(runner: CliRunner, tmp_path: Path) -> None:
     """The last record (an end reason in Chinese) cut in the middle of a character: still exit 1."""
     text = connection_pair_session().replace('"reason":"closing handshake done"', '"reason":"厉害了"')
@@ -152,6 +159,7 @@ def test_dev_zero_as_a_file(args: list[str], fragments: list[str]) -> None:
         (["decode", "-f", "-", "--max-input", "64K"], ["standard input", "input limit of 64 KiB"]),
         (["handshake", "check"], ["standard input", "input limit of 1 MiB"]),
         (["handshake", "check", "-"], ["standard input", "input limit of 1 MiB"]),
+        (["replay", "-"], ["standard input", "binary data"]),
     ],
 )
 def test_dev_zero_as_stdin(args: list[str], fragments: list[str]) -> None:
@@ -241,3 +249,11 @@ def test_subprocess_stderr_is_inert(tmp_path: Path) -> None:
     proc = run(["replay", str(tmp_path / EVIL)])
     one_line(proc, 2, "cannot read")
     assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
+
+
+def test_usage_errors_are_inert() -> None:
+    """click's own usage errors quote argv too."""
+    for args in (["replay", "a", EVIL], [EVIL], ["decode", f"--{EVIL}"]):
+        proc = run(args)
+        assert proc.returncode == 2, proc.stderr
+        assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr, proc.stderr

@@ -74,11 +74,18 @@ def _check_text(head: bytes, name: str) -> None:
         raise _not_text(head, name, exc.start) from None
 
 
-def _lines(fh: IO[bytes], limit: int, name: str) -> Iterator[bytes]:
-    """The file's lines, line ends kept, never reading past ``limit`` bytes in all."""
+def _lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[bytes]:
+    """``head`` (already read) and the rest of ``fh``, line by line, line ends kept, never
+    reading past ``limit`` bytes in all."""
     total = 0
+    pending = head
     while True:
-        line = fh.readline(limit - total + 1)
+        nl = pending.find(b"\n")
+        if nl >= 0:
+            line, pending = pending[: nl + 1], pending[nl + 1 :]
+        else:
+            line = pending + fh.readline(max(limit - total - len(pending) + 1, 1))
+            pending = b""
         if not line:
             return
         total += len(line)
@@ -100,24 +107,29 @@ def load(path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            check_file_size(fh, max_input, name)
-            head = fh.read(min(4096, max_input + 1))
-            if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
-                if fh.seekable():
-                    fh.seek(0)
-                    return _pcap(fh, name, head[:4])
-                return _pcap(io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4])
-            if is_capture(head) and fh.seekable():
-                fh.seek(0)
-                return _jsonl(_lines(fh, max_input, name), name)
-            _check_text(head, name)
-            raw = head + read_capped(fh, max_input, name, have=len(head))
+            return load_file(fh, name, max_input=max_input)
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
-    except InputTooLarge as exc:
-        raise CaptureError(str(exc)) from None
     except OSError as exc:
         raise CaptureError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def load_file(fh: IO[bytes], name: str, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
+    """Like :func:`load`, from an open binary file (standard input, a pipe)."""
+    try:
+        check_file_size(fh, max_input, name)
+        head = fh.read(min(4096, max_input + 1))
+        if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
+            if fh.seekable():
+                fh.seek(0)
+                return _pcap(fh, name, head[:4])
+            return _pcap(io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4])
+        if is_capture(head):
+            return _jsonl(_lines(fh, head, max_input, name), name)
+        _check_text(head, name)
+        raw = head + read_capped(fh, max_input, name, have=len(head))
+    except InputTooLarge as exc:
+        raise CaptureError(str(exc)) from None
     return loads(raw, name)
 
 
@@ -151,5 +163,5 @@ def loads(raw: bytes, name: str = "capture") -> Capture:
         return Capture("HAR", infos, notes)
     from .textdump import read_hexdump
 
-    infos, notes = read_hexdump(text, name)
-    return Capture("hex dump", infos, {"1": notes})
+    dump_infos, dump_notes = read_hexdump(text, name)
+    return Capture("hex dump", dump_infos, {"1": dump_notes})

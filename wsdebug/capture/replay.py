@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO
 
-from ..codec.events import CloseEvent
+from ..codec.events import CloseEvent, MessageEvent
 from ..codec.events import FrameEvent as CodecFrameEvent
-from ..codec.events import MessageEvent
 from ..codec.handshake import Request, Response, accept_key
 from ..export import dumps, problem_json
 from ..inputcap import DEFAULT_REPLAY_MAX
 from ..live.reporter import JsonReporter, Reporter
 from .format import C2S, CaptureError
-from .importers import Capture, load
-from .session import Conversation, Event, ReplayFrame, HeadEvent, NoteEvent
+from .importers import Capture, load, load_file
+from .session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
 
 Visible = Callable[[Event], bool]
 
@@ -29,9 +28,18 @@ def open_capture(path: str, *, deflate: bool | None = None,
                  max_input: int = DEFAULT_REPLAY_MAX) -> tuple[Capture, list[Conversation]]:
     """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
 
-    A capture whose last line was cut short loads: ``capture.cut`` says so.
+    A capture whose last line was cut short loads: ``capture.cut`` says so.  ``path`` "-" is
+    standard input (read whole, at most ``max_input`` bytes).
     """
-    capture = load(path, max_input=max_input)
+    if path == "-":
+        import sys
+
+        try:
+            capture = load_file(sys.stdin.buffer, "standard input", max_input=max_input)
+        except OSError as exc:
+            raise CaptureError(f"cannot read standard input: {exc.strerror or exc}") from None
+    else:
+        capture = load(path, max_input=max_input)
     return capture, capture.conversations(deflate=deflate)
 
 
