@@ -206,11 +206,19 @@ def _in_thread(start: object) -> Iterator[int]:
         yield int(box["port"])  # type: ignore[call-overload]
     finally:
         async def stop() -> None:
-            box["server"].close()  # type: ignore[attr-defined]
+            server = box["server"]
+            server.close()  # type: ignore[attr-defined]
+            await asyncio.wait_for(server.wait_closed(), 5)  # type: ignore[attr-defined]
+            me = asyncio.current_task()
+            others = [t for t in asyncio.all_tasks() if t is not me]
+            for t in others:
+                t.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 @contextmanager
