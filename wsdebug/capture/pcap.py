@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import dpkt
 
+from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 
@@ -81,7 +82,17 @@ class _Stream:
 
     @property
     def head(self) -> bytes:
-        return b"".join(c[2] for c in self.chunks[:8])[:16384]
+        """The stream's first bytes: up to the end of the HTTP head (or 16 KiB), however many
+        segments it came in (a client may write its handshake a line, or a byte, at a time)."""
+        parts: list[bytes] = []
+        size, tail = 0, b""
+        for _, _, data in self.chunks:
+            parts.append(data)
+            size += len(data)
+            if size >= MAX_HANDSHAKE_SIZE or b"\r\n\r\n" in tail + data[:3] or b"\r\n\r\n" in data:
+                break
+            tail = (tail + data)[-3:]
+        return b"".join(parts)[:MAX_HANDSHAKE_SIZE]
 
 
 _IP_TYPES = (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6)
@@ -289,7 +300,7 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], Notes, Ga
         merged.sort(key=lambda m: m[0])
         info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
         flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
-        ends = [f"{who} sent {'RST' if f.rst else 'FIN'}" for who, f in zip(("client", "server"), flows) if f.rst or f.fin]
+        ends = [f"{who} sent {'RST' if f.rst else 'FIN'}" for who, f in zip(("client", "server"), flows, strict=True) if f.rst or f.fin]
         info.end_reason = ", ".join(ends) or "capture ended with the TCP connection open"
         infos.append(info)
         notes[conn_id] = lines
