@@ -34,6 +34,7 @@ class Policy:
     utf8: str = "fast"  #: "fast" (per frame), "end" (when the message is complete), "none"
     pong_delay: float | None = 0.0  #: None: never answer pings
     closes: bool = True  #: False: never sends a close frame and never closes TCP
+    fail_reason: bytes = b""  #: the close reason sent when failing the connection
 
 
 NO_CHECKS = Policy(False, False, False, False, False, "none")
@@ -85,7 +86,7 @@ class Server:
         if not self.policy.closes:
             await reader.read()  # keep the connection open until the peer gives up
             return
-        writer.write(frame(8, code.to_bytes(2, "big")))
+        writer.write(frame(8, code.to_bytes(2, "big") + self.policy.fail_reason))
         await writer.drain()
         writer.close()
 
