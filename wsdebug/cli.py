@@ -380,3 +380,4 @@ def main() -> None:
 
 
 from . import cli_live, cli_replay  # noqa: E402,F401 - register connect/listen/demo and replay
+from . import cli_test  # noqa: E402,F401 - register test (conformance grading)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ from .cli import app
 from .status import ExitStatus, UserError
 
 
-def _patterns(value: Optional[str]) -> list[str]:
+def _patterns(value: str | None) -> list[str]:
     if not value:
         return []
     pats = [p.strip() for p in value.split(",") if p.strip()]
@@ -28,7 +28,7 @@ def _patterns(value: Optional[str]) -> list[str]:
     return pats
 
 
-def _cases(cases: Optional[str], exclude: Optional[str], deflate_count: int) -> list:  # noqa: ANN202
+def _cases(cases: str | None, exclude: str | None, deflate_count: int) -> list:
     from .live.conformance.cases import catalogue, select
 
     chosen = select(catalogue(deflate_count), _patterns(cases), _patterns(exclude))
@@ -37,7 +37,7 @@ def _cases(cases: Optional[str], exclude: Optional[str], deflate_count: int) -> 
     return chosen
 
 
-def _write_reports(results: list, json_file: Optional[Path], junit: Optional[Path], html: Optional[Path],  # noqa: ANN001
+def _write_reports(results: list, json_file: Path | None, junit: Path | None, html: Path | None,
                    agent: str) -> None:
     from .live.conformance import report
 
@@ -54,22 +54,22 @@ def _write_reports(results: list, json_file: Optional[Path], junit: Optional[Pat
 
 @app.command("test")
 def test_cmd(
-    url: Annotated[Optional[str], typer.Argument(help="ws:// or wss:// URL of an echo server to grade.")] = None,
+    url: Annotated[str | None, typer.Argument(help="ws:// or wss:// URL of an echo server to grade.")] = None,
     client: Annotated[bool, typer.Option("--client", help="Grade a client: listen as Autobahn's fuzzing server does.")] = False,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="With --client: port to listen on.")] = 9001,
     host: Annotated[str, typer.Option("--host", help="With --client: address to listen on.")] = "127.0.0.1",
-    cases: Annotated[Optional[str], typer.Option("--cases", help="Only these cases: 1.*,5.1.*,6.4.3 ...")] = None,
-    exclude: Annotated[Optional[str], typer.Option("--exclude", help="Skip these cases (same patterns).")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.1, help="Hard limit per case, in seconds (default: the case's own).")] = None,
+    cases: Annotated[str | None, typer.Option("--cases", help="Only these cases: 1.*,5.1.*,6.4.3 ...")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Skip these cases (same patterns).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.1, help="Hard limit per case, in seconds (default: the case's own).")] = None,
     deflate_count: Annotated[int, typer.Option("--deflate-count", min=1, help="Messages per permessage-deflate case (groups 12, 13).")] = 1000,
     parallel: Annotated[int, typer.Option("--parallel", "-j", min=1, max=256, help="Connections at once.")] = 1,
     detail: Annotated[str, typer.Option("--detail", "-d", help="summary | fields | bytes (frames of non-OK cases)")] = "summary",
-    json_file: Annotated[Optional[Path], typer.Option("--json", help="Write a JSON report to FILE.", metavar="FILE")] = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", help="Write JUnit XML to FILE.", metavar="FILE")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Write an HTML report into DIR.", metavar="DIR")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write a JSON report to FILE.", metavar="FILE")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE.", metavar="FILE")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report into DIR.", metavar="DIR")] = None,
     insecure: Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")] = False,
-    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
-    agent: Annotated[Optional[str], typer.Option("--agent", help="Name for the reports (default: the URL, or the client's).")] = None,
+    cacert: Annotated[Path | None, typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Name for the reports (default: the URL, or the client's).")] = None,
     plain: Annotated[bool, typer.Option("--plain", help="No colours and no box drawing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the tables, no explanations.")] = False,
 ) -> None:
@@ -109,8 +109,8 @@ def test_cmd(
     raise typer.Exit(int(ExitStatus.PROBLEMS if any(r.failed for r in results) else ExitStatus.OK))
 
 
-def _grade_server(chosen: list, url: str, parallel: int, timeout: Optional[float], insecure: bool,  # noqa: ANN001
-                  cacert: Optional[Path], console, progress_bar) -> list:  # noqa: ANN001
+def _grade_server(chosen: list, url: str, parallel: int, timeout: float | None, insecure: bool,
+                  cacert: Path | None, console, progress_bar) -> list:
     from .live.conformance.runner import Target, TargetError, run_cases, ssl_context
 
     try:
@@ -126,13 +126,13 @@ def _grade_server(chosen: list, url: str, parallel: int, timeout: Optional[float
     with progress_bar(console, len(chosen)) as bar:
         task = bar.add_task("cases", total=len(chosen), last="")
 
-        def advance(result) -> None:  # noqa: ANN001
+        def advance(result) -> None:
             bar.update(task, advance=1, last=f"{result.case.id} {result.grade.value}")
 
         return asyncio.run(run_cases(chosen, target, parallel=parallel, ctx=ctx, timeout=timeout, progress=advance))
 
 
-def _serve(chosen: list, host: str, port: int, timeout: Optional[float], console, agent: Optional[str]) -> list:  # noqa: ANN001
+def _serve(chosen: list, host: str, port: int, timeout: float | None, console, agent: str | None) -> list:
     from .live.conformance.fuzzingserver import FuzzingServer
 
     server = FuzzingServer(chosen, host=host, port=port, timeout=timeout, agent=agent)
