@@ -91,8 +91,7 @@ def test_cmd(
 
     console = stdout_console(plain=plain)
     if client:
-        results = _serve(chosen, host, port, timeout, console, agent)
-        name = agent or (results[0].trace.agent if results and getattr(results[0].trace, "agent", None) else "client")
+        results, name = _serve(chosen, host, port, timeout, console, agent)
     else:
         assert url is not None
         results = _grade_server(chosen, url, parallel, timeout, insecure, cacert, console, progress_bar)
@@ -132,7 +131,7 @@ def _grade_server(chosen: list, url: str, parallel: int, timeout: float | None, 
         return asyncio.run(run_cases(chosen, target, parallel=parallel, ctx=ctx, timeout=timeout, progress=advance))
 
 
-def _serve(chosen: list, host: str, port: int, timeout: float | None, console, agent: str | None) -> list:
+def _serve(chosen: list, host: str, port: int, timeout: float | None, console, agent: str | None) -> tuple[list, str]:
     from .live.conformance.fuzzingserver import FuzzingServer
 
     server = FuzzingServer(chosen, host=host, port=port, timeout=timeout, agent=agent)
@@ -143,7 +142,9 @@ def _serve(chosen: list, host: str, port: int, timeout: float | None, console, a
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         console.print(f"wsdebug fuzzing server on ws://{host}:{server.port}/ - {len(chosen)} cases; "
-                      "waiting for /updateReports", highlight=False, markup=False)
+                      "waiting for a client driver (/getCaseCount, /runCase?case=N&agent=NAME, "
+                      "/updateReports?agent=NAME)", highlight=False, markup=False)
         return await server.wait_done()
 
-    return asyncio.run(main())
+    results = asyncio.run(main())
+    return results, agent or server.agent or "client"
