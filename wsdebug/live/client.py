@@ -48,7 +48,9 @@ class Target:
         if not parts.hostname:
             raise ConnectError(f"no host in URL {url!r}", status=2)
         if parts.username or parts.password:
-            raise ConnectError("credentials in the URL are not supported; use -H 'Authorization: ...'", status=2)
+            raise ConnectError(
+                "credentials in the URL are not supported; use -H 'Authorization: ...'", status=2
+            )
         secure = parts.scheme == "wss"
         try:
             port = parts.port or (443 if secure else 80)
@@ -61,7 +63,13 @@ class Target:
         host = parts.hostname
         default = 443 if secure else 80
         host_header = host_port(host, port)  # RFC 7230 §5.4: the port only when not the default
-        return cls(secure, host, port, resource, host_header.rsplit(":", 1)[0] if port == default else host_header)
+        return cls(
+            secure,
+            host,
+            port,
+            resource,
+            host_header.rsplit(":", 1)[0] if port == default else host_header,
+        )
 
 
 @dataclass
@@ -84,7 +92,9 @@ def check_headers(headers: list[tuple[str, str]]) -> None:
         try:
             value.encode("latin-1")
         except UnicodeEncodeError:
-            raise ConnectError(f"header {name}: the value must be Latin-1 (HTTP/1.1 headers are bytes)", status=2) from None
+            raise ConnectError(
+                f"header {name}: the value must be Latin-1 (HTTP/1.1 headers are bytes)", status=2
+            ) from None
         if "\r" in value or "\n" in value:
             raise ConnectError(f"header {name}: line breaks are not allowed in a value", status=2)
 
@@ -101,7 +111,11 @@ def tls_context(opts: ClientOptions) -> ssl.SSLContext:
 
 
 async def open_client(
-    url: str, opts: ClientOptions, reporter: Reporter, recorder: CaptureWriter | None = None, conn_id: str = "c1"
+    url: str,
+    opts: ClientOptions,
+    reporter: Reporter,
+    recorder: CaptureWriter | None = None,
+    conn_id: str = "c1",
 ) -> LiveConnection:
     """Connect, do the opening handshake, and return the live connection (pump not started)."""
     target = Target.parse(url)
@@ -109,25 +123,38 @@ async def open_client(
     ctx = tls_context(opts) if target.secure else None
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.host, target.port, ssl=ctx,
-                                    server_hostname=target.host if ctx else None, limit=1 << 20),
+            asyncio.open_connection(
+                target.host,
+                target.port,
+                ssl=ctx,
+                server_hostname=target.host if ctx else None,
+                limit=1 << 20,
+            ),
             opts.connect_timeout,
         )
     except asyncio.TimeoutError:
-        raise ConnectError(f"connecting to {target.host}:{target.port} timed out after {opts.connect_timeout:g} s") from None
+        raise ConnectError(
+            f"connecting to {target.host}:{target.port} timed out after {opts.connect_timeout:g} s"
+        ) from None
     except ssl.SSLCertVerificationError as exc:
         raise ConnectError(
             f"TLS certificate verification failed for {target.host}: {exc.verify_message or exc.reason}"
             " (use --cacert FILE to trust a CA, or --insecure to skip verification)"
         ) from None
     except ssl.SSLError as exc:
-        raise ConnectError(f"TLS handshake with {target.host}:{target.port} failed: {exc.reason or exc}") from None
+        raise ConnectError(
+            f"TLS handshake with {target.host}:{target.port} failed: {exc.reason or exc}"
+        ) from None
     except socket.gaierror as exc:
         raise ConnectError(f"cannot resolve host {target.host!r}: {exc.strerror}") from None
     except ConnectionRefusedError:
-        raise ConnectError(f"connection refused by {target.host}:{target.port} (is the server running?)") from None
+        raise ConnectError(
+            f"connection refused by {target.host}:{target.port} (is the server running?)"
+        ) from None
     except OSError as exc:
-        raise ConnectError(f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}") from None
+        raise ConnectError(
+            f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}"
+        ) from None
 
     live = LiveConnection(conn_id, Role.CLIENT, reader, writer, reporter, opts, recorder)
     if recorder is not None:
@@ -135,8 +162,12 @@ async def open_client(
     reporter.connected(conn_id, live.peer, time.time())
     offer = client_offer() if opts.deflate else None
     request, key = build_request(
-        target.host_header, target.resource, subprotocols=opts.subprotocols, extensions=offer,
-        origin=opts.origin, headers=opts.headers,
+        target.host_header,
+        target.resource,
+        subprotocols=opts.subprotocols,
+        extensions=offer,
+        origin=opts.origin,
+        headers=opts.headers,
     )
     live.request_key = key
 
@@ -156,13 +187,17 @@ async def open_client(
     except (ConnectionError, OSError) as exc:
         raise await give_up(f"handshake failed: connection lost ({exc})") from None
     if head.too_big:
-        raise await give_up(f"handshake failed: the response head is larger than {opts.max_handshake} bytes")
+        raise await give_up(
+            f"handshake failed: the response head is larger than {opts.max_handshake} bytes"
+        )
     from ..codec.handshake import parse_request
 
     req = parse_request(request)
     resp = parse_response(head.head or b"")
     offered_ext = ["permessage-deflate"] if offer else []
-    problems = validate_response(resp, key=key, offered_subprotocols=opts.subprotocols, offered_extensions=offered_ext)
+    problems = validate_response(
+        resp, key=key, offered_subprotocols=opts.subprotocols, offered_extensions=offered_ext
+    )
     params = None
     ext_value = resp.extensions
     if not problems and ext_value and offer:
@@ -172,8 +207,17 @@ async def open_client(
             problems.append(Problem(Rule.HANDSHAKE_EXTENSION, 0, str(exc)))
     live.subprotocol = resp.subprotocol
     live.extensions = ext_value
-    reporter.handshake(conn_id, time.time(), "client", req, resp, problems, accept_expected=accept_key(key),
-                       subprotocol=resp.subprotocol, extensions=ext_value)
+    reporter.handshake(
+        conn_id,
+        time.time(),
+        "client",
+        req,
+        resp,
+        problems,
+        accept_expected=accept_key(key),
+        subprotocol=resp.subprotocol,
+        extensions=ext_value,
+    )
     if problems:
         body = b""
         if resp.status != 101:
@@ -185,7 +229,9 @@ async def open_client(
         detail = f"; body: {text[:200]!r}" if text else ""
         what = f"{resp.status} {resp.reason}".strip() if resp.status else "no valid HTTP response"
         raise await give_up(f"handshake refused: {what} — {problems[0].message}{detail}")
-    conn = Connection(Role.CLIENT, deflate=params, max_message=opts.max_message, lenient=opts.lenient)
+    conn = Connection(
+        Role.CLIENT, deflate=params, max_message=opts.max_message, lenient=opts.lenient
+    )
     live.start(conn, head.leftover)
     return live
 

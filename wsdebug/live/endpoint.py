@@ -123,7 +123,9 @@ class LiveConnection:
         while not reader.done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise HandshakeFailed(f"no complete handshake within {self.options.handshake_timeout:g} s")
+                raise HandshakeFailed(
+                    f"no complete handshake within {self.options.handshake_timeout:g} s"
+                )
             try:
                 data = await asyncio.wait_for(self.reader.read(65536), remaining)
             except asyncio.TimeoutError:
@@ -132,7 +134,9 @@ class LiveConnection:
                 ) from None
             if not data:
                 got = len(reader.buffered)
-                raise HandshakeFailed(f"the peer closed the connection during the handshake ({got} bytes received)")
+                raise HandshakeFailed(
+                    f"the peer closed the connection during the handshake ({got} bytes received)"
+                )
             self.record_in(data)
             reader.feed(data)
         return reader
@@ -142,9 +146,13 @@ class LiveConnection:
     def start(self, conn: Connection, leftover: bytes) -> None:
         self.conn = conn
         if self.options.echo:
-            conn.on_message = lambda msg: conn.send_message(msg.opcode, msg.payload, compress=msg.compressed)
+            conn.on_message = lambda msg: conn.send_message(
+                msg.opcode, msg.payload, compress=msg.compressed
+            )
         if self.recorder is not None:
-            self.recorder.handshake(self.id, subprotocol=self.subprotocol, extensions=self.extensions)
+            self.recorder.handshake(
+                self.id, subprotocol=self.subprotocol, extensions=self.extensions
+            )
         if leftover:
             conn.receive_data(leftover)
         self.flush()

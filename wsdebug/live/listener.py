@@ -78,7 +78,9 @@ def page() -> bytes:
 class Listener:
     """Accepts connections and keeps them, by id, for broadcasting and ``/to``."""
 
-    def __init__(self, opts: ListenOptions, reporter: Reporter, recorder: CaptureWriter | None = None) -> None:
+    def __init__(
+        self, opts: ListenOptions, reporter: Reporter, recorder: CaptureWriter | None = None
+    ) -> None:
         self.opts = opts
         self.reporter = reporter
         self.recorder = recorder
@@ -100,7 +102,9 @@ class Listener:
         if self.opts.certfile:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(self.opts.certfile, self.opts.keyfile)
-        self.server = await asyncio.start_server(self._handle, self.opts.host, self.opts.port, ssl=ctx, limit=1 << 20)
+        self.server = await asyncio.start_server(
+            self._handle, self.opts.host, self.opts.port, ssl=ctx, limit=1 << 20
+        )
 
     @property
     def address(self) -> tuple[str, int]:
@@ -147,9 +151,14 @@ class Listener:
         self._report_refused_soon()
         limit = self.opts.max_connections
         with contextlib.suppress(OSError, RuntimeError):
-            writer.write(build_error_response(
-                503, "Service Unavailable", f"wsdebug: {limit} connections already open; try again later\n",
-                headers=[("Retry-After", "1")]))
+            writer.write(
+                build_error_response(
+                    503,
+                    "Service Unavailable",
+                    f"wsdebug: {limit} connections already open; try again later\n",
+                    headers=[("Retry-After", "1")],
+                )
+            )
             if writer.can_write_eof():
                 writer.write_eof()
         # Closing with unread input makes the kernel send RST, which can destroy the 503 before
@@ -176,8 +185,10 @@ class Listener:
         n, self._refused_unreported = self._refused_unreported, 0
         if n:
             what = "connection" if n == 1 else f"{n:,} connections"
-            self.reporter.error(f"{what} refused with 503: {self.opts.max_connections} already open "
-                                f"(--max-connections); {self.refused:,} refused in all")
+            self.reporter.error(
+                f"{what} refused with 503: {self.opts.max_connections} already open "
+                f"(--max-connections); {self.refused:,} refused in all"
+            )
 
     def _report_refused_again(self) -> None:
         self._report_handle = None
@@ -195,7 +206,9 @@ class Listener:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn_id = f"c{next(self._ids)}"
-        live = LiveConnection(conn_id, Role.SERVER, reader, writer, self.reporter, self.opts, self.recorder)
+        live = LiveConnection(
+            conn_id, Role.SERVER, reader, writer, self.reporter, self.opts, self.recorder
+        )
         if self.recorder is not None:
             self.recorder.open(conn_id, role="server", peer=live.peer, local=live.local)
         self.reporter.connected(conn_id, live.peer, time.time())
@@ -226,8 +239,13 @@ class Listener:
     async def _handshake(self, live: LiveConnection) -> bool:
         head = await live.read_head()
         if head.too_big:
-            live.write(build_error_response(431, "Request Header Fields Too Large",
-                                            f"handshake larger than {self.opts.max_handshake} bytes\n"))
+            live.write(
+                build_error_response(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"handshake larger than {self.opts.max_handshake} bytes\n",
+                )
+            )
             await live.drain()
             raise HandshakeFailed(f"request head larger than {self.opts.max_handshake} bytes")
         req = parse_request(head.head or b"")
@@ -237,8 +255,11 @@ class Listener:
             await self._plain_http(live, req)
             return False
         if problems:
-            status, reason = (426, "Upgrade Required") if any(
-                p.rule is Rule.HANDSHAKE_WS_VERSION for p in problems) else (400, "Bad Request")
+            status, reason = (
+                (426, "Upgrade Required")
+                if any(p.rule is Rule.HANDSHAKE_WS_VERSION for p in problems)
+                else (400, "Bad Request")
+            )
             body = "".join(f"{p.message} ({p.rfc})\n" for p in problems)
             resp_bytes = build_error_response(status, reason, body)
             self.reporter.handshake(live.id, t, "server", req, parse_response(resp_bytes), problems)
@@ -252,10 +273,24 @@ class Listener:
         ext_value = params.header_value() if params else None
         resp_bytes = build_response(req, subprotocol=chosen, extensions=ext_value)
         live.subprotocol, live.extensions = chosen, ext_value
-        self.reporter.handshake(live.id, t, "server", req, parse_response(resp_bytes), [],
-                                accept_expected=accept_key(req.key or ""), subprotocol=chosen, extensions=ext_value)
+        self.reporter.handshake(
+            live.id,
+            t,
+            "server",
+            req,
+            parse_response(resp_bytes),
+            [],
+            accept_expected=accept_key(req.key or ""),
+            subprotocol=chosen,
+            extensions=ext_value,
+        )
         live.write(resp_bytes)
-        conn = Connection(Role.SERVER, deflate=params, max_message=self.opts.max_message, lenient=self.opts.lenient)
+        conn = Connection(
+            Role.SERVER,
+            deflate=params,
+            max_message=self.opts.max_message,
+            lenient=self.opts.lenient,
+        )
         live.start(conn, head.leftover)
         return True
 
@@ -263,10 +298,14 @@ class Listener:
         path = req.target.split("?", 1)[0]
         if req.method == "GET" and path in ("/", "/index.html"):
             status, note = 200, "plain HTTP GET (no Upgrade): served the built-in test page"
-            resp = build_error_response(200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8")
+            resp = build_error_response(
+                200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8"
+            )
         else:
             status, note = 404, "plain HTTP request (no Upgrade): not found"
-            resp = build_error_response(404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n")
+            resp = build_error_response(
+                404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n"
+            )
         self.reporter.http(live.id, time.time(), req, status, note)
         live.write(resp)
         await live.drain()
