@@ -137,6 +137,25 @@ def seeds() -> dict[str, dict[str, bytes]]:
             }
         }
     ).encode()
+    masked = b"".join(
+        v.wire
+        for v in vectors.PLAIN_VECTORS
+        if v.frames[0].mask_key is not None and len(v.wire) < 4096
+    )
+    out["opening_client"] = {
+        "rfc6455-response-frames": RFC_RESPONSE + deflated + b"\x89\x02hi\x88\x02\x03\xe8",
+        "426": out["handshake_response"]["426"],
+    }
+    out["opening_server"] = {
+        "rfc6455-request-frames": RFC_REQUEST + masked + close,
+        "seed-ws-request": vectors.SEED_WS_REQUEST.encode() + seed_wire,
+        "seed-page-request": vectors.SEED_PAGE_REQUEST.encode(),
+    }
+    # deeply nested JSON: a RecursionError in the JSON readers once
+    out["capture_har"]["deep-nesting"] = b'{"log":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    out["capture_jsonl"]["deep-nesting"] = (
+        b'{"format":"wsdebug-capture","version":1}\n' + b"[" * 5000 + b"]" * 5000
+    )
     # inputs that took seconds (O(n²) regex backtracking) before the fixes that came with them
     out["text_input"].update(
         {

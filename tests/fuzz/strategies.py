@@ -338,6 +338,8 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "inflate": _or_raw(INFLATE),
     "connection_client": _or_raw(st.one_of(FRAMES, DEFLATE_FRAMES)),
     "connection_server": _or_raw(st.one_of(FRAMES, DEFLATE_FRAMES)),
+    "opening_client": _or_raw(st.tuples(RESPONSES, FRAMES, DEFLATE_FRAMES).map(b"".join)),
+    "opening_server": _or_raw(st.tuples(REQUESTS, FRAMES, DEFLATE_FRAMES).map(b"".join)),
     "handshake_request": REQUESTS,
     "handshake_response": RESPONSES,
     "extensions": EXTENSIONS,

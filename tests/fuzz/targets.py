@@ -44,6 +44,7 @@ from wsdebug.codec.handshake import (
     validate_request,
     validate_response,
 )
+from wsdebug.codec.opening import ClientConnection, ServerConnection
 from wsdebug.codec.spec import Role
 from wsdebug.codec.stream import StreamDecoder
 from wsdebug.handshake_check import check_handshake
@@ -55,6 +56,7 @@ LIMIT = 1 << 20
 #: '*' lines of a hex dump may expand up to this much (wsdebug.inputs documents 64 MiB)
 DUMP_EXPAND = 64 << 20
 SENDERS = (None, Role.CLIENT, Role.SERVER)
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="  #: RFC 6455 §1.3's key
 
 
 class Hang(Exception):
@@ -139,9 +141,10 @@ def inflate(data: bytes) -> None:
         assert len(out) <= LIMIT
 
 
-def _connection(role: Role, data: bytes) -> None:
-    conn = Connection(role, deflate=DeflateParams(), max_message=LIMIT)
-    sent = 0
+def _connection(role: Role, data: bytes, conn: Connection | None = None, slack: int = 256) -> None:
+    if conn is None:
+        conn = Connection(role, deflate=DeflateParams(), max_message=LIMIT)
+    sent = -len(conn.data_to_send())  # a client's request, written before anything is read
     for piece in (data[: len(data) // 2], data[len(data) // 2 :]):
         conn.receive_data(piece)
         sent += len(conn.data_to_send())
@@ -150,7 +153,7 @@ def _connection(role: Role, data: bytes) -> None:
     sent += len(conn.data_to_send())
     conn.events_received()
     # what it sends is pongs (each at most 4 bytes longer than the ping) and one close frame
-    assert sent <= 3 * len(data) + 256, f"sent {sent} bytes in answer to {len(data)}"
+    assert sent <= 3 * len(data) + slack, f"sent {sent} bytes in answer to {len(data)}"
 
 
 def connection_client(data: bytes) -> None:
@@ -161,6 +164,22 @@ def connection_client(data: bytes) -> None:
 def connection_server(data: bytes) -> None:
     """A server Connection (deflate negotiated) receiving ``data`` from its client."""
     _connection(Role.SERVER, data)
+
+
+def opening_client(data: bytes) -> None:
+    """A ClientConnection from its opening handshake on: ``data`` is the server's response
+    (to the RFC 6455 key, with chat and permessage-deflate offered) and what follows it."""
+    conn = ClientConnection(
+        "server.example.com", "/chat", subprotocols=["chat"], key=KEY, max_message=LIMIT
+    )
+    _connection(Role.CLIENT, data, conn)
+
+
+def opening_server(data: bytes) -> None:
+    """A ServerConnection from its opening handshake on: ``data`` is the client's request and
+    what follows it (the server's response, at most a head of a few KiB, counts in the bound)."""
+    conn = ServerConnection(subprotocols=["chat"], max_message=LIMIT)
+    _connection(Role.SERVER, data, conn, slack=8192)
 
 
 # -- handshakes ---------------------------------------------------------------------------------
@@ -289,6 +308,8 @@ TARGETS: dict[str, Target] = {
         Target("inflate", inflate),
         Target("connection_client", connection_client),
         Target("connection_server", connection_server),
+        Target("opening_client", opening_client),
+        Target("opening_server", opening_server),
         Target("handshake_request", handshake_request),
         Target("handshake_response", handshake_response),
         Target("extensions", extensions),
