@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 #: Payloads at least this long are :class:`Blob` s in the lazy documents the live modes build:
 #: encoded by :func:`iter_json` in chunks (off the event loop), not by one ``json.dumps`` call.
 LAZY_MIN = 64 << 10
-CHUNK = 256 << 10  #: bytes of payload (or characters of text) encoded per step by iter_json
+CHUNK = 64 << 10  #: bytes of payload (or characters of text) encoded per step by iter_json
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
@@ -33,8 +33,14 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
     """
     if indent is None:
         return "".join(iter_json(obj))
-    text = json.dumps(obj, ensure_ascii=False, indent=indent, default=_blob_value)
-    return UNSAFE_IN_JSON.sub(_json_escape, text)
+    return _safe(json.dumps(obj, ensure_ascii=False, indent=indent, default=_blob_value))
+
+
+def _safe(encoded: str) -> str:
+    """``encoded`` JSON with terminal-active characters escaped (ASCII needs only a DEL check)."""
+    if encoded.isascii() and "\x7f" not in encoded:  # json.dumps has escaped C0 already
+        return encoded
+    return UNSAFE_IN_JSON.sub(_json_escape, encoded)
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -85,7 +91,7 @@ def iter_json(obj: Any) -> Iterator[str]:
         raise TypeError(f"{type(o).__name__} is not JSON serializable")
 
     skeleton = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=default)
-    skeleton = UNSAFE_IN_JSON.sub(_json_escape, skeleton)
+    skeleton = _safe(skeleton)
     pos = 0
     for blob in blobs:
         at = skeleton.index(_QUOTED_MARK, pos)
@@ -98,7 +104,7 @@ def iter_json(obj: Any) -> Iterator[str]:
                 yield view[i:i + CHUNK].hex()
         else:
             for i in range(0, len(data), CHUNK):
-                yield UNSAFE_IN_JSON.sub(_json_escape, json.dumps(data[i:i + CHUNK], ensure_ascii=False)[1:-1])
+                yield _safe(json.dumps(data[i:i + CHUNK], ensure_ascii=False)[1:-1])
     yield skeleton[pos:]
 
 

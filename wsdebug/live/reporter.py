@@ -117,6 +117,9 @@ class JsonReporter(Reporter):
     # -- the writer ------------------------------------------------------------------------------
 
     def _start(self) -> None:
+        # The writer encodes in pieces of about a millisecond; a short switch interval lets the
+        # loop thread take the GIL back after one piece rather than after 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         with contextlib.suppress(AttributeError, OSError, ValueError):
             self.out.flush()
             self._fd = self.out.fileno()
