@@ -216,6 +216,10 @@ async def _connect(
             if not task.cancelled() and task.exception() is not None:
                 reporter.error(f"input failed: {task.exception()}")
                 stop.set()
+    if stop.is_set():  # the prompt gives the terminal back first, before any waiting
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
     if stop.is_set() and not pump.done():
         if live.open:
             live.send("close", 1000, "")
