@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli import Detail, ExportHtml, ExportSvg, Json, Plain, _detail, _error, _size, app, max_input_option
+from .cli import (
+    Detail,
+    ExportHtml,
+    ExportSvg,
+    Json,
+    Plain,
+    _detail,
+    _error,
+    _size,
+    app,
+    max_input_option,
+)
 from .status import UserError
 
+if TYPE_CHECKING:
+    from .capture.session import Conversation
 
-def _direction(value: Optional[str]) -> Optional[str]:
+
+def _direction(value: str | None) -> str | None:
     if value is None:
         return None
     aliases = {"c2s": "c2s", "client": "c2s", ">": "c2s", "s2c": "s2c", "server": "s2c", "<": "s2c"}
@@ -27,7 +41,7 @@ def _direction(value: Optional[str]) -> Optional[str]:
     return aliases[value.lower()]
 
 
-def _opcode(value: Optional[str]) -> Optional[int]:
+def _opcode(value: str | None) -> int | None:
     from .capture.stepper import parse_opcode
 
     if value is None:
@@ -40,20 +54,56 @@ def _opcode(value: Optional[str]) -> Optional[int]:
 
 @app.command()
 def replay(
-    file: Annotated[Path, typer.Argument(help="wsdebug capture (.jsonl), pcap/pcapng, HAR, or a hex dump with > < / c: s: markers ('-': stdin).")],
-    show_all: Annotated[bool, typer.Option("--all", help="Print every frame instead of stepping (the default when piped).")] = False,
-    conn: Annotated[Optional[str], typer.Option("--conn", help="Only this conversation (its id or number).")] = None,
-    direction: Annotated[Optional[str], typer.Option("--direction", help="Only frames sent c2s or s2c.")] = None,
-    opcode: Annotated[Optional[str], typer.Option("--opcode", help="Only frames with this opcode (text, binary, close, 0x3 ...).")] = None,
-    deflate: Annotated[Optional[bool], typer.Option("--deflate/--no-deflate", help="Override permessage-deflate (default: as the recorded handshake says).")] = None,
-    to: Annotated[Optional[str], typer.Option("--to", help="Re-send the client side to this ws:// URL and show the server's answers.", metavar="URL")] = None,
-    fast: Annotated[bool, typer.Option("--fast", help="With --to: no pauses between frames.")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="wsdebug capture (.jsonl), pcap/pcapng, HAR, or a hex dump with > < / c: s: markers ('-': stdin)."
+        ),
+    ],
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Print every frame instead of stepping (the default when piped)."
+        ),
+    ] = False,
+    conn: Annotated[
+        str | None, typer.Option("--conn", help="Only this conversation (its id or number).")
+    ] = None,
+    direction: Annotated[
+        str | None, typer.Option("--direction", help="Only frames sent c2s or s2c.")
+    ] = None,
+    opcode: Annotated[
+        str | None,
+        typer.Option(
+            "--opcode", help="Only frames with this opcode (text, binary, close, 0x3 ...)."
+        ),
+    ] = None,
+    deflate: Annotated[
+        bool | None,
+        typer.Option(
+            "--deflate/--no-deflate",
+            help="Override permessage-deflate (default: as the recorded handshake says).",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Re-send the client side to this ws:// URL and show the server's answers.",
+            metavar="URL",
+        ),
+    ] = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="With --to: no pauses between frames.")
+    ] = False,
     detail: Annotated[str, Detail] = "bytes",
     json_out: Annotated[bool, Json] = False,
     plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
-    max_input: Annotated[str, max_input_option("captures and pcaps are streamed, HAR and hex dumps held in memory")] = "1G",
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
+    max_input: Annotated[
+        str, max_input_option("captures and pcaps are streamed, HAR and hex dumps held in memory")
+    ] = "1G",
 ) -> None:
     """Replay a recorded session frame by frame, through the same views as the live modes.
 
@@ -71,17 +121,33 @@ def replay(
         convs = select(convs, conn, str(file))
     except CaptureError as exc:
         raise UserError(str(exc)) from None
-    cut = capture.cut.describe("standard input" if str(file) == "-" else str(file)) if capture.cut else None
+    cut = (
+        capture.cut.describe("standard input" if str(file) == "-" else str(file))
+        if capture.cut
+        else None
+    )
     if to is not None:
         if cut is not None:
             _error(f"warning: {cut}")
-        raise typer.Exit(_resend(to, convs, fast=fast, detail=detail, json_out=json_out, plain=plain,
-                                 svg=export_svg, html=export_html))
+        raise typer.Exit(
+            _resend(
+                to,
+                convs,
+                fast=fast,
+                detail=detail,
+                json_out=json_out,
+                plain=plain,
+                svg=export_svg,
+                html=export_html,
+            )
+        )
     visible = make_filter(dir_filter, op_filter)
     if json_out:
         emit_json(convs, sys.stdout, visible=visible, kind=capture.kind)
         _exit(status(convs), cut)
-    interactive = not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
+    interactive = (
+        not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
+    )
     if interactive:
         from .capture.stepper import Stepper
         from .ui.replay import ReplayApp
@@ -93,13 +159,20 @@ def replay(
         from .ui.replay import print_session
 
         console = stdout_console(plain=plain, record=bool(export_svg or export_html))
-        print_session(console, convs, capture.kind, detail=detail, plain=plain, file_notes=capture.file_notes,
-                      visible=visible)
+        print_session(
+            console,
+            convs,
+            capture.kind,
+            detail=detail,
+            plain=plain,
+            file_notes=capture.file_notes,
+            visible=visible,
+        )
         export(console, export_svg, export_html)
     _exit(status(convs), cut)
 
 
-def _exit(code: int, cut: Optional[str]) -> None:
+def _exit(code: int, cut: str | None) -> None:
     """Exit with ``code``; a capture cut short is one line on stderr and at least status 1."""
     if cut is not None:
         sys.stdout.flush()
@@ -108,12 +181,21 @@ def _exit(code: int, cut: Optional[str]) -> None:
     raise typer.Exit(code)
 
 
-def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, plain: bool,  # type: ignore[type-arg]
-            svg: Optional[Path], html: Optional[Path]) -> int:
+def _resend(
+    url: str,
+    convs: list[Conversation],
+    *,
+    fast: bool,
+    detail: str,
+    json_out: bool,
+    plain: bool,
+    svg: Path | None,
+    html: Path | None,
+) -> int:
     """``--to URL``: one conversation's client side against a live server."""
-    from .live.resend import resend
     from .cli_live import _live_reporter, _run_live
     from .live.client import ConnectError, Target
+    from .live.resend import resend
 
     if len(convs) != 1:
         ids = ", ".join(c.id for c in convs)
@@ -123,4 +205,6 @@ def _resend(url: str, convs: list, *, fast: bool, detail: str, json_out: bool, p
     except ConnectError as exc:
         raise UserError(str(exc)) from None
     reporter, console = _live_reporter(json_out, detail, plain, None, bool(svg or html))
-    return _run_live(lambda: resend(url, convs[0], reporter, fast=fast), reporter, console, None, svg, html)
+    return _run_live(
+        lambda: resend(url, convs[0], reporter, fast=fast), reporter, console, None, svg, html
+    )

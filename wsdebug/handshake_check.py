@@ -30,15 +30,30 @@ class HandshakeCheck:
         msg = self.message
         out: dict[str, Any] = {"kind": self.kind}
         if isinstance(msg, Request):
-            out.update(method=msg.method, target=msg.target, version=msg.version,
-                       is_websocket=msg.is_websocket, key=msg.key,
-                       expected_accept=self.expected_accept)
+            out.update(
+                method=msg.method,
+                target=msg.target,
+                version=msg.version,
+                is_websocket=msg.is_websocket,
+                key=msg.key,
+                expected_accept=self.expected_accept,
+            )
         else:
-            out.update(version=msg.version, status=msg.status, reason=msg.reason,
-                       expected_accept=self.expected_accept)
+            out.update(
+                version=msg.version,
+                status=msg.status,
+                reason=msg.reason,
+                expected_accept=self.expected_accept,
+            )
         out["headers"] = [
-            {"name": h.name, "value": h.value, "offset": h.offset, "size": h.size, "meaning": h.meaning,
-             "problems": [problem_json(p) for p in h.problems]}
+            {
+                "name": h.name,
+                "value": h.value,
+                "offset": h.offset,
+                "size": h.size,
+                "meaning": h.meaning,
+                "problems": [problem_json(p) for p in h.problems],
+            }
             for h in msg.headers
         ]
         out["problems"] = [problem_json(p) for p in self.problems]
@@ -59,7 +74,9 @@ def check_handshake(text: str, *, key: str | None = None) -> HandshakeCheck:
     if raw.startswith(b"HTTP/"):
         resp = parse_response(raw)
         if key is None:  # a response on its own: what was offered is not known either
-            problems = validate_response(resp, key=None, offered_subprotocols=None, offered_extensions=None)
+            problems = validate_response(
+                resp, key=None, offered_subprotocols=None, offered_extensions=None
+            )
             note = "no --key given: the Accept value was not checked"
             return HandshakeCheck("response", resp, problems, None, note)
         known = validate_response(resp, key=key, offered_subprotocols=None, offered_extensions=None)
@@ -69,6 +86,8 @@ def check_handshake(text: str, *, key: str | None = None) -> HandshakeCheck:
     expected = accept_key(req.key) if req.key else None
     note = ""
     if not req.is_websocket and req.method == "GET":
-        note = ("a plain HTTP request, like a browser's address bar sends: a WebSocket client adds "
-                "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13")
+        note = (
+            "a plain HTTP request, like a browser's address bar sends: a WebSocket client adds "
+            "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+        )
     return HandshakeCheck("request", req, problems, expected, note)

@@ -49,8 +49,10 @@ def parse_size(text: str) -> int:
 
 def too_large(name: str, limit: int, got: int | None = None) -> InputTooLarge:
     size = f" ({got:,} bytes)" if got is not None else ""
-    return InputTooLarge(f"{name}{size} is larger than the input limit of {format_size(limit)}; "
-                         "raise it with --max-input SIZE")
+    return InputTooLarge(
+        f"{name}{size} is larger than the input limit of {format_size(limit)}; "
+        "raise it with --max-input SIZE"
+    )
 
 
 def check_file_size(fh: IO[bytes], limit: int, name: str) -> None:

@@ -20,13 +20,14 @@ import pytest
 from typer.testing import CliRunner
 
 import wsdebug.cli
-import wsdebug.cli_live  # noqa: F401 - registers connect/listen
-import wsdebug.cli_replay  # noqa: F401 - registers replay
-
+import wsdebug.cli_live
+import wsdebug.cli_replay
 from tests.capture.conftest import connection_pair_session
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
-    "NO_COLOR": "1", "COLUMNS": "200"}
+    "NO_COLOR": "1",
+    "COLUMNS": "200",
+}
 #: The address space a subprocess may use: far below what reading /dev/zero to the end takes,
 #: so reading past the cap fails (MemoryError, "internal error") instead of filling the machine.
 ADDRESS_SPACE = 1536 << 20
@@ -34,7 +35,11 @@ ADDRESS_SPACE = 1536 << 20
 
 def one_line(result: Any, status: int, *fragments: str) -> str:
     """stderr is one "wsdebug: ..." line holding every fragment; the exit status is ``status``."""
-    err = result.stderr if isinstance(result.stderr, str) else result.stderr.decode("utf-8", "replace")
+    err = (
+        result.stderr
+        if isinstance(result.stderr, str)
+        else result.stderr.decode("utf-8", "replace")
+    )
     code = result.exit_code if hasattr(result, "exit_code") else result.returncode
     assert code == status, (code, err)
     assert err.startswith("wsdebug: ") and err.count("\n") == 1 and err.endswith("\n"), repr(err)
@@ -44,14 +49,22 @@ def one_line(result: Any, status: int, *fragments: str) -> str:
     return err
 
 
-def run(args: list[str], *, stdin: Any = subprocess.DEVNULL, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run(
+    args: list[str], *, stdin: Any = subprocess.DEVNULL, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     """``wsdebug ARGS`` in a subprocess whose address space is capped (see ADDRESS_SPACE)."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    return subprocess.run([sys.executable, "-m", "wsdebug", *args], stdin=stdin, capture_output=True,
-                          timeout=timeout, env=ENV, preexec_fn=limit)
+    return subprocess.run(
+        [sys.executable, "-m", "wsdebug", *args],
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=ENV,
+        preexec_fn=limit,
+    )
 
 
 # -- item 3: a capture cut short by kill -9 ---------------------------------------------------------
@@ -72,17 +85,27 @@ def test_cut_last_line_replays_the_rest_and_exits_1(runner: CliRunner, tmp_path:
     whole, cut = tmp_path / "whole.jsonl", tmp_path / "cut.jsonl"
     whole.write_text("".join(lines[:i]), encoding="utf-8")
     kept = len(lines[i]) // 2
-    cut.write_text("".join(lines[:i]) + lines[i][:kept], encoding="utf-8")  # killed while writing line i+1
+    cut.write_text(
+        "".join(lines[:i]) + lines[i][:kept], encoding="utf-8"
+    )  # killed while writing line i+1
     expected = runner.invoke(wsdebug.cli.app, ["replay", str(whole), "--json"])
     assert expected.exit_code in (0, 1) and expected.stderr == "", expected.stderr
     offset = len("".join(lines[:i]).encode("utf-8"))
     for args in (["--json"], ["--all", "--plain"]):
         result = runner.invoke(wsdebug.cli.app, ["replay", str(cut), *args])
-        err = one_line(result, 1, str(cut), f"cut short at byte {offset:,}", f"(line {i + 1})",
-                       f"the last {kept:,} bytes")
+        err = one_line(
+            result,
+            1,
+            str(cut),
+            f"cut short at byte {offset:,}",
+            f"(line {i + 1})",
+            f"the last {kept:,} bytes",
+        )
         assert err.startswith("wsdebug: warning: ")
         if args == ["--json"]:
-            assert _events(result.stdout) == _events(expected.stdout), "the records before the cut replay unchanged"
+            assert _events(result.stdout) == _events(expected.stdout), (
+                "the records before the cut replay unchanged"
+            )
         else:
             assert "frames" in result.stdout
 
@@ -91,12 +114,17 @@ def test_cut_capture_on_stdin(runner: CliRunner) -> None:
     text = connection_pair_session()
     result = runner.invoke(wsdebug.cli.app, ["replay", "-", "--json"], input=text[:-40].encode())
     one_line(result, 1, "standard input: the capture is cut short")
-    assert runner.invoke(wsdebug.cli.app, ["replay", "-", "--json"], input=text.encode()).exit_code == 0
+    assert (
+        runner.invoke(wsdebug.cli.app, ["replay", "-", "--json"], input=text.encode()).exit_code
+        == 0
+    )
 
 
 def test_cut_inside_a_utf8_character(runner: CliRunner, tmp_path: Path) -> None:
     """The last record (an end reason in Chinese) cut in the middle of a character: still exit 1."""
-    text = connection_pair_session().replace('"reason":"closing handshake done"', '"reason":"厉害了"')
+    text = connection_pair_session().replace(
+        '"reason":"closing handshake done"', '"reason":"厉害了"'
+    )
     raw = text.encode("utf-8")
     cut = tmp_path / "cut.jsonl"
     cut.write_bytes(raw[: raw.rindex("厉".encode()) + 1])
@@ -107,11 +135,23 @@ def test_garbage_in_the_middle_stays_an_error(runner: CliRunner, tmp_path: Path)
     lines = connection_pair_session().splitlines(keepends=True)
     i = _data_line(lines)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("".join(lines[:i]) + lines[i][:100] + "\n" + "".join(lines[i + 1 :]), encoding="utf-8")
-    one_line(runner.invoke(wsdebug.cli.app, ["replay", str(bad), "--json"]), 2, f"line {i + 1}", "not JSON")
+    bad.write_text(
+        "".join(lines[:i]) + lines[i][:100] + "\n" + "".join(lines[i + 1 :]), encoding="utf-8"
+    )
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["replay", str(bad), "--json"]),
+        2,
+        f"line {i + 1}",
+        "not JSON",
+    )
     # a cut line followed by a newline is not what a killed writer leaves: an error too
     bad.write_text("".join(lines[:i]) + lines[i][:100] + "\n", encoding="utf-8")
-    one_line(runner.invoke(wsdebug.cli.app, ["replay", str(bad), "--json"]), 2, f"line {i + 1}", "not JSON")
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["replay", str(bad), "--json"]),
+        2,
+        f"line {i + 1}",
+        "not JSON",
+    )
 
 
 def test_cut_header_is_unreadable(runner: CliRunner, tmp_path: Path) -> None:
@@ -134,9 +174,21 @@ def test_deeply_nested_jsonl_record(runner: CliRunner, tmp_path: Path) -> None:
     deep = '{"t":1,"conn":"c1","event":"data","x":' + "[" * 200_000 + "]" * 200_000 + "}\n"
     path = tmp_path / "deep.jsonl"
     path.write_text("".join(lines[:3]) + deep + "".join(lines[3:]), encoding="utf-8")
-    one_line(runner.invoke(wsdebug.cli.app, ["replay", str(path), "--json"]), 2, "line 4", "nested too deeply")
-    path.write_text("".join(lines[:3]) + deep.rstrip("\n"), encoding="utf-8")  # whole, as the last line
-    one_line(runner.invoke(wsdebug.cli.app, ["replay", str(path), "--json"]), 2, "line 4", "nested too deeply")
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["replay", str(path), "--json"]),
+        2,
+        "line 4",
+        "nested too deeply",
+    )
+    path.write_text(
+        "".join(lines[:3]) + deep.rstrip("\n"), encoding="utf-8"
+    )  # whole, as the last line
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["replay", str(path), "--json"]),
+        2,
+        "line 4",
+        "nested too deeply",
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,13 +223,30 @@ def test_files_over_the_cap(runner: CliRunner, tmp_path: Path) -> None:
     capture = tmp_path / "big.jsonl"
     capture.write_text(connection_pair_session(), encoding="utf-8")
     size = capture.stat().st_size
-    one_line(runner.invoke(wsdebug.cli.app, ["replay", str(capture), "--max-input", "100K"]), 2,
-             f"({size:,} bytes) is larger than the input limit of 100 KiB")
-    assert runner.invoke(wsdebug.cli.app, ["replay", str(capture), "--json", "--max-input", str(size)]).exit_code == 0
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["replay", str(capture), "--max-input", "100K"]),
+        2,
+        f"({size:,} bytes) is larger than the input limit of 100 KiB",
+    )
+    assert (
+        runner.invoke(
+            wsdebug.cli.app, ["replay", str(capture), "--json", "--max-input", str(size)]
+        ).exit_code
+        == 0
+    )
     dump = tmp_path / "dump.txt"
     dump.write_text("81 05 48 65 6c 6c 6f\n" * 1000, encoding="utf-8")
-    one_line(runner.invoke(wsdebug.cli.app, ["decode", "-f", str(dump), "--max-input", "4K"]), 2, "input limit of 4 KiB")
-    assert runner.invoke(wsdebug.cli.app, ["decode", "-f", str(dump), "--json", "--max-input", "1M"]).exit_code == 0
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["decode", "-f", str(dump), "--max-input", "4K"]),
+        2,
+        "input limit of 4 KiB",
+    )
+    assert (
+        runner.invoke(
+            wsdebug.cli.app, ["decode", "-f", str(dump), "--json", "--max-input", "1M"]
+        ).exit_code
+        == 0
+    )
 
 
 def test_a_pipe_over_the_cap_is_refused(tmp_path: Path) -> None:
@@ -186,7 +255,9 @@ def test_a_pipe_over_the_cap_is_refused(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     writer = subprocess.Popen(["sh", "-c", f"head -c 3000000 /dev/zero | tr '\\0' 'a' > {fifo}"])
     try:
-        one_line(run(["replay", str(fifo), "--max-input", "1M"]), 2, str(fifo), "input limit of 1 MiB")
+        one_line(
+            run(["replay", str(fifo), "--max-input", "1M"]), 2, str(fifo), "input limit of 1 MiB"
+        )
     finally:
         writer.kill()
         writer.wait(10)
@@ -194,7 +265,9 @@ def test_a_pipe_over_the_cap_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["lots", "-5", "0", "1X"])
 def test_bad_max_input(runner: CliRunner, value: str) -> None:
-    one_line(runner.invoke(wsdebug.cli.app, ["decode", "00", "--max-input", value]), 2, "--max-input")
+    one_line(
+        runner.invoke(wsdebug.cli.app, ["decode", "00", "--max-input", value]), 2, "--max-input"
+    )
 
 
 # -- item 5: names from outside are inert ---------------------------------------------------------
@@ -225,8 +298,12 @@ def test_file_names_are_inert(runner: CliRunner, tmp_path: Path, args: list[str]
     junk, big = tmp_path / f"{EVIL}.bin", tmp_path / f"{EVIL}.txt"
     junk.write_bytes(b"\x00\x01\x02 not a capture")
     big.write_text("00 " * 1000, encoding="utf-8")
-    names = {"{missing}": str(tmp_path / EVIL), "{junk}": str(junk), "{big}": str(big),
-             "{missing_dir}": str(tmp_path / EVIL / "rec.jsonl")}
+    names = {
+        "{missing}": str(tmp_path / EVIL),
+        "{junk}": str(junk),
+        "{big}": str(big),
+        "{missing_dir}": str(tmp_path / EVIL / "rec.jsonl"),
+    }
     result = runner.invoke(wsdebug.cli.app, [names.get(a, a) for a in args])
     err = one_line(result, 2)
     _inert(result)

@@ -71,12 +71,16 @@ class CaptureWriter:
     disk: there is no fsync, which would cost a disk round trip per chunk.
     """
 
-    def __init__(self, fh: IO[str], *, mode: str, tool: str = "wsdebug", created: str | None = None) -> None:
+    def __init__(
+        self, fh: IO[str], *, mode: str, tool: str = "wsdebug", created: str | None = None
+    ) -> None:
         self._fh = fh
         self._conn_json: dict[str, str] = {}
         if created is None:
             created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        self._write({"format": FORMAT, "version": VERSION, "created": created, "tool": tool, "mode": mode})
+        self._write(
+            {"format": FORMAT, "version": VERSION, "created": created, "tool": tool, "mode": mode}
+        )
 
     def _write(self, obj: dict[str, Any]) -> None:
         self._line(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
@@ -86,10 +90,27 @@ class CaptureWriter:
         self._fh.write(line)
         self._fh.flush()
 
-    def open(self, conn: str, *, role: str, peer: str, local: str, url: str | None = None,
-             t: float | None = None) -> None:
-        self._write({"t": time.time() if t is None else t, "conn": conn, "event": "open", "role": role, "peer": peer,
-                     "local": local, "url": url})
+    def open(
+        self,
+        conn: str,
+        *,
+        role: str,
+        peer: str,
+        local: str,
+        url: str | None = None,
+        t: float | None = None,
+    ) -> None:
+        self._write(
+            {
+                "t": time.time() if t is None else t,
+                "conn": conn,
+                "event": "open",
+                "role": role,
+                "peer": peer,
+                "local": local,
+                "url": url,
+            }
+        )
 
     def data(self, conn: str, direction: str, data: bytes, t: float | None = None) -> None:
         """One chunk as it crossed the socket, flushed to the OS before this returns.
@@ -102,15 +123,27 @@ class CaptureWriter:
         quoted = self._conn_json.get(conn)
         if quoted is None:
             quoted = self._conn_json[conn] = json.dumps(conn)
-        self._line(f'{{"t":{stamp!r},"conn":{quoted},"event":"data","dir":"{direction}","hex":"{data.hex()}"}}\n')
+        self._line(
+            f'{{"t":{stamp!r},"conn":{quoted},"event":"data","dir":"{direction}","hex":"{data.hex()}"}}\n'
+        )
 
-    def handshake(self, conn: str, *, subprotocol: str | None, extensions: str | None,
-                  t: float | None = None) -> None:
-        self._write({"t": time.time() if t is None else t, "conn": conn, "event": "handshake", "subprotocol": subprotocol,
-                     "extensions": extensions})
+    def handshake(
+        self, conn: str, *, subprotocol: str | None, extensions: str | None, t: float | None = None
+    ) -> None:
+        self._write(
+            {
+                "t": time.time() if t is None else t,
+                "conn": conn,
+                "event": "handshake",
+                "subprotocol": subprotocol,
+                "extensions": extensions,
+            }
+        )
 
     def end(self, conn: str, reason: str, t: float | None = None) -> None:
-        self._write({"t": time.time() if t is None else t, "conn": conn, "event": "end", "reason": reason})
+        self._write(
+            {"t": time.time() if t is None else t, "conn": conn, "event": "end", "reason": reason}
+        )
         self._conn_json.pop(conn, None)
 
     def close(self) -> None:
@@ -144,8 +177,10 @@ class Cut:
     size: int  #: the bytes of that incomplete line, not replayed
 
     def describe(self, name: str) -> str:
-        return (f"{name}: the capture is cut short at byte {self.offset:,} (line {self.line}): "
-                f"the last {self.size:,} bytes, an incomplete record, were not replayed")
+        return (
+            f"{name}: the capture is cut short at byte {self.offset:,} (line {self.line}): "
+            f"the last {self.size:,} bytes, an incomplete record, were not replayed"
+        )
 
 
 @dataclass
@@ -198,15 +233,23 @@ def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> Parsed
             if _cut_line(line) and not any(rest.strip() for rest in it):  # the last line
                 cut = Cut(lineno, start, size)
                 if not header_seen:
-                    raise CaptureError(f"{name}: the capture is cut short inside its header line") from None
+                    raise CaptureError(
+                        f"{name}: the capture is cut short inside its header line"
+                    ) from None
                 break
-            msg = f"{exc.msg}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            msg = (
+                f"{exc.msg}, column {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else "not UTF-8"
+            )
             raise CaptureError(f"{name}: line {lineno}: not JSON ({msg})") from None
         if not isinstance(rec, dict):
             raise CaptureError(f"{name}: line {lineno}: expected a JSON object")
         if not header_seen:
             if rec.get("format") != FORMAT:
-                raise CaptureError(f"{name}: line {lineno}: not a wsdebug capture (no format header)")
+                raise CaptureError(
+                    f"{name}: line {lineno}: not a wsdebug capture (no format header)"
+                )
             version = rec.get("version")
             if not isinstance(version, int) or version > VERSION:
                 raise CaptureError(
@@ -237,11 +280,18 @@ def _record(rec: dict[str, Any], conns: dict[str, ConnectionInfo], where: str) -
             direction = rec["dir"]
             if direction not in (C2S, S2C):
                 raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
-            info.chunks.append(Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"])))
+            info.chunks.append(
+                Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"]))
+            )
         elif event == "open":
-            info.role, info.peer, info.local, info.url = (_text(rec, k, where) for k in ("role", "peer", "local", "url"))
+            info.role, info.peer, info.local, info.url = (
+                _text(rec, k, where) for k in ("role", "peer", "local", "url")
+            )
         elif event == "handshake":
-            info.subprotocol, info.extensions = _text(rec, "subprotocol", where), _text(rec, "extensions", where)
+            info.subprotocol, info.extensions = (
+                _text(rec, "subprotocol", where),
+                _text(rec, "extensions", where),
+            )
         elif event == "end":
             info.end_reason = _text(rec, "reason", where)
     except (KeyError, TypeError, ValueError) as exc:

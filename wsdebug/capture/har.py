@@ -25,9 +25,11 @@ from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 #: The mask key of every synthesized client frame (the key of the RFC 6455 §5.7 examples).
 SYNTH_MASK = bytes.fromhex("37fa213d")
 
-NOTE = ("HAR holds messages, not wire bytes: these frames are synthesized, one per message, as a browser "
-        f"would send them (client frames masked with the fixed key {SYNTH_MASK.hex(' ')}{{deflate}}); "
-        "fragmentation, ping/pong and close frames are not recorded in a HAR")
+NOTE = (
+    "HAR holds messages, not wire bytes: these frames are synthesized, one per message, as a browser "
+    f"would send them (client frames masked with the fixed key {SYNTH_MASK.hex(' ')}{{deflate}}); "
+    "fragmentation, ping/pong and close frames are not recorded in a HAR"
+)
 
 
 def _headers(part: dict[str, Any]) -> list[tuple[str, str]]:
@@ -71,8 +73,9 @@ def _payload(msg: dict[str, Any], opcode: int) -> bytes:
 
 
 def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[ConnectionInfo, str]:
-    request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    raw_request, raw_response = entry.get("request"), entry.get("response")
+    request: dict[str, Any] = raw_request if isinstance(raw_request, dict) else {}
+    response: dict[str, Any] = raw_response if isinstance(raw_response, dict) else {}
     url = str(request.get("url") or "")
     try:
         parts = urlsplit(url)
@@ -84,8 +87,18 @@ def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[Conn
     messages = entry["_webSocketMessages"]
     t0 = _started(entry)
     if t0 is None:
-        t0 = next((float(m["time"]) for m in messages if isinstance(m, dict) and isinstance(m.get("time"), (int, float))), 0.0)
-    req_ext, resp_ext = _get(req_headers, "Sec-WebSocket-Extensions"), _get(resp_headers, "Sec-WebSocket-Extensions")
+        t0 = next(
+            (
+                float(m["time"])
+                for m in messages
+                if isinstance(m, dict) and isinstance(m.get("time"), (int, float))
+            ),
+            0.0,
+        )
+    req_ext, resp_ext = (
+        _get(req_headers, "Sec-WebSocket-Extensions"),
+        _get(resp_headers, "Sec-WebSocket-Extensions"),
+    )
     params = params_in_force(resp_ext, req_ext)
     if _get(req_headers, "Sec-WebSocket-Key"):
         if not _get(req_headers, "Host") and parts.netloc:
@@ -94,17 +107,30 @@ def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[Conn
         info.chunks.append(Chunk(t0, conn_id, C2S, _head(f"GET {path} HTTP/1.1", req_headers)))
         status = response.get("status", 101)
         reason = response.get("statusText") or ("Switching Protocols" if status == 101 else "")
-        info.chunks.append(Chunk(t0, conn_id, S2C, _head(f"HTTP/1.1 {status} {reason}".rstrip(), resp_headers)))
-    compressors = {C2S: PerMessageDeflate(params, is_client=True), S2C: PerMessageDeflate(params, is_client=False)} if params else {}
+        info.chunks.append(
+            Chunk(t0, conn_id, S2C, _head(f"HTTP/1.1 {status} {reason}".rstrip(), resp_headers))
+        )
+    compressors = (
+        {
+            C2S: PerMessageDeflate(params, is_client=True),
+            S2C: PerMessageDeflate(params, is_client=False),
+        }
+        if params
+        else {}
+    )
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict) or msg.get("type") not in ("send", "receive"):
-            raise CaptureError(f"{where}: _webSocketMessages[{i}] is not a {{type: send|receive, ...}} object")
+            raise CaptureError(
+                f"{where}: _webSocketMessages[{i}] is not a {{type: send|receive, ...}} object"
+            )
         direction = C2S if msg["type"] == "send" else S2C
         try:
             opcode = int(msg.get("opcode", 1))
             t = float(msg.get("time", t0))
         except (TypeError, ValueError):
-            raise CaptureError(f"{where}: _webSocketMessages[{i}] has a bad opcode or time") from None
+            raise CaptureError(
+                f"{where}: _webSocketMessages[{i}] has a bad opcode or time"
+            ) from None
         if not 0 <= opcode <= 15:
             raise CaptureError(f"{where}: _webSocketMessages[{i}] has opcode {opcode}, not 0-15")
         payload = _payload(msg, opcode)
@@ -112,7 +138,9 @@ def _conversation(entry: dict[str, Any], conn_id: str, where: str) -> tuple[Conn
         if compressors and opcode in (1, 2):
             payload, rsv1 = compressors[direction].compress(payload), True
         key = SYNTH_MASK if direction == C2S else None
-        info.chunks.append(Chunk(t, conn_id, direction, encode_frame(opcode, payload, rsv1=rsv1, mask_key=key)))
+        info.chunks.append(
+            Chunk(t, conn_id, direction, encode_frame(opcode, payload, rsv1=rsv1, mask_key=key))
+        )
     deflate = ", compressed with permessage-deflate as negotiated" if params else ""
     return info, NOTE.format(deflate=deflate)
 
@@ -139,6 +167,8 @@ def read_har(doc: Any, name: str) -> tuple[list[ConnectionInfo], dict[str, list[
         infos.append(info)
         notes[conn_id] = [note]
     if not infos:
-        raise CaptureError(f"{name}: HAR with {len(entries)} entries but no WebSocket messages "
-                           "(no _webSocketMessages; record with DevTools open before the page connects)")
+        raise CaptureError(
+            f"{name}: HAR with {len(entries)} entries but no WebSocket messages "
+            "(no _webSocketMessages; record with DevTools open before the page connects)"
+        )
     return infos, notes

@@ -21,8 +21,10 @@ from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .session import Conversation, reconstruct
 
 PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",  # microsecond, little / big endian
-    b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",  # nanosecond
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\xc3\xd4",  # microsecond, little / big endian
+    b"\x4d\x3c\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",  # nanosecond
 }
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
@@ -40,13 +42,19 @@ class Capture:
 
     def conversations(self, *, deflate: bool | None = None) -> list[Conversation]:
         """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`)."""
-        return [reconstruct(c, deflate=deflate, notes=self.notes.get(c.conn), gaps=self.gaps.get(c.conn))
-                for c in self.connections]
+        return [
+            reconstruct(
+                c, deflate=deflate, notes=self.notes.get(c.conn), gaps=self.gaps.get(c.conn)
+            )
+            for c in self.connections
+        ]
 
 
 def _not_text(raw: bytes, name: str, at: int) -> CaptureError:
-    return CaptureError(f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
-                        f"binary data starting {raw[:4].hex(' ')}, invalid as text at byte {at}")
+    return CaptureError(
+        f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
+        f"binary data starting {raw[:4].hex(' ')}, invalid as text at byte {at}"
+    )
 
 
 def _text(raw: bytes, name: str) -> str:
@@ -69,7 +77,9 @@ def _check_text(head: bytes, name: str) -> None:
     if nul >= 0:
         raise _not_text(head, name, nul)
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a cut last character is fine
+        codecs.getincrementaldecoder("utf-8")().decode(
+            head, final=False
+        )  # a cut last character is fine
     except UnicodeDecodeError as exc:
         raise _not_text(head, name, exc.start) from None
 
@@ -123,7 +133,9 @@ def load_file(fh: IO[bytes], name: str, *, max_input: int = DEFAULT_REPLAY_MAX) 
             if fh.seekable():
                 fh.seek(0)
                 return _pcap(fh, name, head[:4])
-            return _pcap(io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4])
+            return _pcap(
+                io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4]
+            )
         if is_capture(head):
             return _jsonl(_lines(fh, head, max_input, name), name)
         _check_text(head, name)
@@ -153,10 +165,14 @@ def loads(raw: bytes, name: str = "capture") -> Capture:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise CaptureError(f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+            raise CaptureError(
+                f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
         except RecursionError:
-            raise CaptureError(f"{name}: JSON nested too deeply to read (arrays or objects thousands of "
-                               "levels deep: not a HAR file)") from None
+            raise CaptureError(
+                f"{name}: JSON nested too deeply to read (arrays or objects thousands of "
+                "levels deep: not a HAR file)"
+            ) from None
         from .har import read_har
 
         infos, notes = read_har(doc, name)

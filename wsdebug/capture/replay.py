@@ -24,8 +24,9 @@ from .session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
 Visible = Callable[[Event], bool]
 
 
-def open_capture(path: str, *, deflate: bool | None = None,
-                 max_input: int = DEFAULT_REPLAY_MAX) -> tuple[Capture, list[Conversation]]:
+def open_capture(
+    path: str, *, deflate: bool | None = None, max_input: int = DEFAULT_REPLAY_MAX
+) -> tuple[Capture, list[Conversation]]:
     """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
 
     A capture whose last line was cut short loads: ``capture.cut`` says so.  ``path`` "-" is
@@ -53,7 +54,9 @@ def select(convs: list[Conversation], conn: str | None, name: str) -> list[Conve
     if conn.isdigit() and 1 <= int(conn) <= len(convs):
         return [convs[int(conn) - 1]]
     ids = ", ".join(c.id for c in convs)
-    raise CaptureError(f"{name}: no conversation {conn!r} (there {'is' if len(convs) == 1 else 'are'}: {ids})")
+    raise CaptureError(
+        f"{name}: no conversation {conn!r} (there {'is' if len(convs) == 1 else 'are'}: {ids})"
+    )
 
 
 def make_filter(direction: str | None, opcode: int | None) -> Visible | None:
@@ -63,7 +66,9 @@ def make_filter(direction: str | None, opcode: int | None) -> Visible | None:
     def visible(ev: Event) -> bool:
         if direction is not None and ev.direction != direction:
             return False
-        return opcode is None or (isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == opcode)
+        return opcode is None or (
+            isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == opcode
+        )
 
     return visible
 
@@ -78,13 +83,22 @@ def _ours(direction: str, role: str) -> str:
     return "out" if (direction == C2S) == (role == "client") else "in"
 
 
-def emit_json(convs: list[Conversation], out: IO[str], *, visible: Visible | None = None, kind: str = "") -> None:
+def emit_json(
+    convs: list[Conversation], out: IO[str], *, visible: Visible | None = None, kind: str = ""
+) -> None:
     """Write every conversation's events as JSON lines, the live modes' schema."""
     reporter = JsonReporter(out)
 
     def note(conv: Conversation, ev: NoteEvent) -> None:
-        obj = {"event": "note", "conn": conv.id, "t": ev.t, "direction": ev.direction or None, "message": ev.text,
-               "problem": ev.is_problem, "problems": [problem_json(p) for p in ev.problems]}
+        obj = {
+            "event": "note",
+            "conn": conv.id,
+            "t": ev.t,
+            "direction": ev.direction or None,
+            "message": ev.text,
+            "problem": ev.is_problem,
+            "problems": [problem_json(p) for p in ev.problems],
+        }
         out.write(dumps(obj) + "\n")
 
     for conv in convs:
@@ -109,7 +123,9 @@ def emit_json(convs: list[Conversation], out: IO[str], *, visible: Visible | Non
             else:
                 note(conv, ev)
         c = conv.close_summary()
-        initiator = "transport" if c.initiator == "transport" else ("us" if c.initiator == role else "peer")
+        initiator = (
+            "transport" if c.initiator == "transport" else ("us" if c.initiator == role else "peer")
+        )
         reporter.event(conv.id, t, role, CloseEvent(c.code, c.reason, initiator, c.clean))
         reporter.disconnected(conv.id, t, conv.end_reason or "end of capture")
     out.flush()
@@ -121,7 +137,12 @@ def _handshake(reporter: Reporter, conv: Conversation, heads: list[HeadEvent]) -
     problems = [p for h in heads for p in h.problems]
     key = request.key if request is not None else None
     reporter.handshake(
-        conv.id, heads[-1].t, conv.role, request, response, problems,
+        conv.id,
+        heads[-1].t,
+        conv.role,
+        request,
+        response,
+        problems,
         accept_expected=accept_key(key) if key else None,
         subprotocol=response.subprotocol if response is not None else None,
         extensions=response.extensions if response is not None else None,
