@@ -241,12 +241,58 @@ def test_a_peer_that_does_not_read_is_cut_off_while_others_echo(tmp_path: Path) 
         hog.join(GUARD)
         assert not hog.is_alive()
     assert ended == ["reset"], ended  # aborted by the listener, not left blocked
-    errors = [e for e in events(out) if e["event"] == "error" and "read nothing" in e["message"]]
+    errors = [e for e in events(out) if e["event"] == "error" and "did not read" in e["message"]]
     assert len(errors) == 1 and "1008" in errors[0]["message"], errors
     hog_id = errors[0]["conn"]
     other = [e for e in events(out) if e["event"] == "close" and e["conn"] != hog_id]
     assert [(e["code"], e["clean"]) for e in other] == [(1000, True)]
     assert rounds > 1
+
+
+def test_broadcast_to_a_peer_that_does_not_read(tmp_path: Path) -> None:
+    """Lines on stdin go to every client: a non-reading one is cut off, the other gets them all."""
+    out = tmp_path / "listen.out"
+    line = "y" * (64 << 10)
+    count = 400  # 25 MiB to each peer: far more than socket buffers hold
+    with open(out, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wsdebug", "listen", "--port", "0", "--write-timeout", "1"],
+            stdin=subprocess.PIPE,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=ENV,
+        )
+    try:
+        port = None
+        for _ in range(300):
+            found = re.search(r"listening on ws://[^ ]*:(\d+)/", out.read_text(encoding="utf-8"))
+            if found:
+                port = int(found.group(1))
+                break
+            time.sleep(0.05)
+        assert port is not None, out.read_text(encoding="utf-8")
+        hog = handshake(port)  # connected, never reads
+        with ws_connect(f"ws://{HOST}:{port}/", open_timeout=GUARD, max_size=None) as ws:
+            got: list[str] = []
+            reader = threading.Thread(target=lambda: got.extend(str(m) for m in ws))
+            reader.start()
+            assert proc.stdin is not None
+            for _ in range(count):
+                proc.stdin.write(line + "\n")
+            proc.stdin.close()  # end of the script: the listener closes every connection
+            reader.join(60)
+            assert not reader.is_alive()
+        assert got == [line] * count
+        assert read_to_eof(hog) != b""  # it was sent something, then aborted: recv ends
+        hog.close()
+        assert proc.wait(30) in (0, 1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    text = out.read_text(encoding="utf-8")
+    assert text.count("bytes still waiting after 1 s") == 1, text[-3000:]
 
 
 def test_memory_returns_after_non_reading_peers_abort(tmp_path: Path) -> None:

@@ -272,12 +272,16 @@ class LiveConnection:
             return
         t = self.options.write_timeout
         self.aborted = (
-            f"the peer read nothing for {t:g} s with {waiting:,} bytes waiting to be sent"
-            f" (--write-timeout); failed ({POLICY_VIOLATION} policy violation) and aborted:"
-            " a close frame could not get past the unread data"
+            f"aborted ({POLICY_VIOLATION} policy violation): the peer did not read for {t:g} s"
+            " (--write-timeout)"
         )
         self.failed = True
-        self.reporter.error(self.aborted, self.id)
+        self.reporter.error(
+            f"the peer did not read what was sent: {waiting:,} bytes still waiting after {t:g} s"
+            f" (--write-timeout); failing the connection ({POLICY_VIOLATION} policy violation)"
+            " by aborting it, as a close frame cannot get past the unread data",
+            self.id,
+        )
         self.writer.transport.abort()  # drops the buffer now, not when the peer reads
 
     async def close_transport(self) -> None:
