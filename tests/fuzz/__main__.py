@@ -11,7 +11,7 @@ copy it into the seed corpus so that tests/fuzz/test_fuzz.py replays it for ever
 Every input runs under a watchdog: past ``--hang`` seconds of CPU time (1 by default) it
 raises :class:`~tests.fuzz.targets.Hang`, which atheris reports as a crash with the input
 saved.  libFuzzer's own ``-timeout`` (10 s here unless given) still catches a loop inside a C
-call that never returns to Python; ``-rss_limit_mb`` (2048 by default) bounds memory.
+call that never returns to Python; ``-rss_limit_mb`` (1024 here unless given) bounds memory.
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ def main(argv: list[str]) -> int:
     flags = [a for a in libfuzzer if a.startswith("-")]
     if not any(f.startswith("-timeout=") for f in flags):
         flags.append("-timeout=10")
+    if not any(f.startswith("-rss_limit_mb=") for f in flags):
+        flags.append("-rss_limit_mb=1024")  # the limits: 1 MiB messages, 64 MiB of dump expansion
     if not files:  # fuzz from the seed corpus; a file argument replays just that input
         work = WORK / args.target
         work.mkdir(parents=True, exist_ok=True)

@@ -293,10 +293,14 @@ def capture(data: bytes) -> None:
 class Target:
     name: str
     run: Callable[[bytes], None]
+    summary: str = ""
 
     @property
     def doc(self) -> str:
-        return (self.run.__doc__ or "").strip().split("\n")[0]
+        """``summary``, else the first clause of the target's docstring."""
+        text = self.summary or " ".join((self.run.__doc__ or "").split())
+        text = text.split("; ")[0].split(". ")[0].rstrip(".")
+        return text if len(text) <= 90 else text[:89] + "…"
 
 
 #: every target by name; the capture target has one corpus per format, all through one reader
@@ -314,9 +318,17 @@ TARGETS: dict[str, Target] = {
         Target("handshake_response", handshake_response),
         Target("extensions", extensions),
         Target("text_input", text_input),
-        Target("capture_jsonl", capture),
-        Target("capture_pcap", capture),
-        Target("capture_har", capture),
-        Target("capture_textdump", capture),
+        Target(
+            "capture_jsonl",
+            capture,
+            "open_capture (what replay reads) seeded with a wsdebug JSONL recording",
+        ),
+        Target("capture_pcap", capture, "open_capture (what replay reads) seeded with pcap/pcapng"),
+        Target("capture_har", capture, "open_capture (what replay reads) seeded with a HAR file"),
+        Target(
+            "capture_textdump",
+            capture,
+            "open_capture (what replay reads) seeded with a hex dump with direction markers",
+        ),
     )
 }
