@@ -194,8 +194,19 @@ class JsonReporter(Reporter):
     def connected(self, conn: str, peer: str, t: float) -> None:
         self._emit({"event": "connect", "conn": conn, "t": t, "peer": peer})
 
-    def handshake(self, conn, t, role, request, response, problems, *, accept_expected=None, subprotocol=None,
-                  extensions=None) -> None:  # type: ignore[no-untyped-def]
+    def handshake(
+        self,
+        conn: str,
+        t: float,
+        role: str,
+        request: Request | None,
+        response: Response | None,
+        problems: list[Problem],
+        *,
+        accept_expected: str | None = None,
+        subprotocol: str | None = None,
+        extensions: str | None = None,
+    ) -> None:
         self._emit({
             "event": "handshake", "conn": conn, "t": t, "role": role,
             "request": _head_json(request), "response": _head_json(response),

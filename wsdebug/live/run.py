@@ -200,13 +200,13 @@ async def _connect(
         reporter.error(str(exc))
         return exc.status
     pump = asyncio.create_task(live.pump())
-    helpers: list[asyncio.Task[None]] = []
+    helpers: list[asyncio.Future[Any]] = []
     if interactive is not None:
-        helpers.append(asyncio.create_task(interactive(live, live.drain)))
+        helpers.append(asyncio.ensure_future(interactive(live, live.drain)))
     elif script is not None:
         helpers.append(asyncio.create_task(send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)))
     stopper_task = asyncio.create_task(stop.wait())
-    waiting: set[asyncio.Task[object]] = {pump, stopper_task, *helpers}
+    waiting: set[asyncio.Future[Any]] = {pump, stopper_task, *helpers}
     while True:
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if pump in done or stopper_task in done:
@@ -282,7 +282,7 @@ async def _listen(
     if opts.once:
         waits.add(asyncio.create_task(listener.first_done.wait()))
     if interactive is not None:
-        waits.add(asyncio.create_task(interactive(listener)))
+        waits.add(asyncio.ensure_future(interactive(listener)))
     elif script is not None:
         queue = stdin_lines(loop, script)
 
