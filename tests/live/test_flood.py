@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -123,3 +124,35 @@ def test_lazy_pieces_are_the_same_json(payload: bytes) -> None:
     assert dumps(message_json(decode_bytes(build("binary", payload), sender=None).records[0].message,
                               lazy=True)) == dumps(message_json(decode_bytes(build("binary", payload),
                                                                               sender=None).records[0].message))
+
+
+def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
+    """Through a real pipe: every event, in the order emitted, big ones whole, after close()."""
+    from wsdebug.codec.events import MessageEvent
+    from wsdebug.live.reporter import JsonReporter
+
+    r, w = os.pipe()
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while data := os.read(r, 1 << 20):
+            chunks.append(data)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with os.fdopen(w, "w", encoding="utf-8") as out:
+        rep = JsonReporter(out, threaded=True)
+        big = decode_bytes(build("text", "é\x1b".encode() * 300_000), sender=None).records[0].message
+        assert big is not None
+        for i in range(300):
+            rep.info(f"n{i}")
+            if i % 100 == 0:
+                rep.event("c1", 0.0, "server", MessageEvent(big, "in"))
+        rep.close()
+        assert rep.idle()
+    reader.join(30)
+    lines = b"".join(chunks).decode().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["message"] for e in events if e["event"] == "info"] == [f"n{i}" for i in range(300)]
+    bigs = [i for i, e in enumerate(events) if e["event"] == "message"]
+    assert bigs == [1, 102, 203] and all(events[i]["text"] == "é\x1b" * 300_000 for i in bigs)
