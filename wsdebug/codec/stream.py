@@ -254,26 +254,22 @@ class StreamDecoder:
                 self._complete(msg, rec, frame, [frame.payload], [frame.payload_offset])
                 return rec
             payload = frame.payload
-            text = None
-            early = self._early_take(frame) if self.early_utf8 and op == 1 else None
-            if early is not None:
+            if op == 2:
+                msg = Message(op, frame.offset, 1, payload, False, frame.payload_len)
+                return FrameRecord(frame, [], None, None, None, msg, self.sender)
+            early = self._early_take(frame) if frame.offset == self._partial_at else None
+            if early is not None:  # checked as it arrived: decode the rest only
                 checker, head, done = early
                 tail = checker.feed(payload[done:], final=True)
-                if tail is not None:
-                    text = head + tail
-                    msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
-                    return FrameRecord(frame, [], text, None, None, msg, self.sender)
-            elif op == 1:
+                text = None if tail is None else head + tail
+            else:
                 try:
                     text = payload.decode("utf-8")
                 except UnicodeDecodeError:
-                    text = None  # the general path below finds the exact bad byte
-                else:
-                    msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
-                    return FrameRecord(frame, [], text, None, None, msg, self.sender)
-            else:
-                msg = Message(op, frame.offset, 1, payload, False, frame.payload_len)
-                return FrameRecord(frame, [], None, None, None, msg, self.sender)
+                    text = None
+            if text is not None:  # else the general path below finds the exact bad byte
+                msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
+                return FrameRecord(frame, [], text, None, None, msg, self.sender)
         rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
         if self.closed_at is not None and op < 0x8:  # §5.5.1: no *data* frames after a Close
             rec.problems.append(
