@@ -63,7 +63,7 @@ reader.feed_data(data)
 reader.feed_eof()
 out = []
 n = 0
-while not reader.at_eof():
+while reader.buffer:
     gen = Frame.parse(reader.read_exact, mask=False, max_size=None, extensions=[])
     try:
         next(gen)

@@ -163,3 +163,17 @@ def test_rows_keep_untrusted_text_inert() -> None:
     for bad in ("\x1b", "\x9b", "\u202e", "\x00", "\u200b"):
         assert bad not in out
     assert "\\x1b[31mRED" in out and "\\u202eevil" in out
+
+
+def test_clock_is_the_summary_lines_clock() -> None:
+    import random
+
+    from wsdebug.ui.lines import clock
+    from wsdebug.ui.rows import _clock
+
+    rng = random.Random(5)
+    stamps = [1764583200.0, 1764583200.9995, 1764583200.9999996, 1764583200.0005, 0.0, 59.9999995, 1e9 + 0.1234565]
+    stamps += [rng.uniform(0, 2e9) for _ in range(2000)]
+    stamps += [round(rng.uniform(1.7e9, 1.8e9), 6) for _ in range(2000)]
+    for ts in stamps:
+        assert _clock(ts) == clock(ts), ts

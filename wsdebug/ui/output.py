@@ -8,7 +8,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ..codec.stream import FrameRecord
 from ..offline import Decoded
+from .rows import (
+    FieldLayout,
+    FieldRows,
+    Glyphs,
+    plain_sink,
+    problem_rows,
+    summary_row,
+    wrap,
+)
 from .theme import THEME
 
 
@@ -46,6 +56,54 @@ FULL_MAX = 10
 FULL_EACH_END = 3
 
 
+def _print_frames(
+    console: Console, numbered: list[tuple[int, FrameRecord]], detail: str, plain: bool, hint: str
+) -> None:
+    """The frames of :func:`print_decoded`: plain rows when rich would draw plain text."""
+    from .views import FrameView, _annotate, problem_text
+
+    sink = plain_sink(console)
+    g = Glyphs.for_console(console, plain)
+    table = None
+    if sink is not None and detail == "fields":
+        layout = FieldLayout.for_frames((r.frame for _, r in numbered), ascii_only=g.ascii)
+        table = FieldRows(layout, g.ellipsis)
+    a, b = full_frames(len(numbered), detail)
+    last = numbered[-1][0] if numbered else 0
+    for pos, (i, rec) in enumerate(numbered, 1):
+        level = "summary" if a <= pos <= b else detail
+        if pos == a and a <= b:
+            note = summarised_note(numbered[a - 1][0], numbered[b - 1][0], hint, ascii_only=g.ascii)
+            if sink is not None:
+                sink.extend(wrap(note, g.width))
+            else:
+                console.print(Text(note, style="ws.dim"))
+        if sink is not None and level != "bytes":
+            sink.add(summary_row(rec, g, index=i))
+            if level == "summary":
+                for p in rec.problems:
+                    sink.extend(problem_rows(p, rec.frame.offset, g, indent="    "))
+            else:
+                assert table is not None
+                sink.extend(table.rows(rec.frame, _annotate(rec.frame)))
+                for p in rec.problems:
+                    sink.extend(problem_rows(p, rec.frame.offset, g))
+        else:
+            if sink is not None:
+                sink.flush()
+            console.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
+            if level == "summary":
+                for p in rec.problems:
+                    console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
+        if detail == "bytes" and i < last and not a <= pos < b:
+            if sink is not None:
+                sink.add("")
+            else:
+                console.print()
+    if sink is not None:
+        sink.flush()
+
+
 def full_frames(n: int, detail: str) -> tuple[int, int]:
     """The 1-based frame numbers ``(a, b)`` drawn as summary lines instead of in full (a > b: none)."""
     if detail != "bytes" or n <= FULL_MAX:
@@ -76,8 +134,7 @@ def print_decoded(
     (:mod:`wsdebug.ui.rows`), not rich renderables.  With ``frame``, only frame number
     ``frame`` (from 1) is drawn (UserError when there is no such frame).
     """
-    from .rows import FieldLayout, Glyphs, field_rows, plain_sink, problem_rows, summary_row, wrap
-    from .views import FrameView, _annotate, problem_text
+    from .views import problem_text
 
     console = console or stdout_console(plain=plain, record=bool(svg or html))
     records = result.records
@@ -89,45 +146,8 @@ def print_decoded(
             have = f"{len(records)} frame{'s' if len(records) != 1 else ''}"
             raise UserError(f"--frame {frame}: the input has {have}")
         numbered = [(frame, records[frame - 1])]
-    sink = plain_sink(console)
-    g = Glyphs.for_console(console, plain)
-    layout = None
-    if sink is not None and detail == "fields":
-        layout = FieldLayout.for_frames((r.frame for _, r in numbered), ascii_only=g.ascii)
-    a, b = full_frames(len(numbered), detail)
-    last = numbered[-1][0] if numbered else 0
-    for pos, (i, rec) in enumerate(numbered, 1):
-        level = "summary" if a <= pos <= b else detail
-        if pos == a and a <= b:
-            note = summarised_note(numbered[a - 1][0], numbered[b - 1][0], hint, ascii_only=g.ascii)
-            if sink is not None:
-                sink.extend(wrap(note, g.width))
-            else:
-                console.print(Text(note, style="ws.dim"))
-        if sink is not None and level != "bytes":
-            sink.add(summary_row(rec, g, index=i))
-            if level == "summary":
-                for p in rec.problems:
-                    sink.extend(problem_rows(p, rec.frame.offset, g, indent="    "))
-            else:
-                assert layout is not None
-                sink.extend(field_rows(rec.frame, _annotate(rec.frame), layout, g.ellipsis))
-                for p in rec.problems:
-                    sink.extend(problem_rows(p, rec.frame.offset, g))
-        else:
-            if sink is not None:
-                sink.flush()
-            console.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
-            if level == "summary":
-                for p in rec.problems:
-                    console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
-        if detail == "bytes" and i < last and not a <= pos < b:
-            if sink is not None:
-                sink.add("")
-            else:
-                console.print()
-    if sink is not None:
-        sink.flush()
+    _print_frames(console, numbered, detail, plain, hint)
+
     for p in result.problems:
         console.print(problem_text(p, plain=plain))
     n = len(records)

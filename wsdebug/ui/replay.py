@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -23,12 +23,19 @@ from ..capture.stepper import Stepper
 from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
 from .handshake import handshake_view
+from .rows import (
+    FieldLayout,
+    FieldRows,
+    Glyphs,
+    message_row,
+    plain_sink,
+    problem_rows,
+    summary_row,
+    wrap,
+)
 from .safe import inert, inert_text
 from .theme import THEME
-from .views import FrameView, MessageView, problem_text
-
-if TYPE_CHECKING:
-    from .rows import FieldLayout
+from .views import FrameView, MessageView, _annotate, problem_text
 
 HELP = "n/p next/prev  g jump  ! problem  d detail  f dir  o opcode  / search  c conv  e export  ↑↓ scroll  q quit"
 
@@ -149,9 +156,6 @@ def print_session(
     Without colour the frames go out as plain rows (:mod:`wsdebug.ui.rows`); at ``bytes`` a
     conversation of many frames is drawn in full at both ends and as summary lines between.
     """
-    from .output import full_frames, summarised_note
-    from .rows import Glyphs, plain_sink, wrap
-
     sink = plain_sink(console)
     rows = _FrameRows(console, sink, plain) if sink is not None else None
     g = Glyphs.for_console(console, plain)
@@ -168,57 +172,64 @@ def print_session(
             show(Text())
         show(conversation_header(conv, kind, plain=plain))
         show(Text())
-        events = [ev for ev in conv.events if visible is None or visible(ev)]
-        n = sum(1 for ev in events if isinstance(ev, ReplayFrame))
-        a, b = full_frames(n, detail)
-        pos = 0
-        for ev in events:
-            level = detail
-            if isinstance(ev, ReplayFrame):
-                pos += 1
-                if pos == a and a <= b:
-                    note = summarised_note(a, b, hint, ascii_only=g.ascii)
-                    if sink is not None:
-                        sink.extend(wrap(note, g.width))
-                    else:
-                        console.print(Text(note, _style(plain, "ws.dim")))
-                if a <= pos <= b:
-                    level = "summary"
-            if rows is not None and isinstance(ev, ReplayFrame) and level != "bytes":
-                rows.frame(conv, ev, level)
-            else:
-                show(event_view(conv, ev, level, plain=plain))
-            if level != "summary" or (isinstance(ev, ReplayFrame) and pos == b and a <= b):
-                if sink is not None:
-                    sink.add("")
-                else:
-                    console.print()
+        _print_events(console, conv, detail, plain, visible, hint, sink, rows, g)
         show(close_line(conv, plain=plain))
+
+
+def _print_events(console: Console, conv: Conversation, detail: str, plain: bool, visible: Any, hint: str,
+                  sink: Any, rows: _FrameRows | None, g: Glyphs) -> None:
+    """One conversation's events; at ``bytes``, many frames are summary lines between the ends."""
+    from .output import full_frames, summarised_note
+
+    def show(renderable: RenderableType) -> None:
+        if sink is not None:
+            sink.flush()
+        console.print(renderable)
+
+    events = [ev for ev in conv.events if visible is None or visible(ev)]
+    n = sum(1 for ev in events if isinstance(ev, ReplayFrame))
+    a, b = full_frames(n, detail)
+    pos = 0
+    for ev in events:
+        level = detail
+        if isinstance(ev, ReplayFrame):
+            pos += 1
+            if pos == a and a <= b:
+                note = summarised_note(a, b, hint, ascii_only=g.ascii)
+                if sink is not None:
+                    sink.extend(wrap(note, g.width))
+                else:
+                    console.print(Text(note, _style(plain, "ws.dim")))
+            if a <= pos <= b:
+                level = "summary"
+        if rows is not None and isinstance(ev, ReplayFrame) and level != "bytes":
+            rows.frame(conv, ev, level)
+        else:
+            show(event_view(conv, ev, level, plain=plain))
+        if level != "summary" or (isinstance(ev, ReplayFrame) and pos == b and a <= b):
+            if sink is not None:
+                sink.add("")
+            else:
+                console.print()
 
 
 class _FrameRows:
     """Replay frames as plain rows, as :func:`event_view` would draw them without colour."""
 
     def __init__(self, console: Console, sink: Any, plain: bool) -> None:
-        from .rows import Glyphs
-
         self.sink, self.plain = sink, plain
         self.g = Glyphs.for_console(console, plain)
-        self._layouts: dict[int, FieldLayout] = {}  # by id() of the conversation
+        self._tables: dict[int, FieldRows] = {}  # by id() of the conversation
 
-    def _layout(self, conv: Conversation) -> FieldLayout:
-        from .rows import FieldLayout
-
-        layout = self._layouts.get(id(conv))
-        if layout is None:
+    def _table(self, conv: Conversation) -> FieldRows:
+        table = self._tables.get(id(conv))
+        if table is None:
             frames = [f.record.frame for f in conv.frames]
-            layout = self._layouts[id(conv)] = FieldLayout.for_frames(frames, ascii_only=self.g.ascii)
-        return layout
+            layout = FieldLayout.for_frames(frames, ascii_only=self.g.ascii)
+            table = self._tables[id(conv)] = FieldRows(layout, self.g.ellipsis)
+        return table
 
     def frame(self, conv: Conversation, ev: ReplayFrame, detail: str) -> None:
-        from .rows import field_rows, message_row, problem_rows, summary_row
-        from .views import _annotate
-
         g, sink, rec = self.g, self.sink, ev.record
         sink.add(summary_row(rec, g, index=ev.number, timestamp=_timestamp(conv, ev)))
         if detail == "summary":
@@ -228,7 +239,7 @@ class _FrameRows:
             if msg is not None and (msg.frames > 1 or msg.compressed):
                 sink.add(message_row(msg, rec.direction, g))
             return
-        sink.extend(field_rows(rec.frame, _annotate(rec.frame), self._layout(conv), g.ellipsis))
+        sink.extend(self._table(conv).rows(rec.frame, _annotate(rec.frame)))
         for p in rec.problems:
             sink.extend(problem_rows(p, rec.frame.offset, g))
 

@@ -20,10 +20,11 @@ through :func:`~wsdebug.ui.safe.inert` before it is placed in a row.
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO
 
 from rich._wrap import divide_line
@@ -40,6 +41,7 @@ from .safe import inert
 
 __all__ = [
     "FieldLayout",
+    "FieldRows",
     "Glyphs",
     "RowWriter",
     "field_rows",
@@ -88,13 +90,19 @@ class Glyphs:
 # -- text fitting, as rich does it ---------------------------------------------------------------
 
 
+#: Our own glyphs, each one cell wide: a line that is ASCII apart from them is measured by len().
+_NARROW = str.maketrans(dict.fromkeys("…→←·✗✓—–─", "."))
+
+
 def _cells(text: str) -> int:
-    return len(text) if text.isascii() else cell_len(text)
+    if text.isascii() or text.translate(_NARROW).isascii():
+        return len(text)
+    return cell_len(text)
 
 
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` cells with a final "…", as ``Text.truncate(overflow="ellipsis")``."""
-    if text.isascii():
+    if text.isascii() or text.translate(_NARROW).isascii():
         return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
     if cell_len(text) <= width:
         return text
@@ -130,10 +138,27 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+_SECONDS: dict[int, str] = {}
+
+
 def _clock(ts: float) -> str:
-    """Local HH:MM:SS.mmm, as :func:`~wsdebug.ui.lines.clock` (without strftime)."""
-    t = datetime.fromtimestamp(ts)
-    return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond // 1000:03d}"
+    """Local HH:MM:SS.mmm, as :func:`~wsdebug.ui.lines.clock`; the local time of each whole
+    second is looked up once (datetime.fromtimestamp's rounding, half to even, is kept)."""
+    frac, whole = math.modf(ts)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        us -= 1_000_000
+        whole += 1.0
+    elif us < 0:
+        us += 1_000_000
+        whole -= 1.0
+    second = int(whole)
+    head = _SECONDS.get(second)
+    if head is None:
+        if len(_SECONDS) >= 65536:
+            _SECONDS.clear()
+        head = _SECONDS[second] = time.strftime("%H:%M:%S.", time.localtime(second))
+    return f"{head}{us // 1000:03d}"
 
 
 def _arrow(direction: object, g: Glyphs) -> str:
@@ -183,6 +208,27 @@ def _preview(rec: FrameRecord, g: Glyphs, budget: int) -> str:
     return fit(out, budget)
 
 
+_ARROWS = {
+    True: {Role.CLIENT: "->", "out": "->", "→": "->", "->": "->",
+           Role.SERVER: "<-", "in": "<-", "←": "<-", "<-": "<-", None: "."},
+    False: {Role.CLIENT: "→", "out": "→", "→": "→", "->": "→",
+            Role.SERVER: "←", "in": "←", "←": "←", "<-": "←", None: "·"},
+}
+_MIDDLE: dict[tuple[int, bool, int, int], str] = {}
+
+
+def _middle(f: WireFrame) -> str:
+    """`` TEXT   FIN  5 B 7-bit``: the same for every frame of that opcode, FIN bit and length."""
+    key = (f.opcode_raw, f.fin, f.payload_len, f.length_form)
+    out = _MIDDLE.get(key)
+    if out is None:
+        if len(_MIDDLE) >= 65536:
+            _MIDDLE.clear()
+        fin = " FIN " if f.fin else " frag"
+        out = _MIDDLE[key] = f" {f.opcode_name:<6}{fin} {f.payload_len:,} B {f.length_form}-bit"
+    return out
+
+
 def summary_row(
     rec: FrameRecord,
     g: Glyphs,
@@ -194,23 +240,34 @@ def summary_row(
 ) -> str:
     """The one-line summary of a frame: :func:`~wsdebug.ui.lines.summary_line`'s characters."""
     f = rec.frame
-    parts = [f"#{index} "] if index is not None else []
-    parts += _head(g, arrow if arrow is not None else rec.direction, timestamp, conn_id)
-    parts.append(f" {f.opcode_name:<6}{' FIN ' if f.fin else ' frag'} {f.payload_len:,} B {f.length_form}-bit")
-    parts.append(f" masked {f.mask_key.hex()}" if f.mask_key is not None else " unmasked")
+    direction = arrow if arrow is not None else rec.direction
+    glyph = _ARROWS[g.ascii].get(direction) or _arrow(direction, g)
+    line = glyph if index is None else f"#{index} {glyph}"
+    if timestamp is not None:
+        line += " " + _clock(timestamp)
+    if conn_id is not None:
+        line += " " + inert(conn_id)
+    key = f.mask_key
+    line += _middle(f) + (f" masked {key.hex()}" if key is not None else " unmasked")
     problems = rec.problems
-    if f.rsv1:
-        parts.append(" RSV1" if any(p.rule in _RSV1_RULES for p in problems) else " RSV1 compressed")
-    if f.rsv2:
-        parts.append(" RSV2")
-    if f.rsv3:
-        parts.append(" RSV3")
-    line = "".join(parts)
+    if f.rsv1 or f.rsv2 or f.rsv3:
+        if f.rsv1:
+            line += " RSV1" if any(p.rule in _RSV1_RULES for p in problems) else " RSV1 compressed"
+        if f.rsv2:
+            line += " RSV2"
+        if f.rsv3:
+            line += " RSV3"
     suffix = f"  {g.cross} {_plural(len(problems), 'problem')}" if problems else ""
-    preview = _preview(rec, g, g.width - _cells(line) - _cells(suffix) - 2)
-    if preview:
-        line += "  " + preview
-    return fit(line + suffix, g.width)
+    budget = g.width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
+    text = rec.text
+    if budget < 4:
+        return fit(line + suffix, g.width)
+    if text is not None and rec.close is None and (f.payload_len or rec.inflated):
+        body = inert(text[:budget])
+        if len(body) > budget - 2 or not body.isascii():
+            body = fit(body, budget - 2)
+        return f'{line}  "{body}"{suffix}'  # fits: the preview is at most ``budget`` cells
+    return f"{line}  {_preview(rec, g, budget)}{suffix}"
 
 
 def message_row(
@@ -325,25 +382,61 @@ def field_value(f: Field, ellipsis: str, frame: WireFrame) -> str:
     return f.value
 
 
-def field_rows(
-    frame: WireFrame, fields: Iterable[Field], layout: FieldLayout, ellipsis: str
-) -> list[str]:
-    """The field table of one frame as text lines: a header, a rule, one line per field."""
-    out = layout.header()
-    head = encode_header(frame)[:2]
-    s = layout.sep
-    wo, ws, wb, wf, wv = layout.offset, layout.span, layout.bits, layout.field, layout.value
-    base = frame.offset
-    for f in fields:
-        rel = f.offset - base
+_PER_FRAME = frozenset({"masking key", "payload", "close code", "close reason"})
+
+
+class FieldRows:
+    """The field table of each frame as text lines: a header, a rule, one line per field.
+
+    The header fields (FIN to the extended length) depend only on the header's values, so
+    their rows are formatted once per distinct header and then stamped with the offset; only
+    the masking key and the payload rows are formatted per frame.
+    """
+
+    def __init__(self, layout: FieldLayout, ellipsis: str) -> None:
+        self.layout, self.ellipsis = layout, ellipsis
+        self.head = layout.header()
+        self._templates: dict[tuple[object, ...], list[tuple[int, str]]] = {}
+
+    def _rest(self, f: Field, frame: WireFrame, head: bytes) -> str:
+        """A row after its offset cell."""
+        lay, s = self.layout, self.layout.sep
+        rel = f.offset - frame.offset
         span = str(rel) if f.size == 1 else f"{rel}-{rel + f.size - 1}"
         bits = _bits_cached(head[rel], f.bits) if f.bits is not None else ""
-        value = field_value(f, ellipsis, frame)
-        out.append(
-            f"{f'0x{f.offset:04x}':<{wo}}{s}{span:<{ws}}{s}{bits:<{wb}}{s}{f.name:<{wf}}{s}"
-            f"{value:<{wv}}{s}{f.meaning}"
+        value = field_value(f, self.ellipsis, frame)
+        return (
+            f"{s}{span:<{lay.span}}{s}{bits:<{lay.bits}}{s}{f.name:<{lay.field}}{s}"
+            f"{value:<{lay.value}}{s}{f.meaning}"
         )
-    return out
+
+    def rows(self, frame: WireFrame, fields: tuple[Field, ...]) -> list[str]:
+        key = tuple(frame[1:9])  # fin, rsv1-3, opcode, masked, length form, payload length
+        template = self._templates.get(key)
+        head = b""
+        if template is None:
+            head = encode_header(frame)[:2]
+            template = [
+                (f.offset - frame.offset, self._rest(f, frame, head))
+                for f in fields
+                if f.name not in _PER_FRAME
+            ]
+            if len(self._templates) >= 4096:
+                self._templates.clear()
+            self._templates[key] = template
+        wo, base = self.layout.offset, frame.offset
+        out = [*self.head]
+        out += [f"{f'0x{base + rel:04x}':<{wo}}{rest}" for rel, rest in template]
+        for f in fields[len(template) :]:
+            out.append(f"{f'0x{f.offset:04x}':<{wo}}{self._rest(f, frame, head)}")
+        return out
+
+
+def field_rows(
+    frame: WireFrame, fields: tuple[Field, ...], layout: FieldLayout, ellipsis: str
+) -> list[str]:
+    """One frame's field table as text lines (see :class:`FieldRows`, which caches)."""
+    return FieldRows(layout, ellipsis).rows(frame, fields)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -382,3 +475,4 @@ def plain_sink(console: Console) -> RowWriter | None:
     if console.record or console.color_system is not None or console.is_jupyter:
         return None
     return RowWriter(console.file)
+
