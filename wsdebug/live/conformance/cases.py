@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from typing import Any
 
 from .grading import (
     Case,
@@ -23,6 +24,7 @@ from .grading import (
     Grade,
     KillAfter,
     Message,
+    Step,
     Wait,
 )
 from .payloads import DEFLATE_DATA, deflate_message, utf8_sequences
@@ -174,7 +176,7 @@ def _group5() -> list[Case]:
                               Frame(TEXT, f1, fin=False, **kw), Frame(CONT, f2, **kw), CloseAfter(1)))
     for cid, how, kw in (("5.6", "", {}), ("5.7", ", octets are sent in frame-wise chops", {"sync": True}),
                          ("5.8", ", octets are sent in octet-wise chops", {"chop": 1})):
-        steps = (Frame(TEXT, f1, fin=False, **kw), Frame(PING, b"ping payload", **kw), Frame(CONT, f2, **kw),
+        steps: tuple[Step, ...] = (Frame(TEXT, f1, fin=False, **kw), Frame(PING, b"ping payload", **kw), Frame(CONT, f2, **kw),
                  CloseAfter(1))
         out.append(Case(cid, f"Send text Message fragmented into 2 fragments, one ping with payload "
                         f"in-between{how}.", "A pong is received, then the message is echo'ed back to us.",
@@ -278,7 +280,7 @@ def _fail_fast() -> list[Case]:
     expected = {OK: (("timeout", "A"),), NS: (("timeout", "A"), ("timeout", "B"))}
     out = []
     for cid, (a, b, c) in splits.items():
-        steps = (Frame(TEXT, a, fin=False), Wait(1, "A"), Frame(CONT, b, fin=False), Wait(1, "B"),
+        steps: tuple[Step, ...] = (Frame(TEXT, a, fin=False), Wait(1, "A"), Frame(CONT, b, fin=False), Wait(1, "B"),
                  Frame(CONT, c), KillAfter(1))
         out.append(Case(cid, f"Send invalid UTF-8 text message in 3 fragments (frames): PART1 = {a.hex()} "
                         f"is valid, then wait, then PART2 = {b.hex()} which makes the sequence invalid, then "
@@ -299,7 +301,7 @@ def _code(code: int, reason: bytes = b"") -> bytes:
 
 def _group7() -> list[Case]:
     normal = "Clean close with normal code."
-    c = {"suppress_close": True, "wrong_code_fails": True}
+    c: dict[str, Any] = {"suppress_close": True, "wrong_code_fails": True}
     out = [
         Case("7.1.1", "Send a message followed by a close frame.", "Echoed message followed by clean close "
              "with normal code.", (Frame(TEXT, b"Hello World!"), KillAfter(1)), {OK: (_msg(b"Hello World!"),)},

@@ -89,7 +89,8 @@ _WORDS = ["der", "die", "das", "und", "ist", "nicht", "ich", "du", "sich", "mit"
 
 
 def _json(size: int, rng: random.Random) -> bytes:
-    rows, total = [], 0
+    rows: list[str] = []
+    total = 0
     while total < size:
         row = {"id": len(rows), "name": f"user{rng.randrange(10**6)}", "active": rng.random() < 0.5,
                "score": round(rng.random() * 1000, 3), "tags": rng.sample(_WORDS, 3),
@@ -157,7 +158,7 @@ DEFLATE_DATA = {
 @functools.cache
 def deflate_data(name: str) -> bytes:
     _desc, _binary, size, make = DEFLATE_DATA[name]
-    return make(size, random.Random(name))  # type: ignore[operator]
+    return make(size, random.Random(name))
 
 
 def deflate_message(name: str, size: int, index: int) -> bytes:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from typing import Any
 
@@ -48,12 +49,22 @@ from .grading import (
 )
 
 MAX_FRAMES = 400  #: frames kept per case for reports (those breaking a rule are always kept)
+ECHO_FRAMES = 60  #: the same for the bulk cases of groups 9, 12 and 13
+KEEP_PAYLOAD = 4096  #: payload bytes kept per frame for reports (the header keeps the real length)
 CHOP_PAUSE = 0.001  #: seconds between the pieces of a small chopped frame
 CLOSE_TIMEOUT = 1.0  #: seconds to wait for the peer's close reply, and for the server's TCP close
 
 
-def _rsv(bits: int) -> dict[str, bool]:
-    return {"rsv1": bool(bits & 4), "rsv2": bool(bits & 2), "rsv3": bool(bits & 1)}
+def _clipped(rec: FrameRecord) -> FrameRecord:
+    """``rec`` with its payload (and message) cut to :data:`KEEP_PAYLOAD` bytes for the reports;
+    the frame's ``payload_len`` still says how long it was, as the frame views expect."""
+    if rec.frame.payload_len <= KEEP_PAYLOAD and (rec.message is None or len(rec.message.payload) <= KEEP_PAYLOAD):
+        return rec
+    frame = rec.frame._replace(payload=rec.frame.payload[:KEEP_PAYLOAD])
+    message = dataclasses.replace(rec.message, payload=rec.message.payload[:KEEP_PAYLOAD]) if rec.message else None
+    text = rec.text[:KEEP_PAYLOAD] if rec.text is not None else None
+    inflated = rec.inflated[:KEEP_PAYLOAD] if rec.inflated is not None else None
+    return FrameRecord(frame, rec.problems, text, rec.close, inflated, message, rec.direction)
 
 
 class CaseSession:
@@ -93,8 +104,9 @@ class CaseSession:
 
     def _keep(self, direction: str, rec: FrameRecord) -> int | None:
         frames = self.trace.frames
-        if len(frames) < MAX_FRAMES or (rec.problems and len(frames) < MAX_FRAMES + 50):
-            frames.append((self.now(), direction, rec))
+        cap = ECHO_FRAMES if self.case.echo is not None else MAX_FRAMES
+        if len(frames) < cap or (rec.problems and len(frames) < cap + 50):
+            frames.append((self.now(), direction, _clipped(rec)))
             return len(frames) - 1
         self.trace.frames_skipped += 1
         return None
@@ -113,7 +125,8 @@ class CaseSession:
                 length: int | None = None) -> bytes:
         if length is not None and length != len(payload):
             payload = (payload * (length // max(len(payload), 1) + 1))[:length]
-        return encode_frame(opcode, payload, fin=fin, mask=self.mask, **_rsv(rsv))
+        return encode_frame(opcode, payload, fin=fin, mask=self.mask, rsv1=bool(rsv & 4), rsv2=bool(rsv & 2),
+                            rsv3=bool(rsv & 1))
 
     async def _write(self, data: bytes, chop: int | None = None, sync: bool = False) -> None:
         if self.closed.is_set() or self.writer.is_closing():
