@@ -20,8 +20,6 @@ from tests.fuzz.targets import TARGETS, Hang, Target, watchdog
 
 CORPUS = Path(__file__).parent / "corpus"
 GUARD = 5.0  #: seconds before an input counts as hung (generous: the invariant is 1 s)
-#: corpus files that still break a target, in code this work does not own: (target, file)
-KNOWN_BUGS: dict[tuple[str, str], tuple[type[BaseException], str]] = {}
 
 
 def _corpus() -> list[Path]:
@@ -45,27 +43,11 @@ def test_corpus_replays_clean(name: str) -> None:
     target = TARGETS[name]
     failures = []
     for path in _corpus():
-        if (name, path.name) in KNOWN_BUGS:
-            continue
         try:
             _run(target, path.read_bytes())
-        except (Exception, RecursionError) as exc:
+        except Exception as exc:
             failures.append(f"{path.relative_to(CORPUS)}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures)
-
-
-@pytest.mark.parametrize(
-    ("name", "file"),
-    [
-        pytest.param(
-            t, f, marks=pytest.mark.xfail(raises=exc, strict=True, reason=why), id=f"{t}-{f}"
-        )
-        for (t, f), (exc, why) in sorted(KNOWN_BUGS.items())
-    ],
-)
-def test_known_bug_inputs(name: str, file: str) -> None:
-    path = next(p for p in _corpus() if p.name == file)
-    _run(TARGETS[name], path.read_bytes())
 
 
 def test_the_hang_guard_fires() -> None:
