@@ -12,13 +12,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .charsafety import terminal_safe
 from .inputcap import DEFAULT_DECODE_MAX, InputTooLarge, parse_size, read_capped, too_large
 from .status import ExitStatus, UserError
+
+if TYPE_CHECKING:
+    from .codec.spec import Role
 
 app = typer.Typer(
     name="wsdebug",
@@ -28,7 +31,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-handshake_app = typer.Typer(help="Opening handshake: Accept computation and validation.", no_args_is_help=True)
+handshake_app = typer.Typer(
+    help="Opening handshake: Accept computation and validation.", no_args_is_help=True
+)
 app.add_typer(handshake_app, name="handshake")
 
 
@@ -71,7 +76,7 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
 
         return decorate
 
-    typer_app.command = command  # type: ignore[method-assign]
+    typer_app.command = command  # type: ignore[method-assign, assignment]
 
 
 _one_line_errors(app)
@@ -90,7 +95,7 @@ def _detail(value: str) -> str:
     return value
 
 
-def _role(value: Optional[str]):  # noqa: ANN202 - lazy import of the codec type
+def _role(value: str | None) -> Role | None:
     from .codec.spec import Role
 
     if value is None:
@@ -103,8 +108,11 @@ def _role(value: Optional[str]):  # noqa: ANN202 - lazy import of the codec type
 
 def max_input_option(what: str) -> Any:
     """``--max-input SIZE``: the most bytes a command reads from its input file or stdin."""
-    return typer.Option("--max-input", metavar="SIZE",
-                        help=f"Refuse input larger than SIZE bytes (K, M, G: powers of 1024); {what}.")
+    return typer.Option(
+        "--max-input",
+        metavar="SIZE",
+        help=f"Refuse input larger than SIZE bytes (K, M, G: powers of 1024); {what}.",
+    )
 
 
 def _size(value: str, option: str = "--max-input") -> int:
@@ -138,19 +146,21 @@ def read_input(file: Path, limit: int) -> bytes:
         raise UserError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _read_text(args: list[str], file: Optional[Path], limit: int = DEFAULT_DECODE_MAX) -> str:
+def _read_text(args: list[str], file: Path | None, limit: int = DEFAULT_DECODE_MAX) -> str:
     if args and file is not None:
         raise UserError("give hex as arguments or with -f FILE, not both")
     if file is None and not args:
         if sys.stdin is None or sys.stdin.isatty():
-            raise UserError("no input: give hex as arguments, -f FILE, or pipe it on standard input")
+            raise UserError(
+                "no input: give hex as arguments, -f FILE, or pipe it on standard input"
+            )
         file = Path("-")
     if file is not None:
         return read_input(file, limit).decode("utf-8", errors="replace")
     return " ".join(args)
 
 
-def _directional(text: str):  # noqa: ANN202
+def _directional(text: str) -> list[tuple[Role, bytes]]:
     """``[(Role, bytes)]`` when the dump marks directions (c:/s:, >/<, Follow TCP Stream)."""
     from . import inputs
     from .codec.spec import Role
@@ -166,24 +176,46 @@ def _directional(text: str):  # noqa: ANN202
     if not any(side for side, _ in segments):
         return []
     if any(side is None for side, _ in segments):
-        raise UserError("unreadable input: some bytes come before the first direction marker (c:/s: or >/<)")
+        raise UserError(
+            "unreadable input: some bytes come before the first direction marker (c:/s: or >/<)"
+        )
     return [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
 
 
 @app.command()
 def decode(
-    hex_input: Annotated[Optional[list[str]], typer.Argument(metavar="[HEX]...", help="Bytes as hex (any common format).")] = None,
-    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read input from FILE ('-' for stdin).")] = None,
+    hex_input: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[HEX]...", help="Bytes as hex (any common format)."),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read input from FILE ('-' for stdin).")
+    ] = None,
     base64: Annotated[bool, typer.Option("--base64", help="Input is base64, not hex.")] = False,
-    sender: Annotated[Optional[str], typer.Option("--from", help="Who sent the bytes: client | server (checks masking).")] = None,
-    deflate: Annotated[bool, typer.Option("--deflate", help="Inflate permessage-deflate messages (RSV1).")] = False,
-    no_context_takeover: Annotated[bool, typer.Option("--no-context-takeover", help="With --deflate: reset the window per message.")] = False,
-    max_size: Annotated[int, typer.Option("--max-size", min=1, help="Largest message, in bytes after inflating (a zip bomb stops here).")] = 64 << 20,
+    sender: Annotated[
+        str | None,
+        typer.Option("--from", help="Who sent the bytes: client | server (checks masking)."),
+    ] = None,
+    deflate: Annotated[
+        bool, typer.Option("--deflate", help="Inflate permessage-deflate messages (RSV1).")
+    ] = False,
+    no_context_takeover: Annotated[
+        bool,
+        typer.Option("--no-context-takeover", help="With --deflate: reset the window per message."),
+    ] = False,
+    max_size: Annotated[
+        int,
+        typer.Option(
+            "--max-size",
+            min=1,
+            help="Largest message, in bytes after inflating (a zip bomb stops here).",
+        ),
+    ] = 64 << 20,
     detail: Annotated[str, Detail] = "bytes",
     json_out: Annotated[bool, Json] = False,
     plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
     max_input: Annotated[str, max_input_option("the text is held in memory")] = "256M",
 ) -> None:
     """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark.
@@ -198,14 +230,23 @@ def decode(
     text = _read_text(hex_input or [], file, _size(max_input))
     segments = [] if base64 else _directional(text)
     try:
-        data = inputs.parse_base64(text) if base64 else b"" if segments else inputs.parse_bytes(text)
+        data = (
+            inputs.parse_base64(text) if base64 else b"" if segments else inputs.parse_bytes(text)
+        )
     except inputs.HexInputError as exc:
         raise UserError(f"unreadable input: {exc}") from None
     if segments:
-        result = decode_segments(segments, deflate=deflate, no_context_takeover=no_context_takeover, max_message=max_size)
+        result = decode_segments(
+            segments, deflate=deflate, no_context_takeover=no_context_takeover, max_message=max_size
+        )
     else:
-        result = decode_bytes(data, sender=_role(sender), deflate=deflate, no_context_takeover=no_context_takeover,
-                              max_message=max_size)
+        result = decode_bytes(
+            data,
+            sender=_role(sender),
+            deflate=deflate,
+            no_context_takeover=no_context_takeover,
+            max_message=max_size,
+        )
     if json_out:
         from .export import decode_document, dumps
 
@@ -223,17 +264,28 @@ def encode(
     kind: Annotated[str, typer.Argument(help="text | binary | ping | pong | close | cont")],
     data: Annotated[str, typer.Argument(help="Payload: text, or hex with --hex.")] = "",
     hex_payload: Annotated[bool, typer.Option("--hex", help="DATA is hex bytes.")] = False,
-    mask_key: Annotated[Optional[str], typer.Option("--mask-key", help="4-byte mask key as hex (e.g. 37fa213d).")] = None,
-    no_mask: Annotated[bool, typer.Option("--no-mask", help="Do not mask (as a server sends).")] = False,
+    mask_key: Annotated[
+        str | None, typer.Option("--mask-key", help="4-byte mask key as hex (e.g. 37fa213d).")
+    ] = None,
+    no_mask: Annotated[
+        bool, typer.Option("--no-mask", help="Do not mask (as a server sends).")
+    ] = False,
     fin: Annotated[bool, typer.Option("--fin/--no-fin", help="FIN bit.")] = True,
     rsv1: Annotated[bool, typer.Option("--rsv1", help="Set RSV1.")] = False,
     rsv2: Annotated[bool, typer.Option("--rsv2", help="Set RSV2.")] = False,
     rsv3: Annotated[bool, typer.Option("--rsv3", help="Set RSV3.")] = False,
-    opcode: Annotated[Optional[str], typer.Option("--opcode", help="Raw opcode 0-15 (e.g. 0x3), overrides KIND.")] = None,
-    length_form: Annotated[Optional[int], typer.Option("--length-form", help="Force 7, 16 or 64.")] = None,
-    code: Annotated[Optional[int], typer.Option("--code", help="Close code (close frames).")] = None,
+    opcode: Annotated[
+        str | None, typer.Option("--opcode", help="Raw opcode 0-15 (e.g. 0x3), overrides KIND.")
+    ] = None,
+    length_form: Annotated[
+        int | None, typer.Option("--length-form", help="Force 7, 16 or 64.")
+    ] = None,
+    code: Annotated[int | None, typer.Option("--code", help="Close code (close frames).")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Close reason (close frames).")] = "",
-    compress: Annotated[bool, typer.Option("--deflate", help="Compress the payload (permessage-deflate) and set RSV1.")] = False,
+    compress: Annotated[
+        bool,
+        typer.Option("--deflate", help="Compress the payload (permessage-deflate) and set RSV1."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the hex.")] = False,
     detail: Annotated[str, Detail] = "bytes",
     json_out: Annotated[bool, Json] = False,
@@ -260,10 +312,14 @@ def encode(
         except HexInputError as exc:
             raise UserError(f"unreadable DATA: {exc}") from None
     else:
-        payload = data.encode("utf-8", "surrogateescape")  # argv bytes that are not UTF-8 stay as they were
+        payload = data.encode(
+            "utf-8", "surrogateescape"
+        )  # argv bytes that are not UTF-8 stay as they were
     if kind == "close" and (code is not None or reason):
         try:
-            close_payload = build_close_payload(1000 if code is None else code, reason.encode("utf-8", "surrogateescape"))
+            close_payload = build_close_payload(
+                1000 if code is None else code, reason.encode("utf-8", "surrogateescape")
+            )
         except ValueError as exc:  # a code outside 0-65535
             raise UserError(f"--code: {exc}") from None
         payload = close_payload + (payload if hex_payload else b"")
@@ -293,7 +349,15 @@ def encode(
     if length_form not in (None, 7, 16, 64):
         raise UserError(f"--length-form must be 7, 16 or 64, not {length_form}")
     try:
-        frame = build(kind, payload, opcode=op, fin=fin, rsv=(rsv1, rsv2, rsv3), mask_key=key, length_form=length_form)
+        frame = build(
+            kind,
+            payload,
+            opcode=op,
+            fin=fin,
+            rsv=(rsv1, rsv2, rsv3),
+            mask_key=key,
+            length_form=length_form,
+        )
     except ValueError as exc:
         raise UserError(str(exc)) from None
     sender = Role.SERVER if no_mask else Role.CLIENT
@@ -328,8 +392,13 @@ def handshake_accept(
     if json_out:
         from .export import dumps
 
-        doc = {"key": steps.key, "concatenated": steps.concatenated, "sha1_hex": steps.sha1_hex,
-               "accept": steps.accept, "key_problem": problem}
+        doc = {
+            "key": steps.key,
+            "concatenated": steps.concatenated,
+            "sha1_hex": steps.sha1_hex,
+            "accept": steps.accept,
+            "key_problem": problem,
+        }
         sys.stdout.write(dumps(doc, indent=2) + "\n")
     else:
         from .ui.handshake import print_accept
@@ -340,8 +409,12 @@ def handshake_accept(
 
 @handshake_app.command("check")
 def handshake_check(
-    file: Annotated[Optional[Path], typer.Argument(help="File with a request or response ('-' or none: stdin).")] = None,
-    key: Annotated[Optional[str], typer.Option("--key", help="For a response: the key the client sent.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="File with a request or response ('-' or none: stdin).")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="For a response: the key the client sent.")
+    ] = None,
     plain: Annotated[bool, Plain] = False,
     json_out: Annotated[bool, Json] = False,
     max_input: Annotated[str, max_input_option("a handshake fits in 16 KiB")] = "1M",
@@ -351,7 +424,9 @@ def handshake_check(
 
     text = _read_text([], file if file is not None else Path("-"), _size(max_input))
     if not text.strip():
-        raise UserError("no input: give a file with a handshake request or response, or pipe one in")
+        raise UserError(
+            "no input: give a file with a handshake request or response, or pipe one in"
+        )
     result = check_handshake(text, key=key)
     if json_out:
         from .export import dumps
@@ -372,12 +447,15 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(int(ExitStatus.INTERRUPTED))
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as exc:
         if os.environ.get("WSDEBUG_TRACEBACK"):
             raise
         _error(f"internal error: {type(exc).__name__}: {exc} (WSDEBUG_TRACEBACK=1 shows more)")
         sys.exit(int(ExitStatus.PROBLEMS))
 
 
-from . import cli_live, cli_replay  # noqa: E402,F401 - register connect/listen/demo and replay
-from . import cli_test  # noqa: E402,F401 - register test (conformance grading)
+from . import (  # noqa: E402,F401 - register connect/listen/demo and replay
+    cli_live,
+    cli_replay,
+    cli_test,
+)
