@@ -334,3 +334,16 @@ def test_usage_errors_are_inert() -> None:
         proc = run(args)
         assert proc.returncode == 2, proc.stderr
         assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr, proc.stderr
+
+
+def test_error_lines_escape_as_payloads_do() -> None:
+    """charsafety.terminal_safe (error lines) and ui.safe.inert (views) give the same text."""
+    from wsdebug.charsafety import UNSAFE, terminal_safe
+    from wsdebug.ui.safe import inert
+
+    every = "".join(chr(c) for c in range(0x110000) if UNSAFE.match(chr(c)))
+    assert terminal_safe(every) == inert(every)
+    assert not UNSAFE.search(terminal_safe(every))
+    assert terminal_safe(terminal_safe(EVIL)) == terminal_safe(
+        EVIL
+    )  # idempotent: never escaped twice

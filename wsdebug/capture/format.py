@@ -195,16 +195,9 @@ def _size(line: str | bytes) -> int:
     return len(line.encode("utf-8", "surrogatepass"))
 
 
-def _cut_line(line: str | bytes) -> bool:
-    """A line without its newline that is not JSON: what a killed writer leaves at the end."""
-    ended = line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n")
-    if ended:
-        return False
-    try:
-        json.loads(line)
-    except (ValueError, RecursionError):
-        return True
-    return False
+def _unended(line: str | bytes) -> bool:
+    """No line end: the last line of the input (what a killed writer leaves, if not JSON)."""
+    return not (line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n"))
 
 
 def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> ParsedCapture:
@@ -230,7 +223,7 @@ def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> Parsed
         except RecursionError:
             raise CaptureError(f"{name}: line {lineno}: JSON nested too deeply to read") from None
         except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes
-            if _cut_line(line) and not any(rest.strip() for rest in it):  # the last line
+            if _unended(line) and not any(rest.strip() for rest in it):  # a cut last line
                 cut = Cut(lineno, start, size)
                 if not header_seen:
                     raise CaptureError(
