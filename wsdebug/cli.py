@@ -68,7 +68,9 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
                     _error("the input is nested too deeply to read")
                     raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
                 except MemoryError:
-                    _error("out of memory: the input is too large to process (--max-input caps what is read)")
+                    _error(
+                        "out of memory: the input is too large to process (--max-input caps what is read)"
+                    )
                     raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
 
             register(wrapper)
