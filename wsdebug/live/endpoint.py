@@ -285,10 +285,8 @@ class LiveConnection:
         self.writer.transport.abort()  # drops the buffer now, not when the peer reads
 
     async def close_transport(self) -> None:
-        """Half-close, then close; abort when the peer will not take what is still buffered."""
+        """Half-close, then close (what is queued gets 1 s to leave); then abort, freeing it."""
         transport = self.writer.transport
-        if self.aborted is None and transport.get_write_buffer_size() > WRITE_HIGH_WATER:
-            await self._drain_bounded()  # what is queued (a close frame) gets its bounded chance
         try:
             if self.writer.can_write_eof() and not self.writer.is_closing():
                 self.writer.write_eof()

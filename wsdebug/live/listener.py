@@ -124,11 +124,15 @@ class Listener:
         for live in list(self.connections.values()):
             if live.open:
                 live.send("close", 1001, "listener shutting down")
-        for live in list(self.connections.values()):
-            try:
-                await asyncio.wait_for(live.closed.wait(), self.opts.close_timeout)
-            except asyncio.TimeoutError:
-                await live.close_transport()
+        lives = list(self.connections.values())
+        if not lives:
+            return
+        # one close_timeout for all of them, not one each in turn
+        waits = {asyncio.ensure_future(live.closed.wait()): live for live in lives}
+        done, pending = await asyncio.wait(waits, timeout=self.opts.close_timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*(waits[t].close_transport() for t in pending), return_exceptions=True)
 
     def open_connections(self) -> list[LiveConnection]:
         return [c for c in self.connections.values() if c.open]
