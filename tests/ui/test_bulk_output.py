@@ -110,7 +110,7 @@ def test_decode_bytes_of_many_frames_draws_the_ends_and_summarises_the_rest() ->
     assert out.exit_code == 1
     text = out.stdout
     assert text.count("Frame layout, RFC 6455") == 6
-    assert "frames 4-27 drawn as summary lines; decode --frame N shows frame N in full" in text
+    assert "frames 4-27 drawn as summary lines; -d fields shows the header fields of every frame" in text
     lines = text.splitlines()
     for n in range(4, 28):
         (line,) = [line for line in lines if line.startswith(f"#{n} ")]

@@ -177,3 +177,23 @@ def test_clock_is_the_summary_lines_clock() -> None:
     stamps += [round(rng.uniform(1.7e9, 1.8e9), 6) for _ in range(2000)]
     for ts in stamps:
         assert _clock(ts) == clock(ts), ts
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_arrows_follow_the_direction(plain: bool) -> None:
+    import dataclasses
+
+    from wsdebug.codec.spec import Direction
+
+    g = Glyphs(100, ascii=plain, plain=plain)
+    rec = CORPUS[0]
+    right, left = ("->", "<-") if plain else ("→", "←")
+    for direction, arrow in ((Direction.C2S, right), (Direction.S2C, left), (Role.CLIENT, right),
+                             (Role.SERVER, left)):
+        moved = dataclasses.replace(rec, direction=direction)
+        (line,) = rich_lines(FrameView(moved, "summary", index=1, plain=plain), 100)
+        assert line.startswith(f"#1 {arrow} TEXT")
+        assert summary_row(moved, g, index=1) == line
+        assert message_row(rec.message, direction, g).startswith(arrow)  # type: ignore[arg-type]
+        who = "client" if arrow == right else "server"
+        assert f"{who} {'->' if plain else '→'} " in "".join(rich_lines(FrameView(moved, plain=plain), 100))

@@ -14,11 +14,15 @@ from rich.style import Style
 from rich.text import Text
 
 from wsdebug.codec.rules import Problem, Rule
-from wsdebug.codec.spec import Role, close_code_meaning, opcode_name
+from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
 from .safe import inert_text
 from .theme import STYLES, resolve
+
+#: What points right (sent by the client, or "out" from us) and left, for the arrows.
+OUT = (Direction.C2S, Role.CLIENT, "out", "→", "->")
+IN = (Direction.S2C, Role.SERVER, "in", "←", "<-")
 
 _RSV1_RULES = frozenset(
     {Rule.RSV_WITHOUT_EXTENSION, Rule.RSV1_ON_CONTROL, Rule.RSV1_ON_CONTINUATION}
@@ -48,11 +52,11 @@ class RenderContext:
     def title(self, title: str) -> Text:
         return Text(title, self.s("ws.title")) if not self.plain else Text(f"== {title} ==")
 
-    def arrow(self, direction: Role | str | None) -> Text:
+    def arrow(self, direction: Direction | Role | str | None) -> Text:
         out, inc, unknown = ("->", "<-", ".") if self.ascii else ("→", "←", "·")
-        if direction in (Role.CLIENT, "out", "→", "->"):
+        if direction in OUT:
             return Text(out, self.s("ws.out"))
-        if direction in (Role.SERVER, "in", "←", "<-"):
+        if direction in IN:
             return Text(inc, self.s("ws.in"))
         if isinstance(direction, str):
             return Text(direction, self.s("ws.dim"))

@@ -126,13 +126,14 @@ def print_decoded(
     svg: Path | None = None,
     html: Path | None = None,
     frame: int | None = None,
-    hint: str = "decode --frame N shows frame N in full",
+    hint: str = "-d fields shows the header fields of every frame",
 ) -> None:
     """Print every decoded frame at ``detail``, then the stream's problems and a count.
 
     Without colour (``--plain``, or not a terminal) the frames go out as plain rows
     (:mod:`wsdebug.ui.rows`), not rich renderables.  With ``frame``, only frame number
-    ``frame`` (from 1) is drawn (UserError when there is no such frame).
+    ``frame`` (from 1) is drawn (UserError when there is no such frame).  ``hint`` ends the
+    note that says which frames of a long ``-d bytes`` output were drawn as summary lines.
     """
     from .views import problem_text
 

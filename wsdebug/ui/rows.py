@@ -34,9 +34,10 @@ from rich.console import Console
 from wsdebug.codec.annotate import Field
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.rules import Problem, Rule
-from wsdebug.codec.spec import Role, close_code_meaning, opcode_name
+from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
+from .lines import IN, OUT
 from .safe import inert
 
 __all__ = [
@@ -54,8 +55,6 @@ __all__ = [
 _RSV1_RULES = frozenset(
     {Rule.RSV_WITHOUT_EXTENSION, Rule.RSV1_ON_CONTROL, Rule.RSV1_ON_CONTINUATION}
 )
-_OUT = (Role.CLIENT, "out", "→", "->")
-_IN = (Role.SERVER, "in", "←", "<-")
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
@@ -162,9 +161,9 @@ def _clock(ts: float) -> str:
 
 
 def _arrow(direction: object, g: Glyphs) -> str:
-    if direction in _OUT:
+    if direction in OUT:
         return "->" if g.ascii else "→"
-    if direction in _IN:
+    if direction in IN:
         return "<-" if g.ascii else "←"
     if isinstance(direction, str):
         return inert(direction)
@@ -209,10 +208,8 @@ def _preview(rec: FrameRecord, g: Glyphs, budget: int) -> str:
 
 
 _ARROWS = {
-    True: {Role.CLIENT: "->", "out": "->", "→": "->", "->": "->",
-           Role.SERVER: "<-", "in": "<-", "←": "<-", "<-": "<-", None: "."},
-    False: {Role.CLIENT: "→", "out": "→", "→": "→", "->": "→",
-            Role.SERVER: "←", "in": "←", "←": "←", "<-": "←", None: "·"},
+    ascii_only: {**dict.fromkeys(OUT, right), **dict.fromkeys(IN, left), None: unknown}
+    for ascii_only, (right, left, unknown) in ((True, ("->", "<-", ".")), (False, ("→", "←", "·")))
 }
 _MIDDLE: dict[tuple[int, bool, int, int], str] = {}
 
@@ -272,7 +269,7 @@ def summary_row(
 
 def message_row(
     message: Message,
-    direction: Role | str | None,
+    direction: Direction | Role | str | None,
     g: Glyphs,
     *,
     timestamp: float | None = None,

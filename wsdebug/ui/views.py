@@ -26,12 +26,14 @@ from rich.text import Text
 from wsdebug.codec.annotate import Field, annotate
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.mask import unmask
-from wsdebug.codec.spec import Opcode, Role, close_code_meaning, opcode_name
+from wsdebug.codec.spec import Opcode, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord
 
 from .diagram import frame_diagram
 from .hexdump import hexdump
 from .lines import (
+    IN,
+    OUT,
     MessageView,
     ProblemLine,
     RenderContext,
@@ -191,9 +193,9 @@ class FrameView:
         """Who sent the frame, where it starts in the stream and how big it is."""
         frame = self.record.frame
         way = self.arrow if self.arrow is not None else self.record.direction
-        if way in (Role.CLIENT, "out", "→", "->"):
+        if way in OUT:
             who = "client -> server" if ctx.ascii else "client → server"
-        elif way in (Role.SERVER, "in", "←", "<-"):
+        elif way in IN:
             who = "server -> client" if ctx.ascii else "server → client"
         else:
             who = "sender unknown"
