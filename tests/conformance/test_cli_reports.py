@@ -149,3 +149,10 @@ def test_progress_and_tables_on_a_terminal(tmp_path: Path) -> None:
         child.expect(pexpect.EOF)
         child.close()
     assert child.exitstatus == 0
+
+
+def test_timeout_is_a_hard_limit_per_case(runner: CliRunner) -> None:
+    with raw_server(Policy(closes=False)) as url:
+        result = runner.invoke(app, ["test", url, "--cases", "3.1,9.7.6", "--timeout", "0.3", "--plain"])
+    assert result.exit_code == 1
+    assert result.output.count("did not end within 0.3 s (--timeout)") == 2

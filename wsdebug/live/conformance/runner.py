@@ -135,8 +135,7 @@ async def run_case(case: Case, target: Target, *, ctx: ssl.SSLContext | None = N
     trace.opened = True
     session = CaseSession(case, reader, writer, is_client=True, trace=trace, leftover=leftover,
                           deflate=deflate, out_deflate=out, t0=t0)
-    limit = max(timeout, case.echo.wait + 5) if case.echo else timeout
-    await session.run(limit)
+    await session.run(timeout)
     trace.duration = time.monotonic() - t0
     return grade(case, trace)
 

@@ -313,9 +313,12 @@ class CaseSession:
 
     async def run(self, hard_timeout: float) -> None:
         reader = asyncio.ensure_future(self._read_loop())
+        async def script_then_close() -> None:
+            await self._script()
+            await self.closed.wait()
+
         try:
-            await asyncio.wait_for(self._script(), hard_timeout)
-            await asyncio.wait_for(self.closed.wait(), hard_timeout)
+            await asyncio.wait_for(script_then_close(), hard_timeout)
         except asyncio.TimeoutError:
             self.note(f"the case did not end within {hard_timeout:g} s (--timeout)")
             self.drop("--timeout")
