@@ -16,7 +16,16 @@ from wsdebug.codec.deflate import Inflater
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Role
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
-from wsdebug.ui.rows import FieldLayout, Glyphs, field_rows, message_row, problem_rows, summary_row
+from wsdebug.ui.rows import (
+    FieldLayout,
+    FieldRows,
+    Glyphs,
+    field_rows,
+    field_value,
+    message_row,
+    problem_rows,
+    summary_row,
+)
 from wsdebug.ui.views import FrameView, MessageView, _annotate, problem_text
 
 HOSTILE = "\x1b[31mRED\x1b[0m [bold]x[/bold] \u202eevil \x00\x9b2J\u200b"
@@ -135,7 +144,7 @@ def test_field_rows_one_line_per_field_in_aligned_columns() -> None:
     layout = FieldLayout.for_frames(frames, ascii_only=True)
     for rec in CORPUS:
         fields = _annotate(rec.frame)
-        rows = field_rows(rec.frame, fields, layout, "...")
+        rows = field_rows(rec.frame, layout, "...")
         assert len(rows) == 2 + len(fields)
         bars = {tuple(i for i, c in enumerate(row) if c == "|")[:5] for row in rows if "|" in row}
         assert len(bars) == 1, rows  # the five column separators line up on every row
@@ -143,6 +152,7 @@ def test_field_rows_one_line_per_field_in_aligned_columns() -> None:
             cells = row.split("|", 5)
             assert cells[0].strip() == f"0x{f.offset:04x}"
             assert cells[3].strip() == f.name and cells[5] == f.meaning
+            assert cells[4].strip() == field_value(f, "...", rec.frame)
     # the meaning is what the rich table says, unwrapped
     rec = CORPUS[0]
     table = " ".join(rich_lines(FrameView(rec, "fields", plain=True), 200))
@@ -155,7 +165,7 @@ def test_rows_keep_untrusted_text_inert() -> None:
     rows = [summary_row(rec, g) for rec in CORPUS]
     layout = FieldLayout.for_frames([r.frame for r in CORPUS], ascii_only=True)
     for rec in CORPUS:
-        rows += field_rows(rec.frame, _annotate(rec.frame), layout, "...")
+        rows += field_rows(rec.frame, layout, "...")
         rows += [r for p in rec.problems for r in problem_rows(p, rec.frame.offset, g)]
         if rec.message is not None:
             rows.append(message_row(rec.message, rec.direction, g))
@@ -197,3 +207,23 @@ def test_arrows_follow_the_direction(plain: bool) -> None:
         assert message_row(rec.message, direction, g).startswith(arrow)  # type: ignore[arg-type]
         who = "client" if arrow == right else "server"
         assert f"{who} {'->' if plain else '→'} " in "".join(rich_lines(FrameView(moved, plain=plain), 100))
+
+
+def test_field_rows_reuse_a_header_for_other_keys_payloads_and_offsets() -> None:
+    data = b"".join(
+        encode_frame(op, payload, mask_key=key)
+        for op, payload, key in [
+            (0x1, b"first", b"\x01\x02\x03\x04"), (0x1, b"again", b"\xaa\xbb\xcc\xdd"),
+            (0x8, build_close_payload(1000, "bye"), b"\x00\x00\x00\x00"),
+            (0x8, build_close_payload(4000, "why"), b"\x10\x20\x30\x40"),
+            (0x2, bytes(300), None), (0x2, bytes(range(256)) + bytes(44), None),
+        ]
+    )
+    recs = records(data, Role.CLIENT)
+    layout = FieldLayout.for_frames([r.frame for r in recs], ascii_only=False)
+    shared = FieldRows(layout, "…")
+    for rec in recs:
+        assert shared.rows(rec.frame) == FieldRows(layout, "…").rows(rec.frame)
+    rows = shared.rows(recs[3].frame)
+    assert any("4000: " in r for r in rows) and any(r.startswith(f"0x{recs[3].frame.offset + 2:04x}") for r in rows)
+    assert any("10 20 30 40" in r for r in rows)

@@ -60,7 +60,7 @@ def _print_frames(
     console: Console, numbered: list[tuple[int, FrameRecord]], detail: str, plain: bool, hint: str
 ) -> None:
     """The frames of :func:`print_decoded`: plain rows when rich would draw plain text."""
-    from .views import FrameView, _annotate, problem_text
+    from .views import FrameView, problem_text
 
     sink = plain_sink(console)
     g = Glyphs.for_console(console, plain)
@@ -85,7 +85,7 @@ def _print_frames(
                     sink.extend(problem_rows(p, rec.frame.offset, g, indent="    "))
             else:
                 assert table is not None
-                sink.extend(table.rows(rec.frame, _annotate(rec.frame)))
+                sink.add(table.block(rec.frame))
                 for p in rec.problems:
                     sink.extend(problem_rows(p, rec.frame.offset, g))
         else:

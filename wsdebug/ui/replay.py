@@ -35,7 +35,7 @@ from .rows import (
 )
 from .safe import inert, inert_text
 from .theme import THEME
-from .views import FrameView, MessageView, _annotate, problem_text
+from .views import FrameView, MessageView, problem_text
 
 HELP = "n/p next/prev  g jump  ! problem  d detail  f dir  o opcode  / search  c conv  e export  ↑↓ scroll  q quit"
 
@@ -239,7 +239,7 @@ class _FrameRows:
             if msg is not None and (msg.frames > 1 or msg.compressed):
                 sink.add(message_row(msg, rec.direction, g))
             return
-        sink.extend(self._table(conv).rows(rec.frame, _annotate(rec.frame)))
+        sink.add(self._table(conv).block(rec.frame))
         for p in rec.problems:
             sink.extend(problem_rows(p, rec.frame.offset, g))
 

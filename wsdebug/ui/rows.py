@@ -31,7 +31,7 @@ from rich._wrap import divide_line
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 
-from wsdebug.codec.annotate import Field
+from wsdebug.codec.annotate import Field, annotate, payload_fields
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
@@ -393,7 +393,9 @@ class FieldRows:
     def __init__(self, layout: FieldLayout, ellipsis: str) -> None:
         self.layout, self.ellipsis = layout, ellipsis
         self.head = layout.header()
-        self._templates: dict[tuple[object, ...], list[tuple[int, str]]] = {}
+        #: per distinct header: the table's first lines as a format string whose fields {0}
+        #: {1} {2} are the offset cells of the frame's bytes 0-2, and the key's meaning
+        self._templates: dict[tuple[object, ...], tuple[str, str]] = {}
 
     def _rest(self, f: Field, frame: WireFrame, head: bytes) -> str:
         """A row after its offset cell."""
@@ -407,33 +409,56 @@ class FieldRows:
             f"{value:<{lay.value}}{s}{f.meaning}"
         )
 
-    def rows(self, frame: WireFrame, fields: tuple[Field, ...]) -> list[str]:
-        key = tuple(frame[1:9])  # fin, rsv1-3, opcode, masked, length form, payload length
+    def _template(self, frame: WireFrame) -> tuple[str, str]:
+        """The header rows of frames like ``frame``, and the masking key's meaning."""
+        head = encode_header(frame)[:2]
+        lines = [line.replace("{", "{{").replace("}", "}}") for line in self.head]
+        key_meaning = ""
+        for f in annotate(_short(frame)):
+            if f.name == "masking key":
+                key_meaning = f.meaning
+            if f.name in _PER_FRAME:
+                continue
+            rel = f.offset - frame.offset
+            assert rel < 3  # the bit fields of bytes 0 and 1, the extended length at 2
+            rest = self._rest(f, frame, head).replace("{", "{{").replace("}", "}}")
+            lines.append(f"{{{rel}}}{rest}")
+        return "\n".join(lines), key_meaning
+
+    def block(self, frame: WireFrame) -> str:
+        """The table of one frame as one string of lines (the fields of ``annotate()``)."""
+        key = frame[1:9]  # fin, rsv1-3, opcode, masked, length form, payload length
         template = self._templates.get(key)
-        head = b""
         if template is None:
-            head = encode_header(frame)[:2]
-            template = [
-                (f.offset - frame.offset, self._rest(f, frame, head))
-                for f in fields
-                if f.name not in _PER_FRAME
-            ]
             if len(self._templates) >= 4096:
                 self._templates.clear()
-            self._templates[key] = template
+            template = self._templates[key] = self._template(frame)
+        fmt, key_meaning = template
         wo, base = self.layout.offset, frame.offset
-        out = [*self.head]
-        out += [f"{f'0x{base + rel:04x}':<{wo}}{rest}" for rel, rest in template]
-        for f in fields[len(template) :]:
-            out.append(f"{f'0x{f.offset:04x}':<{wo}}{self._rest(f, frame, head)}")
+        out = fmt.format(f"0x{base:04x}".ljust(wo), f"0x{base + 1:04x}".ljust(wo), f"0x{base + 2:04x}".ljust(wo))
+        mask_key = frame.mask_key
+        if mask_key is not None:
+            rel = frame.header_size - 4
+            f = Field("masking key", base + rel, 4, None, mask_key, key_meaning)
+            out += f"\n{f'0x{base + rel:04x}':<{wo}}{self._rest(f, frame, b'')}"
+        if frame.payload_len:
+            for f in payload_fields(_short(frame)):
+                out += f"\n{f'0x{f.offset:04x}':<{wo}}{self._rest(f, frame, b'')}"
         return out
 
+    def rows(self, frame: WireFrame) -> list[str]:
+        """The table of one frame as a list of lines."""
+        return self.block(frame).split("\n")
 
-def field_rows(
-    frame: WireFrame, fields: tuple[Field, ...], layout: FieldLayout, ellipsis: str
-) -> list[str]:
+
+def _short(frame: WireFrame) -> WireFrame:
+    """``frame`` with at most 256 payload bytes (sizes unchanged): the rows show only 4."""
+    return frame if frame.payload_len <= 256 else frame._replace(payload=frame.payload[:256])
+
+
+def field_rows(frame: WireFrame, layout: FieldLayout, ellipsis: str) -> list[str]:
     """One frame's field table as text lines (see :class:`FieldRows`, which caches)."""
-    return FieldRows(layout, ellipsis).rows(frame, fields)
+    return FieldRows(layout, ellipsis).rows(frame)
 
 
 # -- writing -------------------------------------------------------------------------------------
