@@ -197,3 +197,15 @@ def test_replay_fields_and_bytes(tmp_path: Path) -> None:
     n = full.count("\n#")
     assert "frames 4-" in full and "drawn as summary lines; replay on a terminal steps through them" in full
     assert n >= 50 and "\x1b" not in full
+
+
+def test_replay_says_who_closed(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    write_capture(path, 3)
+    out = cli("replay", str(path), "--all", "--plain", "-d", "summary").stdout
+    assert "closed by the client with 1000 normal closure, both close frames exchanged" in " ".join(out.split())
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if '"hex":"88' not in line))
+    out = cli("replay", str(cut), "--all", "--plain", "-d", "summary").stdout
+    assert "no close frame before the capture ends (1006)" in " ".join(out.split())
+    assert "Role." not in out and "None" not in out

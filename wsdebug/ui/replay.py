@@ -21,7 +21,7 @@ from rich.text import Text
 from ..capture.session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
 from ..capture.stepper import Stepper
 from ..codec.handshake import Request
-from ..codec.spec import close_code_meaning
+from ..codec.spec import Role, close_code_meaning
 from .handshake import handshake_view
 from .rows import (
     FieldLayout,
@@ -114,11 +114,13 @@ def close_line(conv: Conversation, *, plain: bool = False) -> Text:
     c = conv.close_summary()
     n, bad = len(conv.frames), conv.problem_count
     text = Text(f"{n} frame{'s' if n != 1 else ''}; ", _style(plain, "ws.label"))
-    if c.initiator == "transport":
+    who = c.initiator  # a Role (None: the transport ended first), or its name
+    who = "transport" if who is None else who.value if isinstance(who, Role) else who
+    if who == "transport":
         text.append("no close frame before the capture ends (1006)", _style(plain, "ws.close"))
     else:
         text.append(
-            f"closed by the {c.initiator} with {c.code} {close_code_meaning(c.code or 0)}",
+            f"closed by the {who} with {c.code} {close_code_meaning(c.code or 0)}",
             _style(plain, "ws.close"),
         )
         if c.reason:
