@@ -33,11 +33,11 @@ from rich.console import Console
 
 from wsdebug.codec.annotate import Field, annotate, payload_fields
 from wsdebug.codec.frames import WireFrame, encode_header
-from wsdebug.codec.rules import Problem, Rule
+from wsdebug.codec.rules import Problem
 from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
-from .lines import IN, OUT
+from .lines import _RSV1_RULES, IN, OUT, hex_preview, plural
 from .safe import inert
 
 __all__ = [
@@ -52,9 +52,6 @@ __all__ = [
     "summary_row",
 ]
 
-_RSV1_RULES = frozenset(
-    {Rule.RSV_WITHOUT_EXTENSION, Rule.RSV1_ON_CONTROL, Rule.RSV1_ON_CONTINUATION}
-)
 _TRAILING_SPACE = re.compile(r"\s+$")
 
 
@@ -127,16 +124,6 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _hex_preview(data: bytes, budget: int, ellipsis: str) -> str:
-    if len(data) * 3 - 1 <= budget:
-        return data.hex(" ")
-    return data[: max(1, (budget - len(ellipsis) - 1) // 3)].hex(" ") + " " + ellipsis
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 _SECONDS: dict[int, str] = {}
 
 
@@ -201,7 +188,7 @@ def _preview(rec: FrameRecord, g: Glyphs, budget: int) -> str:
     elif rec.text is not None and (frame.payload_len or rec.inflated):
         out = '"' + fit(inert(rec.text[:budget]), budget - 2) + '"'
     elif frame.payload_len:
-        out = _hex_preview(frame.payload, budget, g.ellipsis)
+        out = hex_preview(frame.payload, budget, g.ellipsis)
     else:
         out = "(empty)"
     return fit(out, budget)
@@ -254,7 +241,7 @@ def summary_row(
             line += " RSV2"
         if f.rsv3:
             line += " RSV3"
-    suffix = f"  {g.cross} {_plural(len(problems), 'problem')}" if problems else ""
+    suffix = f"  {g.cross} {plural(len(problems), 'problem')}" if problems else ""
     budget = g.width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
     text = rec.text
     if budget < 4:
@@ -278,16 +265,16 @@ def message_row(
     """One line for an assembled message: :class:`~wsdebug.ui.lines.MessageView`'s characters."""
     m = message
     line = "".join(_head(g, direction, timestamp, conn_id))
-    line += f" message {opcode_name(m.opcode)} {_plural(m.frames, 'frame')}, {_plural(len(m.payload), 'byte')}"
+    line += f" message {opcode_name(m.opcode)} {plural(m.frames, 'frame')}, {plural(len(m.payload), 'byte')}"
     if m.compressed:
         line += f" (compressed: {m.wire_size:,} on the wire)"
-    suffix = f"  {g.cross} {_plural(len(m.problems), 'problem')}" if m.problems else ""
+    suffix = f"  {g.cross} {plural(len(m.problems), 'problem')}" if m.problems else ""
     budget = g.width - _cells(line) - _cells(suffix) - 4
     if budget > 4 and m.payload:
         if m.text is not None:
             line += '  "' + fit(inert(m.text[:budget]), budget - 2) + '"'
         else:
-            line += "  " + _hex_preview(m.payload, budget, g.ellipsis)
+            line += "  " + hex_preview(m.payload, budget, g.ellipsis)
     return fit(line + suffix, g.width)
 
 
