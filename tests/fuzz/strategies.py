@@ -47,6 +47,35 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[bytes], max_edits: int = 4)
     return bytes(data)
 
 
+#: long runs of one short pattern, up to 64 KiB, with something else at the end: what exposes
+#: a parser that is quadratic in its input (a regex that backtracks, a rescan per item)
+_UNITS = (
+    b"(",
+    b"=",
+    b" ",
+    b"0x",
+    b"{",
+    b"\\x",
+    b"b'",
+    b"\r\n",
+    b":",
+    b"> ",
+    b"#",
+    b"*\n",
+    b"\x00",
+    b"\x89\x00",
+    b"a;",
+    b"a,",
+    b'"',
+    b"bytes(",
+    b"00000000  ",
+    b"[",
+    b'{"a":',
+)
+#: each unit repeated to ~48 KB, bare and before a tail that makes the parse fail late
+LONG_RUNS = [unit * (48000 // len(unit)) + tail for unit in _UNITS for tail in (b"", b"0x1", b"!")]
+
+
 def _or_raw(structured: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
     return st.one_of(mutated(structured), structured, RAW)
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.make_corpus import HANG_142
-from tests.fuzz.strategies import STRATEGIES
+from tests.fuzz.strategies import LONG_RUNS, STRATEGIES
 from tests.fuzz.targets import TARGETS, Hang, Target, watchdog
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -68,3 +68,27 @@ def test_generated_inputs(name: str) -> None:
         _run(target, data)
 
     check()
+
+
+TEXT_TARGETS = (
+    "text_input",
+    "capture_textdump",
+    "capture_har",
+    "capture_jsonl",
+    "extensions",
+    "handshake_request",
+    "handshake_response",
+)
+
+
+@pytest.mark.parametrize("name", TEXT_TARGETS)
+def test_long_runs_take_linear_time(name: str) -> None:
+    """~48 KB of one short pattern repeated, through the parsers of text (where regexes are):
+    the hang guard fails one whose work grows with the square of such a run (four regexes in
+    inputs.py did, for '(', '=' and '{')."""
+    target = TARGETS[name]
+    for data in LONG_RUNS:
+        try:
+            _run(target, data)
+        except Hang as exc:
+            raise AssertionError(f"{data[:12]!r}... ({len(data)} bytes): {exc}") from None
