@@ -211,7 +211,7 @@ def handshake_request(data: bytes) -> None:
         try:
             build_response(
                 req,
-                subprotocol=(req.subprotocols or [None])[0],
+                subprotocol=req.subprotocols[0] if req.subprotocols else None,
                 extensions=params.header_value() if params else None,
             )
         except ValueError as exc:  # documented: a request head whose values hold line breaks

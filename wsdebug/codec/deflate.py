@@ -354,17 +354,17 @@ class Inflater:
                 if len(z.unconsumed_tail) >= before:
                     break
 
-        for start in range(0, len(data), block):
+        for pos in range(0, len(data), block):
             saved = zobj.copy()
             try:
-                feed(zobj, data[start : start + block])
+                feed(zobj, data[pos : pos + block])
             except zlib.error:
-                for i in range(start, min(start + block, len(data))):  # error path only
+                for i in range(pos, min(pos + block, len(data))):  # error path only
                     try:
                         feed(saved, data[i : i + 1])
                     except zlib.error:
                         return min(i, size)
-                return min(start, size)
+                return min(pos, size)
         return size
 
 
