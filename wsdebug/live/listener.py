@@ -20,6 +20,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from ..capture.format import CaptureWriter
 from ..codec.connection import Connection
@@ -58,6 +59,10 @@ REFUSE_LINGER = 1.0
 REFUSE_LINGER_MAX = 64
 #: seconds between report lines about refused connections
 REFUSE_REPORT_EVERY = 1.0
+#: seconds between looks at the heap for freed memory to hand back
+TRIM_EVERY = 2.0
+#: free heap bytes, grown since the last trim, worth a malloc_trim
+TRIM_GROWTH = 16 << 20
 
 
 async def _until_eof(reader: asyncio.StreamReader) -> None:
@@ -65,14 +70,63 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
         pass
 
 
-def _malloc_trim() -> None:
-    """Return the heap's free memory to the system (glibc only; elsewhere nothing to do)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).malloc_trim(0)
-
-
 def page() -> bytes:
     return resources.files("wsdebug.live").joinpath("page.html").read_bytes()
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]  # fmt: skip
+
+
+class HeapKeeper:
+    """Hands freed heap memory back to the system, which glibc's malloc does not do by itself.
+
+    glibc raises its mmap threshold after a large buffer is freed, so later large buffers
+    live in the heap, and freed heap memory stays in the process (ten peers that each left a
+    15 MiB message behind kept a listener at ten times its idle size).  ``check()`` calls
+    ``malloc_trim`` when the heap's free bytes grew by TRIM_GROWTH since the last trim; it
+    runs every TRIM_EVERY seconds and soon after a connection ends.  Elsewhere: nothing to do.
+    """
+
+    def __init__(self) -> None:
+        self._trim: Any = None
+        self._info: Any = None
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None)
+            self._trim = libc.malloc_trim
+            with contextlib.suppress(AttributeError):
+                self._info = libc.mallinfo2  # glibc 2.33 and later
+                self._info.restype = _MallInfo2
+        self._floor = 0  #: the heap's free bytes just after the last trim (or since, lowest)
+        self._ended = False
+
+    @property
+    def works(self) -> bool:
+        return self._trim is not None
+
+    def _free(self) -> int:
+        return int(self._info().fordblks) if self._info is not None else 0
+
+    def connection_ended(self) -> None:
+        self._ended = True
+
+    def check(self) -> None:
+        if self._trim is None:
+            return
+        if self._info is None:  # no way to look: trim after connections end
+            if self._ended:
+                self._ended = False
+                self._trim(0)
+            return
+        self._ended = False
+        free = self._free()
+        if free - self._floor >= TRIM_GROWTH:
+            self._trim(0)
+            self._floor = self._free()
+        else:
+            self._floor = min(self._floor, free)
 
 
 class Listener:
@@ -96,6 +150,8 @@ class Listener:
         self._lingering = 0
         self._report_handle: asyncio.TimerHandle | None = None
         self._trim_handle: asyncio.TimerHandle | None = None
+        self.heap = HeapKeeper()
+        self._keeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         ctx = None
@@ -105,6 +161,14 @@ class Listener:
         self.server = await asyncio.start_server(
             self._handle, self.opts.host, self.opts.port, ssl=ctx, limit=1 << 20
         )
+        if self.heap.works:
+            self._keeper = asyncio.create_task(self._keep_heap())
+
+    async def _keep_heap(self) -> None:
+        """Memory freed later (a --json backlog written out, say) is handed back too."""
+        while True:
+            await asyncio.sleep(TRIM_EVERY)
+            self.heap.check()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -121,6 +185,8 @@ class Listener:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self._keeper is not None:
+            self._keeper.cancel()
         for live in list(self.connections.values()):
             if live.open:
                 live.send("close", 1001, "listener shutting down")
@@ -200,13 +266,14 @@ class Listener:
             self._report_refused_soon()
 
     def _schedule_trim(self) -> None:
+        self.heap.connection_ended()
         if self._trim_handle is None:
             loop = asyncio.get_running_loop()
             self._trim_handle = loop.call_later(0.2, self._trim)
 
     def _trim(self) -> None:
         self._trim_handle = None
-        _malloc_trim()
+        self.heap.check()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn_id = f"c{next(self._ids)}"
