@@ -209,3 +209,21 @@ def test_replay_says_who_closed(tmp_path: Path) -> None:
     out = cli("replay", str(cut), "--all", "--plain", "-d", "summary").stdout
     assert "no close frame before the capture ends (1006)" in " ".join(out.split())
     assert "Role." not in out and "None" not in out
+
+
+def test_colour_for_a_few_frames_plain_rows_for_many() -> None:
+    from wsdebug.ui.rows import COLOUR_MAX
+
+    def coloured(n: int) -> str:
+        result = decode_bytes(server_frames(n), sender=Role.SERVER)
+        console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="truecolor",
+                          highlight=False, emoji=False, markup=False)
+        print_decoded(result, detail="summary", console=console)
+        return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+
+    few = [line for line in coloured(12).splitlines() if "TEXT" in line]
+    assert few and all("\x1b[" in line for line in few)
+    many = coloured(COLOUR_MAX + 1).splitlines()
+    rows = [line for line in many if line.startswith("#")]
+    assert len(rows) == COLOUR_MAX + 1 and not any("\x1b" in line for line in rows)
+    assert rows[0].startswith("#1 ← TEXT")

@@ -62,7 +62,7 @@ def _print_frames(
     """The frames of :func:`print_decoded`: plain rows when rich would draw plain text."""
     from .views import FrameView, problem_text
 
-    sink = plain_sink(console)
+    sink = plain_sink(console, len(numbered))
     g = Glyphs.for_console(console, plain)
     table = None
     if sink is not None and detail == "fields":
@@ -130,7 +130,8 @@ def print_decoded(
 ) -> None:
     """Print every decoded frame at ``detail``, then the stream's problems and a count.
 
-    Without colour (``--plain``, or not a terminal) the frames go out as plain rows
+    Without colour (``--plain``, or not a terminal), and for more than
+    :data:`~wsdebug.ui.rows.COLOUR_MAX` frames, the frames go out as plain rows
     (:mod:`wsdebug.ui.rows`), not rich renderables.  With ``frame``, only frame number
     ``frame`` (from 1) is drawn (UserError when there is no such frame).  ``hint`` ends the
     note that says which frames of a long ``-d bytes`` output were drawn as summary lines.

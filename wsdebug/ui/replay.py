@@ -155,10 +155,12 @@ def print_session(
 ) -> None:
     """Print every (visible) event of every conversation, then how each ended.
 
-    Without colour the frames go out as plain rows (:mod:`wsdebug.ui.rows`); at ``bytes`` a
+    Without colour, or for more than :data:`~wsdebug.ui.rows.COLOUR_MAX` frames, the frames
+    go out as plain rows (:mod:`wsdebug.ui.rows`); at ``bytes`` a
     conversation of many frames is drawn in full at both ends and as summary lines between.
     """
-    sink = plain_sink(console)
+    convs = list(convs)
+    sink = plain_sink(console, sum(len(conv.frames) for conv in convs))
     rows = _FrameRows(console, sink, plain) if sink is not None else None
     g = Glyphs.for_console(console, plain)
 

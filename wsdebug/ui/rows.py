@@ -41,6 +41,7 @@ from .lines import _RSV1_RULES, IN, OUT, hex_preview, plural
 from .safe import inert
 
 __all__ = [
+    "COLOUR_MAX",
     "FieldLayout",
     "FieldRows",
     "Glyphs",
@@ -476,12 +477,20 @@ class RowWriter:
             self.lines.clear()
 
 
-def plain_sink(console: Console) -> RowWriter | None:
-    """A :class:`RowWriter` on the console's file when what rich would draw is plain text.
+#: More frames than this are written as plain rows even on a colour terminal: rich takes a
+#: fraction of a millisecond per coloured line, and nobody reads 100,000 of them in colour.
+COLOUR_MAX = 1000
 
-    None when rich must draw: colour on, or the console records for an SVG/HTML export.
+
+def plain_sink(console: Console, frames: int = 0) -> RowWriter | None:
+    """A :class:`RowWriter` on the console's file when bulk output should skip rich.
+
+    That is when what rich would draw is plain text anyway (no colour), or when there are
+    more than :data:`COLOUR_MAX` ``frames``.  None when rich must draw: colour on for a few
+    frames, or a console that records for an SVG/HTML export.
     """
-    if console.record or console.color_system is not None or console.is_jupyter:
+    if console.record or console.is_jupyter:
+        return None
+    if console.color_system is not None and frames <= COLOUR_MAX:
         return None
     return RowWriter(console.file)
-
