@@ -13,7 +13,23 @@ from typing import Any
 
 from .charsafety import UNSAFE_IN_JSON
 from .codec.annotate import Field, annotate
+from .codec.events import (
+    CloseEvent,
+    ConnectEvent,
+    DisconnectEvent,
+    ErrorEvent,
+    Event,
+    FailEvent,
+    FrameEvent,
+    HandshakeEvent,
+    HeadEvent,
+    HttpEvent,
+    InfoEvent,
+    MessageEvent,
+    NoteEvent,
+)
 from .codec.frames import NeedMore
+from .codec.handshake import Request, Response
 from .codec.rules import Problem
 from .codec.spec import Opcode
 from .codec.stream import FrameRecord, Message
@@ -182,7 +198,7 @@ def frame_json(
         cut["inflated_hex"] = len(inflated)
     close = rec.close
     out: dict[str, Any] = {
-        "direction": None if rec.direction is None else ("c2s" if rec.direction.value == "client" else "s2c"),
+        "direction": None if rec.direction is None else rec.direction.value,
         "offset": fr.offset,
         "size": fr.size,
         "fin": fr.fin,
@@ -249,3 +265,68 @@ def decode_document(
         "incomplete": {"offset": incomplete.offset, "needed": incomplete.needed} if incomplete else None,
         "problems": [problem_json(p) for p in problems],
     }
+
+
+# -- events: one JSON object per event (the live modes' and replay's --json lines) -------------
+
+
+def head_json(msg: Request | Response | None) -> dict[str, Any] | None:
+    """An HTTP head of the opening handshake, every header with its offset and meaning."""
+    if msg is None:
+        return None
+    out: dict[str, Any]
+    if isinstance(msg, Request):
+        out = {"method": msg.method, "target": msg.target, "version": msg.version}
+    else:
+        out = {"version": msg.version, "status": msg.status, "reason": msg.reason}
+    out["headers"] = [
+        {"name": h.name, "value": h.value, "offset": h.offset, "meaning": h.meaning}
+        for h in msg.headers
+    ]
+    return out
+
+
+def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False) -> dict[str, Any]:
+    """The JSON line for one event (docs/json-schema.md, "Events")."""
+    base: dict[str, Any] = {"conn": ev.conn, "t": ev.t}
+    if isinstance(ev, FrameEvent):
+        doc = frame_json(ev.record, max_payload=max_payload, lazy=lazy)
+        doc["direction"] = ev.direction.value
+        return {"event": "frame", **base, **doc}
+    if isinstance(ev, MessageEvent):
+        doc = message_json(ev.message, max_payload=max_payload, lazy=lazy)
+        return {"event": "message", **base, "direction": ev.direction.value, **doc}
+    if isinstance(ev, HandshakeEvent):
+        return {
+            "event": "handshake", **base,
+            "role": None if ev.role is None else ev.role.value,
+            "request": head_json(ev.request), "response": head_json(ev.response),
+            "accept_expected": ev.accept_expected, "subprotocol": ev.subprotocol,
+            "extensions": ev.extensions,
+            "ok": not ev.problems, "problems": [problem_json(p) for p in ev.problems],
+        }
+    if isinstance(ev, CloseEvent):
+        return {"event": "close", **base, "code": ev.code, "reason": ev.reason,
+                "initiator": ev.initiator_name, "clean": ev.clean}
+    if isinstance(ev, FailEvent):
+        return {"event": "fail", **base, "code": ev.code, "problem": problem_json(ev.problem)}
+    if isinstance(ev, NoteEvent):
+        return {"event": "note", **base,
+                "direction": None if ev.direction is None else ev.direction.value,
+                "message": ev.text, "problem": ev.is_problem,
+                "problems": [problem_json(p) for p in ev.problems]}
+    if isinstance(ev, ConnectEvent):
+        return {"event": "connect", **base, "peer": ev.peer}
+    if isinstance(ev, DisconnectEvent):
+        return {"event": "disconnect", **base, "reason": ev.reason}
+    if isinstance(ev, HttpEvent):
+        return {"event": "http", **base, "request": head_json(ev.request), "status": ev.status,
+                "note": ev.note}
+    if isinstance(ev, ErrorEvent):
+        return {"event": "error", "conn": ev.conn or None, "message": ev.text}
+    if isinstance(ev, InfoEvent):
+        return {"event": "info", "message": ev.text}
+    if isinstance(ev, HeadEvent):
+        return {"event": "head", **base, "direction": ev.direction.value,
+                "head": head_json(ev.head), "problems": [problem_json(p) for p in ev.problems]}
+    raise TypeError(f"no JSON shape for {type(ev).__name__}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import dpkt
 import pytest
 
+from wsdebug.codec.events import NoteEvent
 from wsdebug.capture.format import ConnectionInfo
 from wsdebug.capture.importers import load, loads
 from wsdebug.capture.pcapwrite import write_pcap
@@ -93,7 +94,7 @@ def test_a_lost_segment_is_a_gap(session: ConnectionInfo) -> None:
     packets = _packets(data)
     del packets[6]  # a data segment that was never captured
     (conv,) = loads(_rewrite(data, packets), "lossy.pcap").conversations()
-    notes = [ev.text for ev in conv.events if ev.kind == "note"] + conv.notes
+    notes = [ev.text for ev in conv.events if isinstance(ev, NoteEvent)] + conv.notes
     assert any("were not captured" in n for n in notes), notes
     assert conv.problem_count > 0
 

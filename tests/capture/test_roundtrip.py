@@ -112,7 +112,7 @@ def test_connection_pair_session_replays_to_what_the_endpoints_saw() -> None:
         receiver.receive_data(data)
     for ev in client.events_received():
         if isinstance(ev, FrameEvent):
-            seen.append(("c2s" if ev.direction == "out" else "s2c", frame_json(ev.record)))
+            seen.append((ev.direction, frame_json(ev.record)))
     (info,) = read_capture(iter(out.getvalue().splitlines()), "pair")
     conv = reconstruct(info)
     replayed = [(ev.direction, frame_json(ev.record)) for ev in conv.frames]

@@ -108,7 +108,7 @@ def test_key_facts(which: str, request: pytest.FixtureRequest) -> None:
 
     close = steps["The closing handshake"]
     assert "CLOSE" in close and "1000" in close
-    assert re.search(r"closed 1000 normal closure — we started it, clean", close)
+    assert re.search(r"closed 1000 normal closure — the client started it, clean", close)
 
 
 def test_export_svg(coloured: tuple[str, Path]) -> None:
@@ -163,5 +163,5 @@ def test_run_demo_wire(tmp_path: Path) -> None:
     texts = [m.get("text") for m in events if m["event"] == "message" and m["direction"] == "s2c"]
     assert texts[:3] == ["Hello", SEED_TEXT, "WebSocket " * 30] and "fragmented!" in texts
     close = [e for e in events if e["event"] == "close"]
-    assert len(close) == 1 and close[0]["code"] == 1000 and close[0]["clean"] and close[0]["initiator"] == "us"
+    assert len(close) == 1 and close[0]["code"] == 1000 and close[0]["clean"] and close[0]["initiator"] == "client"
     assert not [e for e in events if e["event"] in ("fail", "error")]

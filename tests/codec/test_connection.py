@@ -8,10 +8,10 @@ from tests.helpers import pump
 from wsdebug.codec.close import build_close_payload, parse_close
 from wsdebug.codec.connection import Connection, State
 from wsdebug.codec.deflate import DeflateParams
-from wsdebug.codec.events import IN, OUT, CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
+from wsdebug.codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
 from wsdebug.codec.frames import FrameParser, WireFrame, encode_frame
 from wsdebug.codec.rules import Rule
-from wsdebug.codec.spec import Opcode, Role
+from wsdebug.codec.spec import Direction, Opcode, Role
 from wsdebug.codec.utf8 import Utf8Checker
 
 KEY = b"\x11\x22\x33\x44"
@@ -38,7 +38,7 @@ def of_type(events: list[Event], kind: type) -> list:  # type: ignore[type-arg]
     return [e for e in events if isinstance(e, kind)]
 
 
-def frame_events(events: list[Event], direction: str) -> list[FrameEvent]:
+def frame_events(events: list[Event], direction: Direction) -> list[FrameEvent]:
     return [e for e in events if isinstance(e, FrameEvent) and e.direction == direction]
 
 
@@ -65,10 +65,10 @@ def test_text_and_binary_messages_both_ways() -> None:
     got = [
         (e.message.opcode, e.message.payload)
         for e in of_type(server.events_received(), MessageEvent)
-        if e.direction == IN
+        if e.direction == Direction.C2S
     ]
     assert got == [(Opcode.TEXT, "héllo ✓".encode()), (Opcode.BINARY, b"\x00\xff")]
-    msgs = [e.message for e in of_type(client.events_received(), MessageEvent) if e.direction == IN]
+    msgs = [e.message for e in of_type(client.events_received(), MessageEvent) if e.direction == Direction.S2C]
     assert [m.text for m in msgs] == ["from server"]
     assert client.state is server.state is State.OPEN
     assert client.failure is None and server.failure is None
@@ -106,8 +106,8 @@ def test_ping_is_answered_with_the_same_payload(payload: bytes) -> None:
     assert (pong.opcode_raw, pong.payload, pong.masked) == (Opcode.PONG, payload, False)
     events = server.events_received()
     assert [(type(e).__name__, e.direction, e.record.frame.opcode_raw) for e in events] == [  # type: ignore[union-attr]
-        ("FrameEvent", IN, Opcode.PING),
-        ("FrameEvent", OUT, Opcode.PONG),
+        ("FrameEvent", Direction.C2S, Opcode.PING),
+        ("FrameEvent", Direction.S2C, Opcode.PONG),
     ]
 
 
@@ -156,25 +156,25 @@ def test_events_include_out_frames_and_messages() -> None:
     client.send_ping(b"p")
     events = client.events_received()
     assert [(type(e).__name__, e.direction) for e in events] == [  # type: ignore[union-attr]
-        ("FrameEvent", OUT),
-        ("FrameEvent", OUT),
-        ("MessageEvent", OUT),
-        ("FrameEvent", OUT),
+        ("FrameEvent", Direction.C2S),
+        ("FrameEvent", Direction.C2S),
+        ("MessageEvent", Direction.C2S),
+        ("FrameEvent", Direction.C2S),
     ]
     assert events[2].message.text == "hi"  # type: ignore[union-attr]
-    assert all(e.record.direction is Role.CLIENT for e in of_type(events, FrameEvent))
+    assert all(e.record.direction is Direction.C2S for e in of_type(events, FrameEvent))
     assert client.events_received() == []  # drained
 
 
 def test_counters_and_offsets() -> None:
     client = Connection(Role.CLIENT, out_offset=100)
     client.send_binary(b"12345")
-    (event,) = frame_events(client.events_received(), OUT)
+    (event,) = frame_events(client.events_received(), Direction.C2S)
     assert event.record.frame.offset == 100
     assert (client.frames_out, client.bytes_out) == (1, 11)
     server = Connection(Role.SERVER, in_offset=500)
     server.receive_data(client.data_to_send())
-    (event,) = frame_events(server.events_received(), IN)
+    (event,) = frame_events(server.events_received(), Direction.C2S)
     assert event.record.frame.offset == 500
     assert (server.frames_in, server.bytes_in) == (1, 11)
 
@@ -182,7 +182,7 @@ def test_counters_and_offsets() -> None:
 def test_send_raw_is_decoded_as_sent() -> None:
     client = Connection(Role.CLIENT)
     client.send_raw(encode_frame(0x3, b"odd"))  # reserved opcode, unmasked: both shown
-    (event,) = frame_events(client.events_received(), OUT)
+    (event,) = frame_events(client.events_received(), Direction.C2S)
     assert [p.rule for p in event.record.problems] == [
         Rule.RESERVED_OPCODE,
         Rule.UNMASKED_CLIENT_FRAME,
@@ -210,14 +210,14 @@ def test_client_initiated_close() -> None:
     assert (s_close.code, s_close.reason, s_close.initiator, s_close.clean) == (
         1000,
         "done",
-        "peer",
+        Role.CLIENT,
         True,
     )
     client.receive_data(echo)
     assert state_of(client) is State.CLOSED
     assert not client.should_close_transport  # the client waits for the server's TCP close
     (c_close,) = of_type(client.events_received(), CloseEvent)
-    assert (c_close.code, c_close.initiator, c_close.clean) == (1000, "us", True)
+    assert (c_close.code, c_close.initiator, c_close.clean) == (1000, Role.CLIENT, True)
     assert client.close_received == (1000, "")
     client.receive_eof()  # the server closed TCP: nothing more to report
     assert client.events_received() == []
@@ -235,7 +235,7 @@ def test_server_initiated_close() -> None:
     server.receive_data(echo)
     assert state_of(server) is State.CLOSED and server.should_close_transport
     (event,) = of_type(server.events_received(), CloseEvent)
-    assert (event.code, event.initiator, event.clean) == (1001, "us", True)
+    assert (event.code, event.initiator, event.clean) == (1001, Role.SERVER, True)
 
 
 def test_empty_close_is_answered_with_an_empty_close() -> None:
@@ -257,7 +257,7 @@ def test_simultaneous_close() -> None:
     assert client.state is server.state is State.CLOSED
     for conn in (client, server):
         (event,) = of_type(conn.events_received(), CloseEvent)
-        assert event.clean and event.initiator == "us"
+        assert event.clean and event.initiator is conn.role
 
 
 def test_send_close_twice_is_a_no_op() -> None:
@@ -285,7 +285,7 @@ def test_transport_ends_without_close() -> None:
     assert server.state is State.CLOSED and server.should_close_transport
     (event,) = server.events_received()
     assert isinstance(event, CloseEvent)
-    assert (event.code, event.initiator, event.clean) == (1006, "transport", False)
+    assert (event.code, event.initiator, event.clean) == (1006, None, False)
 
 
 def test_transport_ends_inside_a_frame() -> None:
@@ -303,7 +303,7 @@ def test_transport_ends_while_closing() -> None:
     client.send_close(1000)
     client.receive_eof()
     (event,) = of_type(client.events_received(), CloseEvent)
-    assert (event.code, event.initiator, event.clean) == (1006, "transport", False)
+    assert (event.code, event.initiator, event.clean) == (1006, None, False)
 
 
 # -- failing the connection (RFC 6455 §7.1.7) ---------------------------------------------------
@@ -416,7 +416,7 @@ def test_lenient_keeps_the_connection_open_and_reports() -> None:
     assert server.state is State.OPEN and server.failure is None
     events = server.events_received()
     assert of_type(events, FailEvent) == []
-    problems = [[p.rule for p in e.record.problems] for e in frame_events(events, IN)]
+    problems = [[p.rule for p in e.record.problems] for e in frame_events(events, Direction.C2S)]
     assert problems == [
         [Rule.RESERVED_OPCODE],
         [Rule.INVALID_UTF8],
@@ -443,7 +443,7 @@ def test_lenient_never_sends_a_forbidden_close_code(code: int) -> None:
     control frame"; 0 is not a code at all (§7.4.2)."""
     server = Connection(Role.SERVER, lenient=True)
     server.receive_data(client_bytes((8, code.to_bytes(2, "big"), True)))
-    (out,) = frame_events(server.events_received(), OUT)
+    (out,) = frame_events(server.events_received(), Direction.S2C)
     assert out.record.problems == []
 
 
@@ -489,13 +489,13 @@ def test_deflate_round_trip_both_ways(params: DeflateParams, fragments: int) -> 
         assert frames[0].rsv1 and not any(f.rsv1 or f.masked for f in frames[1:])
         client.receive_data(s_wire)
     s_events, c_events = server.events_received(), client.events_received()
-    got = [e.message for e in of_type(s_events, MessageEvent) if e.direction == IN]
+    got = [e.message for e in of_type(s_events, MessageEvent) if e.direction == Direction.C2S]
     assert [m.text for m in got] == texts
     assert all(m.compressed and not m.problems for m in got)
-    got = [e.message for e in of_type(c_events, MessageEvent) if e.direction == IN]
+    got = [e.message for e in of_type(c_events, MessageEvent) if e.direction == Direction.S2C]
     assert [m.payload for m in got] == [t.encode()[::-1] for t in texts]
     # What we sent is shown inflated too.
-    sent = [e.message for e in of_type(c_events, MessageEvent) if e.direction == OUT]
+    sent = [e.message for e in of_type(c_events, MessageEvent) if e.direction == Direction.C2S]
     assert [m.text for m in sent] == texts
     for events in (s_events, c_events):
         assert all(not e.record.problems for e in of_type(events, FrameEvent))

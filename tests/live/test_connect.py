@@ -62,7 +62,7 @@ def test_text_echo_deflate_negotiated_by_default() -> None:
     assert len(got) == 3 and all(f["rsv1"] and not f["masked"] for f in got)
     assert all(m["compressed"] for m in ev.messages("s2c"))
     close = ev.one("close")
-    assert close == {**close, "code": 1000, "initiator": "us", "clean": True}
+    assert close == {**close, "code": 1000, "initiator": "client", "clean": True}
     assert ev.of("fail") == [] and ev.of("error") == []
     assert [e["event"] for e in ev.items][:2] == ["connect", "handshake"]
     assert ev.items[-1]["event"] == "disconnect"
@@ -202,7 +202,7 @@ def test_server_closes_going_away() -> None:
     status, ev = arun(server_closes(1001, "going away"))
     assert status == 0, ev.dump()
     close = ev.one("close")
-    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (1001, "going away", "peer", True)
+    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (1001, "going away", "server", True)
     got = frames(ev, "s2c", 8)
     assert len(got) == 1 and got[0]["close_code"] == 1001 and got[0]["close_reason"] == "going away"
     echoed = frames(ev, "c2s", 8)
@@ -213,7 +213,7 @@ def test_server_closes_with_error_code_is_status_1() -> None:
     status, ev = arun(server_closes(1011, "internal error"))
     assert status == 1
     close = ev.one("close")
-    assert (close["code"], close["initiator"], close["clean"]) == (1011, "peer", True)
+    assert (close["code"], close["initiator"], close["clean"]) == (1011, "server", True)
 
 
 def test_client_closes_normally_is_status_0() -> None:
@@ -221,7 +221,7 @@ def test_client_closes_normally_is_status_0() -> None:
     assert status == 0
     assert frames(ev, "c2s", 8)[0]["close_code"] == 1000
     assert frames(ev, "s2c", 8)[0]["close_code"] == 1000
-    assert ev.one("close")["initiator"] == "us"
+    assert ev.one("close")["initiator"] == "client"
 
 
 def test_empty_script_still_closes_cleanly() -> None:

@@ -129,6 +129,7 @@ def test_lazy_pieces_are_the_same_json(payload: bytes) -> None:
 def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
     """Through a real pipe: every event, in the order emitted, big ones whole, after close()."""
     from wsdebug.codec.events import MessageEvent
+    from wsdebug.codec.spec import Direction
     from wsdebug.live.reporter import JsonReporter
 
     r, w = os.pipe()
@@ -147,7 +148,7 @@ def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
         for i in range(300):
             rep.info(f"n{i}")
             if i % 100 == 0:
-                rep.event("c1", 0.0, "server", MessageEvent(big, "in"))
+                rep.events("c1", 0.0, [MessageEvent(big, Direction.C2S)])
         rep.close()
         assert rep.idle()
     reader.join(30)

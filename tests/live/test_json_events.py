@@ -157,9 +157,9 @@ def test_close_frames_and_events(hello: tuple[int, int, Events, Events]) -> None
     assert (theirs["offset"], theirs["close_code"], theirs["masked"]) == (7, 1000, False)
     close = client.one("close")
     assert set(close) == {"event", "conn", "t", "code", "reason", "initiator", "clean"}
-    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (1000, "", "us", True)
+    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (1000, "", "client", True)
     sclose = server.one("close")
-    assert (sclose["code"], sclose["initiator"], sclose["clean"]) == (1000, "peer", True)
+    assert (sclose["code"], sclose["initiator"], sclose["clean"]) == (1000, "client", True)
     disc = client.one("disconnect")
     assert set(disc) == {"event", "conn", "t", "reason"} and disc["reason"]
     assert server.one("disconnect")["reason"] == "closing handshake done"

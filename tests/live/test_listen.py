@@ -86,7 +86,7 @@ def test_websockets_client_echo(compression: str | None) -> None:
     pong = [f for f in ev.of("frame", direction="s2c") if f["opcode"] == 10]
     assert len(ping) == len(pong) == 1 and ping[0]["payload_hex"] == pong[0]["payload_hex"] == b"ping!".hex()
     close = ev.one("close")
-    assert (close["code"], close["initiator"], close["clean"]) == (1000, "peer", True)
+    assert (close["code"], close["initiator"], close["clean"]) == (1000, "client", True)
     assert ev.of("fail") == []
 
 
@@ -143,7 +143,7 @@ def test_client_close_code_and_reason_reach_listen() -> None:
 
     status, ev, ws = arun(main())
     close = ev.one("close")
-    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (4000, "app says bye", "peer", True)
+    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (4000, "app says bye", "client", True)
     # the listener echoes the code (RFC 6455 §5.5.1)
     assert ws.close_code == 4000
     assert status == 1  # only 1000/1001/1005 are a clean exit
@@ -237,7 +237,7 @@ def test_connect_against_listen(deflate: bool) -> None:
     assert server.one("handshake")["extensions"] == ext
     assert all(f["rsv1"] == deflate for f in data_frames(client, "c2s") + data_frames(client, "s2c"))
     same_frames(client, server)
-    assert client.one("close")["initiator"] == "us" and server.one("close")["initiator"] == "peer"
+    assert client.one("close")["initiator"] == server.one("close")["initiator"] == "client"
 
 
 def test_connect_against_listen_subprotocol() -> None:

@@ -69,7 +69,7 @@ def test_strict_listen_fails_with_the_rfc_close_code(frames: list[bytes], code: 
     assert fail["code"] == code and fail["problem"]["rule"] == rule
     assert fail["problem"]["close_code"] == code
     close = ev.one("close")
-    assert (close["code"], close["initiator"], close["clean"]) == (code, "us", False)
+    assert (close["code"], close["initiator"], close["clean"]) == (code, "server", False)
     assert status == 1
     assert ev.of("message", direction="s2c") == []  # nothing was echoed
 

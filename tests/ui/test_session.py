@@ -296,7 +296,7 @@ def test_every_command_sends_the_right_bytes() -> None:
         assert text.index('"/slash"') < text.index("detail: bytes")
         assert "Unmasking" in text and "Hex dump" in text  # the /detail took effect on the drawing
         assert '"hello"' in text and "PING" in text and "PONG" in text and "BINARY" in text
-        assert "closed 1000" in text and "we started it, clean" in text
+        assert "closed 1000" in text and "the client started it, clean" in text
 
     arun(main())
 
@@ -336,7 +336,7 @@ def test_closing_is_clean(keys_in: str, code: int, reason: str) -> None:
                 assert (closes[0].close.code, closes[0].close.reason) == (code, reason)
                 assert not [r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT]  # nothing half-typed sent
                 ev = live.close_event
-                assert ev is not None and ev.clean and ev.code == code and ev.initiator == "us"
+                assert ev is not None and ev.clean and ev.code == code and ev.initiator is Role.CLIENT
         assert f"closed {code}" in out.getvalue()
 
     arun(main())
@@ -357,7 +357,7 @@ def test_sending_after_the_peer_closed_is_an_error_not_a_crash() -> None:
                     await until(lambda: "no open connection" in out.getvalue(), "the error")
                     keys.send_text(CTRL_D)
                     await asyncio.wait_for(loop, STEP)
-        assert live.close_event is not None and live.close_event.initiator == "peer"
+        assert live.close_event is not None and live.close_event.initiator is Role.SERVER
 
     arun(main())
 
@@ -582,7 +582,7 @@ def test_connect_on_a_pty(echo_server: int, tmp_path: Path) -> None:
         term.send("/nonsense" + ENTER)
         term.expect("unknown command /nonsense")
         term.send("\x04")  # Ctrl-D
-        term.expect(r"closed 1000 normal closure" + SGR + " — we started it, clean")
+        term.expect(r"closed 1000 normal closure" + SGR + " — the client started it, clean")
         term.expect(pexpect.EOF)
     finally:
         child.close(force=True)

@@ -28,10 +28,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from ..codec.spec import Direction
+
 FORMAT = "wsdebug-capture"
 VERSION = 1
-C2S = "c2s"
-S2C = "s2c"
+C2S = Direction.C2S  #: a ``dir`` value (the codec's one direction type is a str)
+S2C = Direction.S2C
 
 
 class CaptureError(ValueError):

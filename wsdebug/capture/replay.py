@@ -1,25 +1,32 @@
 """``wsdebug replay`` without a screen: open, select, filter, and the JSON event stream.
 
-The JSON events are the live modes' own (:class:`~wsdebug.live.reporter.JsonReporter` writes
-them): ``connect``, ``handshake``, ``frame``, ``message``, ``close``, ``disconnect``, plus
+The JSON events are the live modes' own (one serializer, :func:`~wsdebug.export.event_json`): ``connect``, ``handshake``, ``frame``, ``message``, ``close``, ``disconnect``, plus
 ``note`` for what a capture can hold and a live socket cannot (a TCP gap, a stream cut inside
 a frame, bytes after a refused handshake).  Directions are ``c2s``/``s2c`` as recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
-from ..codec.events import CloseEvent, MessageEvent
-from ..codec.events import FrameEvent as CodecFrameEvent
+from ..codec.events import (
+    ConnectEvent,
+    DisconnectEvent,
+    Event,
+    FrameEvent,
+    HandshakeEvent,
+    HeadEvent,
+    MessageEvent,
+    NoteEvent,
+)
 from ..codec.handshake import Request, Response, accept_key
-from ..export import dumps, problem_json
+from ..codec.spec import Role
+from ..export import dumps, event_json
 from ..inputcap import DEFAULT_REPLAY_MAX
-from ..live.reporter import JsonReporter, Reporter
-from .format import C2S, CaptureError
+from .format import CaptureError
 from .importers import Capture, load, load_file
-from .session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
+from .session import Conversation
 
 Visible = Callable[[Event], bool]
 
@@ -67,7 +74,7 @@ def make_filter(direction: str | None, opcode: int | None) -> Visible | None:
         if direction is not None and ev.direction != direction:
             return False
         return opcode is None or (
-            isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == opcode
+            isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == opcode
         )
 
     return visible
@@ -78,72 +85,61 @@ def status(convs: list[Conversation]) -> int:
     return 1 if any(c.problem_count for c in convs) else 0
 
 
-def _ours(direction: str, role: str) -> str:
-    """``out`` for what the recording endpoint (``role``) sent, ``in`` for what it received."""
-    return "out" if (direction == C2S) == (role == "client") else "in"
+def conversation_events(
+    conv: Conversation, *, visible: Visible | None = None, kind: str = ""
+) -> Iterator[Event]:
+    """Every event of ``conv`` in order, as a live session reports them: the connection, notes
+    about the source, the handshake (once both heads are in), frames each followed by the
+    message it completes, the close and the end of the connection."""
+    yield ConnectEvent(conv.server or "", conv.client or "", Role(conv.role), conv.url,
+                       conn=conv.id, t=conv.t0)
+    for text in conv.notes:
+        yield NoteEvent(f"{kind}: {text}" if kind else text, conn=conv.id, t=conv.t0)
+    heads = [e for e in conv.events if isinstance(e, HeadEvent)]
+    t = conv.t0
+    for ev in conv.events:
+        t = ev.t
+        if visible is not None and not visible(ev):
+            continue
+        if isinstance(ev, HeadEvent):
+            if ev is heads[-1]:
+                yield _handshake(conv, heads)
+            continue
+        yield ev
+        if isinstance(ev, FrameEvent) and ev.record.message is not None:
+            yield MessageEvent(ev.record.message, ev.direction, conn=conv.id, t=ev.t)
+    close = conv.close_summary()
+    close.t = t
+    yield close
+    yield DisconnectEvent(conv.end_reason or "end of capture", conn=conv.id, t=t)
 
 
 def emit_json(
     convs: list[Conversation], out: IO[str], *, visible: Visible | None = None, kind: str = ""
 ) -> None:
     """Write every conversation's events as JSON lines, the live modes' schema."""
-    reporter = JsonReporter(out)
-
-    def note(conv: Conversation, ev: NoteEvent) -> None:
-        obj = {
-            "event": "note",
-            "conn": conv.id,
-            "t": ev.t,
-            "direction": ev.direction or None,
-            "message": ev.text,
-            "problem": ev.is_problem,
-            "problems": [problem_json(p) for p in ev.problems],
-        }
-        out.write(dumps(obj) + "\n")
-
+    write = out.write
     for conv in convs:
-        role = conv.role
-        reporter.connected(conv.id, conv.server or "", conv.t0)
-        for text in conv.notes:
-            note(conv, NoteEvent("", conv.t0, f"{kind}: {text}" if kind else text))
-        heads = [e for e in conv.events if isinstance(e, HeadEvent)]
-        t = conv.t0
-        for ev in conv.events:
-            t = ev.t
-            if visible is not None and not visible(ev):
-                continue
-            if isinstance(ev, HeadEvent):
-                if ev is heads[-1]:
-                    _handshake(reporter, conv, heads)
-            elif isinstance(ev, ReplayFrame):
-                d = _ours(ev.direction, role)
-                reporter.event(conv.id, ev.t, role, CodecFrameEvent(ev.record, d))
-                if ev.record.message is not None:
-                    reporter.event(conv.id, ev.t, role, MessageEvent(ev.record.message, d))
-            else:
-                note(conv, ev)
-        c = conv.close_summary()
-        initiator = (
-            "transport" if c.initiator == "transport" else ("us" if c.initiator == role else "peer")
-        )
-        reporter.event(conv.id, t, role, CloseEvent(c.code, c.reason, initiator, c.clean))
-        reporter.disconnected(conv.id, t, conv.end_reason or "end of capture")
+        for ev in conversation_events(conv, visible=visible, kind=kind):
+            write(dumps(event_json(ev)) + "\n")
     out.flush()
 
 
-def _handshake(reporter: Reporter, conv: Conversation, heads: list[HeadEvent]) -> None:
+def _handshake(conv: Conversation, heads: list[HeadEvent]) -> HandshakeEvent:
     request = next((h.head for h in heads if isinstance(h.head, Request)), None)
     response = next((h.head for h in heads if isinstance(h.head, Response)), None)
     problems = [p for h in heads for p in h.problems]
     key = request.key if request is not None else None
-    reporter.handshake(
-        conv.id,
-        heads[-1].t,
-        conv.role,
+    return HandshakeEvent(
         request,
         response,
         problems,
-        accept_expected=accept_key(key) if key else None,
+        response is not None and response.status == 101 and not problems,
+        status=None if response is None else response.status,
         subprotocol=response.subprotocol if response is not None else None,
         extensions=response.extensions if response is not None else None,
+        accept_expected=accept_key(key) if key else None,
+        role=Role(conv.role),
+        conn=conv.id,
+        t=heads[-1].t,
     )

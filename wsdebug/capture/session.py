@@ -10,7 +10,7 @@ state machine of its direction:
   :class:`~wsdebug.codec.handshake.HeadReader` collects it; the parsed head becomes a
   :class:`HeadEvent` (validated as RFC 6455 §4 says, the response against the request's key);
 * then a :class:`~wsdebug.codec.stream.StreamDecoder` (sender CLIENT for ``c2s``, SERVER for
-  ``s2c``) cuts frames; each :class:`ReplayFrame` gets the time of the chunk that completed it.
+  ``s2c``) cuts frames; each :class:`~wsdebug.codec.events.FrameEvent` gets the time of the chunk that completed it.
 
 permessage-deflate follows the recorded handshake: the client's decoder is created only once
 the server's response is known (client bytes that arrive before it wait), with an inflater per
@@ -28,71 +28,16 @@ from dataclasses import dataclass, field
 
 from ..codec.deflate import DeflateParams, PerMessageDeflate, params_in_force
 from ..codec.handshake import HeadReader, Request, Response, parse_request, parse_response, validate_request, validate_response
+from ..codec.events import CloseEvent, Event, FrameEvent, HeadEvent, NoteEvent, has_problem
 from ..codec.rules import Problem, Rule
-from ..codec.spec import Opcode, Role
-from ..codec.stream import FrameRecord, StreamDecoder
+from ..codec.spec import Direction, Opcode, Role
+from ..codec.stream import StreamDecoder
 from .format import C2S, S2C, ConnectionInfo
 
 #: Inflated size beyond which a recorded message counts as a zip bomb (MESSAGE_TOO_BIG).
 MAX_INFLATED = 256 * 1024 * 1024
 
-ARROWS = {C2S: "→", S2C: "←"}
 SENDERS = {C2S: Role.CLIENT, S2C: Role.SERVER}
-
-
-@dataclass
-class HeadEvent:
-    """The opening handshake request (``c2s``) or response (``s2c``)."""
-
-    direction: str
-    t: float
-    head: Request | Response
-    problems: list[Problem] = field(default_factory=list)
-    kind: str = "head"
-
-
-@dataclass
-class ReplayFrame:
-    """One frame; ``number`` counts the conversation's frames from 1 in the order seen."""
-
-    direction: str
-    t: float
-    record: FrameRecord
-    number: int = 0
-    kind: str = "frame"
-
-    @property
-    def problems(self) -> list[Problem]:
-        return self.record.problems
-
-
-@dataclass
-class NoteEvent:
-    """Something about the stream that is not a frame: a truncation, a gap, an HTTP body."""
-
-    direction: str
-    t: float
-    text: str
-    problems: list[Problem] = field(default_factory=list)
-    is_problem: bool = False
-    kind: str = "note"
-
-
-Event = HeadEvent | ReplayFrame | NoteEvent
-
-
-def has_problem(ev: Event) -> bool:
-    return bool(ev.problems) or (isinstance(ev, NoteEvent) and ev.is_problem)
-
-
-@dataclass
-class CloseSummary:
-    """How the conversation ended, in the terms of a live session's close event."""
-
-    code: int | None
-    reason: str
-    initiator: str  #: "client", "server" or "transport"
-    clean: bool  #: both sides sent a close frame
 
 
 @dataclass
@@ -113,26 +58,29 @@ class Conversation:
     role: str = "client"  #: the role of the endpoint that recorded it ("client" when unknown)
 
     @property
-    def frames(self) -> list[ReplayFrame]:
-        return [e for e in self.events if isinstance(e, ReplayFrame)]
+    def frames(self) -> list[FrameEvent]:
+        return [e for e in self.events if isinstance(e, FrameEvent)]
 
     @property
     def problem_count(self) -> int:
         return sum(1 for e in self.events if has_problem(e))
 
-    def close_summary(self) -> CloseSummary:
-        first: ReplayFrame | None = None
-        sides: set[str] = set()
+    def close_summary(self) -> CloseEvent:
+        """How the conversation ended, as the live modes' close event says it."""
+        first: FrameEvent | None = None
+        sides: set[Direction] = set()
         for ev in self.frames:
             if ev.record.frame.opcode_raw == Opcode.CLOSE:
                 first = first or ev
                 sides.add(ev.direction)
+        t = self.events[-1].t if self.events else self.t0
         if first is None:
-            return CloseSummary(1006, "the connection ended without a close frame", "transport", False)
+            reason = "the connection ended without a close frame"
+            return CloseEvent(1006, reason, None, False, conn=self.id, t=t)
         close = first.record.close
         code = close.code if close and close.code is not None else 1005
-        initiator = "client" if first.direction == C2S else "server"
-        return CloseSummary(code, close.reason if close and close.reason else "", initiator, len(sides) == 2)
+        reason = close.reason if close and close.reason else ""
+        return CloseEvent(code, reason, first.direction.sender, len(sides) == 2, conn=self.id, t=t)
 
     def describe(self, *, ascii_only: bool = False) -> str:
         """One line naming the conversation, for lists and titles."""
@@ -218,7 +166,7 @@ class _Builder:
         if [p.rule for p in problems] == [Rule.HANDSHAKE_NOT_WEBSOCKET]:
             # A page or favicon request to a listener: plain HTTP, not a broken handshake.
             self.plain_http, problems = True, []
-        self.conv.events.append(HeadEvent(C2S, t, req, problems))
+        self.conv.events.append(HeadEvent(Direction.C2S, req, problems, conn=self.conv.id, t=t))
         self._release(S2C, "head")
 
     def _release(self, direction: str, mode: str) -> None:
@@ -244,7 +192,7 @@ class _Builder:
         if self.plain_http and not accepted:
             problems = []
             self._note(S2C, t, "a plain HTTP exchange, not a WebSocket connection", [], False)
-        conv.events.append(HeadEvent(S2C, t, resp, problems))
+        conv.events.append(HeadEvent(Direction.S2C, resp, problems, conn=conv.id, t=t))
         self._decide_deflate(_deflate_for(req, resp) if accepted else None)
         self._release(C2S, "frames" if accepted else "ignore")
         return accepted
@@ -273,10 +221,14 @@ class _Builder:
     def _frames(self, side: _Side, t: float, data: bytes) -> None:
         for rec in self._decoder(side).receive_data(data):
             self.frame_no += 1
-            self.conv.events.append(ReplayFrame(side.direction, t, rec, self.frame_no))
+            self.conv.events.append(
+                FrameEvent(rec, Direction(side.direction), self.frame_no, conn=self.conv.id, t=t)
+            )
 
     def _note(self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool) -> None:
-        self.conv.events.append(NoteEvent(direction, t, text, problems, is_problem))
+        self.conv.events.append(NoteEvent(
+            text, Direction(direction), problems, is_problem, conn=self.conv.id, t=t
+        ))
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -340,9 +292,15 @@ def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: lis
             builder.feed(chunk.dir, t, chunk.data)
     builder.finish(t)
     for direction, text in gaps or ():
-        conv.events.append(NoteEvent(direction, t, text, [], True))
+        conv.events.append(NoteEvent(text, Direction(direction), [], True, conn=conv.id, t=t))
     if conv.url is None and conv.request is not None:
         host = conv.request.get("Host")
         if host:
             conv.url = f"ws://{host}{conv.request.target}"
     return conv
+
+
+#: The frame event of a replay is the codec's (one event family); the old name stays for readers.
+ReplayFrame = FrameEvent
+__all__ = ["Conversation", "Event", "FrameEvent", "HeadEvent", "NoteEvent", "ReplayFrame",
+           "has_problem", "reconstruct"]

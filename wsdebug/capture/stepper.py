@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..codec.spec import Opcode, opcode_name
-from .format import C2S, S2C
-from .session import ARROWS, Conversation, Event, ReplayFrame, HeadEvent, has_problem
+from ..codec.events import Event, FrameEvent, HeadEvent, has_problem
+from ..codec.spec import Direction, Opcode, opcode_name
+from .session import Conversation
 
 DETAILS = ("summary", "fields", "bytes")
-DIRECTIONS: tuple[str | None, ...] = (None, C2S, S2C)  #: the cycle of the direction filter
+DIRECTIONS: tuple[Direction | None, ...] = (None, Direction.C2S, Direction.S2C)  #: the cycle of the direction filter
 OPCODES: tuple[int | None, ...] = (None, Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.CLOSE, Opcode.PING, Opcode.PONG)
 _SHORT = {Opcode.TEXT: "TXT", Opcode.BINARY: "BIN", Opcode.CONT: "CONT", Opcode.CLOSE: "CLOSE",
           Opcode.PING: "PING", Opcode.PONG: "PONG"}
@@ -28,24 +28,24 @@ class StripItem:
 
     index: int  #: position in the conversation's events
     label: str
-    direction: str
+    direction: Direction | None
     current: bool
     problem: bool
 
 
 def label(ev: Event) -> str:
     """A few characters naming an event: ``7→TXT``, ``REQ``, ``101``, ``note``."""
-    if isinstance(ev, ReplayFrame):
+    if isinstance(ev, FrameEvent):
         op = ev.record.frame.opcode_raw
-        return f"{ev.number}{ARROWS[ev.direction]}{_SHORT.get(op, f'0x{op:X}')}"
+        return f"{ev.number}{ev.direction.arrow}{_SHORT.get(op, f'0x{op:X}')}"
     if isinstance(ev, HeadEvent):
-        return "REQ" if ev.direction == C2S else str(getattr(ev.head, "status", "RESP"))
+        return "REQ" if ev.direction is Direction.C2S else str(getattr(ev.head, "status", "RESP"))
     return "note"
 
 
 def searchable(ev: Event) -> str:
     """The text ``/`` searches in: payload text, close reason, hex of the payload, head text."""
-    if isinstance(ev, ReplayFrame):
+    if isinstance(ev, FrameEvent):
         rec = ev.record
         parts = [rec.text or "", rec.frame.payload.hex(), rec.frame.opcode_name]
         if rec.message is not None and rec.message.text:
@@ -83,7 +83,7 @@ class Stepper:
         self.conversations = conversations
         self.conv_index = conv
         self.detail = detail
-        self.direction = direction
+        self.direction = None if direction is None else Direction(direction)
         self.opcode = opcode
         self.query = ""
         self.message = ""
@@ -111,7 +111,7 @@ class Stepper:
         if self.direction is not None and ev.direction != self.direction:
             return False
         if self.opcode is not None:
-            return isinstance(ev, ReplayFrame) and ev.record.frame.opcode_raw == self.opcode
+            return isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == self.opcode
         return True
 
     def visible_indices(self) -> list[int]:
@@ -125,7 +125,7 @@ class Stepper:
     def filters(self) -> str:
         parts = []
         if self.direction:
-            parts.append(("client→server" if self.direction == C2S else "server→client"))
+            parts.append(("client→server" if self.direction is Direction.C2S else "server→client"))
         if self.opcode is not None:
             parts.append(opcode_name(self.opcode))
         return ", ".join(parts) or "none"
@@ -184,7 +184,7 @@ class Stepper:
     def jump(self, number: int) -> bool:
         """Go to frame ``number`` (as numbered in the views, from 1)."""
         for i, ev in enumerate(self.events):
-            if isinstance(ev, ReplayFrame) and ev.number == number:
+            if isinstance(ev, FrameEvent) and ev.number == number:
                 if not self.visible(ev):
                     self.message = f"frame {number} is hidden by the filter ({self.filters()})"
                     return False
@@ -243,7 +243,7 @@ class Stepper:
         self.message = f"filter: {self.filters()}"
 
     def cycle_opcode(self) -> None:
-        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, ReplayFrame)}
+        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, FrameEvent)}
         choices = [op for op in OPCODES if op is None or op in present]
         i = choices.index(self.opcode) if self.opcode in choices else 0
         self.opcode = choices[(i + 1) % len(choices)]

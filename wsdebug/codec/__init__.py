@@ -12,7 +12,7 @@ from .frames import FrameParser, NeedMore, WireFrame, encode_frame
 from .mask import unmask
 from .opening import ClientConnection, ServerConnection
 from .rules import Problem, Rule
-from .spec import GUID, CloseCode, Opcode, Role
+from .spec import GUID, CloseCode, Direction, Opcode, Role
 from .stream import FrameRecord, Message, StreamDecoder
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "CloseEvent",
     "CloseInfo",
     "Connection",
+    "Direction",
     "FailEvent",
     "Field",
     "FrameEvent",

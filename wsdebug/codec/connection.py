@@ -33,10 +33,10 @@ from collections.abc import Callable
 
 from .close import build_close_payload
 from .deflate import DeflateParams, Inflater, PerMessageDeflate
-from .events import IN, OUT, CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
+from .events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
 from .frames import encode_frame
 from .rules import Problem, Rule
-from .spec import Opcode, Role, close_code_is_valid
+from .spec import Direction, Opcode, Role, close_code_is_valid
 from .stream import Message, StreamDecoder
 
 DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
@@ -72,6 +72,8 @@ class Connection:
         out_offset: int = 0,
     ) -> None:
         self.role = role
+        self._dir_out = Direction.sent_by(role)  #: what this endpoint sends
+        self._dir_in = self._dir_out.reverse
         self.lenient = lenient
         self.auto_pong = auto_pong
         self.max_message = max_message
@@ -137,14 +139,14 @@ class Connection:
             return  # the peer's close was its last word (RFC 6455 §5.5.1)
         for rec in self.incoming.receive_data(data):
             self.frames_in += 1
-            self._events.append(FrameEvent(rec, IN))
+            self._events.append(FrameEvent(rec, self._dir_in))
             if self.state is State.CLOSED:
                 continue
             if rec.problems and not self.lenient:
                 self._fail(rec.problems[0])
                 continue
             if rec.message is not None:
-                self._events.append(MessageEvent(rec.message, IN))
+                self._events.append(MessageEvent(rec.message, self._dir_in))
                 if self.on_message is not None and self.state is State.OPEN:
                     self.on_message(rec.message)
             op = rec.frame.opcode_raw
@@ -176,13 +178,13 @@ class Connection:
         self.state = State.CLOSED
         self.should_close_transport = True
         code, reason = self.close_received or (1006, "the connection ended without a close frame")
-        self._events.append(CloseEvent(code, reason, "transport", clean=False))
+        self._events.append(CloseEvent(code, reason, None, clean=False))
 
     def _handshake_eof(self) -> None:
         self.state = State.CLOSED
         self.should_close_transport = True
         reason = "the connection ended during the opening handshake"
-        self._events.append(CloseEvent(1006, reason, "transport", clean=False))
+        self._events.append(CloseEvent(1006, reason, None, clean=False))
 
     def _on_close(self, code: int | None, reason: str | None) -> None:
         self.close_received = (code if code is not None else 1005, reason or "")
@@ -192,9 +194,9 @@ class Connection:
             echo = code if code is None or close_code_is_valid(code) else 1000
             self._send(Opcode.CLOSE, build_close_payload(echo, ""))
             self.close_sent = (echo, "")
-            initiator = "peer"
+            initiator = self.role.peer
         else:
-            initiator = "us"
+            initiator = self.role
         self.state = State.CLOSED
         if self.role is Role.SERVER:
             self.should_close_transport = True
@@ -213,7 +215,7 @@ class Connection:
             self.close_sent = (code, problem.rule.summary)
         self.state = State.CLOSED
         self.should_close_transport = True
-        self._events.append(CloseEvent(code, problem.rule.summary, "us", clean=False))
+        self._events.append(CloseEvent(code, problem.rule.summary, self.role, clean=False))
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -235,9 +237,9 @@ class Connection:
         self.bytes_out += len(data)
         for rec in self.outgoing.receive_data(data):
             self.frames_out += 1
-            self._events.append(FrameEvent(rec, OUT))
+            self._events.append(FrameEvent(rec, self._dir_out))
             if rec.message is not None:
-                self._events.append(MessageEvent(rec.message, OUT))
+                self._events.append(MessageEvent(rec.message, self._dir_out))
 
     def _check_open(self) -> None:
         if self.state is not State.OPEN:

@@ -91,16 +91,23 @@ class Role(enum.Enum):
         return Role.SERVER if self is Role.CLIENT else Role.CLIENT
 
 
-class Direction(enum.Enum):
+class Direction(str, enum.Enum):
     """Which way bytes went on a connection: client to server, or server to client.
 
     The one direction type of wsdebug, from the codec to the JSON, the recording and the
-    screen (its value is what JSON and captures write).  An endpoint that knows its own
+    screen: its value (and, being a ``str``, the member itself) is what JSON and captures
+    write, ``"c2s"`` or ``"s2c"``.  An endpoint that knows its own
     :class:`Role` gets the direction of what it sent with :meth:`of`.
     """
 
     C2S = "c2s"
     S2C = "s2c"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
     @classmethod
     def sent_by(cls, role: Role) -> Direction:

@@ -26,7 +26,7 @@ from .close import CloseInfo, parse_close
 from .deflate import InflateError, MessageTooBig
 from .frames import FrameParser, NeedMore, PartialFrame, WireFrame, header_problems
 from .rules import Problem, Rule
-from .spec import Opcode, Role
+from .spec import Direction, Opcode, Role
 from .utf8 import Utf8Checker
 
 
@@ -58,7 +58,7 @@ class FrameRecord:
     close: CloseInfo | None = None
     inflated: bytes | None = None  #: the inflated message, on the frame that completes it
     message: Message | None = None  #: the message this frame completes
-    direction: Role | None = None
+    direction: Direction | None = None  #: which way it went (None: sender unknown)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +90,7 @@ class StreamDecoder:
         early_utf8: bool = False,
     ) -> None:
         self.sender = sender
+        self.direction = None if sender is None else Direction.sent_by(sender)
         self.early_utf8 = early_utf8
         #: invalid UTF-8 found in a frame still arriving (with ``early_utf8``); the frame's
         #: record reports it again when (if) the frame completes
@@ -249,14 +250,14 @@ class StreamDecoder:
         ):
             # Fast path: a whole message in one valid frame (the common case).
             if frame.rsv1 and self.inflate:
-                rec = FrameRecord(frame, [], direction=self.sender)
+                rec = FrameRecord(frame, [], direction=self.direction)
                 msg = Message(op, frame.offset, 1, b"", True, frame.payload_len)
                 self._complete(msg, rec, frame, [frame.payload], [frame.payload_offset])
                 return rec
             payload = frame.payload
             if op == 2:
                 msg = Message(op, frame.offset, 1, payload, False, frame.payload_len)
-                return FrameRecord(frame, [], None, None, None, msg, self.sender)
+                return FrameRecord(frame, [], None, None, None, msg, self.direction)
             early = self._early_take(frame) if frame.offset == self._partial_at else None
             if early is not None:  # checked as it arrived: decode the rest only
                 checker, head, done = early
@@ -269,8 +270,8 @@ class StreamDecoder:
                     text = None
             if text is not None:  # else the general path below finds the exact bad byte
                 msg = Message(op, frame.offset, 1, payload, False, frame.payload_len, text)
-                return FrameRecord(frame, [], text, None, None, msg, self.sender)
-        rec = FrameRecord(frame, list(frame.problems), direction=self.sender)
+                return FrameRecord(frame, [], text, None, None, msg, self.direction)
+        rec = FrameRecord(frame, list(frame.problems), direction=self.direction)
         if self.closed_at is not None and op < 0x8:  # §5.5.1: no *data* frames after a Close
             rec.problems.append(
                 Problem(

@@ -25,30 +25,53 @@ import sys
 import threading
 from typing import IO, Any
 
-from ..codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
+from ..codec.events import (
+    ConnectEvent,
+    DisconnectEvent,
+    ErrorEvent,
+    Event,
+    FrameEvent,
+    HandshakeEvent,
+    HttpEvent,
+    InfoEvent,
+    MessageEvent,
+    stamp,
+)
 from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
-from ..export import frame_json, iter_json, message_json, problem_json
+from ..codec.spec import Role
+from ..export import event_json, iter_json
 
 SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
 HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up
 
 
-def direction_of(sent_by_us: bool, our_role: str) -> str:
-    """'c2s' or 's2c' for an event seen by an endpoint playing ``our_role``."""
-    client_sent = sent_by_us == (our_role == "client")
-    return "c2s" if client_sent else "s2c"
-
-
 class Reporter:
-    """Receives everything a live session does.  Methods must return quickly."""
+    """Receives every event of a live session, in order.  ``emit`` must return quickly.
 
-    def connected(self, conn: str, peer: str, t: float) -> None: ...
+    The events are the codec's one family (:mod:`wsdebug.codec.events`), stamped with the
+    connection id and time.  The methods below ``emit`` build those events for the socket
+    code's convenience; a reporter implements ``emit`` only.
+    """
+
+    def emit(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+    async def drain(self) -> None:
+        """Wait (without blocking the loop) while the output is far behind; a pump may call it."""
+
+    # -- conveniences: each builds one event ---------------------------------------------------
+
+    def connected(self, conn: str, peer: str, t: float, *, local: str = "",
+                  role: Role | None = None) -> None:
+        self.emit(ConnectEvent(peer, local, role, conn=conn, t=t))
+
     def handshake(
         self,
         conn: str,
         t: float,
-        role: str,
+        role: Role | str,
         request: Request | None,
         response: Response | None,
         problems: list[Problem],
@@ -56,28 +79,36 @@ class Reporter:
         accept_expected: str | None = None,
         subprotocol: str | None = None,
         extensions: str | None = None,
-    ) -> None: ...
-    def event(self, conn: str, t: float, role: str, event: Event) -> None: ...
-    def disconnected(self, conn: str, t: float, reason: str) -> None: ...
-    def info(self, text: str) -> None: ...
-    def error(self, text: str, conn: str | None = None) -> None: ...
-    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None: ...
-    def close(self) -> None: ...
+    ) -> None:
+        if isinstance(role, str):
+            role = Role(role)
+        accepted = response is not None and response.status == 101 and not problems
+        self.emit(HandshakeEvent(
+            request, response, problems, accepted,
+            status=None if response is None else response.status, subprotocol=subprotocol,
+            extensions=extensions, accept_expected=accept_expected, role=role, conn=conn, t=t,
+        ))
 
-    async def drain(self) -> None:
-        """Wait (without blocking the loop) while the output is far behind; a pump may call it."""
+    def event(self, conn: str, t: float, role: object, event: Event) -> None:
+        """One codec event (``role`` is not needed any more: events carry their direction)."""
+        self.events(conn, t, [event])
 
+    def events(self, conn: str, t: float, events: list[Event]) -> None:
+        """Codec events, stamped with the connection and the time they were seen."""
+        for ev in stamp(events, conn, t):
+            self.emit(ev)
 
-def _head_json(msg: Request | Response | None) -> dict[str, Any] | None:
-    if msg is None:
-        return None
-    out: dict[str, Any]
-    if isinstance(msg, Request):
-        out = {"method": msg.method, "target": msg.target, "version": msg.version}
-    else:
-        out = {"version": msg.version, "status": msg.status, "reason": msg.reason}
-    out["headers"] = [{"name": h.name, "value": h.value, "offset": h.offset, "meaning": h.meaning} for h in msg.headers]
-    return out
+    def disconnected(self, conn: str, t: float, reason: str) -> None:
+        self.emit(DisconnectEvent(reason, conn=conn, t=t))
+
+    def info(self, text: str) -> None:
+        self.emit(InfoEvent(text))
+
+    def error(self, text: str, conn: str | None = None) -> None:
+        self.emit(ErrorEvent(text, conn=conn or ""))
+
+    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
+        self.emit(HttpEvent(request, status, note, conn=conn, t=t))
 
 
 class JsonReporter(Reporter):
@@ -191,61 +222,14 @@ class JsonReporter(Reporter):
         if not thread.is_alive():
             self._thread = None
 
-    def connected(self, conn: str, peer: str, t: float) -> None:
-        self._emit({"event": "connect", "conn": conn, "t": t, "peer": peer})
-
-    def handshake(
-        self,
-        conn: str,
-        t: float,
-        role: str,
-        request: Request | None,
-        response: Response | None,
-        problems: list[Problem],
-        *,
-        accept_expected: str | None = None,
-        subprotocol: str | None = None,
-        extensions: str | None = None,
-    ) -> None:
-        self._emit({
-            "event": "handshake", "conn": conn, "t": t, "role": role,
-            "request": _head_json(request), "response": _head_json(response),
-            "accept_expected": accept_expected, "subprotocol": subprotocol, "extensions": extensions,
-            "ok": not problems, "problems": [problem_json(p) for p in problems],
-        })
-
-    def event(self, conn: str, t: float, role: str, event: Event) -> None:
-        base: dict[str, Any] = {"conn": conn, "t": t}
-        cap, lazy = self.max_payload, self._lazy
+    def emit(self, event: Event) -> None:
+        size = 512
         if isinstance(event, FrameEvent):
-            d = direction_of(event.direction == "out", role)
             rec = event.record
-            size = 512 + 4 * (rec.frame.payload_len + len(rec.inflated or b""))
-            self._emit({"event": "frame", **base, "direction": d,
-                        **frame_json(rec, max_payload=cap, lazy=lazy)}, size)
+            size += 4 * (rec.frame.payload_len + len(rec.inflated or b""))
         elif isinstance(event, MessageEvent):
-            d = direction_of(event.direction == "out", role)
-            size = 512 + 2 * len(event.message.payload)
-            self._emit({"event": "message", **base, "direction": d,
-                        **message_json(event.message, max_payload=cap, lazy=lazy)}, size)
-        elif isinstance(event, CloseEvent):
-            self._emit({"event": "close", **base, "code": event.code, "reason": event.reason,
-                        "initiator": event.initiator, "clean": event.clean})
-        elif isinstance(event, FailEvent):
-            self._emit({"event": "fail", **base, "code": event.code, "problem": problem_json(event.problem)})
-
-    def disconnected(self, conn: str, t: float, reason: str) -> None:
-        self._emit({"event": "disconnect", "conn": conn, "t": t, "reason": reason})
-
-    def info(self, text: str) -> None:
-        self._emit({"event": "info", "message": text})
-
-    def error(self, text: str, conn: str | None = None) -> None:
-        self._emit({"event": "error", "conn": conn, "message": text})
-
-    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
-        self._emit({"event": "http", "conn": conn, "t": t, "request": _head_json(request), "status": status,
-                    "note": note})
+            size += 2 * len(event.message.payload)
+        self._emit(event_json(event, max_payload=self.max_payload, lazy=self._lazy), size)
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:

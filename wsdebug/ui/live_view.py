@@ -18,9 +18,19 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from ..codec.events import CloseEvent, Event, FailEvent, FrameEvent, MessageEvent
-from ..codec.handshake import Request, Response
-from ..codec.rules import Problem
+from ..codec.events import (
+    CloseEvent,
+    ConnectEvent,
+    DisconnectEvent,
+    ErrorEvent,
+    Event,
+    FailEvent,
+    FrameEvent,
+    HandshakeEvent,
+    HttpEvent,
+    InfoEvent,
+    MessageEvent,
+)
 from ..codec.spec import close_code_meaning
 from ..live.reporter import Reporter
 from .safe import inert_text
@@ -136,7 +146,13 @@ class RichReporter(Reporter):
 
     # -- Reporter --------------------------------------------------------------------------------
 
-    def connected(self, conn: str, peer: str, t: float) -> None:
+    def emit(self, event: Event) -> None:
+        draw = self._DRAW.get(type(event))
+        if draw is not None:
+            draw(self, event)
+
+    def _connected(self, ev: ConnectEvent) -> None:
+        conn, peer, t = ev.conn, ev.peer, ev.t
         self._put(
             Text.assemble(
                 (f"{clock(t)} ", "ws.dim"),
@@ -146,19 +162,12 @@ class RichReporter(Reporter):
             )
         )
 
-    def handshake(
-        self,
-        conn: str,
-        t: float,
-        role: str,
-        request: Request | None,
-        response: Response | None,
-        problems: list[Problem],
-        *,
-        accept_expected: str | None = None,
-        subprotocol: str | None = None,
-        extensions: str | None = None,
-    ) -> None:
+    def _handshake(self, ev: HandshakeEvent) -> None:
+        if ev.pending:
+            return  # a server's request that waits for accept() or reject(): the final event follows
+        conn, t, request, response, problems = ev.conn, ev.t, ev.request, ev.response, ev.problems
+        subprotocol, extensions, accept_expected = ev.subprotocol, ev.extensions, ev.accept_expected
+        role = None if ev.role is None else ev.role.value
         line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " handshake ")
         if request is not None:
             line.append_text(inert_text(f"{request.method} {request.target}"))
@@ -214,56 +223,63 @@ class RichReporter(Reporter):
         for p in problems:
             self._put(problem_text(p))
 
-    def event(self, conn: str, t: float, role: str, event: Event) -> None:
-        if isinstance(event, FrameEvent):
-            if self._full():  # count it, build nothing: the recording has it
-                self.skipped += 1
-                return
-            rec = event.record
-            detail, plain = self.detail, self.plain
-            self._put(
-                lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
-                droppable=True,
-                size=rec.frame.payload_len,
-            )
-        elif isinstance(event, MessageEvent):
-            if (event.message.frames > 1 or event.message.compressed) and not self._full():
-                msg = event.message
-                self._put(lambda: MessageView(msg, conn_id=conn), droppable=True, size=len(msg.payload))
-        elif isinstance(event, CloseEvent):
-            code = event.code
-            meaning = close_code_meaning(code) if code is not None else ""
-            line = Text.assemble(
-                (f"{clock(t)} ", "ws.dim"),
-                ("■ ", "ws.close"),
-                (conn, "bold"),
-                f" closed {code} {meaning}",
-            )
-            if event.reason:
-                line.append(" “")
-                line.append_text(inert_text(event.reason))
-                line.append("”")
-            by = {
-                "us": "we started it",
-                "peer": "the peer started it",
-                "transport": "TCP ended first",
-            }[event.initiator]
-            line.append(
-                f" — {by}, {'clean' if event.clean else 'not clean'}",
-                "ws.ok" if event.clean else "ws.warn",
-            )
-            self._put(line)
-        elif isinstance(event, FailEvent):
-            line = Text.assemble(
-                (f"{clock(t)} ", "ws.dim"),
-                ("✗ ", "ws.problem"),
-                (conn, "bold"),
-                (f" failing the connection with close code {event.code}: ", "ws.problem"),
-            )
-            line.append_text(problem_text(event.problem))
-            self._put(line)
+    def _frame(self, event: FrameEvent) -> None:
+        conn, t = event.conn, event.t
+        if self._full():  # count it, build nothing: the recording has it
+            self.skipped += 1
+            return
+        rec = event.record
+        detail, plain = self.detail, self.plain
+        self._put(
+            lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
+            droppable=True,
+            size=rec.frame.payload_len,
+        )
 
-    def disconnected(self, conn: str, t: float, reason: str) -> None:
+    def _message(self, event: MessageEvent) -> None:
+        conn = event.conn
+        if (event.message.frames > 1 or event.message.compressed) and not self._full():
+            msg = event.message
+            self._put(lambda: MessageView(msg, conn_id=conn), droppable=True, size=len(msg.payload))
+
+    def _close(self, event: CloseEvent) -> None:
+        conn, t = event.conn, event.t
+        code = event.code
+        meaning = close_code_meaning(code) if code is not None else ""
+        line = Text.assemble(
+            (f"{clock(t)} ", "ws.dim"),
+            ("■ ", "ws.close"),
+            (conn, "bold"),
+            f" closed {code} {meaning}",
+        )
+        if event.reason:
+            line.append(" “")
+            line.append_text(inert_text(event.reason))
+            line.append("”")
+        by = (
+            "TCP ended first"
+            if event.initiator is None
+            else f"the {event.initiator.value} started it"
+        )
+        line.append(
+            f" — {by}, {'clean' if event.clean else 'not clean'}",
+            "ws.ok" if event.clean else "ws.warn",
+        )
+        self._put(line)
+
+    def _fail(self, event: FailEvent) -> None:
+        conn, t = event.conn, event.t
+        line = Text.assemble(
+            (f"{clock(t)} ", "ws.dim"),
+            ("✗ ", "ws.problem"),
+            (conn, "bold"),
+            (f" failing the connection with close code {event.code}: ", "ws.problem"),
+        )
+        line.append_text(problem_text(event.problem))
+        self._put(line)
+
+    def _disconnected(self, ev: DisconnectEvent) -> None:
+        conn, t, reason = ev.conn, ev.t, ev.reason
         self._put(
             Text.assemble(
                 (f"{clock(t)} ", "ws.dim"),
@@ -276,17 +292,32 @@ class RichReporter(Reporter):
     # Messages may quote the peer (a refused handshake's status line, a header value), so they
     # are made inert like payloads.
 
-    def info(self, text: str) -> None:
-        self._put(inert_text(text, "ws.info"))
+    def _info(self, ev: InfoEvent) -> None:
+        self._put(inert_text(ev.text, "ws.info"))
 
-    def error(self, text: str, conn: str | None = None) -> None:
+    def _error(self, ev: ErrorEvent) -> None:
         """Errors go to stderr at once, one unwrapped line (scripts read it; never dropped)."""
+        text, conn = ev.text, ev.conn
         self.drain()
         line = inert_text(f"wsdebug: {conn + ': ' if conn else ''}{text}", "ws.problem")
         self.err_console.print(line, soft_wrap=True)
 
-    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
+    def _http(self, ev: HttpEvent) -> None:
+        conn, t, request, status, note = ev.conn, ev.t, ev.request, ev.status, ev.note
         line = Text.assemble((f"{clock(t)} ", "ws.dim"), (conn, "bold"), " ")
         line.append_text(inert_text(f"{request.method} {request.target}"))
         line.append(f" → {status}: {note}", "ws.info")
         self._put(line)
+
+    _DRAW: dict[type, Any] = {
+        ConnectEvent: _connected,
+        HandshakeEvent: _handshake,
+        FrameEvent: _frame,
+        MessageEvent: _message,
+        CloseEvent: _close,
+        FailEvent: _fail,
+        DisconnectEvent: _disconnected,
+        InfoEvent: _info,
+        ErrorEvent: _error,
+        HttpEvent: _http,
+    }
