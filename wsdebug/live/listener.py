@@ -159,7 +159,13 @@ class Listener:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(self.opts.certfile, self.opts.keyfile)
         self.server = await asyncio.start_server(
-            self._handle, self.opts.host, self.opts.port, ssl=ctx, limit=1 << 20
+            self._handle,
+            self.opts.host,
+            self.opts.port,
+            ssl=ctx,
+            limit=1 << 20,
+            # the TLS handshake comes before _handle sees the connection: bound it the same way
+            ssl_handshake_timeout=self.opts.handshake_timeout if ctx else None,
         )
         if self.heap.works:
             self._keeper = asyncio.create_task(self._keep_heap())
@@ -195,7 +201,7 @@ class Listener:
             return
         # one close_timeout for all of them, not one each in turn
         waits = {asyncio.ensure_future(live.closed.wait()): live for live in lives}
-        done, pending = await asyncio.wait(waits, timeout=self.opts.close_timeout)
+        _, pending = await asyncio.wait(waits, timeout=self.opts.close_timeout)
         for task in pending:
             task.cancel()
         await asyncio.gather(*(waits[t].close_transport() for t in pending), return_exceptions=True)
