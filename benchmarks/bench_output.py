@@ -94,9 +94,18 @@ class _BufferedWriter(CaptureWriter):
 def make_capture(path: Path, n: int) -> None:
     """A recording of one connection with ``n`` data messages (half each way) and a clean close."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        w = _BufferedWriter(fh, mode="connect", tool="bench_output", created="2025-12-01T10:00:00.000000Z")
+        w = _BufferedWriter(
+            fh, mode="connect", tool="bench_output", created="2025-12-01T10:00:00.000000Z"
+        )
         t = T0
-        w.open("c1", role="client", peer="10.0.0.2:80", local="10.0.0.1:50000", url="ws://10.0.0.2/chat", t=t)
+        w.open(
+            "c1",
+            role="client",
+            peer="10.0.0.2:80",
+            local="10.0.0.1:50000",
+            url="ws://10.0.0.2/chat",
+            t=t,
+        )
         request = build_request("10.0.0.2", "/chat", key="dGhlIHNhbXBsZSBub25jZQ==")[0]
         w.data("c1", C2S, request, t=t)
         w.data("c1", S2C, build_response(parse_request(request)), t=t + 0.001)
@@ -108,7 +117,12 @@ def make_capture(path: Path, n: int) -> None:
                 w.data("c1", C2S, encode_frame(0x1, _text(i), mask_key=key), t=t)
             else:
                 w.data("c1", S2C, encode_frame(0x1, _text(i)), t=t)
-        w.data("c1", C2S, encode_frame(0x8, build_close_payload(1000, ""), mask_key=b"\x01\x02\x03\x04"), t=t + 0.01)
+        w.data(
+            "c1",
+            C2S,
+            encode_frame(0x8, build_close_payload(1000, ""), mask_key=b"\x01\x02\x03\x04"),
+            t=t + 0.01,
+        )
         w.data("c1", S2C, encode_frame(0x8, build_close_payload(1000, "")), t=t + 0.011)
         w.end("c1", "server closed the connection", t=t + 0.012)
 
@@ -136,17 +150,25 @@ def run(cmd: list[str], repeat: int) -> tuple[float, float]:
     env.pop("FORCE_COLOR", None)
     for _ in range(repeat):
         cpu0, start = _child_cpu(), time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=3600)
+        proc = subprocess.run(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=3600
+        )
         wall = min(wall, time.perf_counter() - start)
         cpu = min(cpu, _child_cpu() - cpu0)
         if proc.returncode not in (0, 1):
-            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}")
+            raise SystemExit(
+                f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}"
+            )
     return wall, cpu
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", type=int, default=100_000, help="messages in the capture, frames in the hex file")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "-n", type=int, default=100_000, help="messages in the capture, frames in the hex file"
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs per command, best kept (default 1)")
     ap.add_argument("--keep", type=Path, help="write the inputs into this directory and keep them")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target fails")
@@ -179,7 +201,9 @@ def _bench(folder: Path, args: argparse.Namespace) -> int:
     ws = [py, "-m", "wsdebug"]
     tshark = shutil.which("tshark")
     if tshark is None:
-        print("tshark is not installed (Debian/Ubuntu: apt-get install tshark); the replay rows show wsdebug only")
+        print(
+            "tshark is not installed (Debian/Ubuntu: apt-get install tshark); the replay rows show wsdebug only"
+        )
     script = folder / "reference_decode.py"
     script.write_text(REFERENCE_DECODE)
     # (label, wsdebug command, reference label, reference command or None, target ratio)
@@ -187,30 +211,60 @@ def _bench(folder: Path, args: argparse.Namespace) -> int:
     for kind, path in (("pcap", pcap), ("jsonl", jsonl)):
         for detail, ref_args in (("summary", []), ("fields", ["-V"])):
             ref = [tshark, "-r", str(pcap), *ref_args, "-Y", "websocket"] if tshark else None
-            rows.append((f"replay {kind} -d {detail}", [*ws, "replay", str(path), "--all", "--plain", "-d", detail],
-                         f"tshark {' '.join([*ref_args, '-Y websocket'])}", ref, 1.0))
-    rows.append(("decode hex -d summary", [*ws, "decode", "-f", str(hexfile), "--plain", "-d", "summary"],
-                 "websockets script", [py, str(script), str(hexfile)], 2.0))
+            rows.append(
+                (
+                    f"replay {kind} -d {detail}",
+                    [*ws, "replay", str(path), "--all", "--plain", "-d", detail],
+                    f"tshark {' '.join([*ref_args, '-Y websocket'])}",
+                    ref,
+                    1.0,
+                )
+            )
+    rows.append(
+        (
+            "decode hex -d summary",
+            [*ws, "decode", "-f", str(hexfile), "--plain", "-d", "summary"],
+            "websockets script",
+            [py, str(script), str(hexfile)],
+            2.0,
+        )
+    )
     if args.only:
-        rows = [r for r in rows if (r[0].startswith("decode") if args.only == "decode" else args.only in r[0]
-                                    and r[0].startswith("replay"))]
-    print(f"\n{'workload':<24} {'wsdebug s':>9} {'cpu s':>6}  {'reference':<24} {'ref s':>6} {'cpu s':>6}"
-          f"  {'ratio':>6} {'cpu':>6}  target")
+        rows = [
+            r
+            for r in rows
+            if (
+                r[0].startswith("decode")
+                if args.only == "decode"
+                else args.only in r[0] and r[0].startswith("replay")
+            )
+        ]
+    print(
+        f"\n{'workload':<24} {'wsdebug s':>9} {'cpu s':>6}  {'reference':<24} {'ref s':>6} {'cpu s':>6}"
+        f"  {'ratio':>6} {'cpu':>6}  target"
+    )
     failed = 0
     for label, cmd, ref_label, ref, target in rows:
         ours, ours_cpu = run(cmd, args.repeat)
         if ref is None:
-            print(f"{label:<24} {ours:>9.2f} {ours_cpu:>6.2f}  {'(tshark missing)':<24} {'-':>6} {'-':>6}"
-                  f"  {'-':>6} {'-':>6}  <= {target:.1f}x")
+            print(
+                f"{label:<24} {ours:>9.2f} {ours_cpu:>6.2f}  {'(tshark missing)':<24} {'-':>6} {'-':>6}"
+                f"  {'-':>6} {'-':>6}  <= {target:.1f}x"
+            )
             continue
         theirs, theirs_cpu = run(ref, args.repeat)
         ratio, cpu_ratio = ours / theirs, ours_cpu / max(theirs_cpu, 1e-9)
         ok = ratio <= target
         failed += not ok
-        print(f"{label:<24} {ours:>9.2f} {ours_cpu:>6.2f}  {ref_label:<24} {theirs:>6.2f} {theirs_cpu:>6.2f}"
-              f"  {ratio:>5.2f}x {cpu_ratio:>5.2f}x  <= {target:.1f}x {'PASS' if ok else 'FAIL'}", flush=True)
-    print(f"\nratio = wsdebug / reference, wall clock (PASS/FAIL); cpu = the same for user+system CPU "
-          f"time, steadier on a loaded machine; best of {args.repeat}")
+        print(
+            f"{label:<24} {ours:>9.2f} {ours_cpu:>6.2f}  {ref_label:<24} {theirs:>6.2f} {theirs_cpu:>6.2f}"
+            f"  {ratio:>5.2f}x {cpu_ratio:>5.2f}x  <= {target:.1f}x {'PASS' if ok else 'FAIL'}",
+            flush=True,
+        )
+    print(
+        f"\nratio = wsdebug / reference, wall clock (PASS/FAIL); cpu = the same for user+system CPU "
+        f"time, steadier on a loaded machine; best of {args.repeat}"
+    )
     return 1 if args.check and failed else 0
 
 

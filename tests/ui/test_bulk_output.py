@@ -47,7 +47,9 @@ def server_frames(n: int) -> bytes:
         elif kind == 1:
             out.append(encode_frame(0x2, bytes(range(i % 200))))
         elif kind == 2:
-            out.append(encode_frame(0x9, b"ping", mask_key=b"abcd"))  # masked from a server: a problem
+            out.append(
+                encode_frame(0x9, b"ping", mask_key=b"abcd")
+            )  # masked from a server: a problem
         elif kind == 3:
             out.append(encode_frame(0x1, HOSTILE.encode()))
         elif kind == 4:
@@ -59,15 +61,34 @@ def server_frames(n: int) -> bytes:
 
 def rich_drawn(draw: Any, plain: bool, width: int = 100) -> str:
     """What ``draw(console)`` prints on a recording console: rich draws every frame."""
-    console = Console(file=io.StringIO(), width=width, record=True, color_system=None, no_color=plain,
-                      highlight=False, emoji=False, markup=False, safe_box=True, force_terminal=False)
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        record=True,
+        color_system=None,
+        no_color=plain,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        safe_box=True,
+        force_terminal=False,
+    )
     draw(console)
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 
 
 def fast_drawn(draw: Any, plain: bool, width: int = 100) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, no_color=plain,
-                      highlight=False, emoji=False, markup=False, safe_box=True, force_terminal=False)
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        color_system=None,
+        no_color=plain,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        safe_box=True,
+        force_terminal=False,
+    )
     draw(console)
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 
@@ -101,7 +122,10 @@ def test_decode_fields_one_aligned_line_per_field() -> None:
     assert re.search(r"^0x0001\|1 +\|1\.\.\. \.\.\.\.\|MASK +\|1 +\|", out.stdout, re.M)
     assert "|payload is masked (client to server)" in out.stdout  # one line, not wrapped
     assert "|1000: normal closure" in out.stdout
-    assert len(re.findall(r"^offset\|bytes +\|bits +\|field +\|value +\|meaning$", out.stdout, re.M)) == 3
+    assert (
+        len(re.findall(r"^offset\|bytes +\|bits +\|field +\|value +\|meaning$", out.stdout, re.M))
+        == 3
+    )
     assert "Frame layout" not in out.stdout
 
 
@@ -110,7 +134,10 @@ def test_decode_bytes_of_many_frames_draws_the_ends_and_summarises_the_rest() ->
     assert out.exit_code == 1
     text = out.stdout
     assert text.count("Frame layout, RFC 6455") == 6
-    assert "frames 4-27 drawn as summary lines; -d fields shows the header fields of every frame" in text
+    assert (
+        "frames 4-27 drawn as summary lines; -d fields shows the header fields of every frame"
+        in text
+    )
     lines = text.splitlines()
     for n in range(4, 28):
         (line,) = [line for line in lines if line.startswith(f"#{n} ")]
@@ -147,7 +174,14 @@ def write_capture(path: Path, n: int) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         w = CaptureWriter(fh, mode="connect", tool="test", created="2025-12-01T10:00:00.000000Z")
         t = 1764583200.0
-        w.open("c1", role="client", peer="127.0.0.1:9000", local="127.0.0.1:51000", url="ws://127.0.0.1:9000/", t=t)
+        w.open(
+            "c1",
+            role="client",
+            peer="127.0.0.1:9000",
+            local="127.0.0.1:51000",
+            url="ws://127.0.0.1:9000/",
+            t=t,
+        )
         request = build_request("127.0.0.1:9000", "/", key="dGhlIHNhbXBsZSBub25jZQ==")[0]
         w.data("c1", C2S, request, t=t)
         w.data("c1", S2C, build_response(parse_request(request)), t=t)
@@ -161,9 +195,15 @@ def write_capture(path: Path, n: int) -> None:
             elif i % 7 == 3:
                 w.data("c1", S2C, encode_frame(0x1, b"masked by the server", mask_key=b"abcd"), t=t)
             else:
-                w.data("c1", S2C if i % 2 else C2S,
-                       encode_frame(0x1, f"msg {i}".encode(), mask_key=None if i % 2 else b"wxyz"), t=t)
-        w.data("c1", C2S, encode_frame(0x8, build_close_payload(1000, ""), mask_key=b"abcd"), t=t + 1)
+                w.data(
+                    "c1",
+                    S2C if i % 2 else C2S,
+                    encode_frame(0x1, f"msg {i}".encode(), mask_key=None if i % 2 else b"wxyz"),
+                    t=t,
+                )
+        w.data(
+            "c1", C2S, encode_frame(0x8, build_close_payload(1000, ""), mask_key=b"abcd"), t=t + 1
+        )
         w.data("c1", S2C, encode_frame(0x8, build_close_payload(1000, "")), t=t + 1)
         w.end("c1", "server closed the connection", t=t + 1)
 
@@ -195,7 +235,10 @@ def test_replay_fields_and_bytes(tmp_path: Path) -> None:
     full = cli("replay", str(path), "--all", "--plain", "-d", "bytes").stdout
     assert full.count("Frame layout, RFC 6455") == 6
     n = full.count("\n#")
-    assert "frames 4-" in full and "drawn as summary lines; replay on a terminal steps through them" in full
+    assert (
+        "frames 4-" in full
+        and "drawn as summary lines; replay on a terminal steps through them" in full
+    )
     assert n >= 50 and "\x1b" not in full
 
 
@@ -203,9 +246,15 @@ def test_replay_says_who_closed(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     write_capture(path, 3)
     out = cli("replay", str(path), "--all", "--plain", "-d", "summary").stdout
-    assert "closed by the client with 1000 normal closure, both close frames exchanged" in " ".join(out.split())
+    assert "closed by the client with 1000 normal closure, both close frames exchanged" in " ".join(
+        out.split()
+    )
     cut = tmp_path / "cut.jsonl"
-    cut.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if '"hex":"88' not in line))
+    cut.write_text(
+        "".join(
+            line for line in path.read_text().splitlines(keepends=True) if '"hex":"88' not in line
+        )
+    )
     out = cli("replay", str(cut), "--all", "--plain", "-d", "summary").stdout
     assert "no close frame before the capture ends (1006)" in " ".join(out.split())
     assert "Role." not in out and "None" not in out
@@ -216,8 +265,15 @@ def test_colour_for_a_few_frames_plain_rows_for_many() -> None:
 
     def coloured(n: int) -> str:
         result = decode_bytes(server_frames(n), sender=Role.SERVER)
-        console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="truecolor",
-                          highlight=False, emoji=False, markup=False)
+        console = Console(
+            file=io.StringIO(),
+            width=100,
+            force_terminal=True,
+            color_system="truecolor",
+            highlight=False,
+            emoji=False,
+            markup=False,
+        )
         print_decoded(result, detail="summary", console=console)
         return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 

@@ -34,8 +34,14 @@ WIDE = "宽字符 wide 厉害了 " * 12
 
 def rich_lines(renderable: Any, width: int) -> list[str]:
     console = Console(
-        file=io.StringIO(), width=width, force_terminal=False, color_system=None,
-        legacy_windows=False, emoji=False, highlight=False, markup=False,
+        file=io.StringIO(),
+        width=width,
+        force_terminal=False,
+        color_system=None,
+        legacy_windows=False,
+        emoji=False,
+        highlight=False,
+        markup=False,
     )
     console.print(renderable)
     return console.file.getvalue().splitlines()  # type: ignore[attr-defined, no-any-return]
@@ -82,8 +88,14 @@ WIDTHS = (20, 37, 60, 80, 100, 140)
 def test_summary_rows_are_the_summary_lines(width: int, plain: bool) -> None:
     g = Glyphs(width, ascii=plain, plain=plain)
     for n, rec in enumerate(CORPUS, 1):
-        for kw in ({}, {"index": n}, {"index": n, "timestamp": 1764583200.25, "conn_id": "c\x1b1"},
-                   {"arrow": "out"}, {"arrow": "in"}, {"arrow": "⇒"}):
+        for kw in (
+            {},
+            {"index": n},
+            {"index": n, "timestamp": 1764583200.25, "conn_id": "c\x1b1"},
+            {"arrow": "out"},
+            {"arrow": "in"},
+            {"arrow": "⇒"},
+        ):
             (expected,) = rich_lines(FrameView(rec, "summary", plain=plain, **kw), width)
             assert summary_row(rec, g, **kw) == expected, (n, kw)
 
@@ -100,12 +112,25 @@ def test_summary_rows_are_the_summary_lines(width: int, plain: bool) -> None:
 )
 @settings(max_examples=300, deadline=None)
 def test_summary_rows_match_rich_on_any_frame(
-    text: str, opcode: int, masked: bool, fin: bool, rsv: tuple[bool, bool, bool], width: int, plain: bool,
+    text: str,
+    opcode: int,
+    masked: bool,
+    fin: bool,
+    rsv: tuple[bool, bool, bool],
+    width: int,
+    plain: bool,
     sender: Role | None,
 ) -> None:
     payload = text.encode("utf-8", "surrogatepass")
-    data = encode_frame(opcode, payload, fin=fin, rsv1=rsv[0], rsv2=rsv[1], rsv3=rsv[2],
-                        mask_key=b"\x01\x02\x03\x04" if masked else None)
+    data = encode_frame(
+        opcode,
+        payload,
+        fin=fin,
+        rsv1=rsv[0],
+        rsv2=rsv[1],
+        rsv3=rsv[2],
+        mask_key=b"\x01\x02\x03\x04" if masked else None,
+    )
     g = Glyphs(width, ascii=plain, plain=plain)
     for rec in records(data, sender):
         (expected,) = rich_lines(FrameView(rec, "summary", index=7, plain=plain), width)
@@ -182,7 +207,15 @@ def test_clock_is_the_summary_lines_clock() -> None:
     from wsdebug.ui.rows import _clock
 
     rng = random.Random(5)
-    stamps = [1764583200.0, 1764583200.9995, 1764583200.9999996, 1764583200.0005, 0.0, 59.9999995, 1e9 + 0.1234565]
+    stamps = [
+        1764583200.0,
+        1764583200.9995,
+        1764583200.9999996,
+        1764583200.0005,
+        0.0,
+        59.9999995,
+        1e9 + 0.1234565,
+    ]
     stamps += [rng.uniform(0, 2e9) for _ in range(2000)]
     stamps += [round(rng.uniform(1.7e9, 1.8e9), 6) for _ in range(2000)]
     for ts in stamps:
@@ -198,25 +231,33 @@ def test_arrows_follow_the_direction(plain: bool) -> None:
     g = Glyphs(100, ascii=plain, plain=plain)
     rec = CORPUS[0]
     right, left = ("->", "<-") if plain else ("→", "←")
-    for direction, arrow in ((Direction.C2S, right), (Direction.S2C, left), (Role.CLIENT, right),
-                             (Role.SERVER, left)):
+    for direction, arrow in (
+        (Direction.C2S, right),
+        (Direction.S2C, left),
+        (Role.CLIENT, right),
+        (Role.SERVER, left),
+    ):
         moved = dataclasses.replace(rec, direction=direction)
         (line,) = rich_lines(FrameView(moved, "summary", index=1, plain=plain), 100)
         assert line.startswith(f"#1 {arrow} TEXT")
         assert summary_row(moved, g, index=1) == line
         assert message_row(rec.message, direction, g).startswith(arrow)  # type: ignore[arg-type]
         who = "client" if arrow == right else "server"
-        assert f"{who} {'->' if plain else '→'} " in "".join(rich_lines(FrameView(moved, plain=plain), 100))
+        assert f"{who} {'->' if plain else '→'} " in "".join(
+            rich_lines(FrameView(moved, plain=plain), 100)
+        )
 
 
 def test_field_rows_reuse_a_header_for_other_keys_payloads_and_offsets() -> None:
     data = b"".join(
         encode_frame(op, payload, mask_key=key)
         for op, payload, key in [
-            (0x1, b"first", b"\x01\x02\x03\x04"), (0x1, b"again", b"\xaa\xbb\xcc\xdd"),
+            (0x1, b"first", b"\x01\x02\x03\x04"),
+            (0x1, b"again", b"\xaa\xbb\xcc\xdd"),
             (0x8, build_close_payload(1000, "bye"), b"\x00\x00\x00\x00"),
             (0x8, build_close_payload(4000, "why"), b"\x10\x20\x30\x40"),
-            (0x2, bytes(300), None), (0x2, bytes(range(256)) + bytes(44), None),
+            (0x2, bytes(300), None),
+            (0x2, bytes(range(256)) + bytes(44), None),
         ]
     )
     recs = records(data, Role.CLIENT)
@@ -225,5 +266,7 @@ def test_field_rows_reuse_a_header_for_other_keys_payloads_and_offsets() -> None
     for rec in recs:
         assert shared.rows(rec.frame) == FieldRows(layout, "…").rows(rec.frame)
     rows = shared.rows(recs[3].frame)
-    assert any("4000: " in r for r in rows) and any(r.startswith(f"0x{recs[3].frame.offset + 2:04x}") for r in rows)
+    assert any("4000: " in r for r in rows) and any(
+        r.startswith(f"0x{recs[3].frame.offset + 2:04x}") for r in rows
+    )
     assert any("10 20 30 40" in r for r in rows)

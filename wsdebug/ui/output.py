@@ -94,7 +94,9 @@ def _print_frames(
             console.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
             if level == "summary":
                 for p in rec.problems:
-                    console.print(Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain)))
+                    console.print(
+                        Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain))
+                    )
         if detail == "bytes" and i < last and not a <= pos < b:
             if sink is not None:
                 sink.add("")

@@ -46,7 +46,9 @@ def _style(plain: bool, name: str) -> str:
 
 def conversation_header(conv: Conversation, kind: str, *, plain: bool = False) -> Group:
     """The title of a conversation and the notes about where its frames came from."""
-    title = inert_text(conv.describe(ascii_only=plain), _style(plain, "ws.title"), escape_style=None)
+    title = inert_text(
+        conv.describe(ascii_only=plain), _style(plain, "ws.title"), escape_style=None
+    )
     lines = [title.append(f"  ({kind})", "")]  # describe() holds addresses and a Host header
     if conv.deflate is not None:
         lines.append(
@@ -180,8 +182,17 @@ def print_session(
         show(close_line(conv, plain=plain))
 
 
-def _print_events(console: Console, conv: Conversation, detail: str, plain: bool, visible: Any, hint: str,
-                  sink: Any, rows: _FrameRows | None, g: Glyphs) -> None:
+def _print_events(
+    console: Console,
+    conv: Conversation,
+    detail: str,
+    plain: bool,
+    visible: Any,
+    hint: str,
+    sink: Any,
+    rows: _FrameRows | None,
+    g: Glyphs,
+) -> None:
     """One conversation's events; at ``bytes``, many frames are summary lines between the ends."""
     from .output import full_frames, summarised_note
 
@@ -250,9 +261,20 @@ class _FrameRows:
 
 def _offscreen(width: int, *, plain: bool, record: bool = False) -> Console:
     """A console drawing into a string, in colour unless ``plain``."""
-    return Console(file=io.StringIO(), width=max(width, 20), theme=THEME, force_terminal=not plain,
-                   color_system=None if plain else "truecolor", no_color=plain, highlight=False,
-                   emoji=False, markup=False, safe_box=True, legacy_windows=False, record=record)
+    return Console(
+        file=io.StringIO(),
+        width=max(width, 20),
+        theme=THEME,
+        force_terminal=not plain,
+        color_system=None if plain else "truecolor",
+        no_color=plain,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        safe_box=True,
+        legacy_windows=False,
+        record=record,
+    )
 
 
 def render_ansi(renderable: RenderableType, width: int, *, plain: bool = False) -> str:
@@ -262,8 +284,14 @@ def render_ansi(renderable: RenderableType, width: int, *, plain: bool = False) 
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def export_view(renderable: RenderableType, svg: Path | None, html: Path | None, *, width: int = 100,
-                plain: bool = False) -> None:
+def export_view(
+    renderable: RenderableType,
+    svg: Path | None,
+    html: Path | None,
+    *,
+    width: int = 100,
+    plain: bool = False,
+) -> None:
     """Save one renderable as SVG and/or HTML (raises UserError on a write error)."""
     from .output import export
 

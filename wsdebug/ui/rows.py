@@ -158,9 +158,7 @@ def _arrow(direction: object, g: Glyphs) -> str:
     return "." if g.ascii else "·"
 
 
-def _head(
-    g: Glyphs, direction: object, timestamp: float | None, conn_id: str | None
-) -> list[str]:
+def _head(g: Glyphs, direction: object, timestamp: float | None, conn_id: str | None) -> list[str]:
     parts = [_arrow(direction, g)]
     if timestamp is not None:
         parts.append(" " + _clock(timestamp))
@@ -423,7 +421,9 @@ class FieldRows:
             template = self._templates[key] = self._template(frame)
         fmt, key_meaning = template
         wo, base = self.layout.offset, frame.offset
-        out = fmt.format(f"0x{base:04x}".ljust(wo), f"0x{base + 1:04x}".ljust(wo), f"0x{base + 2:04x}".ljust(wo))
+        out = fmt.format(
+            f"0x{base:04x}".ljust(wo), f"0x{base + 1:04x}".ljust(wo), f"0x{base + 2:04x}".ljust(wo)
+        )
         mask_key = frame.mask_key
         if mask_key is not None:
             rel = frame.header_size - 4
