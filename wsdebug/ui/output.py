@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.text import Text
@@ -22,7 +23,9 @@ from .rows import (
 from .theme import THEME
 
 
-def stdout_console(*, plain: bool = False, record: bool = False, file=None) -> Console:  # noqa: ANN001
+def stdout_console(
+    *, plain: bool = False, record: bool = False, file: IO[str] | None = None
+) -> Console:
     """The console everything is drawn on; NO_COLOR is honoured by rich itself."""
     return Console(
         file=file,  # None: whatever sys.stdout is when printing (patch_stdout needs that)

@@ -21,7 +21,7 @@ from rich.text import Text
 from ..capture.session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
 from ..capture.stepper import Stepper
 from ..codec.handshake import Request
-from ..codec.spec import Role, close_code_meaning
+from ..codec.spec import close_code_meaning
 from .handshake import handshake_view
 from .rows import (
     FieldLayout,
@@ -73,8 +73,12 @@ def event_view(
     """The renderable for one event at ``detail`` ("summary", "fields" or "bytes")."""
     if isinstance(ev, ReplayFrame):
         view = FrameView(
-            ev.record, detail, index=ev.number, timestamp=_timestamp(conv, ev), plain=plain
-        )  # type: ignore[arg-type]
+            ev.record,
+            detail,  # type: ignore[arg-type]
+            index=ev.number,
+            timestamp=_timestamp(conv, ev),
+            plain=plain,
+        )
         if detail != "summary":
             return view
         shown: list[RenderableType] = [view]
@@ -116,8 +120,8 @@ def close_line(conv: Conversation, *, plain: bool = False) -> Text:
     c = conv.close_summary()
     n, bad = len(conv.frames), conv.problem_count
     text = Text(f"{n} frame{'s' if n != 1 else ''}; ", _style(plain, "ws.label"))
-    who = c.initiator  # a Role (None: the transport ended first), or its name
-    who = "transport" if who is None else who.value if isinstance(who, Role) else who
+    initiator: object = c.initiator  # a Role (None: the transport ended first), or its name
+    who = "transport" if initiator is None else str(getattr(initiator, "value", initiator))
     if who == "transport":
         text.append("no close frame before the capture ends (1006)", _style(plain, "ws.close"))
     else:
@@ -281,7 +285,7 @@ def render_ansi(renderable: RenderableType, width: int, *, plain: bool = False) 
     """``renderable`` drawn by rich as text with ANSI colour sequences (none when ``plain``)."""
     console = _offscreen(width, plain=plain)
     console.print(renderable)
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 
 
 def export_view(
@@ -313,7 +317,7 @@ class ReplayApp:
         html: Path | None = None,
         input: Any = None,
         output: Any = None,
-    ) -> None:  # noqa: A002
+    ) -> None:
         from prompt_toolkit import Application
         from prompt_toolkit.buffer import Buffer
         from prompt_toolkit.filters import Condition
