@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import codecs
+import contextlib
 import hashlib
 import logging
 import re
@@ -209,7 +210,8 @@ def _in_thread(start: object) -> Iterator[int]:
         async def stop() -> None:
             server = box["server"]
             server.close()  # type: ignore[attr-defined]
-            await asyncio.wait_for(server.wait_closed(), 5)  # type: ignore[attr-defined]
+            with contextlib.suppress(asyncio.TimeoutError):  # a peer may still be closing
+                await asyncio.wait_for(server.wait_closed(), 2)  # type: ignore[attr-defined]
             me = asyncio.current_task()
             others = [t for t in asyncio.all_tasks() if t is not me]
             for t in others:

@@ -8,6 +8,7 @@ stream to :class:`~.session.CaseSession`, and grades the trace with :func:`~.gra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import time
@@ -22,6 +23,8 @@ from .grading import Case, Result, Trace, grade
 from .session import CaseSession
 
 HANDSHAKE_TIMEOUT = 10.0
+BIG_MESSAGE = 1 << 20  #: cases with messages this large ...
+BIG_AT_ONCE = 2  #: ... run at most this many at a time
 
 
 class TargetError(ValueError):
@@ -152,9 +155,11 @@ async def run_cases(cases: Sequence[Case], target: Target, *, parallel: int = 1,
                     progress: Callable[[Result], None] | None = None) -> list[Result]:
     """Run ``cases`` with at most ``parallel`` connections at once; results in case order."""
     sem = asyncio.Semaphore(max(1, parallel))
+    big = asyncio.Semaphore(BIG_AT_ONCE)  # several copies of a 16 MiB message each: bound the peak
 
     async def one(case: Case) -> Result:
-        async with sem:
+        heavy = case.echo is not None and case.echo.size >= BIG_MESSAGE
+        async with big if heavy else contextlib.nullcontext(), sem:
             result = await run_case(case, target, ctx=ctx, timeout=case_timeout(case, timeout))
         if progress is not None:
             progress(result)

@@ -49,8 +49,8 @@ from .grading import (
 )
 
 MAX_FRAMES = 400  #: frames kept per case for reports (those breaking a rule are always kept)
-ECHO_FRAMES = 60  #: the same for the bulk cases of groups 9, 12 and 13
-KEEP_PAYLOAD = 4096  #: payload bytes kept per frame for reports (the header keeps the real length)
+ECHO_FRAMES = 16  #: the same for the bulk cases of groups 9, 12 and 13
+KEEP_PAYLOAD = 2048  #: payload bytes kept per frame for reports (the header keeps the real length)
 CHOP_PAUSE = 0.001  #: seconds between the pieces of a small chopped frame
 CLOSE_TIMEOUT = 1.0  #: seconds to wait for the peer's close reply, and for the server's TCP close
 
