@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import re
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -225,16 +226,16 @@ def _in_thread(start: object) -> Iterator[int]:
 
 
 @contextmanager
-def raw_server(policy: Policy = Policy()) -> Iterator[str]:
-    """``ws://127.0.0.1:PORT/`` of a purpose-built echo server following ``policy``."""
+def raw_server(policy: Policy = Policy(), tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """``ws://127.0.0.1:PORT/`` (``wss://`` with ``tls``) of a purpose-built echo server."""
     srv = Server(policy)
 
     async def start() -> tuple[object, int]:
-        server = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
+        server = await asyncio.start_server(srv.handle, "127.0.0.1", 0, ssl=tls)
         return server, server.sockets[0].getsockname()[1]
 
     with _in_thread(start) as port:
-        yield f"ws://127.0.0.1:{port}/"
+        yield f"{'wss' if tls else 'ws'}://127.0.0.1:{port}/"
 
 
 @contextmanager
