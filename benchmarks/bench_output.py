@@ -12,7 +12,7 @@ Inputs, generated deterministically into a temporary directory:
     capture.jsonl   a wsdebug recording: one connection, the opening handshake, then N messages
                     (client text frames masked, server text echoes), one chunk each, and a
                     clean closing handshake
-    capture.pcap    the same recording as a pcap of TCP segments (wsdebug.capture.pcapwrite),
+    capture.pcap    the same recording as a pcap of TCP segments (tests.pcapwrite),
                     one segment per chunk, so tshark sees N WebSocket packets
     frames.hex      N small server frames (10-30 B of text) as one line of plain hex
 
@@ -45,7 +45,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))  # benchmark the working tree, not an installed copy
 
 from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture  # noqa: E402
-from wsdebug.capture.pcapwrite import write_pcap  # noqa: E402
+from tests.pcapwrite import write_pcap  # noqa: E402
 from wsdebug.codec.close import build_close_payload  # noqa: E402
 from wsdebug.codec.frames import encode_frame  # noqa: E402
 from wsdebug.codec.handshake import build_request, build_response, parse_request  # noqa: E402

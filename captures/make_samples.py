@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture
-from wsdebug.capture.pcapwrite import write_pcap
+from tests.pcapwrite import write_pcap
 from wsdebug.codec.close import build_close_payload
 from wsdebug.codec.deflate import DeflateParams, PerMessageDeflate
 from wsdebug.codec.frames import encode_frame

@@ -1,4 +1,4 @@
-"""Tests for wsdebug.inputs: recovering exact bytes from pasted text."""
+"""Tests for wsdebug.capture.textinput: recovering exact bytes from pasted text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wsdebug.inputs import HexInputError, parse_base64, parse_bytes, parse_directional
+from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
 
 # RFC 6455 §5.7's masked "Hello" text frame, written below in every supported format.
 FRAME = bytes.fromhex("81 85 37 fa 21 3d 7f 9f 4d 51 58")

@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import app
-from .status import ExitStatus, UserError
+from .cli.app import app
+from .cli.status import ExitStatus, UserError
 
 
 def _patterns(value: str | None) -> list[str]:
@@ -101,7 +101,7 @@ def test_cmd(
     if not results:
         raise typer.Exit(int(ExitStatus.PROBLEMS))
     if all(not r.trace.opened for r in results):
-        from .charsafety import terminal_safe
+        from .capture.charsafety import terminal_safe
 
         raise UserError(f"no case could connect: {terminal_safe(results[0].trace.handshake_error or '')}",
                         ExitStatus.PROBLEMS)

@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 import wsdebug.cli
-import wsdebug.cli_replay  # noqa: F401 - registers the replay command
+import wsdebug.cli.replay  # noqa: F401 - registers the replay command
 from wsdebug.capture.format import C2S, S2C, CaptureWriter, ConnectionInfo, read_capture
 from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import DeflateParams

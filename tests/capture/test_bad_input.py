@@ -168,7 +168,7 @@ def test_importer_errors_are_capture_errors() -> None:
 def test_hostile_capture_stays_inert(tmp_path: Path) -> None:
     """Terminal escapes in a Host header, a payload, a close reason and an end reason stay visible text."""
     from wsdebug.capture.format import CaptureWriter
-    from wsdebug.capture.stepper import Stepper
+    from wsdebug.ui.stepper import Stepper
     from wsdebug.codec.close import build_close_payload
     from wsdebug.codec.frames import encode_frame
     from wsdebug.codec.handshake import build_request, build_response, parse_request

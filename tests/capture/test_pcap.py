@@ -11,9 +11,9 @@ import pytest
 from wsdebug.codec.events import NoteEvent
 from wsdebug.capture.format import ConnectionInfo
 from wsdebug.capture.importers import load, loads
-from wsdebug.capture.pcapwrite import write_pcap
+from tests.pcapwrite import write_pcap
 from wsdebug.capture.session import Conversation, reconstruct
-from wsdebug.export import frame_json
+from wsdebug.capture.serialize import frame_json
 
 from .conftest import connection_pair_session, json_events, load_jsonl, replay
 

@@ -14,7 +14,7 @@ from .conftest import CAPTURES
 
 pty = pytest.importorskip("pty")
 
-CMD = [sys.executable, "-c", "import wsdebug.cli, wsdebug.cli_replay; wsdebug.cli.main()", "replay"]
+CMD = [sys.executable, "-c", "import wsdebug.cli, wsdebug.cli.replay; wsdebug.cli.main()", "replay"]
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 15.0) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from wsdebug.capture.format import CaptureWriter, read_capture
-from wsdebug.capture.pcapwrite import write_pcap
+from tests.pcapwrite import write_pcap
 from wsdebug.capture.replay import emit_json
 from wsdebug.capture.session import reconstruct
 from wsdebug.live.client import ClientOptions
@@ -85,7 +85,7 @@ def test_connection_pair_session_replays_to_what_the_endpoints_saw() -> None:
     from wsdebug.codec.events import FrameEvent
     from wsdebug.codec.handshake import build_request, build_response, parse_request
     from wsdebug.codec.spec import Role
-    from wsdebug.export import frame_json
+    from wsdebug.capture.serialize import frame_json
 
     out = io.StringIO()
     w = CaptureWriter(out, mode="connect")

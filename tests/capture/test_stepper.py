@@ -11,7 +11,7 @@ from prompt_toolkit.output import DummyOutput
 
 from wsdebug.capture.importers import load
 from wsdebug.capture.session import ReplayFrame
-from wsdebug.capture.stepper import Stepper, label, parse_opcode
+from wsdebug.ui.stepper import Stepper, label, parse_opcode
 from wsdebug.codec.spec import Opcode
 from wsdebug.ui.replay import ReplayApp
 
@@ -186,7 +186,7 @@ def test_several_conversations() -> None:
     import io
 
     from wsdebug.capture.importers import loads
-    from wsdebug.capture.pcapwrite import write_pcap
+    from tests.pcapwrite import write_pcap
 
     from .conftest import connection_pair_session, load_jsonl
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from wsdebug.demo import SEED_TEXT, STEPS, run_demo
+from wsdebug.live.demo import SEED_TEXT, STEPS, run_demo
 from wsdebug.live.reporter import JsonReporter
 
 TITLES = ["The opening handshake", *(s.title for s in STEPS)]

@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 import wsdebug.cli
-import wsdebug.cli_live
-import wsdebug.cli_replay
+import wsdebug.cli.live
+import wsdebug.cli.replay
 from tests.capture.conftest import connection_pair_session
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
@@ -338,7 +338,7 @@ def test_usage_errors_are_inert() -> None:
 
 def test_error_lines_escape_as_payloads_do() -> None:
     """charsafety.terminal_safe (error lines) and ui.safe.inert (views) give the same text."""
-    from wsdebug.charsafety import UNSAFE, terminal_safe
+    from wsdebug.capture.charsafety import UNSAFE, terminal_safe
     from wsdebug.ui.safe import inert
 
     every = "".join(chr(c) for c in range(0x110000) if UNSAFE.match(chr(c)))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests import dumps
 from wsdebug.capture.format import C2S, S2C, Chunk, ConnectionInfo
-from wsdebug.capture.pcapwrite import write_pcap
+from tests.pcapwrite import write_pcap
 from wsdebug.codec.frames import encode_frame
 
 from .make_corpus import KEY, RFC_REQUEST, RFC_RESPONSE

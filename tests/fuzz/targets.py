@@ -47,13 +47,13 @@ from wsdebug.codec.handshake import (
 from wsdebug.codec.opening import ClientConnection, ServerConnection
 from wsdebug.codec.spec import Role
 from wsdebug.codec.stream import StreamDecoder
-from wsdebug.handshake_check import check_handshake
-from wsdebug.inputs import HexInputError, parse_base64, parse_bytes, parse_directional
+from wsdebug.capture.handshake_check import check_handshake
+from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
 
 #: the message size limit the targets run with (``--max-size`` in the CLI); inflated output
 #: above it must be refused, never built
 LIMIT = 1 << 20
-#: '*' lines of a hex dump may expand up to this much (wsdebug.inputs documents 64 MiB)
+#: '*' lines of a hex dump may expand up to this much (wsdebug.capture.textinput documents 64 MiB)
 DUMP_EXPAND = 64 << 20
 SENDERS = (None, Role.CLIENT, Role.SERVER)
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="  #: RFC 6455 §1.3's key

@@ -121,9 +121,9 @@ class Events(JsonReporter):
 
 
 def require_hex_input() -> None:
-    """--binary parses each line with wsdebug.inputs; fail fast (not by timeout) when it is missing."""
-    if importlib.util.find_spec("wsdebug.inputs") is None:
-        pytest.fail("wsdebug.inputs does not exist: wsdebug.live.run.parse_line imports it for --binary")
+    """--binary parses each line with wsdebug.capture.textinput; fail fast (not by timeout) when it is missing."""
+    if importlib.util.find_spec("wsdebug.capture.textinput") is None:
+        pytest.fail("wsdebug.capture.textinput does not exist: wsdebug.live.run.parse_line imports it for --binary")
 
 
 def is_msg(direction: str) -> Callable[[dict[str, Any]], bool]:

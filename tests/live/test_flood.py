@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from wsdebug.export import Blob, dumps, frame_json, iter_json, message_json
-from wsdebug.offline import build, decode_bytes
+from wsdebug.capture.serialize import Blob, dumps, frame_json, iter_json, message_json
+from wsdebug.capture.offline import build, decode_bytes
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {"NO_COLOR": "1"}
 BIG = 4 << 20  #: characters in the big text message (all "a": deflate makes it ~4 KB)

@@ -17,15 +17,15 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import wsdebug.cli
-import wsdebug.cli_replay  # registers the replay command
+import wsdebug.cli.replay  # registers the replay command
 from wsdebug.capture.format import C2S, S2C, CaptureWriter
 from wsdebug.capture.replay import open_capture
 from wsdebug.codec.close import build_close_payload
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.handshake import build_request, build_response, parse_request
 from wsdebug.codec.spec import Role
-from wsdebug.offline import decode_bytes
-from wsdebug.status import UserError
+from wsdebug.capture.offline import decode_bytes
+from wsdebug.cli.status import UserError
 from wsdebug.ui.output import print_decoded
 from wsdebug.ui.replay import print_session
 

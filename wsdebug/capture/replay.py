@@ -1,6 +1,6 @@
 """``wsdebug replay`` without a screen: open, select, filter, and the JSON event stream.
 
-The JSON events are the live modes' own (one serializer, :func:`~wsdebug.export.event_json`): ``connect``, ``handshake``, ``frame``, ``message``, ``close``, ``disconnect``, plus
+The JSON events are the live modes' own (one serializer, :func:`~wsdebug.capture.serialize.event_json`): ``connect``, ``handshake``, ``frame``, ``message``, ``close``, ``disconnect``, plus
 ``note`` for what a capture can hold and a live socket cannot (a TCP gap, a stream cut inside
 a frame, bytes after a refused handshake).  Directions are ``c2s``/``s2c`` as recorded.
 """
@@ -22,8 +22,8 @@ from ..codec.events import (
 )
 from ..codec.handshake import Request, Response, accept_key
 from ..codec.spec import Role
-from ..export import dumps, event_json
-from ..inputcap import DEFAULT_REPLAY_MAX
+from .serialize import dumps, event_json
+from .inputcap import DEFAULT_REPLAY_MAX
 from .format import CaptureError
 from .importers import Capture, load, load_file
 from .session import Conversation

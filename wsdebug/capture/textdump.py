@@ -1,6 +1,6 @@
 """Text hex dumps with direction markers, as people paste them into bug reports.
 
-:func:`wsdebug.inputs.parse_directional` does the reading: lines starting with ``>`` or ``c:``
+:func:`wsdebug.capture.textinput.parse_directional` does the reading: lines starting with ``>`` or ``c:``
 are client to server, ``<`` or ``s:`` server to client, other lines continue the current
 block, ``#`` lines are comments, and a Wireshark "Follow TCP Stream" dump is split by its
 indentation.  Inside a block every format ``decode`` accepts works (plain hex, ``0x..``,
@@ -24,7 +24,7 @@ def read_hexdump(text: str, name: str) -> tuple[list[ConnectionInfo], list[str]]
     Raises:
         CaptureError: text that is not hex (with its line and column), or no bytes at all.
     """
-    from ..inputs import HexInputError, parse_directional
+    from .textinput import HexInputError, parse_directional
 
     try:
         segments = parse_directional(text)

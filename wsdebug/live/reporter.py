@@ -6,9 +6,9 @@ the connection.  :class:`JsonReporter` writes one JSON object per line (document
 summarises when they arrive faster than a terminal can draw.
 
 With ``threaded=True`` (the live modes) the JSON reporter only builds each document on the
-event loop (payloads left as :class:`~wsdebug.export.Blob` s, so that costs no per-payload
+event loop (payloads left as :class:`~wsdebug.capture.serialize.Blob` s, so that costs no per-payload
 work) and appends it to one FIFO queue; a writer thread encodes it in bounded pieces
-(:func:`~wsdebug.export.iter_json`) and writes them with ``os.write``.  One queue and one
+(:func:`~wsdebug.capture.serialize.iter_json`) and writes them with ``os.write``.  One queue and one
 writer keep the order exact, and nothing is dropped: a slow reader of the output makes the
 queue grow up to :data:`HARD_LIMIT` bytes (estimated), and only past that does the pump wait.
 :meth:`Reporter.drain` lets a pump wait for the queue politely (without blocking the loop)
@@ -40,7 +40,7 @@ from ..codec.events import (
 from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
 from ..codec.spec import Role
-from ..export import event_json, iter_json
+from ..capture.serialize import event_json, iter_json
 
 SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
 HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up

@@ -85,8 +85,8 @@ def client_actions(conv: Conversation) -> tuple[list[Action], int]:
 
 async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool = False) -> int:
     """Connect to ``url``, play the client side of ``conv``, report everything; the exit status."""
-    from ..live.client import ClientOptions, ConnectError, open_client
-    from ..live.reporter import Reporter
+    from .client import ClientOptions, ConnectError, open_client
+    from .reporter import Reporter
 
     assert isinstance(reporter, Reporter)
     req = conv.request

@@ -55,7 +55,7 @@ def stdin_lines(loop: asyncio.AbstractEventLoop, stream: IO[str] | None = None) 
 def parse_line(line: str, binary: bool) -> tuple[str, object]:
     if not binary:
         return "text", line
-    from ..inputs import HexInputError, parse_bytes
+    from ..capture.textinput import HexInputError, parse_bytes
 
     try:
         return "binary", parse_bytes(line)

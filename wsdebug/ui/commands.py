@@ -42,7 +42,7 @@ class CommandError(ValueError):
 def _hex(arg: str, what: str, at: int = 0) -> bytes:
     """``arg`` parsed as bytes; ``at`` is its 0-based position in the typed line, so an error
     points at the column the person sees (not a column inside the argument)."""
-    from ..inputs import HexInputError, parse_bytes
+    from ..capture.textinput import HexInputError, parse_bytes
 
     if not arg.strip():
         raise CommandError(f"{what} needs hex bytes, e.g. {what} 81 05 48 65 6c 6c 6f")

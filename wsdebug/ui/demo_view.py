@@ -9,7 +9,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from ..codec.handshake import accept_steps
-from ..demo import run_demo
+from ..live.demo import run_demo
 from .handshake import accept_table
 from .live_view import RichReporter
 from .output import export, stdout_console

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..codec.handshake import AcceptSteps, Request, Response
 from ..codec.spec import GUID
-from ..handshake_check import HandshakeCheck
+from ..capture.handshake_check import HandshakeCheck
 from .safe import inert_text
 from .views import problem_text
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..codec.stream import FrameRecord
-from ..offline import Decoded
+from ..capture.offline import Decoded
 from .rows import (
     FieldLayout,
     FieldRows,
@@ -42,7 +42,7 @@ def stdout_console(
 
 
 def export(console: Console, svg: Path | None, html: Path | None, title: str = "wsdebug") -> None:
-    from ..status import UserError
+    from ..cli.status import UserError
 
     try:
         if svg is not None:
@@ -148,7 +148,7 @@ def print_decoded(
     numbered = list(enumerate(records, 1))
     if frame is not None:
         if not 1 <= frame <= len(records):
-            from ..status import UserError
+            from ..cli.status import UserError
 
             have = f"{len(records)} frame{'s' if len(records) != 1 else ''}"
             raise UserError(f"--frame {frame}: the input has {have}")

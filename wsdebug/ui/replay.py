@@ -5,7 +5,7 @@
 :func:`print_session` prints every event; :class:`ReplayApp` is the prompt-toolkit stepper: a
 one-line list of the frames around the current one on top, the current event rendered by rich
 into ANSI text in the middle, and a status and help bar at the bottom.  Its logic lives in the
-terminal-free :class:`~wsdebug.capture.stepper.Stepper`.
+terminal-free :class:`~wsdebug.ui.stepper.Stepper`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from ..capture.session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
-from ..capture.stepper import Stepper
+from .stepper import Stepper
 from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
 from .handshake import handshake_view
@@ -443,7 +443,7 @@ class ReplayApp:
         if svg is None and html is None:
             number = ev.number if isinstance(ev, ReplayFrame) else st.cursor + 1
             svg = Path(f"wsdebug-replay-{st.conversation.id}-{number}.svg")
-        from ..status import UserError
+        from ..cli.status import UserError
 
         try:
             export_view(

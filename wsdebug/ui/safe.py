@@ -20,7 +20,7 @@ import re
 from rich.style import Style
 from rich.text import Text
 
-from ..charsafety import UNSAFE
+from ..capture.charsafety import UNSAFE
 
 _UNSAFE = UNSAFE
 

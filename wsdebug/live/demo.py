@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .codec.frames import encode_frame
-from .codec.spec import Opcode
-from .live.client import ClientOptions, open_client
-from .live.listener import Listener, ListenOptions
-from .live.reporter import Reporter
+from ..codec.frames import encode_frame
+from ..codec.spec import Opcode
+from .client import ClientOptions, open_client
+from .listener import Listener, ListenOptions
+from .reporter import Reporter
 
 SEED_TEXT = "厉害了"
 

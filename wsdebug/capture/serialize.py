@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .charsafety import UNSAFE_IN_JSON
-from .codec.annotate import Field, annotate
-from .codec.events import (
+from ..codec.annotate import Field, annotate
+from ..codec.events import (
     CloseEvent,
     ConnectEvent,
     DisconnectEvent,
@@ -28,11 +28,11 @@ from .codec.events import (
     MessageEvent,
     NoteEvent,
 )
-from .codec.frames import NeedMore
-from .codec.handshake import Request, Response
-from .codec.rules import Problem
-from .codec.spec import Opcode
-from .codec.stream import FrameRecord, Message
+from ..codec.frames import NeedMore
+from ..codec.handshake import Request, Response
+from ..codec.rules import Problem
+from ..codec.spec import Opcode
+from ..codec.stream import FrameRecord, Message
 
 SCHEMA_VERSION = 1
 

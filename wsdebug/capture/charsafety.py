@@ -1,6 +1,6 @@
 """Which characters a terminal would act on, shared by the views and the JSON writer.
 
-No rendering library is imported here, so :mod:`wsdebug.export` (plain JSON) and
+No rendering library is imported here, so :mod:`wsdebug.capture.serialize` (plain JSON) and
 :mod:`wsdebug.ui.safe` (rich views) use one list.
 """
 

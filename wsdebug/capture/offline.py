@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .codec.deflate import Inflater
-from .codec.frames import NeedMore, encode_frame
-from .codec.rules import Problem
-from .codec.spec import Opcode, Role
-from .codec.stream import FrameRecord, StreamDecoder
-from .status import ExitStatus
+from ..codec.deflate import Inflater
+from ..codec.frames import NeedMore, encode_frame
+from ..codec.rules import Problem
+from ..codec.spec import Opcode, Role
+from ..codec.stream import FrameRecord, StreamDecoder
+from ..cli.status import ExitStatus
 
 
 @dataclass

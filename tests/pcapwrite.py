@@ -16,7 +16,7 @@ from typing import IO
 
 import dpkt
 
-from .format import C2S, S2C, ConnectionInfo
+from wsdebug.capture.format import C2S, S2C, ConnectionInfo
 
 _MAC_C, _MAC_S = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
 _DEFAULTS = (("10.0.0.1", 50000), ("10.0.0.2", 80))

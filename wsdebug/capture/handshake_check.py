@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .codec.handshake import (
+from ..codec.handshake import (
     Request,
     Response,
     accept_key,
@@ -14,8 +14,8 @@ from .codec.handshake import (
     validate_request,
     validate_response,
 )
-from .codec.rules import Problem
-from .export import problem_json
+from ..codec.rules import Problem
+from .serialize import problem_json
 
 
 @dataclass

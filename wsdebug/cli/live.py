@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import ExportHtml, ExportSvg, Json, Plain, _detail, app
+from .app import app
+from .common import ExportHtml, ExportSvg, Json, Plain, check_detail
 from .status import UserError
 
 def _headers(values: list[str]) -> list[tuple[str, str]]:
@@ -24,21 +25,21 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
 def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool,  # noqa: ANN202
                    json_max_payload: Optional[int] = None):
     if json_out:
-        from .live.reporter import JsonReporter
+        from ..live.reporter import JsonReporter
 
         return JsonReporter(max_payload=json_max_payload, threaded=True), None
-    from .ui.live_view import RichReporter
-    from .ui.output import stdout_console
+    from ..ui.live_view import RichReporter
+    from ..ui.output import stdout_console
 
     console = stdout_console(plain=plain, record=export)
-    return RichReporter(console, _detail(detail), plain=plain, recording=record is not None), console
+    return RichReporter(console, check_detail(detail), plain=plain, recording=record is not None), console
 
 
 def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
     if record is None:
         return None
-    from . import __version__
-    from .capture.format import CaptureWriter
+    from .. import __version__
+    from ..capture.format import CaptureWriter
 
     try:
         fh = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed by the caller
@@ -76,7 +77,7 @@ def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:  # n
         if recorder is not None:
             recorder.close()
     if console is not None:
-        from .ui.output import export
+        from ..ui.output import export
 
         export(console, svg, html)
     return status
@@ -117,8 +118,8 @@ def connect(
     Lines on standard input (when it is not a terminal) are sent as text messages; at the end
     of input the connection is closed cleanly.
     """
-    from .live.client import ClientOptions, ConnectError, Target
-    from .live.run import run_connect
+    from ..live.client import ClientOptions, ConnectError, Target
+    from ..live.run import run_connect
 
     try:
         Target.parse(url)
@@ -135,7 +136,7 @@ def connect(
     interactive = None
     prompt, script = _input_mode(json_out, scripted=True)
     if prompt:
-        from .ui.session import interactive_connect
+        from ..ui.session import interactive_connect
 
         interactive = interactive_connect(reporter, console)
     status = _run_live(
@@ -177,8 +178,8 @@ def listen(
     Strict by default: a protocol violation is answered with the RFC close code (1002, 1007,
     1009).  Lines on standard input (not a terminal, without --echo) are sent to every client.
     """
-    from .live.listener import ListenOptions
-    from .live.run import run_listen
+    from ..live.listener import ListenOptions
+    from ..live.run import run_listen
 
     opts = ListenOptions(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
@@ -201,7 +202,7 @@ def listen(
     interactive = None
     prompt, script = _input_mode(json_out, scripted=not echo)
     if prompt:
-        from .ui.session import interactive_listen
+        from ..ui.session import interactive_listen
 
         interactive = interactive_listen(reporter, console)
     status = _run_live(
@@ -219,7 +220,7 @@ def demo(
     export_html: Annotated[Optional[Path], ExportHtml] = None,
 ) -> None:
     """A guided tour of the protocol on a local echo server: nothing to set up."""
-    from .ui.demo_view import run
+    from ..ui.demo_view import run
 
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
     raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..codec.events import Event, FrameEvent, HeadEvent, has_problem
 from ..codec.spec import Direction, Opcode, opcode_name
-from .session import Conversation
+from ..capture.session import Conversation
 
 DETAILS = ("summary", "fields", "bytes")
 DIRECTIONS: tuple[Direction | None, ...] = (None, Direction.C2S, Direction.S2C)  #: the cycle of the direction filter

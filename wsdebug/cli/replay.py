@@ -14,22 +14,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli import (
+from .app import app, error_line
+from .common import (
     Detail,
     ExportHtml,
     ExportSvg,
     Json,
     Plain,
-    _detail,
-    _error,
-    _size,
-    app,
+    check_detail,
+    check_size,
     max_input_option,
 )
 from .status import UserError
 
 if TYPE_CHECKING:
-    from .capture.session import Conversation
+    from ..capture.session import Conversation
 
 
 def _direction(value: str | None) -> str | None:
@@ -42,7 +41,7 @@ def _direction(value: str | None) -> str | None:
 
 
 def _opcode(value: str | None) -> int | None:
-    from .capture.stepper import parse_opcode
+    from ..ui.stepper import parse_opcode
 
     if value is None:
         return None
@@ -110,12 +109,12 @@ def replay(
     On a terminal: n/p next/previous, g N jump, ! next problem, f/o filters, d detail,
     / search, e export, q quit.
     """
-    from .capture.format import CaptureError
-    from .capture.replay import emit_json, make_filter, open_capture, select, status
+    from ..capture.format import CaptureError
+    from ..capture.replay import emit_json, make_filter, open_capture, select, status
 
-    detail = _detail(detail)
+    detail = check_detail(detail)
     dir_filter, op_filter = _direction(direction), _opcode(opcode)
-    limit = _size(max_input)
+    limit = check_size(max_input)
     try:
         capture, convs = open_capture(str(file), deflate=deflate, max_input=limit)
         convs = select(convs, conn, str(file))
@@ -128,7 +127,7 @@ def replay(
     )
     if to is not None:
         if cut is not None:
-            _error(f"warning: {cut}")
+            error_line(f"warning: {cut}")
         raise typer.Exit(
             _resend(
                 to,
@@ -149,14 +148,14 @@ def replay(
         not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
     )
     if interactive:
-        from .capture.stepper import Stepper
-        from .ui.replay import ReplayApp
+        from ..ui.stepper import Stepper
+        from ..ui.replay import ReplayApp
 
         stepper = Stepper(convs, detail=detail, direction=dir_filter, opcode=op_filter)
         ReplayApp(stepper, capture.kind, plain=plain, svg=export_svg, html=export_html).run()
     else:
-        from .ui.output import export, stdout_console
-        from .ui.replay import print_session
+        from ..ui.output import export, stdout_console
+        from ..ui.replay import print_session
 
         console = stdout_console(plain=plain, record=bool(export_svg or export_html))
         print_session(
@@ -176,7 +175,7 @@ def _exit(code: int, cut: str | None) -> None:
     """Exit with ``code``; a capture cut short is one line on stderr and at least status 1."""
     if cut is not None:
         sys.stdout.flush()
-        _error(f"warning: {cut}")
+        error_line(f"warning: {cut}")
         code = max(code, 1)
     raise typer.Exit(code)
 
@@ -193,9 +192,9 @@ def _resend(
     html: Path | None,
 ) -> int:
     """``--to URL``: one conversation's client side against a live server."""
-    from .cli_live import _live_reporter, _run_live
-    from .live.client import ConnectError, Target
-    from .live.resend import resend
+    from .live import _live_reporter, _run_live
+    from ..live.client import ConnectError, Target
+    from ..live.resend import resend
 
     if len(convs) != 1:
         ids = ", ".join(c.id for c in convs)

@@ -1,0 +1,114 @@
+"""Options and input readers shared by the commands (defined once, used by every module)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ..capture.inputcap import DEFAULT_DECODE_MAX, InputTooLarge, parse_size, read_capped, too_large
+from .status import UserError
+
+if TYPE_CHECKING:
+    from ..codec.spec import Role
+
+Detail = typer.Option("--detail", "-d", help="summary | fields | bytes")
+Plain = typer.Option("--plain", help="No colours and no box drawing.")
+Json = typer.Option("--json", help="Machine-readable JSON (see docs/json-schema.md).")
+ExportSvg = typer.Option("--export-svg", help="Also save what is drawn as SVG.", metavar="FILE")
+ExportHtml = typer.Option("--export-html", help="Also save what is drawn as HTML.", metavar="FILE")
+
+
+def check_detail(value: str) -> str:
+    if value not in ("summary", "fields", "bytes"):
+        raise UserError(f"--detail must be summary, fields or bytes, not {value!r}")
+    return value
+
+
+def check_role(value: str | None) -> Role | None:
+    from ..codec.spec import Role
+
+    if value is None:
+        return None
+    try:
+        return Role(value.lower())
+    except ValueError:
+        raise UserError(f"--from must be client or server, not {value!r}") from None
+
+
+def max_input_option(what: str) -> Any:
+    """``--max-input SIZE``: the most bytes a command reads from its input file or stdin."""
+    return typer.Option(
+        "--max-input",
+        metavar="SIZE",
+        help=f"Refuse input larger than SIZE bytes (K, M, G: powers of 1024); {what}.",
+    )
+
+
+def check_size(value: str, option: str = "--max-input") -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
+
+
+def read_input(file: Path, limit: int) -> bytes:
+    """The bytes of ``file`` ('-': standard input), at most ``limit`` of them, or UserError."""
+    try:
+        if str(file) == "-":
+            stdin = sys.stdin
+            if stdin is None:
+                raise UserError("no standard input to read")
+            fh = getattr(stdin, "buffer", None)
+            if fh is None:  # a text-only stream (some test harnesses): still capped
+                text = stdin.read(limit + 1)
+                if len(text) > limit:
+                    raise too_large("standard input", limit)
+                return text.encode("utf-8", "surrogateescape")
+            return read_capped(fh, limit, "standard input")
+        with open(file, "rb") as fh:
+            return read_capped(fh, limit, str(file))
+    except InputTooLarge as exc:
+        raise UserError(str(exc)) from None
+    except IsADirectoryError:
+        raise UserError(f"cannot read {file}: it is a directory") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def read_text(args: list[str], file: Path | None, limit: int = DEFAULT_DECODE_MAX) -> str:
+    if args and file is not None:
+        raise UserError("give hex as arguments or with -f FILE, not both")
+    if file is None and not args:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UserError(
+                "no input: give hex as arguments, -f FILE, or pipe it on standard input"
+            )
+        file = Path("-")
+    if file is not None:
+        return read_input(file, limit).decode("utf-8", errors="replace")
+    return " ".join(args)
+
+
+def directional_segments(text: str) -> list[tuple[Role, bytes]]:
+    """``[(Role, bytes)]`` when the dump marks directions (c:/s:, >/<, Follow TCP Stream)."""
+    from ..capture import textinput as inputs
+    from ..codec.spec import Role
+
+    try:
+        segments = inputs.parse_directional(text)
+    except inputs.HexInputError as exc:
+        try:
+            inputs.parse_bytes(text)
+        except inputs.HexInputError:  # unreadable either way: this error's place is right for
+            raise UserError(f"unreadable input: {exc}") from None  # marked dumps too
+        return []
+    if not any(side for side, _ in segments):
+        return []
+    if any(side is None for side, _ in segments):
+        raise UserError(
+            "unreadable input: some bytes come before the first direction marker (c:/s: or >/<)"
+        )
+    return [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
