@@ -9,7 +9,6 @@ from ..codec.frames import NeedMore, encode_frame
 from ..codec.rules import Problem
 from ..codec.spec import Opcode, Role
 from ..codec.stream import FrameRecord, StreamDecoder
-from ..cli.status import ExitStatus
 
 
 @dataclass
@@ -19,9 +18,9 @@ class Decoded:
     problems: list[Problem] = field(default_factory=list)  #: stream-level (truncation, size)
 
     @property
-    def status(self) -> ExitStatus:
-        bad = self.problems or any(r.problems for r in self.records)
-        return ExitStatus.PROBLEMS if bad else ExitStatus.OK
+    def ok(self) -> bool:
+        """No problem anywhere: in a frame, or in the stream (the exit status follows it)."""
+        return not self.problems and not any(r.problems for r in self.records)
 
 
 def decode_bytes(

@@ -100,7 +100,7 @@ def decode(
         from ..ui.output import print_decoded
 
         print_decoded(result, detail=detail, plain=plain, svg=export_svg, html=export_html)
-    raise typer.Exit(int(result.status))
+    raise typer.Exit(int(ExitStatus.OK if result.ok else ExitStatus.PROBLEMS))
 
 
 @app.command()
