@@ -140,7 +140,8 @@ def explain(result: Result, detail: Detail = "summary", *, plain: bool = False) 
             who = "wsdebug's" if trace.frames[d.frame][1] == "out" else "the peer's"
             where += f", byte {d.offset} of {who} stream"
         line = Text("  decided by")
-        line.append(where or " a missing event", _style(plain, "bold"))
+        missing = d.text.startswith("missing") or "never" in d.text
+        line.append(where or (" a missing event" if missing else " the timeline"), _style(plain, "bold"))
         line.append(f": {inert(d.text)}")
         parts.append(line)
     return Group(*parts)

@@ -48,7 +48,7 @@ from .grading import (
     Wait,
 )
 
-MAX_FRAMES = 400  #: frames kept per case for reports (those breaking a rule are always kept)
+MAX_FRAMES = 400  #: frames kept per case for reports (close frames and broken ones always are)
 ECHO_FRAMES = 16  #: the same for the bulk cases of groups 9, 12 and 13
 KEEP_PAYLOAD = 2048  #: payload bytes kept per frame for reports (the header keeps the real length)
 CHOP_PAUSE = 0.001  #: seconds between the pieces of a small chopped frame
@@ -105,7 +105,8 @@ class CaseSession:
     def _keep(self, direction: str, rec: FrameRecord) -> int | None:
         frames = self.trace.frames
         cap = ECHO_FRAMES if self.case.echo is not None else MAX_FRAMES
-        if len(frames) < cap or (rec.problems and len(frames) < cap + 50):
+        notable = rec.problems or rec.frame.opcode_raw == Opcode.CLOSE  # always worth keeping
+        if len(frames) < cap or (notable and len(frames) < cap + 50):
             frames.append((self.now(), direction, _clipped(rec)))
             return len(frames) - 1
         self.trace.frames_skipped += 1
@@ -412,6 +413,9 @@ class CaseSession:
             except asyncio.CancelledError:
                 if self.got_close or self.closed.is_set():
                     trace.echo_reason = f"the connection closed after {i} of {echo.count} echoes"
+                    if trace.remote_close_code is not None:
+                        trace.echo_reason += f": the peer closed it with {trace.remote_close_code}"
+                    trace.echo_frame = trace.remote_close_frame
                     return
                 raise
             finally:
