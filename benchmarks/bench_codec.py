@@ -56,6 +56,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)  # benchmark the working tree, not an installed copy
 
+import contextlib  # noqa: E402
+
 import websockets  # noqa: E402
 import websockets.frames as ws_frames  # noqa: E402
 from websockets.frames import Frame  # noqa: E402
@@ -90,8 +92,16 @@ class Workload:
     big: bool = False
 
 
-def build(name: str, label: str, opcode: int, payload: bytes, count: int, repeats: int, *,
-          big: bool = False) -> Workload:
+def build(
+    name: str,
+    label: str,
+    opcode: int,
+    payload: bytes,
+    count: int,
+    repeats: int,
+    *,
+    big: bool = False,
+) -> Workload:
     rng = random.Random(6455)
     parts = [encode_frame(opcode, payload, mask_key=rng.randbytes(4)) for _ in range(count)]
     buf = b"".join(parts)
@@ -227,8 +237,9 @@ class Row:
         return self.baseline.best / self.best
 
 
-def run_workload(wl: Workload, impls: list[tuple[str, Callable[[bytes], list[Any]]]],
-                 verbose: bool) -> dict[str, Row]:
+def run_workload(
+    wl: Workload, impls: list[tuple[str, Callable[[bytes], list[Any]]]], verbose: bool
+) -> dict[str, Row]:
     for name, fn in impls:  # warm-up and correctness, untimed
         out = fn(wl.buf)
         verify(name, wl, out)
@@ -236,7 +247,7 @@ def run_workload(wl: Workload, impls: list[tuple[str, Callable[[bytes], list[Any
     rows = {name: Row(wl, name, []) for name, _ in impls}
     for r in range(wl.repeats):
         # rotate the order each repeat so no implementation always runs first
-        order = impls[r % len(impls):] + impls[: r % len(impls)]
+        order = impls[r % len(impls) :] + impls[: r % len(impls)]
         for name, fn in order:
             rows[name].times.append(timed(fn, wl.buf))
         if verbose:
@@ -278,16 +289,20 @@ def main(argv: list[str] | None = None) -> int:
     n_small, n_big = (2, 1) if args.quick else (5, 3)
 
     print("wsdebug codec benchmark")
-    print(f"  Python      {platform.python_implementation()} {sys.version.split()[0]}"
-          f" ({platform.machine()}, {os.cpu_count()} CPUs)")
+    print(
+        f"  Python      {platform.python_implementation()} {sys.version.split()[0]}"
+        f" ({platform.machine()}, {os.cpu_count()} CPUs)"
+    )
     print(f"  websockets  {websockets.__version__}")
     print(f"  C speedups  {speedups_in_use()}")
-    try:
-        print(f"  load avg    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work skews timings)")
-    except OSError:
-        pass
-    print(f"  repeats     best of {n_small} (small, 1k) / {n_big} (64M)"
-          f"{'  [--quick]' if args.quick else ''}")
+    with contextlib.suppress(OSError):
+        print(
+            f"  load avg    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work skews timings)"
+        )
+    print(
+        f"  repeats     best of {n_small} (small, 1k) / {n_big} (64M)"
+        f"{'  [--quick]' if args.quick else ''}"
+    )
     print(flush=True)
 
     text_payload = "héllo wrd".encode()  # 10 bytes, one 2-byte sequence
@@ -297,10 +312,16 @@ def main(argv: list[str] | None = None) -> int:
         build("small", "100k x 10 B binary", Opcode.BINARY, rng.randbytes(10), 100_000, n_small),
         build("small-text", "100k x 10 B text", Opcode.TEXT, text_payload, 100_000, n_small),
         build("1k", "10k x 1 KiB binary", Opcode.BINARY, rng.randbytes(1024), 10_000, n_small),
-        build("64M", "1 x 64 MiB binary", Opcode.BINARY, rng.randbytes(64 * MiB), 1, n_big, big=True),
+        build(
+            "64M", "1 x 64 MiB binary", Opcode.BINARY, rng.randbytes(64 * MiB), 1, n_big, big=True
+        ),
     ]
-    full = [("websockets", ws_parse), ("wsdebug parse", wsd_parse),
-            ("wsdebug decode", wsd_decode), ("wsdebug annotate", wsd_annotate)]
+    full = [
+        ("websockets", ws_parse),
+        ("wsdebug parse", wsd_parse),
+        ("wsdebug decode", wsd_decode),
+        ("wsdebug annotate", wsd_annotate),
+    ]
     # The text variant is about UTF-8 decoding: its baseline is websockets on the same bytes.
     text = [("websockets", ws_parse), ("wsdebug decode", wsd_decode)]
 
@@ -311,8 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     # Peak memory, 64 MiB frame.
     big = workloads[-1]
     payload_size = len(big.payloads[0])
-    peaks = {name: peak_memory(fn, big.buf) for name, fn in
-             (("websockets", ws_parse), ("wsdebug parse", wsd_parse), ("wsdebug decode", wsd_decode))}
+    peaks = {
+        name: peak_memory(fn, big.buf)
+        for name, fn in (
+            ("websockets", ws_parse),
+            ("wsdebug parse", wsd_parse),
+            ("wsdebug decode", wsd_decode),
+        )
+    }
 
     # -- table
     hdr = f"{'workload':<20} {'implementation':<17} {'best ms':>9} {'median':>9} {'frames/s':>10} {'MB/s':>8} {'vs ws':>7}"
@@ -321,11 +348,15 @@ def main(argv: list[str] | None = None) -> int:
     for wl in workloads:
         for row in results[wl.name].values():
             ratio = row.ratio
-            print(f"{wl.label:<20} {row.impl:<17} {row.best * 1e3:9.2f}"
-                  f" {statistics.median(row.times) * 1e3:9.2f} {fmt_rate(row.fps):>10}"
-                  f" {row.mbps:8.1f} {'1.00x' if ratio is None else f'{ratio:.2f}x':>7}")
+            print(
+                f"{wl.label:<20} {row.impl:<17} {row.best * 1e3:9.2f}"
+                f" {statistics.median(row.times) * 1e3:9.2f} {fmt_rate(row.fps):>10}"
+                f" {row.mbps:8.1f} {'1.00x' if ratio is None else f'{ratio:.2f}x':>7}"
+            )
         print()
-    print("Timed: feed + parse of the whole buffer (websockets' copy into its StreamReader included);")
+    print(
+        "Timed: feed + parse of the whole buffer (websockets' copy into its StreamReader included);"
+    )
     print("MB/s counts wire bytes.  websockets' Frame.parse does not assemble messages or check")
     print("UTF-8, so 'decode'/'annotate' rows compare more work against the same baseline.")
     print()
@@ -336,14 +367,30 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- targets
     checks = [
-        ("plain parse >= %.1fx websockets, 100k x 10 B" % TARGET_PARSE_SMALL,
-         results["small"]["wsdebug parse"].ratio, TARGET_PARSE_SMALL, True),
-        ("plain parse >= %.1fx websockets, 64 MiB frame" % TARGET_PARSE_BIG,
-         results["64M"]["wsdebug parse"].ratio, TARGET_PARSE_BIG, True),
-        ("full annotation >= %.1fx websockets, 100k x 10 B" % TARGET_ANNOTATE_SMALL,
-         results["small"]["wsdebug annotate"].ratio, TARGET_ANNOTATE_SMALL, True),
-        ("plain parse peak memory < %.0fx, 64 MiB frame" % TARGET_PEAK_BIG,
-         peaks["wsdebug parse"] / payload_size, TARGET_PEAK_BIG, False),
+        (
+            f"plain parse >= {TARGET_PARSE_SMALL:.1f}x websockets, 100k x 10 B",
+            results["small"]["wsdebug parse"].ratio,
+            TARGET_PARSE_SMALL,
+            True,
+        ),
+        (
+            f"plain parse >= {TARGET_PARSE_BIG:.1f}x websockets, 64 MiB frame",
+            results["64M"]["wsdebug parse"].ratio,
+            TARGET_PARSE_BIG,
+            True,
+        ),
+        (
+            f"full annotation >= {TARGET_ANNOTATE_SMALL:.1f}x websockets, 100k x 10 B",
+            results["small"]["wsdebug annotate"].ratio,
+            TARGET_ANNOTATE_SMALL,
+            True,
+        ),
+        (
+            f"plain parse peak memory < {TARGET_PEAK_BIG:.0f}x, 64 MiB frame",
+            peaks["wsdebug parse"] / payload_size,
+            TARGET_PEAK_BIG,
+            False,
+        ),
     ]
     print("Targets:")
     failed = 0
@@ -352,8 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         failed += not ok
         print(f"  [{'PASS' if ok else 'FAIL'}] {desc:<48} measured {value:.2f}x")
     print()
-    print(f"{len(checks) - failed}/{len(checks)} targets met."
-          + ("" if not failed else "  (Timings are best-of-N on a shared machine: rerun to confirm.)"))
+    print(
+        f"{len(checks) - failed}/{len(checks)} targets met."
+        + ("" if not failed else "  (Timings are best-of-N on a shared machine: rerun to confirm.)")
+    )
     return 1 if (args.check and failed) else 0
 
 

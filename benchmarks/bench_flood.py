@@ -41,14 +41,37 @@ def main() -> None:
         env["PYTHONPATH"] = args.pythonpath
         cwd = tempfile.gettempdir()  # so `-m wsdebug` does not pick up this checkout first
     tmp = Path(tempfile.mkdtemp())
-    cmd = [sys.executable, "-m", "wsdebug", "listen", "--echo", "--port", "0", "--max-size", str(args.size + 1)]
-    cmd += {"json": ["--json"], "rich": [], "record": ["--json", "--record", str(tmp / "rec.jsonl")]}[args.mode]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, cwd=cwd)
+    cmd = [
+        sys.executable,
+        "-m",
+        "wsdebug",
+        "listen",
+        "--echo",
+        "--port",
+        "0",
+        "--max-size",
+        str(args.size + 1),
+    ]
+    cmd += {
+        "json": ["--json"],
+        "rich": [],
+        "record": ["--json", "--record", str(tmp / "rec.jsonl")],
+    }[args.mode]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
-    url = json.loads(first)["message"].split()[2] if first.startswith(b"{") else "ws://" + \
-        first.decode().split("ws://", 1)[1].split()[0]
+    url = (
+        json.loads(first)["message"].split()[2]
+        if first.startswith(b"{")
+        else "ws://" + first.decode().split("ws://", 1)[1].split()[0]
+    )
     out_bytes = [len(first)]
 
     def drain() -> None:
@@ -59,7 +82,10 @@ def main() -> None:
     threading.Thread(target=drain, daemon=True).start()
     payload = "a" * args.size
     try:
-        with connect(url, max_size=None, open_timeout=10) as probe, connect(url, max_size=None, open_timeout=10) as big:
+        with (
+            connect(url, max_size=None, open_timeout=10) as probe,
+            connect(url, max_size=None, open_timeout=10) as big,
+        ):
             for r in range(args.rounds):
                 rtts: list[float] = []
                 done = threading.Event()
@@ -82,9 +108,11 @@ def main() -> None:
                 t.join()
                 elapsed = time.perf_counter() - start
                 time.sleep(0.5)
-                print(f"round {r + 1}: {args.size:,}-byte message echoed in {elapsed * 1000:.0f} ms; "
-                      f"{len(rtts)} probe round trips meanwhile: median {statistics.median(rtts) * 1000:.1f} ms, "
-                      f"max {max(rtts) * 1000:.1f} ms; output so far +{(out_bytes[0] - before) / 1e6:.0f} MB")
+                print(
+                    f"round {r + 1}: {args.size:,}-byte message echoed in {elapsed * 1000:.0f} ms; "
+                    f"{len(rtts)} probe round trips meanwhile: median {statistics.median(rtts) * 1000:.1f} ms, "
+                    f"max {max(rtts) * 1000:.1f} ms; output so far +{(out_bytes[0] - before) / 1e6:.0f} MB"
+                )
     finally:
         proc.terminate()
         proc.wait(30)

@@ -72,6 +72,8 @@ from typing import Any
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+import contextlib  # noqa: E402
+
 import websockets  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
@@ -116,7 +118,9 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: floa
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"{name} exited with status {proc.returncode} before accepting connections")
+            raise SystemExit(
+                f"{name} exited with status {proc.returncode} before accepting connections"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -132,22 +136,46 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def start_wsdebug(port: int, record: str, out_path: str, profile: str | None) -> subprocess.Popen[bytes]:
+def start_wsdebug(
+    port: int, record: str, out_path: str, profile: str | None
+) -> subprocess.Popen[bytes]:
     prefix = [sys.executable]
     if profile:
         prefix += ["-m", "cProfile", "-o", profile]
-    cmd = prefix + ["-m", "wsdebug", "listen", "--port", str(port), "--echo", "--record", record,
-                    "--detail", "summary"]
+    cmd = prefix + [
+        "-m",
+        "wsdebug",
+        "listen",
+        "--port",
+        str(port),
+        "--echo",
+        "--record",
+        record,
+        "--detail",
+        "summary",
+    ]
     with open(out_path, "wb") as out:
-        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=_ROOT, env=child_env())
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=_ROOT,
+            env=child_env(),
+        )
 
 
 def start_websockets(port: int, log_path: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", ECHO_SERVER, str(port), str(MAX_MESSAGE)]
     with open(log_path, "wb") as out:
-        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=_ROOT, env=child_env())
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=_ROOT,
+            env=child_env(),
+        )
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, sig: int) -> int | None:
@@ -297,10 +325,16 @@ class Session:
     samples: dict[str, Sample]
 
 
-async def client_session(port: int, pid: int, workloads: list[Workload], warmup: list[str], window: int,
-                         timeout: float) -> Session:
-    async with connect(f"ws://127.0.0.1:{port}/", max_size=None, proxy=None, ping_interval=None,
-                       create_connection=CountingConnection) as ws:
+async def client_session(
+    port: int, pid: int, workloads: list[Workload], warmup: list[str], window: int, timeout: float
+) -> Session:
+    async with connect(
+        f"ws://127.0.0.1:{port}/",
+        max_size=None,
+        proxy=None,
+        ping_interval=None,
+        create_connection=CountingConnection,
+    ) as ws:
         assert ws.response is not None
         extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
         if await pipeline(ws, warmup, WARMUP, window):
@@ -311,12 +345,20 @@ async def client_session(port: int, pid: int, workloads: list[Workload], warmup:
             try:
                 bad = await asyncio.wait_for(pipeline(ws, wl.pool, wl.count, window), timeout)
             except asyncio.TimeoutError:
-                raise SystemExit(f"port {port}: {wl.label} did not finish within {timeout:g} s") from None
+                raise SystemExit(
+                    f"port {port}: {wl.label} did not finish within {timeout:g} s"
+                ) from None
             t1, s1, c1 = time.perf_counter(), cpu_seconds(pid), time.process_time()
             if bad:
-                raise SystemExit(f"port {port}: {bad} echoes of {wl.label} differ from what was sent")
-            samples[wl.name] = Sample(t1 - t0, None if s0 is None or s1 is None else s1 - s0, c1 - c0)
-    return Session(extensions, ws.bytes_written, samples)  # close frame included: counted in close()
+                raise SystemExit(
+                    f"port {port}: {bad} echoes of {wl.label} differ from what was sent"
+                )
+            samples[wl.name] = Sample(
+                t1 - t0, None if s0 is None or s1 is None else s1 - s0, c1 - c0
+            )
+    return Session(
+        extensions, ws.bytes_written, samples
+    )  # close frame included: counted in close()
 
 
 # -- checks after the run -------------------------------------------------------------------------
@@ -404,13 +446,27 @@ def build_workloads(n_small: int, n_big: int) -> list[Workload]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="10k x 100 B and 20 x 1 MiB")
-    ap.add_argument("--repeat", type=int, default=1, help="connections per server; best rate kept (default 1)")
-    ap.add_argument("--window", type=int, default=100, help="messages in flight at most (default 100)")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per workload (default 900)")
-    ap.add_argument("--profile", metavar="FILE", help="run wsdebug listen under cProfile, write FILE, print top entries")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="connections per server; best rate kept (default 1)"
+    )
+    ap.add_argument(
+        "--window", type=int, default=100, help="messages in flight at most (default 100)"
+    )
+    ap.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds allowed per workload (default 900)"
+    )
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="run wsdebug listen under cProfile, write FILE, print top entries",
+    )
     ap.add_argument("--top", type=int, default=30, help="profile entries printed (default 30)")
-    ap.add_argument("--only", choices=("small", "big"), help="run one workload only (e.g. to profile it alone)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (recording, display)")
+    ap.add_argument(
+        "--only", choices=("small", "big"), help="run one workload only (e.g. to profile it alone)"
+    )
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (recording, display)"
+    )
     ap.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     args = ap.parse_args(argv)
 
@@ -421,15 +477,19 @@ def main(argv: list[str] | None = None) -> int:
         workloads = [wl for wl in workloads if wl.name == args.only]
 
     print("wsdebug live benchmark: listen --echo --record vs a websockets echo server")
-    print(f"  Python      {platform.python_implementation()} {sys.version.split()[0]}"
-          f" ({platform.machine()}, {os.cpu_count()} CPUs)")
+    print(
+        f"  Python      {platform.python_implementation()} {sys.version.split()[0]}"
+        f" ({platform.machine()}, {os.cpu_count()} CPUs)"
+    )
     print(f"  websockets  {websockets.__version__}")
-    try:
-        print(f"  load avg    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work skews timings)")
-    except OSError:
-        pass
-    print(f"  workloads   {'; '.join(w.label for w in workloads)}; window {args.window};"
-          f" {args.repeat} connection(s) per server{'  [--quick]' if args.quick else ''}")
+    with contextlib.suppress(OSError):
+        print(
+            f"  load avg    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work skews timings)"
+        )
+    print(
+        f"  workloads   {'; '.join(w.label for w in workloads)}; window {args.window};"
+        f" {args.repeat} connection(s) per server{'  [--quick]' if args.quick else ''}"
+    )
     print(flush=True)
 
     tmp = tempfile.mkdtemp(prefix="wsdebug-bench-live-")
@@ -442,13 +502,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[str], tmp: str) -> int:
+def run(
+    args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[str], tmp: str
+) -> int:
     record = os.path.join(tmp, "capture.jsonl")
     display = os.path.join(tmp, "wsdebug-stdout.txt")
     ws_log = os.path.join(tmp, "websockets-server.log")
     profile = os.path.abspath(args.profile) if args.profile else None
 
-    results = {(wl.name, srv): Result(wl, srv) for wl in workloads for srv in ("wsdebug", "websockets")}
+    results = {
+        (wl.name, srv): Result(wl, srv) for wl in workloads for srv in ("wsdebug", "websockets")
+    }
     extensions: dict[str, set[str | None]] = {"wsdebug": set(), "websockets": set()}
     client_bytes_to_wsdebug = 0
     wsd = wss = None
@@ -467,23 +531,31 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
             order = ["wsdebug", "websockets"] if r % 2 == 0 else ["websockets", "wsdebug"]
             for srv in order:
                 port, pid = servers[srv]
-                session = asyncio.run(client_session(port, pid, workloads, warmup_pool, args.window, args.timeout))
+                session = asyncio.run(
+                    client_session(port, pid, workloads, warmup_pool, args.window, args.timeout)
+                )
                 extensions[srv].add(session.extensions)
                 if srv == "wsdebug":
                     client_bytes_to_wsdebug += session.bytes_written
                 for wl in workloads:
                     results[(wl.name, srv)].samples.append(session.samples[wl.name])
-                line = ", ".join(f"{wl.name} {wl.count / session.samples[wl.name].seconds:,.0f} msg/s"
-                                 for wl in workloads)
-                print(f"  repeat {r + 1}/{args.repeat} {srv:<10} {line}", file=sys.stderr, flush=True)
+                line = ", ".join(
+                    f"{wl.name} {wl.count / session.samples[wl.name].seconds:,.0f} msg/s"
+                    for wl in workloads
+                )
+                print(
+                    f"  repeat {r + 1}/{args.repeat} {srv:<10} {line}", file=sys.stderr, flush=True
+                )
         peak = {srv: peak_rss_mb(pid) for srv, (_, pid) in servers.items()}
     finally:
         wsd_status = stop_process(wsd, signal.SIGINT)
         wss_status = stop_process(wss, signal.SIGTERM)
 
     # -- table
-    hdr = (f"{'workload':<22} {'server':<11} {'msgs/s':>9} {'median':>9} {'MB/s':>7} {'ratio':>6} {'target':>6}"
-           f" {'':>4}   {'srv CPU us/msg':>14} {'CPU ratio':>9} {'client CPU':>10}")
+    hdr = (
+        f"{'workload':<22} {'server':<11} {'msgs/s':>9} {'median':>9} {'MB/s':>7} {'ratio':>6} {'target':>6}"
+        f" {'':>4}   {'srv CPU us/msg':>14} {'CPU ratio':>9} {'client CPU':>10}"
+    )
     print(hdr)
     print("-" * len(hdr))
     failed = met = 0
@@ -504,39 +576,60 @@ def run(args: argparse.Namespace, workloads: list[Workload], warmup_pool: list[s
             else:
                 verdict = f" {'1.00x':>6} {'':>6} {'':>4}"
                 cpu_ratio = "1.00x"
-            print(f"{wl.label:<22} {srv:<11} {fmt_rate(res.rate):>9} {fmt_rate(res.median_rate):>9}"
-                  f" {res.mbps:7.1f}{verdict}   {cpu_s:>14} {cpu_ratio:>9} {fmt_us(res.client_cpu_per_msg_us):>10}")
+            print(
+                f"{wl.label:<22} {srv:<11} {fmt_rate(res.rate):>9} {fmt_rate(res.median_rate):>9}"
+                f" {res.mbps:7.1f}{verdict}   {cpu_s:>14} {cpu_ratio:>9} {fmt_us(res.client_cpu_per_msg_us):>10}"
+            )
         print()
-    print("  ratio = wsdebug msgs/s / websockets msgs/s (best of the repeats); CPU ratio = websockets'"
-          " server CPU per message / wsdebug's (higher is better for wsdebug, 1.0 = same cost);\n"
-          "  client CPU = this process's CPU us per message (near 1e6/msgs/s: the client is the bottleneck)")
+    print(
+        "  ratio = wsdebug msgs/s / websockets msgs/s (best of the repeats); CPU ratio = websockets'"
+        " server CPU per message / wsdebug's (higher is better for wsdebug, 1.0 = same cost);\n"
+        "  client CPU = this process's CPU us per message (near 1e6/msgs/s: the client is the bottleneck)"
+    )
     for srv in ("wsdebug", "websockets"):
         ext = " | ".join(sorted(e or "(none)" for e in extensions[srv]))
         print(f"  compression with {srv}: {ext}")
-    print("  peak RSS: " + ", ".join(f"{srv} {'n/a' if mb is None else f'{mb:,.0f} MB'}" for srv, mb in peak.items()))
-    print(f"  server exit status: wsdebug {wsd_status} (130 = stopped by SIGINT; 0 under --profile),"
-          f" websockets {wss_status}")
+    print(
+        "  peak RSS: "
+        + ", ".join(f"{srv} {'n/a' if mb is None else f'{mb:,.0f} MB'}" for srv, mb in peak.items())
+    )
+    print(
+        f"  server exit status: wsdebug {wsd_status} (130 = stopped by SIGINT; 0 under --profile),"
+        f" websockets {wss_status}"
+    )
     print()
 
     # -- recording and display
     rec = read_recording(record)
     print(f"Recording {record}")
-    print(f"  size {rec.size / 1e6:,.1f} MB, {rec.records:,} records, {rec.conns} connection(s)"
-          f" (1 of them the readiness probe)")
+    print(
+        f"  size {rec.size / 1e6:,.1f} MB, {rec.records:,} records, {rec.conns} connection(s)"
+        f" (1 of them the readiness probe)"
+    )
     same = rec.c2s == client_bytes_to_wsdebug
-    print(f"  c2s data recorded {rec.c2s:,} bytes; the client wrote {client_bytes_to_wsdebug:,} bytes to wsdebug"
-          f" -> {'all recorded' if same else 'MISMATCH'}")
-    payload_c2s = sum(wl.count * wl.size for wl in workloads) * args.repeat + WARMUP * 100 * args.repeat
-    print(f"  (application payload sent: {payload_c2s:,} bytes before compression; s2c recorded {rec.s2c:,} bytes)")
+    print(
+        f"  c2s data recorded {rec.c2s:,} bytes; the client wrote {client_bytes_to_wsdebug:,} bytes to wsdebug"
+        f" -> {'all recorded' if same else 'MISMATCH'}"
+    )
+    payload_c2s = (
+        sum(wl.count * wl.size for wl in workloads) * args.repeat + WARMUP * 100 * args.repeat
+    )
+    print(
+        f"  (application payload sent: {payload_c2s:,} bytes before compression; s2c recorded {rec.s2c:,} bytes)"
+    )
     if not same:
         failed += 1
     lines, notes, hidden, first = read_display(display)
-    print(f"Display (wsdebug stdout, --detail summary): {lines:,} lines; {notes:,} '... frames not shown' lines"
-          f" accounting for {hidden:,} skipped items (frame lines, and message lines for compressed messages)")
+    print(
+        f"Display (wsdebug stdout, --detail summary): {lines:,} lines; {notes:,} '... frames not shown' lines"
+        f" accounting for {hidden:,} skipped items (frame lines, and message lines for compressed messages)"
+    )
     print(f"  first line: {first}")
     print()
-    print(f"{met}/{len(workloads)} throughput targets (>= {TARGET}x websockets msgs/s) met; recording {'complete' if same else 'INCOMPLETE'}."
-          + ("  (Shared machine: rerun, or use --repeat, to confirm.)" if failed else ""))
+    print(
+        f"{met}/{len(workloads)} throughput targets (>= {TARGET}x websockets msgs/s) met; recording {'complete' if same else 'INCOMPLETE'}."
+        + ("  (Shared machine: rerun, or use --repeat, to confirm.)" if failed else "")
+    )
     if profile:
         print()
         print_profile(profile, args.top)

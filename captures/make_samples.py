@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture
 from tests.pcapwrite import write_pcap
+from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture
 from wsdebug.codec.close import build_close_payload
 from wsdebug.codec.deflate import DeflateParams, PerMessageDeflate
 from wsdebug.codec.frames import encode_frame
@@ -24,7 +24,10 @@ from wsdebug.codec.spec import Opcode
 HERE = Path(__file__).resolve().parent
 T0 = 1764583200.0  # 2025-12-01 10:00:00 UTC
 CREATED = "2025-12-01T10:00:00.000000Z"
-KEYS = [bytes.fromhex(k) for k in ("37fa213d", "a1b2c3d4", "0badf00d", "5eed5eed", "c0ffee00", "12345678", "9e3779b9")]
+KEYS = [
+    bytes.fromhex(k)
+    for k in ("37fa213d", "a1b2c3d4", "0badf00d", "5eed5eed", "c0ffee00", "12345678", "9e3779b9")
+]
 
 #: The seed's Chrome 69 request (keys and headers as the browser sent them).
 SEED_KEY = "vNtQ8bVSNRPL5p+xo1X5CA=="
@@ -43,12 +46,21 @@ SEED_FRAME = b"\x81\x89\xbc\xb8,\xb5Y6\xa5P\x12\x0b\xc8\x0f:"
 class Session:
     """Writes one connection's chunks with a clock that advances deterministically."""
 
-    def __init__(self, path: Path | IO[str], *, mode: str = "connect", url: str = "ws://127.0.0.1:9000/",
-                 peer: str = "127.0.0.1:9000", local: str = "127.0.0.1:51000") -> None:
+    def __init__(
+        self,
+        path: Path | IO[str],
+        *,
+        mode: str = "connect",
+        url: str = "ws://127.0.0.1:9000/",
+        peer: str = "127.0.0.1:9000",
+        local: str = "127.0.0.1:51000",
+    ) -> None:
         if isinstance(path, Path):
             path = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in end()
         self.fh = path
-        self.w = CaptureWriter(self.fh, mode=mode, tool="wsdebug captures/make_samples.py", created=CREATED)
+        self.w = CaptureWriter(
+            self.fh, mode=mode, tool="wsdebug captures/make_samples.py", created=CREATED
+        )
         self.t = T0
         self.keys = iter(KEYS * 8)
         self.w.open("c1", role="client", peer=peer, local=local, url=url, t=self.t)
@@ -87,12 +99,24 @@ def browser_deflate(out: Path) -> None:
     """Chrome with permessage-deflate; split and coalesced chunks; ping/pong; going-away close."""
     ext = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
     params = DeflateParams(server_max_window_bits=12, client_max_window_bits=12)
-    client, server = PerMessageDeflate(params, is_client=True), PerMessageDeflate(params, is_client=False)
+    client, server = (
+        PerMessageDeflate(params, is_client=True),
+        PerMessageDeflate(params, is_client=False),
+    )
     s = Session(out / "browser-deflate.jsonl")
     s.handshake(CHROME_REQUEST, extensions=ext)
-    s.c(s.cf(Opcode.TEXT, client.compress(b'{"op":"subscribe","channel":"prices","symbols":["ACME","INIT"]}'), rsv1=True), 0.2)
-    ticks = [server.compress(json.dumps({"channel": "prices", "symbol": sym, "price": p}).encode())
-             for sym, p in (("ACME", 101.25), ("INIT", 12.5), ("ACME", 101.5), ("INIT", 12.75))]
+    s.c(
+        s.cf(
+            Opcode.TEXT,
+            client.compress(b'{"op":"subscribe","channel":"prices","symbols":["ACME","INIT"]}'),
+            rsv1=True,
+        ),
+        0.2,
+    )
+    ticks = [
+        server.compress(json.dumps({"channel": "prices", "symbol": sym, "price": p}).encode())
+        for sym, p in (("ACME", 101.25), ("INIT", 12.5), ("ACME", 101.5), ("INIT", 12.75))
+    ]
     frames = [encode_frame(Opcode.TEXT, t, rsv1=True) for t in ticks]
     s.s(frames[0] + frames[1], 0.03)  # two frames in one read
     s.s(frames[2][:5], 0.5)  # one frame split across two reads
@@ -109,10 +133,17 @@ def browser_deflate(out: Path) -> None:
     s.end("server closed the connection")
 
 
-def fragmented_ping(out: Path, *, into: IO[str] | None = None, host: str = "127.0.0.1:9000",
-                    local: str = "127.0.0.1:51000") -> None:
+def fragmented_ping(
+    out: Path,
+    *,
+    into: IO[str] | None = None,
+    host: str = "127.0.0.1:9000",
+    local: str = "127.0.0.1:51000",
+) -> None:
     """A text message in three fragments with a ping between them (RFC 6455 §5.4)."""
-    s = Session(into or out / "fragmented-ping.jsonl", url=f"ws://{host}/chat", peer=host, local=local)
+    s = Session(
+        into or out / "fragmented-ping.jsonl", url=f"ws://{host}/chat", peer=host, local=local
+    )
     s.handshake(simple_request(host))
     s.c(s.cf(Opcode.TEXT, b"The quick ", fin=False), 0.1)
     s.c(s.cf(Opcode.PING, b"still there?"), 0.05)
@@ -141,7 +172,12 @@ def unmasked_client(out: Path) -> None:
     s = Session(out / "unmasked-client.jsonl", url="ws://127.0.0.1:9000/chat")
     s.handshake(simple_request())
     s.c(encode_frame(Opcode.TEXT, b"hello, no mask"), 0.1)
-    s.s(encode_frame(Opcode.CLOSE, build_close_payload(1002, "client-to-server frame is not masked")), 0.001)
+    s.s(
+        encode_frame(
+            Opcode.CLOSE, build_close_payload(1002, "client-to-server frame is not masked")
+        ),
+        0.001,
+    )
     s.end("server closed the connection")
 
 
@@ -158,18 +194,38 @@ def session_pcap(out: Path) -> None:
 def hex_dumps(out: Path) -> None:
     """The RFC 6455 §5.7 examples with direction markers, and the seed's Chinese frame."""
     rfc = [
-        ("# RFC 6455 §5.7 examples: a single-frame unmasked text message \"Hello\"", "s", "81 05 48 65 6c 6c 6f"),
-        ("# a single-frame masked text message \"Hello\"", "c", "81 85 37 fa 21 3d 7f 9f 4d 51 58"),
-        ("# a fragmented unmasked text message: \"Hel\" then \"lo\"", "s", "01 03 48 65 6c\n80 02 6c 6f"),
-        ("# an unmasked ping \"Hello\" and the masked pong answering it", "s", "89 05 48 65 6c 6c 6f"),
+        (
+            '# RFC 6455 §5.7 examples: a single-frame unmasked text message "Hello"',
+            "s",
+            "81 05 48 65 6c 6c 6f",
+        ),
+        ('# a single-frame masked text message "Hello"', "c", "81 85 37 fa 21 3d 7f 9f 4d 51 58"),
+        (
+            '# a fragmented unmasked text message: "Hel" then "lo"',
+            "s",
+            "01 03 48 65 6c\n80 02 6c 6f",
+        ),
+        (
+            '# an unmasked ping "Hello" and the masked pong answering it',
+            "s",
+            "89 05 48 65 6c 6c 6f",
+        ),
         (None, "c", "8a 85 37 fa 21 3d 7f 9f 4d 51 58"),
-        ("# 256 bytes of binary data in a single unmasked frame (16-bit length)", "s",
-         "82 7e 01 00\n" + _rows(bytes(range(256)))),
-        ("# 64 KiB of binary data (zeros here) in a single unmasked frame (64-bit length)", "s",
-         "82 7f 00 00 00 00 00 01 00 00\n" + _rows(bytes(65536), 64, "")),
+        (
+            "# 256 bytes of binary data in a single unmasked frame (16-bit length)",
+            "s",
+            "82 7e 01 00\n" + _rows(bytes(range(256))),
+        ),
+        (
+            "# 64 KiB of binary data (zeros here) in a single unmasked frame (64-bit length)",
+            "s",
+            "82 7f 00 00 00 00 00 01 00 00\n" + _rows(bytes(65536), 64, ""),
+        ),
     ]
-    lines = ["# c: client to server, s: server to client.  wsdebug replay rfc6455-5.7.hex",
-             "# (wsdebug decode -f reads it too, as one stream)"]
+    lines = [
+        "# c: client to server, s: server to client.  wsdebug replay rfc6455-5.7.hex",
+        "# (wsdebug decode -f reads it too, as one stream)",
+    ]
     for comment, who, hexes in rfc:
         if comment:
             lines.append(comment)
@@ -178,8 +234,10 @@ def hex_dumps(out: Path) -> None:
         lines.extend(rest)
     (out / "rfc6455-5.7.hex").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # No direction marker, so `decode -f` reads it as it is; replay sees the mask bit: a client frame.
-    seed = ("# The seed's frame: a masked text frame (client to server) carrying \"厉害了\" (9 bytes of UTF-8)\n"
-            f"{SEED_FRAME.hex(' ')}\n")
+    seed = (
+        '# The seed\'s frame: a masked text frame (client to server) carrying "厉害了" (9 bytes of UTF-8)\n'
+        f"{SEED_FRAME.hex(' ')}\n"
+    )
     (out / "seed-chinese.hex").write_text(seed, encoding="utf-8")
 
 
@@ -200,7 +258,11 @@ def seed_encoder(msg: bytes) -> bytes:
 
 def seed_encoder_bug(out: Path) -> None:
     """Three messages from the seed's server, sent in one write (one recv on the other side)."""
-    frames = [seed_encoder(b"hello"), seed_encoder(b"x" * 126), seed_encoder("厉害了".encode() * 20)]
+    frames = [
+        seed_encoder(b"hello"),
+        seed_encoder(b"x" * 126),
+        seed_encoder("厉害了".encode() * 20),
+    ]
     lines = [
         "# Frames made by the seed write-up's encoder (server to client), sent back to back.",
         "# 5 bytes: 7-bit length, fine.  126 bytes: 16-bit length, fine.  180 bytes: the encoder",
@@ -213,40 +275,92 @@ def seed_encoder_bug(out: Path) -> None:
 
 
 def _rows(data: bytes, width: int = 32, sep: str = " ") -> str:
-    return "\n".join(data[i : i + width].hex(sep) if sep else data[i : i + width].hex() for i in range(0, len(data), width))
+    return "\n".join(
+        data[i : i + width].hex(sep) if sep else data[i : i + width].hex()
+        for i in range(0, len(data), width)
+    )
 
 
 def chrome_har(out: Path) -> None:
     """What Chrome's "Save all as HAR" writes for a WebSocket: messages, not frames."""
     key = "x3JJHMbDL1EzLkh9GBhXDw=="
-    req_headers = [("Host", "127.0.0.1:9000"), ("Connection", "Upgrade"), ("Upgrade", "websocket"),
-                   ("Origin", "http://127.0.0.1:9000"), ("Sec-WebSocket-Version", "13"),
-                   ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")]
-    resp_headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(key)),
-                    ("Sec-WebSocket-Extensions", "permessage-deflate")]
-    msgs = [("send", 0.2, 1, '{"op":"hello"}'), ("receive", 0.21, 1, '{"op":"welcome","id":7}'),
-            ("send", 1.0, 2, "AAECAwQFBgc="), ("receive", 1.01, 1, '{"op":"ack","bytes":8}')]
+    req_headers = [
+        ("Host", "127.0.0.1:9000"),
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Origin", "http://127.0.0.1:9000"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", key),
+        ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
+    ]
+    resp_headers = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", accept_key(key)),
+        ("Sec-WebSocket-Extensions", "permessage-deflate"),
+    ]
+    msgs = [
+        ("send", 0.2, 1, '{"op":"hello"}'),
+        ("receive", 0.21, 1, '{"op":"welcome","id":7}'),
+        ("send", 1.0, 2, "AAECAwQFBgc="),
+        ("receive", 1.01, 1, '{"op":"ack","bytes":8}'),
+    ]
     entry = {
-        "_resourceType": "websocket", "startedDateTime": "2025-12-01T10:00:00.000Z", "time": 0,
-        "request": {"method": "GET", "url": "ws://127.0.0.1:9000/chat", "httpVersion": "HTTP/1.1",
-                    "headers": [{"name": n, "value": v} for n, v in req_headers]},
-        "response": {"status": 101, "statusText": "Switching Protocols", "httpVersion": "HTTP/1.1",
-                     "headers": [{"name": n, "value": v} for n, v in resp_headers]},
-        "_webSocketMessages": [{"type": ty, "time": T0 + dt, "opcode": op, "data": data} for ty, dt, op, data in msgs],
+        "_resourceType": "websocket",
+        "startedDateTime": "2025-12-01T10:00:00.000Z",
+        "time": 0,
+        "request": {
+            "method": "GET",
+            "url": "ws://127.0.0.1:9000/chat",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": n, "value": v} for n, v in req_headers],
+        },
+        "response": {
+            "status": 101,
+            "statusText": "Switching Protocols",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": n, "value": v} for n, v in resp_headers],
+        },
+        "_webSocketMessages": [
+            {"type": ty, "time": T0 + dt, "opcode": op, "data": data} for ty, dt, op, data in msgs
+        ],
     }
-    doc = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "pages": [],
-                   "entries": [entry]}}
+    doc = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "WebInspector", "version": "537.36"},
+            "pages": [],
+            "entries": [entry],
+        }
+    }
     (out / "chrome-session.har").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
-SAMPLES = ("browser-deflate.jsonl", "fragmented-ping.jsonl", "close-handshake.jsonl", "unmasked-client.jsonl",
-           "session.pcap", "rfc6455-5.7.hex", "seed-chinese.hex", "chrome-session.har", "seed-encoder-bug.hex")
+SAMPLES = (
+    "browser-deflate.jsonl",
+    "fragmented-ping.jsonl",
+    "close-handshake.jsonl",
+    "unmasked-client.jsonl",
+    "session.pcap",
+    "rfc6455-5.7.hex",
+    "seed-chinese.hex",
+    "chrome-session.har",
+    "seed-encoder-bug.hex",
+)
 
 
 def write_all(out: Path = HERE) -> None:
     """Write every sample into ``out``."""
-    for make in (browser_deflate, fragmented_ping, close_handshake, unmasked_client, session_pcap, hex_dumps, chrome_har,
-                 seed_encoder_bug):
+    for make in (
+        browser_deflate,
+        fragmented_ping,
+        close_handshake,
+        unmasked_client,
+        session_pcap,
+        hex_dumps,
+        chrome_har,
+        seed_encoder_bug,
+    ):
         make(out)
 
 

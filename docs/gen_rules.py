@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wsdebug.codec.rules import Rule  # noqa: E402
+from wsdebug.codec.rules import Rule
 
 
 def render() -> str:

@@ -33,19 +33,48 @@ def _endpoint(text: str | None, default: tuple[str, int]) -> tuple[str, int]:
         return default
 
 
-def _packet(src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, data: bytes, linktype: int,
-            from_client: bool) -> bytes:
-    tcp = dpkt.tcp.TCP(sport=src[1], dport=dst[1], seq=seq & 0xFFFFFFFF, ack=ack & 0xFFFFFFFF,
-                       flags=flags, win=65535, data=data)
+def _packet(
+    src: tuple[str, int],
+    dst: tuple[str, int],
+    seq: int,
+    ack: int,
+    flags: int,
+    data: bytes,
+    linktype: int,
+    from_client: bool,
+) -> bytes:
+    tcp = dpkt.tcp.TCP(
+        sport=src[1],
+        dport=dst[1],
+        seq=seq & 0xFFFFFFFF,
+        ack=ack & 0xFFFFFFFF,
+        flags=flags,
+        win=65535,
+        data=data,
+    )
     ip: dpkt.Packet
     if ":" in src[0]:
-        ip = dpkt.ip6.IP6(src=socket.inet_pton(socket.AF_INET6, src[0]), dst=socket.inet_pton(socket.AF_INET6, dst[0]),
-                          nxt=dpkt.ip.IP_PROTO_TCP, hlim=64, plen=len(tcp), data=tcp)
+        ip = dpkt.ip6.IP6(
+            src=socket.inet_pton(socket.AF_INET6, src[0]),
+            dst=socket.inet_pton(socket.AF_INET6, dst[0]),
+            nxt=dpkt.ip.IP_PROTO_TCP,
+            hlim=64,
+            plen=len(tcp),
+            data=tcp,
+        )
         tcp.sum = 0
-        tcp.sum = dpkt.in_cksum(ip.src + ip.dst + len(tcp).to_bytes(4, "big") + b"\x00\x00\x00\x06" + bytes(tcp))
+        tcp.sum = dpkt.in_cksum(
+            ip.src + ip.dst + len(tcp).to_bytes(4, "big") + b"\x00\x00\x00\x06" + bytes(tcp)
+        )
         ethertype = dpkt.ethernet.ETH_TYPE_IP6
     else:
-        ip = dpkt.ip.IP(src=socket.inet_aton(src[0]), dst=socket.inet_aton(dst[0]), p=dpkt.ip.IP_PROTO_TCP, ttl=64, data=tcp)
+        ip = dpkt.ip.IP(
+            src=socket.inet_aton(src[0]),
+            dst=socket.inet_aton(dst[0]),
+            p=dpkt.ip.IP_PROTO_TCP,
+            ttl=64,
+            data=tcp,
+        )
         ethertype = dpkt.ethernet.ETH_TYPE_IP
     if linktype == dpkt.pcap.DLT_EN10MB:
         macs = (_MAC_C, _MAC_S) if from_client else (_MAC_S, _MAC_C)
@@ -83,8 +112,15 @@ def write_pcap(
         peers = {C2S: (client, server), S2C: (server, client)}
         syn, ack = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK
         packets.append((t0, _packet(client, server, seq[C2S] - 1, 0, syn, b"", linktype, True)))
-        packets.append((t0 + 0.001, _packet(server, client, seq[S2C] - 1, seq[C2S], syn | ack, b"", linktype, False)))
-        packets.append((t0 + 0.002, _packet(client, server, seq[C2S], seq[S2C], ack, b"", linktype, True)))
+        packets.append(
+            (
+                t0 + 0.001,
+                _packet(server, client, seq[S2C] - 1, seq[C2S], syn | ack, b"", linktype, False),
+            )
+        )
+        packets.append(
+            (t0 + 0.002, _packet(client, server, seq[C2S], seq[S2C], ack, b"", linktype, True))
+        )
         t = t0 + 0.002
         for chunk in info.chunks:
             src, dst = peers[chunk.dir]
@@ -95,16 +131,39 @@ def write_pcap(
                 data_positions.append(len(packets))
                 directions.append(chunk.dir)
                 flags = dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH
-                packets.append((t, _packet(src, dst, seq[chunk.dir], seq[back], flags, part, linktype, chunk.dir == C2S)))
+                packets.append(
+                    (
+                        t,
+                        _packet(
+                            src,
+                            dst,
+                            seq[chunk.dir],
+                            seq[back],
+                            flags,
+                            part,
+                            linktype,
+                            chunk.dir == C2S,
+                        ),
+                    )
+                )
                 seq[chunk.dir] += len(part)
         fin = dpkt.tcp.TH_FIN | dpkt.tcp.TH_ACK
-        packets.append((t + 0.001, _packet(client, server, seq[C2S], seq[S2C], fin, b"", linktype, True)))
-        packets.append((t + 0.002, _packet(server, client, seq[S2C], seq[C2S] + 1, fin, b"", linktype, False)))
+        packets.append(
+            (t + 0.001, _packet(client, server, seq[C2S], seq[S2C], fin, b"", linktype, True))
+        )
+        packets.append(
+            (t + 0.002, _packet(server, client, seq[S2C], seq[C2S] + 1, fin, b"", linktype, False))
+        )
     frames = [p for _, p in packets]
     times = [t for t, _ in packets]
+
     def successor(n: int) -> int:
         """Packet index of the next data segment in the same direction (or of segment n)."""
-        later = [p for p, d in zip(data_positions[n + 1 :], directions[n + 1 :]) if d == directions[n]]
+        later = [
+            p
+            for p, d in zip(data_positions[n + 1 :], directions[n + 1 :], strict=False)
+            if d == directions[n]
+        ]
         return later[0] if later else data_positions[n]
 
     for n in sorted(set(reorder)):
@@ -115,6 +174,6 @@ def write_pcap(
         frames.insert(after, copy)
         times.insert(after, times[after - 1])
     writer = dpkt.pcap.Writer(fh, linktype=linktype, snaplen=65535)
-    for ts, frame in zip(times, frames):
+    for ts, frame in zip(times, frames, strict=False):
         writer.writepkt(frame, ts=ts)
     return len(frames)

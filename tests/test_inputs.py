@@ -18,7 +18,6 @@ EXAMPLE = bytes.fromhex("81 89 bc b8 2c b5 59 36 a5 50 12 0b c8 0f 3a")
 
 from tests.dumps import c_array, follow_stream, hexdump_c, wireshark_copy, xxd  # noqa: E402
 
-
 # -- the error type --------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 import wsdebug.cli
-import wsdebug.cli.replay  # noqa: F401 - registers the replay command
+import wsdebug.cli.replay
 from wsdebug.capture.format import C2S, S2C, CaptureWriter, ConnectionInfo, read_capture
 from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import DeflateParams
@@ -31,7 +31,11 @@ def json_events(result: Any) -> list[dict[str, Any]]:
 
 def frames_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The frame events without their times: what must be identical between two replays."""
-    return [{k: v for k, v in e.items() if k not in ("t", "conn")} for e in events if e["event"] == "frame"]
+    return [
+        {k: v for k, v in e.items() if k not in ("t", "conn")}
+        for e in events
+        if e["event"] == "frame"
+    ]
 
 
 def connection_pair_session(*, deflate: bool = False, chunk: int = 0) -> str:
@@ -43,7 +47,14 @@ def connection_pair_session(*, deflate: bool = False, chunk: int = 0) -> str:
     """
     out = io.StringIO()
     w = CaptureWriter(out, mode="connect", created="2025-12-01T10:00:00Z")
-    w.open("c1", role="client", peer="10.1.1.2:8765", local="10.1.1.1:40000", url="ws://10.1.1.2:8765/t", t=100.0)
+    w.open(
+        "c1",
+        role="client",
+        peer="10.1.1.2:8765",
+        local="10.1.1.1:40000",
+        url="ws://10.1.1.2:8765/t",
+        t=100.0,
+    )
     offer = "permessage-deflate; client_max_window_bits" if deflate else None
     request, _key = build_request("10.1.1.2:8765", "/t", extensions=offer)
     answer = "permessage-deflate" if deflate else None
@@ -59,7 +70,10 @@ def connection_pair_session(*, deflate: bool = False, chunk: int = 0) -> str:
     put(C2S, request)
     put(S2C, response)
     params = DeflateParams() if deflate else None
-    client, server = Connection(Role.CLIENT, deflate=params), Connection(Role.SERVER, deflate=params)
+    client, server = (
+        Connection(Role.CLIENT, deflate=params),
+        Connection(Role.SERVER, deflate=params),
+    )
 
     def flush() -> None:
         while True:
@@ -90,4 +104,3 @@ def connection_pair_session(*, deflate: bool = False, chunk: int = 0) -> str:
 
 def load_jsonl(text: str) -> list[ConnectionInfo]:
     return read_capture(iter(text.splitlines()), "test")
-

@@ -29,7 +29,11 @@ def test_truncated_jsonl(tmp_path: Path) -> None:
     lines = text.count("\n")
     result = replay(cut, "--all")
     assert result.exit_code == 1, result.stderr
-    assert result.stderr.count("\n") == 1 and f"(line {lines})" in result.stderr and "cut short" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and f"(line {lines})" in result.stderr
+        and "cut short" in result.stderr
+    )
 
 
 def test_corrupt_record(tmp_path: Path) -> None:
@@ -57,10 +61,22 @@ def test_pcap_without_websocket(tmp_path: Path) -> None:
     path = tmp_path / "http.pcap"
     with open(path, "wb") as fh:
         w = dpkt.pcap.Writer(fh)
-        for i, payload in enumerate([b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhi"]):
-            tcp = dpkt.tcp.TCP(sport=5000 if i == 0 else 80, dport=80 if i == 0 else 5000, seq=1, flags=0x18, data=payload)
-            ip = dpkt.ip.IP(src=b"\x0a\x00\x00\x01" if i == 0 else b"\x0a\x00\x00\x02",
-                            dst=b"\x0a\x00\x00\x02" if i == 0 else b"\x0a\x00\x00\x01", p=6, data=tcp)
+        for i, payload in enumerate(
+            [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhi"]
+        ):
+            tcp = dpkt.tcp.TCP(
+                sport=5000 if i == 0 else 80,
+                dport=80 if i == 0 else 5000,
+                seq=1,
+                flags=0x18,
+                data=payload,
+            )
+            ip = dpkt.ip.IP(
+                src=b"\x0a\x00\x00\x01" if i == 0 else b"\x0a\x00\x00\x02",
+                dst=b"\x0a\x00\x00\x02" if i == 0 else b"\x0a\x00\x00\x01",
+                p=6,
+                data=tcp,
+            )
             w.writepkt(bytes(dpkt.ethernet.Ethernet(data=ip, type=0x0800)), ts=1.0 + i)
     _one_line(replay(path, "--all"), "no WebSocket upgrade", "1 TCP conversation")
 
@@ -107,9 +123,13 @@ def test_unsupported_link_type(tmp_path: Path) -> None:
 
 def test_har_without_websocket_messages(tmp_path: Path) -> None:
     path = tmp_path / "page.har"
-    entry = {"request": {"method": "GET", "url": "https://example.com/", "headers": []},
-             "response": {"status": 200, "headers": []}}
-    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry, entry]}}), encoding="utf-8")
+    entry = {
+        "request": {"method": "GET", "url": "https://example.com/", "headers": []},
+        "response": {"status": 200, "headers": []},
+    }
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "entries": [entry, entry]}}), encoding="utf-8"
+    )
     _one_line(replay(path, "--all"), "HAR with 2 entries but no WebSocket messages")
 
 
@@ -159,7 +179,11 @@ def test_importer_errors_are_capture_errors() -> None:
     from wsdebug.capture.format import CaptureError
     from wsdebug.capture.importers import loads
 
-    for raw in (b"\xd4\xc3\xb2\xa1" + b"\x00" * 3, b"\x0a\x0d\x0d\x0a" + b"\x01" * 10, b'{"format":"wsdebug-capture"'):
+    for raw in (
+        b"\xd4\xc3\xb2\xa1" + b"\x00" * 3,
+        b"\x0a\x0d\x0d\x0a" + b"\x01" * 10,
+        b'{"format":"wsdebug-capture"',
+    ):
         with pytest.raises(CaptureError) as info:
             loads(raw, "x")
         assert "\n" not in str(info.value)
@@ -168,10 +192,10 @@ def test_importer_errors_are_capture_errors() -> None:
 def test_hostile_capture_stays_inert(tmp_path: Path) -> None:
     """Terminal escapes in a Host header, a payload, a close reason and an end reason stay visible text."""
     from wsdebug.capture.format import CaptureWriter
-    from wsdebug.ui.stepper import Stepper
     from wsdebug.codec.close import build_close_payload
     from wsdebug.codec.frames import encode_frame
     from wsdebug.codec.handshake import build_request, build_response, parse_request
+    from wsdebug.ui.stepper import Stepper
 
     evil = "\x1b]0;pwned\x07\x1b[2J\u202e"
     path = tmp_path / "evil.jsonl"
@@ -197,7 +221,9 @@ def test_hostile_capture_stays_inert(tmp_path: Path) -> None:
     with create_pipe_input() as inp:
         app = ReplayApp(st, "test", input=inp, output=DummyOutput())
         for _ in range(4):
-            shown = "\n".join(app._lines()) + "".join(t for _, t in app._status())  # before ANSI parsing
+            shown = "\n".join(app._lines()) + "".join(
+                t for _, t in app._status()
+            )  # before ANSI parsing
             assert "\x07" not in shown and "\x1b]" not in shown and "\u202e" not in shown
             st.next()
 
@@ -228,5 +254,7 @@ def test_har_with_a_broken_request(tmp_path: Path, field: str, value: str, fragm
 )
 def test_capture_fields_of_the_wrong_type(tmp_path: Path, record: str) -> None:
     path = tmp_path / "typed.jsonl"
-    path.write_text('{"format": "wsdebug-capture", "version": 1}\n' + record + "\n", encoding="utf-8")
+    path.write_text(
+        '{"format": "wsdebug-capture", "version": 1}\n' + record + "\n", encoding="utf-8"
+    )
     _one_line(replay(path, "--all"), "line 2")

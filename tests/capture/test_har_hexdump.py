@@ -14,29 +14,63 @@ from wsdebug.capture.importers import load, loads
 from .conftest import CAPTURES, json_events, replay
 
 
-def _har(messages: list[dict[str, object]], *, headers: bool = True, deflate: bool = False) -> dict[str, object]:
+def _har(
+    messages: list[dict[str, object]], *, headers: bool = True, deflate: bool = False
+) -> dict[str, object]:
     key = "dGhlIHNhbXBsZSBub25jZQ=="
-    req = [{"name": "Host", "value": "example.test"}, {"name": "Upgrade", "value": "websocket"},
-           {"name": "Connection", "value": "Upgrade"}, {"name": "Sec-WebSocket-Key", "value": key},
-           {"name": "Sec-WebSocket-Version", "value": "13"}]
-    resp = [{"name": "Upgrade", "value": "websocket"}, {"name": "Connection", "value": "Upgrade"},
-            {"name": "Sec-WebSocket-Accept", "value": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}]
+    req = [
+        {"name": "Host", "value": "example.test"},
+        {"name": "Upgrade", "value": "websocket"},
+        {"name": "Connection", "value": "Upgrade"},
+        {"name": "Sec-WebSocket-Key", "value": key},
+        {"name": "Sec-WebSocket-Version", "value": "13"},
+    ]
+    resp = [
+        {"name": "Upgrade", "value": "websocket"},
+        {"name": "Connection", "value": "Upgrade"},
+        {"name": "Sec-WebSocket-Accept", "value": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
+    ]
     if deflate:
-        req.append({"name": "Sec-WebSocket-Extensions", "value": "permessage-deflate; client_max_window_bits"})
-        resp.append({"name": "Sec-WebSocket-Extensions", "value": "permessage-deflate; client_max_window_bits=10"})
+        req.append(
+            {
+                "name": "Sec-WebSocket-Extensions",
+                "value": "permessage-deflate; client_max_window_bits",
+            }
+        )
+        resp.append(
+            {
+                "name": "Sec-WebSocket-Extensions",
+                "value": "permessage-deflate; client_max_window_bits=10",
+            }
+        )
     entry = {
         "startedDateTime": "2025-12-01T10:00:00.000Z",
-        "request": {"method": "GET", "url": "wss://example.test/socket?room=1", "headers": req if headers else []},
-        "response": {"status": 101, "statusText": "Switching Protocols", "headers": resp if headers else []},
+        "request": {
+            "method": "GET",
+            "url": "wss://example.test/socket?room=1",
+            "headers": req if headers else [],
+        },
+        "response": {
+            "status": 101,
+            "statusText": "Switching Protocols",
+            "headers": resp if headers else [],
+        },
         "_webSocketMessages": messages,
     }
-    return {"log": {"version": "1.2", "entries": [{"request": {"url": "https://example.test/"}}, entry]}}
+    return {
+        "log": {"version": "1.2", "entries": [{"request": {"url": "https://example.test/"}}, entry]}
+    }
 
 
 MESSAGES = [
     {"type": "send", "time": 1764583200.5, "opcode": 1, "data": "hello 厉害了"},
     {"type": "receive", "time": 1764583200.6, "opcode": 1, "data": "welcome"},
-    {"type": "send", "time": 1764583201.0, "opcode": 2, "data": base64.b64encode(b"\x00\x01\xff").decode()},
+    {
+        "type": "send",
+        "time": 1764583201.0,
+        "opcode": 2,
+        "data": base64.b64encode(b"\x00\x01\xff").decode(),
+    },
     {"type": "receive", "time": 1764583201.5, "opcode": 1, "data": "x" * 300},
 ]
 
@@ -53,9 +87,15 @@ def test_har_messages_become_frames(tmp_path: Path, deflate: bool) -> None:
     assert (conv.deflate is not None) == deflate
     if deflate:
         assert conv.deflate.client_max_window_bits == 10  # type: ignore[union-attr]
-    got = [(ev.direction, ev.t, ev.record.message.payload) for ev in conv.frames if ev.record.message]
-    assert got == [("c2s", 1764583200.5, "hello 厉害了".encode()), ("s2c", 1764583200.6, b"welcome"),
-                   ("c2s", 1764583201.0, b"\x00\x01\xff"), ("s2c", 1764583201.5, b"x" * 300)]
+    got = [
+        (ev.direction, ev.t, ev.record.message.payload) for ev in conv.frames if ev.record.message
+    ]
+    assert got == [
+        ("c2s", 1764583200.5, "hello 厉害了".encode()),
+        ("s2c", 1764583200.6, b"welcome"),
+        ("c2s", 1764583201.0, b"\x00\x01\xff"),
+        ("s2c", 1764583201.5, b"x" * 300),
+    ]
     client = [ev.record.frame for ev in conv.frames if ev.direction == "c2s"]
     assert all(f.mask_key == SYNTH_MASK for f in client)
     assert all(f.rsv1 == deflate for f in (ev.record.frame for ev in conv.frames))
@@ -86,23 +126,31 @@ def test_har_json_events() -> None:
     events = json_events(replay(CAPTURES / "chrome-session.har", "--json"))
     notes = [e for e in events if e["event"] == "note"]
     assert any("not wire bytes" in n["message"] for n in notes)
-    assert [e["text"] for e in events if e["event"] == "message" and e["direction"] == "c2s"][0] == '{"op":"hello"}'
+    assert [e["text"] for e in events if e["event"] == "message" and e["direction"] == "c2s"][
+        0
+    ] == '{"op":"hello"}'
 
 
 # -- hex dumps -----------------------------------------------------------------------------------------
 
 
-
 @pytest.mark.parametrize("markers", [(">", "<"), ("c:", "s:"), ("C:", "S:")])
 def test_directional_hex_dump(markers: tuple[str, str]) -> None:
     c, s = markers
-    text = (f"# a session pasted into a bug report\n{c} 81 85 37 fa 21 3d 7f 9f\n   4d 51 58\n"
-            f"{s} 81 05 48 65 6c 6c 6f\n{c} 0x88, 0x82, 0x12, 0x34, 0x56, 0x78, 0x11, 0xdc\n{s} 88 02 03 e8\n")
+    text = (
+        f"# a session pasted into a bug report\n{c} 81 85 37 fa 21 3d 7f 9f\n   4d 51 58\n"
+        f"{s} 81 05 48 65 6c 6c 6f\n{c} 0x88, 0x82, 0x12, 0x34, 0x56, 0x78, 0x11, 0xdc\n{s} 88 02 03 e8\n"
+    )
     cap = loads(text.encode(), "paste.txt")
     assert cap.kind == "hex dump"
     (conv,) = cap.conversations()
     got = [(ev.direction, ev.record.frame.opcode_name, ev.record.text) for ev in conv.frames]
-    assert got == [("c2s", "TEXT", "Hello"), ("s2c", "TEXT", "Hello"), ("c2s", "CLOSE", ""), ("s2c", "CLOSE", "")]
+    assert got == [
+        ("c2s", "TEXT", "Hello"),
+        ("s2c", "TEXT", "Hello"),
+        ("c2s", "CLOSE", ""),
+        ("s2c", "CLOSE", ""),
+    ]
     assert conv.problem_count == 0 and conv.close_summary().clean
     assert conv.t0 == 0  # no times in a hex dump, no clock on screen
 

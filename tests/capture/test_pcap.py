@@ -8,12 +8,12 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from wsdebug.codec.events import NoteEvent
+from tests.pcapwrite import write_pcap
 from wsdebug.capture.format import ConnectionInfo
 from wsdebug.capture.importers import load, loads
-from tests.pcapwrite import write_pcap
-from wsdebug.capture.session import Conversation, reconstruct
 from wsdebug.capture.serialize import frame_json
+from wsdebug.capture.session import Conversation, reconstruct
+from wsdebug.codec.events import NoteEvent
 
 from .conftest import connection_pair_session, json_events, load_jsonl, replay
 
@@ -21,7 +21,10 @@ from .conftest import connection_pair_session, json_events, load_jsonl, replay
 def wire(conv: Conversation) -> dict[str, list[dict[str, object]]]:
     """Each direction's frames.  Reordered segments may change how the two directions
     interleave (a delayed segment delivers its frames later), never a direction's own frames."""
-    return {d: [frame_json(ev.record) for ev in conv.frames if ev.direction == d] for d in ("c2s", "s2c")}
+    return {
+        d: [frame_json(ev.record) for ev in conv.frames if ev.direction == d]
+        for d in ("c2s", "s2c")
+    }
 
 
 def in_order(conv: Conversation) -> list[tuple[str, int, bytes]]:
@@ -117,13 +120,17 @@ def test_ipv6_raw_ip_and_pcapng(session: ConnectionInfo, tmp_path: Path) -> None
     assert wire(cap.conversations()[0]) == expected
 
 
-@pytest.mark.parametrize("linktype", [dpkt.pcap.DLT_LINUX_SLL, 276, dpkt.pcap.DLT_NULL, dpkt.pcap.DLT_LOOP])
+@pytest.mark.parametrize(
+    "linktype", [dpkt.pcap.DLT_LINUX_SLL, 276, dpkt.pcap.DLT_NULL, dpkt.pcap.DLT_LOOP]
+)
 def test_other_link_types(session: ConnectionInfo, linktype: int) -> None:
     raw = pcap_bytes([session], mss=400, linktype=101)
     packets = []
     for ts, ip in _packets(raw):
         if linktype == dpkt.pcap.DLT_LINUX_SLL:
-            frame = bytes(dpkt.sll.SLL(type=0, hrd=1, hlen=6, hdr=b"\x02" * 8, ethtype=0x0800, data=ip))
+            frame = bytes(
+                dpkt.sll.SLL(type=0, hrd=1, hlen=6, hdr=b"\x02" * 8, ethtype=0x0800, data=ip)
+            )
         elif linktype == 276:
             frame = bytes(dpkt.sll2.SLL2(ethtype=0x0800, intindex=1, data=ip))
         elif linktype == dpkt.pcap.DLT_NULL:
@@ -140,7 +147,9 @@ def test_several_conversations_and_other_tcp(tmp_path: Path) -> None:
     b = load_jsonl(connection_pair_session(deflate=True))[0]
     b.local = "10.1.1.9:40001"
     http = ConnectionInfo("h", role="client", peer="10.1.1.2:80", local="10.1.1.1:40002")
-    http.chunks = [type(a.chunks[0])(a.chunks[0].t, "h", "c2s", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")]
+    http.chunks = [
+        type(a.chunks[0])(a.chunks[0].t, "h", "c2s", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    ]
     path = tmp_path / "three.pcap"
     path.write_bytes(pcap_bytes([a, http, b], mss=1000))
     convs = load(path).conversations()

@@ -44,8 +44,14 @@ def test_interactive_stepping_in_a_pty() -> None:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 130, 0, 0))
     env = {**os.environ, "TERM": "xterm"}
-    proc = subprocess.Popen([*CMD, str(CAPTURES / "unmasked-client.jsonl")], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [*CMD, str(CAPTURES / "unmasked-client.jsonl")],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         _read_until(master, b"q quit")  # the status bar: the stepper is up
@@ -61,7 +67,12 @@ def test_interactive_stepping_in_a_pty() -> None:
 
 
 def test_piped_output_prints_everything() -> None:
-    result = subprocess.run([*CMD, str(CAPTURES / "close-handshake.jsonl"), "-d", "summary", "--plain"],
-                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [*CMD, str(CAPTURES / "close-handshake.jsonl"), "-d", "summary", "--plain"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     assert "#4 ->" in result.stdout and "closed by the server with 1001" in result.stdout

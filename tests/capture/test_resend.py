@@ -49,16 +49,27 @@ def test_resend_fragmented_session(echo_url: str) -> None:
     assert result.exit_code == 0, (result.stdout[-1500:], result.stderr)
     events = json_events(result)
     sent = [e for e in events if e["event"] == "message" and e["direction"] == "c2s"]
-    assert [(m["text"], m["frames"]) for m in sent] == [("The quick brown fox jumps over the lazy dog", 3)]
+    assert [(m["text"], m["frames"]) for m in sent] == [
+        ("The quick brown fox jumps over the lazy dog", 3)
+    ]
     echoed = [e["text"] for e in events if e["event"] == "message" and e["direction"] == "s2c"]
     assert echoed == ["The quick brown fox jumps over the lazy dog"]
     frames = [e for e in events if e["event"] == "frame" and e["direction"] == "c2s"]
     assert all(f["masked"] for f in frames)
-    assert not {f["mask_key"] for f in frames} & {"37fa213d", "a1b2c3d4", "0badf00d", "5eed5eed"}  # fresh keys
+    assert not {f["mask_key"] for f in frames} & {
+        "37fa213d",
+        "a1b2c3d4",
+        "0badf00d",
+        "5eed5eed",
+    }  # fresh keys
     assert [e["code"] for e in events if e["event"] == "close"] == [1000]
     ping, close = frames[0], frames[-1]
     assert (ping["opcode_name"], close["opcode_name"]) == ("PING", "CLOSE")
-    t = {e["opcode_name"]: e["t"] for e in events if e["event"] == "frame" and e["direction"] == "c2s"}
+    t = {
+        e["opcode_name"]: e["t"]
+        for e in events
+        if e["event"] == "frame" and e["direction"] == "c2s"
+    }
     assert t["CLOSE"] - t["PING"] > 0.25  # 0.302 s apart in the capture: the timing is kept
 
 
@@ -80,8 +91,14 @@ def test_resend_reproduces_the_broken_frame(echo_url: str) -> None:
     events = json_events(result)
     sent = [e for e in events if e["event"] == "frame" and e["direction"] == "c2s"]
     assert sent[0]["masked"] is False  # sent exactly as recorded
-    closes = [e for e in events if e["event"] == "frame" and e["direction"] == "s2c" and e["opcode_name"] == "CLOSE"]
-    assert closes and closes[0]["close_code"] == 1002  # the server fails the connection, as in the capture
+    closes = [
+        e
+        for e in events
+        if e["event"] == "frame" and e["direction"] == "s2c" and e["opcode_name"] == "CLOSE"
+    ]
+    assert (
+        closes and closes[0]["close_code"] == 1002
+    )  # the server fails the connection, as in the capture
 
 
 def test_resend_connection_refused() -> None:
@@ -90,7 +107,9 @@ def test_resend_connection_refused() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = replay(CAPTURES / "fragmented-ping.jsonl", "--to", f"ws://127.0.0.1:{port}/", "--fast", "--plain")
+    result = replay(
+        CAPTURES / "fragmented-ping.jsonl", "--to", f"ws://127.0.0.1:{port}/", "--fast", "--plain"
+    )
     assert result.exit_code == 1
     assert "connection refused" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr

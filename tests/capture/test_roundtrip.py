@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from wsdebug.capture.format import CaptureWriter, read_capture
+# The live tests' helpers: a listener in the test's loop, a JSON reporter that keeps its events.
+from live import conftest as live
+
 from tests.pcapwrite import write_pcap
+from wsdebug.capture.format import CaptureWriter, read_capture
 from wsdebug.capture.replay import emit_json
 from wsdebug.capture.session import reconstruct
 from wsdebug.live.client import ClientOptions
@@ -18,12 +21,15 @@ from wsdebug.live.run import run_connect
 
 from .conftest import frames_of, json_events, replay
 
-# The live tests' helpers: a listener in the test's loop, a JSON reporter that keeps its events.
-from live import conftest as live  # noqa: E402
 
-
-def _strip(events: list[dict[str, Any]], kinds: tuple[str, ...] = ("frame", "message")) -> list[dict[str, Any]]:
-    return [{k: v for k, v in e.items() if k not in ("t", "conn")} for e in events if e["event"] in kinds]
+def _strip(
+    events: list[dict[str, Any]], kinds: tuple[str, ...] = ("frame", "message")
+) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in e.items() if k not in ("t", "conn")}
+        for e in events
+        if e["event"] in kinds
+    ]
 
 
 def _per_direction(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -38,15 +44,22 @@ LINES = ["hello", "wörld ✓ 厉害了", "x" * 70_000, "[bold]not markup[/bold]
 
 
 @pytest.mark.parametrize("deflate", [True, False], ids=["deflate", "plain"])
-def test_connect_and_listen_recordings_replay_to_the_live_frames(tmp_path: Path, deflate: bool) -> None:
+def test_connect_and_listen_recordings_replay_to_the_live_frames(
+    tmp_path: Path, deflate: bool
+) -> None:
     async def main() -> tuple[int, Any, int, Any]:
         async with live.Listen(echo=True, record=tmp_path / "listen.jsonl", deflate=deflate) as srv:
             ev = live.Events()
             gate = ev.gate(live.is_msg("s2c"), len(LINES))
             with open(tmp_path / "connect.jsonl", "w", encoding="utf-8") as fh:
                 rec = CaptureWriter(fh, mode="connect")
-                status = await run_connect(srv.url, ClientOptions(deflate=deflate), ev, rec,
-                                           script=live.script(LINES, gate))
+                status = await run_connect(
+                    srv.url,
+                    ClientOptions(deflate=deflate),
+                    ev,
+                    rec,
+                    script=live.script(LINES, gate),
+                )
             return status, ev, await srv.result(), srv.events
 
     status, client_events, server_status, server_events = live.arun(main())
@@ -59,18 +72,31 @@ def test_connect_and_listen_recordings_replay_to_the_live_frames(tmp_path: Path,
         # first of two frames read in one chunk is written before the second frame is decoded,
         # an interleaving a chunk-level recording cannot show.
         assert _per_direction(_strip(replayed)) == _per_direction(_strip(shown.items)), name
-        live_hs, replay_hs = shown.one("handshake"), [e for e in replayed if e["event"] == "handshake"][0]
-        for part in ("request", "response"):  # the same lines ("meaning" may say more: replay checks both sides)
+        live_hs, replay_hs = (
+            shown.one("handshake"),
+            [e for e in replayed if e["event"] == "handshake"][0],
+        )
+        for part in (
+            "request",
+            "response",
+        ):  # the same lines ("meaning" may say more: replay checks both sides)
             assert _lines(replay_hs[part]) == _lines(live_hs[part]), (name, part)
         assert replay_hs["extensions"] == live_hs["extensions"]
         assert [e["code"] for e in replayed if e["event"] == "close"] == [1000]
-    texts = [e["text"] for e in json_events(replay(tmp_path / "connect.jsonl", "--json"))
-             if e["event"] == "message" and e["direction"] == "c2s"]
+    texts = [
+        e["text"]
+        for e in json_events(replay(tmp_path / "connect.jsonl", "--json"))
+        if e["event"] == "message" and e["direction"] == "c2s"
+    ]
     assert texts == LINES
     # the same session as packets: in-order, then out of order with retransmissions
-    (info,) = read_capture(open(tmp_path / "connect.jsonl", encoding="utf-8"), "connect.jsonl")
+    with open(tmp_path / "connect.jsonl", encoding="utf-8") as fh:
+        (info,) = read_capture(fh, "connect.jsonl")
     expected = _per_direction(_strip(client_events.items, ("frame",)))
-    for name, kw in (("in-order.pcap", {}), ("messy.pcap", {"mss": 40, "reorder": [1, 4, 9], "retransmit": [2, 6, 11]})):
+    for name, kw in (
+        ("in-order.pcap", {}),
+        ("messy.pcap", {"mss": 40, "reorder": [1, 4, 9], "retransmit": [2, 6, 11]}),
+    ):
         with open(tmp_path / name, "wb") as out:
             write_pcap(out, [info], **kw)  # type: ignore[arg-type]
         result = replay(tmp_path / name, "--json")
@@ -80,12 +106,12 @@ def test_connect_and_listen_recordings_replay_to_the_live_frames(tmp_path: Path,
 
 def test_connection_pair_session_replays_to_what_the_endpoints_saw() -> None:
     """Two codec Connections wired together with a CaptureWriter (no sockets)."""
+    from wsdebug.capture.serialize import frame_json
     from wsdebug.codec.connection import Connection
     from wsdebug.codec.deflate import DeflateParams
     from wsdebug.codec.events import FrameEvent
     from wsdebug.codec.handshake import build_request, build_response, parse_request
     from wsdebug.codec.spec import Role
-    from wsdebug.capture.serialize import frame_json
 
     out = io.StringIO()
     w = CaptureWriter(out, mode="connect")
@@ -93,7 +119,10 @@ def test_connection_pair_session_replays_to_what_the_endpoints_saw() -> None:
     request, _ = build_request("10.0.0.2", "/", extensions="permessage-deflate")
     w.data("c1", "c2s", request)
     w.data("c1", "s2c", build_response(parse_request(request), extensions="permessage-deflate"))
-    client, server = Connection(Role.CLIENT, deflate=DeflateParams()), Connection(Role.SERVER, deflate=DeflateParams())
+    client, server = (
+        Connection(Role.CLIENT, deflate=DeflateParams()),
+        Connection(Role.SERVER, deflate=DeflateParams()),
+    )
     seen: list[tuple[str, dict[str, Any]]] = []
     client.send_text("one")
     client.send_text("two, in pieces", fragments=4)

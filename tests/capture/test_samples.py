@@ -46,13 +46,15 @@ def test_make_samples_is_deterministic_and_matches(tmp_path: Path) -> None:
     module = _make_samples()
     module.write_all(tmp_path)  # type: ignore[attr-defined]
     for name in module.SAMPLES:  # type: ignore[attr-defined]
-        assert (tmp_path / name).read_bytes() == (CAPTURES / name).read_bytes(), f"{name} differs: rerun make_samples.py"
+        assert (tmp_path / name).read_bytes() == (CAPTURES / name).read_bytes(), (
+            f"{name} differs: rerun make_samples.py"
+        )
 
 
 def _needs_inputs(name: str) -> None:
     if name.endswith(".hex"):
         pass
-    
+
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 @pytest.mark.parametrize("detail", ["summary", "fields", "bytes"])
@@ -76,14 +78,24 @@ def test_sample_json(name: str) -> None:
     assert [e for e in events if e["event"] == "close"][0]["code"] == code
     for e in events:
         if e["event"] == "frame":
-            assert {"conn", "direction", "t", "opcode_name", "payload_hex", "problems", "fields"} <= set(e)
+            assert {
+                "conn",
+                "direction",
+                "t",
+                "opcode_name",
+                "payload_hex",
+                "problems",
+                "fields",
+            } <= set(e)
             assert e["direction"] in ("c2s", "s2c")
     problems = [p for e in events if e["event"] == "frame" for p in e["problems"]]
     assert bool(problems) == bool(status)
 
 
 def test_unmasked_sample_shows_the_problem() -> None:
-    problem = re.compile(r"offset 0x0001 \(byte 1\): client-to-server frame is not masked\W+RFC 6455 §5\.1")
+    problem = re.compile(
+        r"offset 0x0001 \(byte 1\): client-to-server frame is not masked\W+RFC 6455 §5\.1"
+    )
     for detail in ("bytes", "fields", "summary"):
         result = replay(CAPTURES / "unmasked-client.jsonl", "--all", "--plain", "-d", detail)
         assert result.exit_code == 1
@@ -111,31 +123,53 @@ def test_fragmented_ping_message() -> None:
     ops = [ev.record.frame.opcode_name for ev in conv.frames]
     assert ops == ["TEXT", "PING", "PONG", "CONT", "CONT", "TEXT", "CLOSE", "CLOSE"]
     msg = conv.frames[4].record.message
-    assert msg is not None and msg.frames == 3 and msg.text == "The quick brown fox jumps over the lazy dog"
+    assert (
+        msg is not None
+        and msg.frames == 3
+        and msg.text == "The quick brown fox jumps over the lazy dog"
+    )
 
 
 def test_pcap_sample_matches_its_jsonl() -> None:
     pcap = load(CAPTURES / "session.pcap").conversations()[0]
     jsonl = load(CAPTURES / "fragmented-ping.jsonl").conversations()[0]
     assert pcap.server == "192.168.1.20:8080" and pcap.client == "192.168.1.10:51000"
-    assert [e.record.frame.to_bytes() for e in pcap.frames] == [e.record.frame.to_bytes() for e in jsonl.frames]
+    assert [e.record.frame.to_bytes() for e in pcap.frames] == [
+        e.record.frame.to_bytes() for e in jsonl.frames
+    ]
     assert any("1 retransmitted" in n and "1 out-of-order" in n for n in pcap.notes)
 
 
 def test_seed_frame() -> None:
     conv = load(CAPTURES / "seed-chinese.hex").conversations()[0]
     (ev,) = conv.frames
-    assert ev.direction == "c2s" and ev.record.text == "厉害了" and ev.record.frame.mask_key == bytes.fromhex("bcb82cb5")
+    assert (
+        ev.direction == "c2s"
+        and ev.record.text == "厉害了"
+        and ev.record.frame.mask_key == bytes.fromhex("bcb82cb5")
+    )
 
 
 def test_rfc_examples() -> None:
     conv = load(CAPTURES / "rfc6455-5.7.hex").conversations()[0]
-    got = [(ev.direction, ev.record.frame.opcode_name, ev.record.frame.payload_len) for ev in conv.frames]
-    assert got == [
-        ("s2c", "TEXT", 5), ("c2s", "TEXT", 5), ("s2c", "TEXT", 3), ("s2c", "CONT", 2), ("s2c", "PING", 5),
-        ("c2s", "PONG", 5), ("s2c", "BINARY", 256), ("s2c", "BINARY", 65536),
+    got = [
+        (ev.direction, ev.record.frame.opcode_name, ev.record.frame.payload_len)
+        for ev in conv.frames
     ]
-    assert conv.frames[-1].record.frame.length_form == 64 and conv.frames[-2].record.frame.length_form == 16
+    assert got == [
+        ("s2c", "TEXT", 5),
+        ("c2s", "TEXT", 5),
+        ("s2c", "TEXT", 3),
+        ("s2c", "CONT", 2),
+        ("s2c", "PING", 5),
+        ("c2s", "PONG", 5),
+        ("s2c", "BINARY", 256),
+        ("s2c", "BINARY", 65536),
+    ]
+    assert (
+        conv.frames[-1].record.frame.length_form == 64
+        and conv.frames[-2].record.frame.length_form == 16
+    )
 
 
 @pytest.mark.parametrize("name", ["rfc6455-5.7.hex", "seed-chinese.hex"])
@@ -144,7 +178,9 @@ def test_hex_samples_decode(name: str) -> None:
 
     import wsdebug.cli
 
-    result = CliRunner().invoke(wsdebug.cli.app, ["decode", "-f", str(CAPTURES / name), "--plain", "-d", "summary"])
+    result = CliRunner().invoke(
+        wsdebug.cli.app, ["decode", "-f", str(CAPTURES / name), "--plain", "-d", "summary"]
+    )
     assert result.exit_code == 0, (result.stdout[-2000:], result.stderr)
     if name.startswith("rfc"):  # two streams, each checked with its direction's masking rule
         lines = [ln for ln in result.stdout.splitlines() if ln.startswith("#")]
@@ -160,8 +196,13 @@ def test_listen_capture_with_a_page_request(tmp_path: Path) -> None:
         w = CaptureWriter(fh, mode="listen")
         w.open("c1", role="server", peer="127.0.0.1:50000", local="127.0.0.1:9000")
         w.data("c1", "c2s", b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nAccept: text/html\r\n\r\n")
-        w.data("c1", "s2c", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        w.data(
+            "c1", "s2c", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+        )
         w.end("c1", "no WebSocket connection")
     result = replay(path, "--all", "--plain", "-d", "summary")
     assert result.exit_code == 0, result.stdout
-    assert "plain HTTP exchange" in result.stdout and "127.0.0.1:50000 -> 127.0.0.1:9000" in result.stdout
+    assert (
+        "plain HTTP exchange" in result.stdout
+        and "127.0.0.1:50000 -> 127.0.0.1:9000" in result.stdout
+    )

@@ -11,9 +11,9 @@ from prompt_toolkit.output import DummyOutput
 
 from wsdebug.capture.importers import load
 from wsdebug.capture.session import ReplayFrame
-from wsdebug.ui.stepper import Stepper, label, parse_opcode
 from wsdebug.codec.spec import Opcode
 from wsdebug.ui.replay import ReplayApp
+from wsdebug.ui.stepper import Stepper, label, parse_opcode
 
 from .conftest import CAPTURES
 
@@ -114,7 +114,11 @@ def test_strip_fits_and_centres() -> None:
 
 
 def test_parse_opcode() -> None:
-    assert parse_opcode("text") == 1 and parse_opcode("CONTINUATION") == 0 and parse_opcode("0xA") == 10
+    assert (
+        parse_opcode("text") == 1
+        and parse_opcode("CONTINUATION") == 0
+        and parse_opcode("0xA") == 10
+    )
     with pytest.raises(ValueError):
         parse_opcode("16")
 
@@ -122,7 +126,9 @@ def test_parse_opcode() -> None:
 def test_cli_filters_apply_when_printing() -> None:
     from .conftest import replay
 
-    result = replay(CAPTURES / "fragmented-ping.jsonl", "--all", "--plain", "-d", "summary", "--opcode", "cont")
+    result = replay(
+        CAPTURES / "fragmented-ping.jsonl", "--all", "--plain", "-d", "summary", "--opcode", "cont"
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith("#")]
     assert [line.split()[0] for line in lines] == ["#4", "#5"]
     result = replay(CAPTURES / "fragmented-ping.jsonl", "--json", "--direction", "s2c")
@@ -148,14 +154,14 @@ def run_app(st: Stepper, keys: str, tmp_path: Path | None = None, **kw: object) 
 
 def test_app_keys() -> None:
     st = stepper("unmasked-client.jsonl")
-    run_app(st, "nn" "p" "!" "d" "g2\r" "/hello\r" "q")
+    run_app(st, "nnp!dg2\r/hello\rq")
     assert st.cursor == 2 and st.detail == "summary" and st.query == "hello"
     assert frame_no(st) == 1
 
 
 def test_app_arrows_filters_and_escape() -> None:
     st = stepper()
-    run_app(st, "\x1b[C\x1b[C\x1b[C" "\x1b[D" "f" "o" ":" "\x03" "q")  # → → → ←, filters, cancelled jump
+    run_app(st, "\x1b[C\x1b[C\x1b[C\x1b[Dfo:\x03q")  # → → → ←, filters, cancelled jump
     assert st.direction == "c2s" and st.opcode == Opcode.TEXT and frame_no(st) == 1
     assert st.message == "filter: client→server, TEXT"
 
@@ -175,22 +181,25 @@ def test_app_draws_the_current_event() -> None:
 
 def test_app_export(tmp_path: Path) -> None:
     st = stepper()
-    run_app(st, "nne" "q", tmp_path)
+    run_app(st, "nneq", tmp_path)
     assert (tmp_path / "wsdebug-replay-c1-1.svg").read_text(encoding="utf-8").startswith("<svg")
     html = tmp_path / "view.html"
-    run_app(st, "e" "q", svg=None, html=html)
+    run_app(st, "eq", svg=None, html=html)
     assert "The quick" in html.read_text(encoding="utf-8")
 
 
 def test_several_conversations() -> None:
     import io
 
-    from wsdebug.capture.importers import loads
     from tests.pcapwrite import write_pcap
+    from wsdebug.capture.importers import loads
 
     from .conftest import connection_pair_session, load_jsonl
 
-    a, b = load_jsonl(connection_pair_session())[0], load_jsonl(connection_pair_session(deflate=True))[0]
+    a, b = (
+        load_jsonl(connection_pair_session())[0],
+        load_jsonl(connection_pair_session(deflate=True))[0],
+    )
     b.local = "10.1.1.9:40001"
     out = io.BytesIO()
     write_pcap(out, [a, b])

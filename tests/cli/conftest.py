@@ -17,4 +17,6 @@ _command = functools.cache(typer.main.get_command)
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A CliRunner with a wide, colourless, traceback-free environment."""
     monkeypatch.setattr(typer.testing, "_get_command", _command)
-    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None})
+    return CliRunner(
+        env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None}
+    )

@@ -50,14 +50,26 @@ COLOUR_SGR = re.compile(r"\x1b\[([0-9;]*)m")
 def expected(frames: list[bytes] = FRAMES, specs: list = SPECS) -> list[tuple]:
     """(offset, size, opcode, masked, mask key, unmasked payload) of each frame, as built."""
     out, offset = [], 0
-    for frame, (op, payload, key) in zip(frames, specs):
-        out.append((offset, len(frame), int(op), key is not None, key.hex() if key else None, payload.hex()))
+    for frame, (op, payload, key) in zip(frames, specs, strict=False):
+        out.append(
+            (
+                offset,
+                len(frame),
+                int(op),
+                key is not None,
+                key.hex() if key else None,
+                payload.hex(),
+            )
+        )
         offset += len(frame)
     return out
 
 
 def frames_of(doc: dict[str, Any]) -> list[tuple]:
-    return [(f["offset"], f["size"], f["opcode"], f["masked"], f["mask_key"], f["payload_hex"]) for f in doc["frames"]]
+    return [
+        (f["offset"], f["size"], f["opcode"], f["masked"], f["mask_key"], f["payload_hex"])
+        for f in doc["frames"]
+    ]
 
 
 from tests.dumps import (  # noqa: E402
@@ -69,7 +81,6 @@ from tests.dumps import (  # noqa: E402
     xxd_plain,
 )
 
-
 FORMATS = {
     "hex spaced": DATA.hex(" "),
     "hex packed": DATA.hex(),
@@ -78,7 +89,11 @@ FORMATS = {
     "hex dashes": DATA.hex("-"),
     "hex lines": "\n".join(DATA[i : i + 16].hex(" ") for i in range(0, len(DATA), 16)) + "\n",
     "hex crlf lines": "\r\n".join(DATA[i : i + 8].hex() for i in range(0, len(DATA), 8)) + "\r\n",
-    "hex with comments": "# a capture\n" + DATA[:11].hex(" ") + "\n# the rest\n" + DATA[11:].hex(" ") + "\n",
+    "hex with comments": "# a capture\n"
+    + DATA[:11].hex(" ")
+    + "\n# the rest\n"
+    + DATA[11:].hex(" ")
+    + "\n",
     "0x list": " ".join(f"0x{b:02x}" for b in DATA),
     "0x commas": ", ".join(f"0x{b:02X}" for b in DATA),
     "c array": "unsigned char f[] = {" + ",".join(f"0x{b:02x}" for b in DATA) + "};",
@@ -100,7 +115,9 @@ def run(runner: CliRunner, *args: str, input: str | bytes | None = None, env: di
     return result
 
 
-def run_json(runner: CliRunner, *args: str, input: str | None = None, code: int = 0) -> dict[str, Any]:
+def run_json(
+    runner: CliRunner, *args: str, input: str | None = None, code: int = 0
+) -> dict[str, Any]:
     result = run(runner, "--json", *args, input=input)
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert result.stderr == ""
@@ -127,7 +144,7 @@ def one_line_error(result, status: int = 2) -> str:
 def test_fixture_frames_are_the_documented_ones() -> None:
     assert FRAMES[0] == RFC_HELLO
     assert FRAMES[1] == SEED
-    assert eval(SEED_LITERAL) == SEED  # noqa: S307 - our own constant
+    assert eval(SEED_LITERAL) == SEED
 
 
 def check_all_frames(doc: dict[str, Any]) -> None:
@@ -165,7 +182,19 @@ def test_hexdump_fixture_really_folds_lines() -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["81", "85", "37", "fa", "21", "3d", "7f", "9f", "4d", "51", "58"],  # the README's first example
+        [
+            "81",
+            "85",
+            "37",
+            "fa",
+            "21",
+            "3d",
+            "7f",
+            "9f",
+            "4d",
+            "51",
+            "58",
+        ],  # the README's first example
         ["0x81", "0x85", "0x37", "0xfa", "0x21", "0x3d", "0x7f", "0x9f", "0x4d", "0x51", "0x58"],
         ["8185", "37fa213d", "7f9f4d5158"],
         ["81:85:37:fa:21:3d:7f:9f:4d:51:58"],
@@ -183,7 +212,11 @@ def test_rfc_hello_as_arguments(runner: CliRunner, args: list[str]) -> None:
 def test_seed_bytes_literal(runner: CliRunner) -> None:
     doc = run_json(runner, SEED_LITERAL)
     (frame,) = doc["frames"]
-    assert frame["text"] == "厉害了" and frame["payload_length"] == 9 and frame["mask_key"] == "bcb82cb5"
+    assert (
+        frame["text"] == "厉害了"
+        and frame["payload_length"] == 9
+        and frame["mask_key"] == "bcb82cb5"
+    )
     assert frame["message"]["text"] == "厉害了"
     result = run(runner, SEED_LITERAL)
     assert result.exit_code == 0
@@ -192,7 +225,11 @@ def test_seed_bytes_literal(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("urlsafe", [False, True])
 def test_base64(runner: CliRunner, urlsafe: bool) -> None:
-    text = (base64.urlsafe_b64encode(DATA).decode().rstrip("=") if urlsafe else base64.b64encode(DATA).decode())
+    text = (
+        base64.urlsafe_b64encode(DATA).decode().rstrip("=")
+        if urlsafe
+        else base64.b64encode(DATA).decode()
+    )
     wrapped = "\n".join(text[i : i + 40] for i in range(0, len(text), 40))
     assert frames_of(run_json(runner, "--base64", wrapped)) == expected()
     assert frames_of(run_json(runner, "--base64", input=wrapped)) == expected()
@@ -211,14 +248,25 @@ CONVERSATION = [
     (False, Opcode.PING, b"?", bytes.fromhex("01020304")),
     (True, Opcode.PONG, b"?", None),
 ]
-TWO_WAY = [(server, encode_frame(op, payload, mask_key=key)) for server, op, payload, key in CONVERSATION]
+TWO_WAY = [
+    (server, encode_frame(op, payload, mask_key=key)) for server, op, payload, key in CONVERSATION
+]
 
 
 def _two_way_expected() -> list[tuple]:
     offsets = {False: 0, True: 0}  # offsets count within each direction's stream
     out = []
-    for (server, op, payload, key), (_, frame) in zip(CONVERSATION, TWO_WAY):
-        out.append((offsets[server], len(frame), int(op), key is not None, key.hex() if key else None, payload.hex()))
+    for (server, op, payload, key), (_, frame) in zip(CONVERSATION, TWO_WAY, strict=False):
+        out.append(
+            (
+                offsets[server],
+                len(frame),
+                int(op),
+                key is not None,
+                key.hex() if key else None,
+                payload.hex(),
+            )
+        )
         offsets[server] += len(frame)
     return out
 
@@ -229,10 +277,17 @@ def _two_way_expected() -> list[tuple]:
         "\n".join(("s: " if s else "c: ") + f.hex(" ") for s, f in TWO_WAY),
         "\n".join(("< " if s else "> ") + f.hex(" ") for s, f in TWO_WAY),
         "\n".join(("S:" if s else "C:") + f.hex() for s, f in TWO_WAY),
-        "# a conversation\n" + "\n".join(("s: " if s else "c: ") + f.hex(" ") + "\n" for s, f in TWO_WAY),
+        "# a conversation\n"
+        + "\n".join(("s: " if s else "c: ") + f.hex(" ") + "\n" for s, f in TWO_WAY),
         follow_tcp_stream(TWO_WAY),
     ],
-    ids=["c/s markers", "angle markers", "upper markers", "markers with comments", "follow tcp stream"],
+    ids=[
+        "c/s markers",
+        "angle markers",
+        "upper markers",
+        "markers with comments",
+        "follow tcp stream",
+    ],
 )
 def test_two_way_dumps(runner: CliRunner, dump: str) -> None:
     doc = run_json(runner, input=dump)
@@ -276,23 +331,44 @@ def test_several_frames_in_order_human(runner: CliRunner) -> None:
     [
         (bytes.fromhex("81"), 0, 0, 1),  # the second header byte
         (bytes.fromhex("81 05 48"), 0, 0, 4),  # 4 of 5 payload bytes missing
-        (RFC_HELLO[:4], 0, 0, 7),  # inside the mask key: the size is known, so the rest of the frame
-        (bytes.fromhex("82 fe 01 00 aa"), 0, 0, 3 + 256),  # 16-bit length known, mask key and payload not
+        (
+            RFC_HELLO[:4],
+            0,
+            0,
+            7,
+        ),  # inside the mask key: the size is known, so the rest of the frame
+        (
+            bytes.fromhex("82 fe 01 00 aa"),
+            0,
+            0,
+            3 + 256,
+        ),  # 16-bit length known, mask key and payload not
         (RFC_HELLO + bytes.fromhex("82 7e 01"), 1, 11, 1),  # inside the 16-bit length
-        (RFC_HELLO + bytes.fromhex("82 7e 01 00") + bytes(10), 1, 11, 246),  # 256-byte payload, 10 there
+        (
+            RFC_HELLO + bytes.fromhex("82 7e 01 00") + bytes(10),
+            1,
+            11,
+            246,
+        ),  # 256-byte payload, 10 there
         (RFC_HELLO + bytes.fromhex("82 7f 00 00 00 00 00 01 00 00"), 1, 11, 65536),  # 64-bit length
         (DATA[:-1], 4, len(DATA) - len(FRAMES[-1]), 1),
     ],
 )
-def test_incomplete_input(runner: CliRunner, data: bytes, frames: int, offset: int, needed: int) -> None:
+def test_incomplete_input(
+    runner: CliRunner, data: bytes, frames: int, offset: int, needed: int
+) -> None:
     doc = run_json(runner, data.hex(" "), code=1)
     assert len(doc["frames"]) == frames
     assert doc["incomplete"] == {"offset": offset, "needed": needed}
-    assert [(p["rule"], p["offset"], p["rfc"]) for p in doc["problems"]] == [("TRUNCATED", offset, "RFC 6455 §5.2")]
+    assert [(p["rule"], p["offset"], p["rfc"]) for p in doc["problems"]] == [
+        ("TRUNCATED", offset, "RFC 6455 §5.2")
+    ]
     result = run(runner, "-d", "summary", data.hex())
     assert result.exit_code == 1
     s = "s" if needed != 1 else ""
-    assert f"an incomplete frame at offset {offset} that needs {needed:,} more byte{s}" in flat(result.stdout)
+    assert f"an incomplete frame at offset {offset} that needs {needed:,} more byte{s}" in flat(
+        result.stdout
+    )
     assert "the stream ended inside a frame" in result.stdout and "RFC 6455 §5.2" in result.stdout
 
 
@@ -314,7 +390,12 @@ PROBLEMS: list[tuple[str, bytes, list[str], int]] = [
     ("CLOSE_REASON_UTF8", encode_frame(Opcode.CLOSE, U("03e8 fffe")), [], 4),
     ("INVALID_UTF8", encode_frame(Opcode.TEXT, U("fffe")), [], 2),
     ("CONTINUATION_WITHOUT_START", encode_frame(Opcode.CONT, b"A"), [], 0),
-    ("DATA_FRAME_INTERLEAVED", encode_frame(1, b"A", fin=False) + encode_frame(1, b"B", fin=False), [], 3),
+    (
+        "DATA_FRAME_INTERLEAVED",
+        encode_frame(1, b"A", fin=False) + encode_frame(1, b"B", fin=False),
+        [],
+        3,
+    ),
     ("FRAME_AFTER_CLOSE", encode_frame(Opcode.CLOSE, U("03e8")) + encode_frame(1, b"A"), [], 4),
     ("TRUNCATED", U("81 05 48"), [], 0),
     ("RSV1_ON_CONTROL", encode_frame(Opcode.PING, b"", rsv1=True), ["--deflate"], 0),
@@ -330,7 +411,9 @@ def test_every_frame_rule_is_covered() -> None:
 
 
 @pytest.mark.parametrize(("rule", "data", "opts", "offset"), PROBLEMS, ids=[p[0] for p in PROBLEMS])
-def test_problem_in_json(runner: CliRunner, rule: str, data: bytes, opts: list[str], offset: int) -> None:
+def test_problem_in_json(
+    runner: CliRunner, rule: str, data: bytes, opts: list[str], offset: int
+) -> None:
     doc = run_json(runner, *opts, data.hex(), code=1)
     found = [p for f in doc["frames"] for p in f["problems"]] + doc["problems"]
     mine = [p for p in found if p["rule"] == rule]
@@ -363,8 +446,12 @@ def test_from_client_turns_on_mask_checks(runner: CliRunner) -> None:
     assert run(runner, "--from", "CLIENT", unmasked).exit_code == 1
     result = run(runner, "--plain", "-d", "summary", "--from", "client", unmasked)
     assert result.exit_code == 1
-    assert "client-to-server frame is not masked" in result.stdout and "RFC 6455 §5.1" in result.stdout
-    assert "wsdebug: --from must be client or server" in one_line_error(run(runner, "--from", "bob", unmasked))
+    assert (
+        "client-to-server frame is not masked" in result.stdout and "RFC 6455 §5.1" in result.stdout
+    )
+    assert "wsdebug: --from must be client or server" in one_line_error(
+        run(runner, "--from", "bob", unmasked)
+    )
 
 
 # -- permessage-deflate -----------------------------------------------------------------------------------
@@ -375,7 +462,11 @@ def test_deflate_rfc7692_hello(runner: CliRunner) -> None:
     (frame,) = doc["frames"]
     assert frame["rsv1"] and frame["payload_hex"] == "f248cdc9c90700"
     assert frame["inflated_hex"] == b"Hello".hex() and frame["text"] == "Hello"
-    assert frame["message"]["compressed"] and frame["message"]["text"] == "Hello" and frame["message"]["size"] == 5
+    assert (
+        frame["message"]["compressed"]
+        and frame["message"]["text"] == "Hello"
+        and frame["message"]["size"] == 5
+    )
     result = run(runner, "--deflate", "-d", "summary", RFC7692_HELLO.hex())
     assert result.exit_code == 0 and '"Hello"' in result.stdout
 
@@ -383,7 +474,10 @@ def test_deflate_rfc7692_hello(runner: CliRunner) -> None:
 def test_without_deflate_rsv1_is_a_problem(runner: CliRunner) -> None:
     doc = run_json(runner, RFC7692_HELLO.hex(), code=1)
     rules = [p["rule"] for p in doc["frames"][0]["problems"]]
-    assert rules == ["RSV_WITHOUT_EXTENSION", "INVALID_UTF8"]  # and the compressed bytes are not text
+    assert rules == [
+        "RSV_WITHOUT_EXTENSION",
+        "INVALID_UTF8",
+    ]  # and the compressed bytes are not text
     assert doc["frames"][0]["inflated_hex"] is None
 
 
@@ -397,24 +491,48 @@ def test_deflate_shared_window_and_fragments(runner: CliRunner) -> None:
     # RFC 7692 §7.2.3.1 split over two frames: RSV1 only on the first
     doc = run_json(runner, "--deflate", "41 03 f2 48 cd 80 04 c9 c9 07 00")
     assert doc["frames"][1]["message"] == {
-        "opcode": 1, "opcode_name": "TEXT", "offset": 0, "frames": 2, "compressed": True, "size": 5,
-        "text": "Hello", "payload_hex": None, "problems": [],
+        "opcode": 1,
+        "opcode_name": "TEXT",
+        "offset": 0,
+        "frames": 2,
+        "compressed": True,
+        "size": 5,
+        "text": "Hello",
+        "payload_hex": None,
+        "problems": [],
     }
 
 
 # -- the JSON document --------------------------------------------------------------------------------------
 
 FRAME_KEYS = {
-    "direction", "offset", "size", "fin", "rsv1", "rsv2", "rsv3", "opcode", "opcode_name", "masked", "mask_key",
-    "length_form", "payload_length", "payload_hex", "inflated_hex", "text", "close_code",
-    "close_reason", "fields", "problems",
+    "direction",
+    "offset",
+    "size",
+    "fin",
+    "rsv1",
+    "rsv2",
+    "rsv3",
+    "opcode",
+    "opcode_name",
+    "masked",
+    "mask_key",
+    "length_form",
+    "payload_length",
+    "payload_hex",
+    "inflated_hex",
+    "text",
+    "close_code",
+    "close_reason",
+    "fields",
+    "problems",
 }
 
 
 def test_json_document_shape(runner: CliRunner) -> None:
     doc = run_json(runner, DATA.hex())
     assert set(doc) == {"schema", "frames", "incomplete", "problems"} and doc["schema"] == 1
-    for frame, raw in zip(doc["frames"], FRAMES):
+    for frame, raw in zip(doc["frames"], FRAMES, strict=False):
         assert FRAME_KEYS <= set(frame) <= FRAME_KEYS | {"message"}
         assert ("message" in frame) == (frame["opcode"] in (1, 2) and frame["fin"])
         # the fields cover every byte of the frame exactly once, in wire order
@@ -445,8 +563,12 @@ def test_json_opcode_names_and_length_forms(runner: CliRunner) -> None:
 
 # -- output styles ------------------------------------------------------------------------------------------
 
-MIXED = DATA + encode_frame(Opcode.TEXT, b"x", rsv2=True) + U("81 05 48")  # frames, a problem, a truncation
-NOT_PLAIN = re.compile("[\u2500-\u259f\u2190-\u21ff\u2713\u2717\u2014\u00b7\u2026]")  # boxes, arrows, ✓✗—·…
+MIXED = (
+    DATA + encode_frame(Opcode.TEXT, b"x", rsv2=True) + U("81 05 48")
+)  # frames, a problem, a truncation
+NOT_PLAIN = re.compile(
+    "[\u2500-\u259f\u2190-\u21ff\u2713\u2717\u2014\u00b7\u2026]"
+)  # boxes, arrows, ✓✗—·…
 
 
 @pytest.mark.parametrize("detail", ["summary", "fields", "bytes"])
@@ -458,7 +580,9 @@ def test_plain_is_ascii_without_escapes(runner: CliRunner, detail: str) -> None:
     assert not NOT_PLAIN.search(out), NOT_PLAIN.findall(out)
     # only the RFC section sign and the payload's own characters are not ASCII
     assert set(re.sub(r"[\x20-\x7e\n]", "", out)) <= set("§厉害了")
-    assert "1 with problems" not in out and "2 with problems" in out  # the bad frame and the truncation
+    assert (
+        "1 with problems" not in out and "2 with problems" in out
+    )  # the bad frame and the truncation
 
 
 def test_colour_when_forced_and_none_with_no_color(runner: CliRunner) -> None:
@@ -495,12 +619,16 @@ def test_detail_levels(runner: CliRunner) -> None:
     assert "masking key" in fields and "Frame layout" not in fields
     assert "Frame layout, RFC 6455 §5.2" in full and "Unmasking, RFC 6455 §5.3" in full
     assert "7f ^ 37 = 48" in full  # byte 0 of the payload unmasked by key byte 0
-    assert "wsdebug: --detail must be summary, fields or bytes" in one_line_error(run(runner, "-d", "all", "81 00"))
+    assert "wsdebug: --detail must be summary, fields or bytes" in one_line_error(
+        run(runner, "-d", "all", "81 00")
+    )
 
 
 def test_export_svg_and_html(runner: CliRunner, tmp_path: Path) -> None:
     svg, html = tmp_path / "out.svg", tmp_path / "out.html"
-    result = run(runner, "-d", "summary", "--export-svg", str(svg), "--export-html", str(html), DATA.hex())
+    result = run(
+        runner, "-d", "summary", "--export-svg", str(svg), "--export-html", str(html), DATA.hex()
+    )
     assert result.exit_code == 0 and "5 frames, all valid" in result.stdout
     svg_text = svg.read_text(encoding="utf-8").replace("&#160;", " ")
     assert svg_text.lstrip().startswith("<svg") and svg_text.rstrip().endswith("</svg>")
@@ -511,9 +639,14 @@ def test_export_svg_and_html(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_export_to_unwritable_path(runner: CliRunner, tmp_path: Path) -> None:
-    result = run(runner, "-d", "summary", "--export-svg", str(tmp_path / "no" / "such" / "dir.svg"), "81 00")
+    result = run(
+        runner, "-d", "summary", "--export-svg", str(tmp_path / "no" / "such" / "dir.svg"), "81 00"
+    )
     assert result.exit_code == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("wsdebug: cannot write export:") and len(result.stderr.splitlines()) == 1
+    assert (
+        result.stderr.startswith("wsdebug: cannot write export:")
+        and len(result.stderr.splitlines()) == 1
+    )
 
 
 # -- unreadable input: exit 2, one line saying where -----------------------------------------------------
@@ -550,11 +683,17 @@ def test_bad_base64(runner: CliRunner) -> None:
 
 def test_unreadable_files(runner: CliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "missing.hex"
-    assert one_line_error(run(runner, "-f", str(missing))).startswith(f"wsdebug: cannot read {missing}:")
-    assert one_line_error(run(runner, "-f", str(tmp_path))).startswith(f"wsdebug: cannot read {tmp_path}:")
+    assert one_line_error(run(runner, "-f", str(missing))).startswith(
+        f"wsdebug: cannot read {missing}:"
+    )
+    assert one_line_error(run(runner, "-f", str(tmp_path))).startswith(
+        f"wsdebug: cannot read {tmp_path}:"
+    )
     binary = tmp_path / "frame.bin"
     binary.write_bytes(RFC_HELLO)  # raw bytes, not a dump of them
-    assert one_line_error(run(runner, "-f", str(binary))).startswith("wsdebug: unreadable input: line 1, column 1:")
+    assert one_line_error(run(runner, "-f", str(binary))).startswith(
+        "wsdebug: unreadable input: line 1, column 1:"
+    )
     good = tmp_path / "good.hex"
     good.write_text(RFC_HELLO.hex())
     line = one_line_error(run(runner, "-f", str(good), "81 00"))
@@ -566,7 +705,16 @@ def test_sample_files_decode(runner: CliRunner) -> None:
     doc = run_json(runner, "-f", str(root / "seed-chinese.hex"))
     assert [f["text"] for f in doc["frames"]] == ["厉害了"]
     doc = run_json(runner, "-f", str(root / "rfc6455-5.7.hex"))
-    names = ["TEXT", "TEXT", "TEXT", "CONT", "PING", "PONG", "BINARY", "BINARY"]  # the RFC 6455 §5.7 examples
+    names = [
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "CONT",
+        "PING",
+        "PONG",
+        "BINARY",
+        "BINARY",
+    ]  # the RFC 6455 §5.7 examples
     assert [f["opcode_name"] for f in doc["frames"]] == names
     assert [f["payload_length"] for f in doc["frames"][-2:]] == [256, 65536]
 
@@ -575,15 +723,25 @@ def test_sample_files_decode(runner: CliRunner) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")
+    }
     env.update(COLUMNS="120", PYTHONIOENCODING="utf-8", **extra)
     return env
 
 
 def wsdebug(*args: str, stdin: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wsdebug", *args], input=stdin, capture_output=True, text=True,
-        encoding="utf-8", env=_env(**extra), timeout=30, check=False,
+        [sys.executable, "-m", "wsdebug", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=_env(**extra),
+        timeout=30,
+        check=False,
         stdin=subprocess.DEVNULL if stdin is None else None,
     )
 
@@ -594,14 +752,22 @@ def test_subprocess_stdin_pipe_and_exit_statuses() -> None:
     assert [f["text"] for f in json.loads(ok.stdout)["frames"]] == ["Hello", "厉害了"]
 
     bad = wsdebug("decode", "--from", "client", stdin=encode_frame(Opcode.TEXT, b"Hello").hex())
-    assert bad.returncode == 1 and "client-to-server frame is not masked" in bad.stdout and bad.stderr == ""
+    assert (
+        bad.returncode == 1
+        and "client-to-server frame is not masked" in bad.stdout
+        and bad.stderr == ""
+    )
 
     odd = wsdebug("decode", stdin="81 05\n48 65 6c 6c 6")
     assert odd.returncode == 2 and odd.stdout == ""
-    assert odd.stderr == "wsdebug: unreadable input: line 2, column 13: odd number of hex digits (1)\n"
+    assert (
+        odd.stderr == "wsdebug: unreadable input: line 2, column 13: odd number of hex digits (1)\n"
+    )
 
     empty = wsdebug("decode", stdin="")
-    assert empty.returncode == 2 and empty.stderr == "wsdebug: unreadable input: no bytes in input\n"
+    assert (
+        empty.returncode == 2 and empty.stderr == "wsdebug: unreadable input: no bytes in input\n"
+    )
 
 
 def test_subprocess_no_color_in_a_pipe() -> None:
@@ -612,7 +778,9 @@ def test_subprocess_no_color_in_a_pipe() -> None:
 def _in_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     pty = pytest.importorskip("pty")
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "wsdebug", *args], stdin=slave, stdout=slave, stderr=slave, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", *args], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
     os.close(slave)
     out = b""
     while True:
@@ -632,7 +800,9 @@ def test_subprocess_no_color_on_a_terminal() -> None:
     env = _env(TERM="xterm-256color")
     status, coloured = _in_terminal(["decode", "-d", "summary", RFC_HELLO.hex()], env)
     assert status == 0 and _colour_codes(coloured), "a terminal gets colours"
-    status, plain = _in_terminal(["decode", "-d", "summary", RFC_HELLO.hex()], {**env, "NO_COLOR": "1"})
+    status, plain = _in_terminal(
+        ["decode", "-d", "summary", RFC_HELLO.hex()], {**env, "NO_COLOR": "1"}
+    )
     assert status == 0 and "Hello" in plain
     assert not _colour_codes(plain), COLOUR_SGR.findall(plain)
     # nothing given and standard input a terminal: say so rather than wait
@@ -645,7 +815,10 @@ def test_two_stream_json_says_who_sent_each_frame(runner: CliRunner) -> None:
     result = runner.invoke(app, ["decode", "--json"], input=text)
     assert result.exit_code == 0, result.stderr
     frames = json.loads(result.stdout)["frames"]
-    assert [(f["direction"], f["offset"], f["text"]) for f in frames] == [("c2s", 0, "Hello"), ("s2c", 0, "Hello")]
+    assert [(f["direction"], f["offset"], f["text"]) for f in frames] == [
+        ("c2s", 0, "Hello"),
+        ("s2c", 0, "Hello"),
+    ]
 
 
 def test_deflate_output_is_capped_by_max_size(runner: CliRunner) -> None:
@@ -655,7 +828,11 @@ def test_deflate_output_is_capped_by_max_size(runner: CliRunner) -> None:
     comp = zlib.compressobj(wbits=-15)
     bomb = (comp.compress(b"\0" * 5_000_000) + comp.flush(zlib.Z_SYNC_FLUSH))[:-4]
     frame = encode_frame(2, bomb, rsv1=True)
-    result = runner.invoke(app, ["decode", "--deflate", "--max-size", "100000", "--json"], input=frame.hex())
+    result = runner.invoke(
+        app, ["decode", "--deflate", "--max-size", "100000", "--json"], input=frame.hex()
+    )
     assert result.exit_code == 1
     (rec,) = json.loads(result.stdout)["frames"]
-    assert [p["rule"] for p in rec["problems"]] == ["MESSAGE_TOO_BIG"] and rec["inflated_hex"] is None
+    assert [p["rule"] for p in rec["problems"]] == ["MESSAGE_TOO_BIG"] and rec[
+        "inflated_hex"
+    ] is None

@@ -32,8 +32,13 @@ def run_cli(*args: str, tmp: Path, color: bool) -> subprocess.CompletedProcess[s
         env.update(FORCE_COLOR="1", COLORTERM="truecolor")
     return subprocess.run(
         [sys.executable, "-m", "wsdebug", "demo", *args],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8", env=env,
-        timeout=TIMEOUT, check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=TIMEOUT,
+        check=False,
     )
 
 
@@ -60,10 +65,12 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> str:
 def sections(out: str) -> dict[str, str]:
     """The output of each step, by title (from its heading to the next one)."""
     heads = list(re.finditer(r"Step (\d+)/(\d+): (.+?)\s+─", out))
-    assert [int(m.group(1)) for m in heads] == list(range(1, len(TITLES) + 1)), "steps missing or out of order"
+    assert [int(m.group(1)) for m in heads] == list(range(1, len(TITLES) + 1)), (
+        "steps missing or out of order"
+    )
     assert {int(m.group(2)) for m in heads} == {len(TITLES)}
     ends = [m.start() for m in heads[1:]] + [len(out)]
-    return {m.group(3): out[m.start() : end] for m, end in zip(heads, ends)}
+    return {m.group(3): out[m.start() : end] for m, end in zip(heads, ends, strict=False)}
 
 
 @pytest.mark.parametrize("which", ["coloured", "plain"])
@@ -75,8 +82,12 @@ def test_every_step_is_shown_in_order(which: str, request: pytest.FixtureRequest
     for step in STEPS:
         assert step.look.split()[0] in steps[step.title]  # its "Look at:" sentence
     sent, got = ("->", "<-") if which == "plain" else ("→", "←")
-    assert f"Arrows: {sent} client to server, {got} server to client" in out  # the legend matches the lines
-    for title in TITLES[1:]:  # every step after the handshake sends something and gets the echo back
+    assert (
+        f"Arrows: {sent} client to server, {got} server to client" in out
+    )  # the legend matches the lines
+    for title in TITLES[
+        1:
+    ]:  # every step after the handshake sends something and gets the echo back
         assert re.search(rf"^{sent} \d\d:\d\d:\d\d\.\d+ c1 ", steps[title], re.M), title
         assert re.search(rf"^{got} \d\d:\d\d:\d\d\.\d+ c1 ", steps[title], re.M), title
     assert "Tour complete" in out
@@ -96,7 +107,11 @@ def test_key_facts(which: str, request: pytest.FixtureRequest) -> None:
     assert '"Hello"' in steps["A short text frame"]
     assert SEED_TEXT == "厉害了" and '"厉害了"' in steps["Chinese text from the seed write-up"]
     sixteen = steps["A 16-bit length"]
-    assert "126: a 16-bit length follows" in sixteen and "01 2c" in sixteen and "payload is 300 bytes" in sixteen
+    assert (
+        "126: a 16-bit length follows" in sixteen
+        and "01 2c" in sixteen
+        and "payload is 300 bytes" in sixteen
+    )
 
     frag = steps["One message in three fragments, with a ping in between"]
     assert "PING" in frag and "PONG" in frag and "CONT" in frag
@@ -134,8 +149,12 @@ def test_run_demo_wire(tmp_path: Path) -> None:
 
     async def main() -> int:
         return await asyncio.wait_for(
-            run_demo(JsonReporter(out), say=lambda title, look, n, total: said.append((title, n, total)),
-                     show_accept=accepted.append, set_detail=details.append),
+            run_demo(
+                JsonReporter(out),
+                say=lambda title, look, n, total: said.append((title, n, total)),
+                show_accept=accepted.append,
+                set_detail=details.append,
+            ),
             TIMEOUT,
         )
 
@@ -151,11 +170,28 @@ def test_run_demo_wire(tmp_path: Path) -> None:
     frames = [e for e in events if e["event"] == "frame"]
     sent = [(f["opcode_name"], f["fin"]) for f in frames if f["direction"] == "c2s"]
     got = [(f["opcode_name"], f["fin"]) for f in frames if f["direction"] == "s2c"]
-    assert sent == [("TEXT", True), ("TEXT", True), ("TEXT", True),
-                    ("TEXT", False), ("PING", True), ("CONT", False), ("CONT", True),
-                    ("BINARY", True), ("TEXT", True), ("CLOSE", True)]
-    assert got == [("TEXT", True), ("TEXT", True), ("TEXT", True), ("PONG", True), ("TEXT", True),
-                   ("BINARY", True), ("TEXT", True), ("CLOSE", True)]
+    assert sent == [
+        ("TEXT", True),
+        ("TEXT", True),
+        ("TEXT", True),
+        ("TEXT", False),
+        ("PING", True),
+        ("CONT", False),
+        ("CONT", True),
+        ("BINARY", True),
+        ("TEXT", True),
+        ("CLOSE", True),
+    ]
+    assert got == [
+        ("TEXT", True),
+        ("TEXT", True),
+        ("TEXT", True),
+        ("PONG", True),
+        ("TEXT", True),
+        ("BINARY", True),
+        ("TEXT", True),
+        ("CLOSE", True),
+    ]
     c2s = [f for f in frames if f["direction"] == "c2s"]
     assert all(f["masked"] for f in c2s)
     assert c2s[2]["length_form"] == "16-bit" and c2s[2]["payload_length"] == 300
@@ -163,5 +199,10 @@ def test_run_demo_wire(tmp_path: Path) -> None:
     texts = [m.get("text") for m in events if m["event"] == "message" and m["direction"] == "s2c"]
     assert texts[:3] == ["Hello", SEED_TEXT, "WebSocket " * 30] and "fragmented!" in texts
     close = [e for e in events if e["event"] == "close"]
-    assert len(close) == 1 and close[0]["code"] == 1000 and close[0]["clean"] and close[0]["initiator"] == "client"
+    assert (
+        len(close) == 1
+        and close[0]["code"] == 1000
+        and close[0]["clean"]
+        and close[0]["initiator"] == "client"
+    )
     assert not [e for e in events if e["event"] in ("fail", "error")]

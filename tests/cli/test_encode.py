@@ -25,6 +25,7 @@ KEY = bytes.fromhex("37fa213d")
 RFC_HELLO = "818537fa213d7f9f4d5158"  # RFC 6455 §5.7: a single-frame masked text message "Hello"
 RFC7692_HELLO = "c107f248cdc9c90700"  # RFC 7692 §7.2.3.1: "Hello" compressed, unmasked
 
+
 def invoke(runner: CliRunner, *args: str, input: str | None = None):
     result = runner.invoke(app, list(args), input=input)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
@@ -66,7 +67,9 @@ def test_rfc_masked_hello_exactly(runner: CliRunner) -> None:
 def test_rfc_unmasked_examples(runner: CliRunner) -> None:
     assert hex_of(runner, "text", "Hello", "--no-mask").hex() == "810548656c6c6f"
     assert hex_of(runner, "ping", "Hello", "--no-mask").hex() == "890548656c6c6f"
-    assert hex_of(runner, "pong", "Hello", "--mask-key", "37fa213d").hex() == "8a8537fa213d7f9f4d5158"
+    assert (
+        hex_of(runner, "pong", "Hello", "--mask-key", "37fa213d").hex() == "8a8537fa213d7f9f4d5158"
+    )
     assert hex_of(runner, "text", "Hel", "--no-mask", "--no-fin").hex() == "010348656c"
     assert hex_of(runner, "cont", "lo", "--no-mask").hex() == "80026c6f"
 
@@ -84,13 +87,22 @@ KINDS = [
 
 
 @pytest.mark.parametrize(("kind", "opcode", "args", "payload"), KINDS, ids=[k[0] for k in KINDS])
-def test_every_kind(runner: CliRunner, kind: str, opcode: int, args: list[str], payload: bytes) -> None:
+def test_every_kind(
+    runner: CliRunner, kind: str, opcode: int, args: list[str], payload: bytes
+) -> None:
     assert hex_of(runner, kind, *args, "--no-mask") == encode_frame(opcode, payload)
     key = bytes.fromhex("a1b2c3d4")
     frame = hex_of(runner, kind, *args, "--mask-key", key.hex())
     assert frame == encode_frame(opcode, payload, mask_key=key)
-    (f,) = decoded(runner, frame, "--from", "client", code=1 if kind.startswith("cont") else 0)["frames"]
-    assert (f["opcode"], f["payload_hex"], f["masked"], f["mask_key"]) == (opcode, payload.hex(), True, key.hex())
+    (f,) = decoded(runner, frame, "--from", "client", code=1 if kind.startswith("cont") else 0)[
+        "frames"
+    ]
+    assert (f["opcode"], f["payload_hex"], f["masked"], f["mask_key"]) == (
+        opcode,
+        payload.hex(),
+        True,
+        key.hex(),
+    )
 
 
 def test_default_mask_is_random(runner: CliRunner) -> None:
@@ -119,7 +131,11 @@ def test_forced_length_forms(runner: CliRunner, form: int, header: str) -> None:
 
 
 def test_natural_length_forms(runner: CliRunner) -> None:
-    sizes = [(125, "7-bit", "827d"), (126, "16-bit", "827e007e"), (65536, "64-bit", "827f0000000000010000")]
+    sizes = [
+        (125, "7-bit", "827d"),
+        (126, "16-bit", "827e007e"),
+        (65536, "64-bit", "827f0000000000010000"),
+    ]
     for size, form, head in sizes:
         frame = hex_of(runner, "binary", "00" * size, "--hex", "--no-mask")
         assert frame.hex().startswith(head) and len(frame) == len(head) // 2 + size
@@ -134,27 +150,39 @@ def test_raw_opcode(runner: CliRunner) -> None:
     (f,) = decoded(runner, frame, code=1)["frames"]
     assert (f["opcode"], f["opcode_name"]) == (11, "RESERVED-0xB")
     assert [p["rule"] for p in f["problems"]] == ["RESERVED_OPCODE"]
-    assert hex_of(runner, "text", "x", "--opcode", "2", "--no-mask").hex() == "820178"  # overrides KIND
+    assert (
+        hex_of(runner, "text", "x", "--opcode", "2", "--no-mask").hex() == "820178"
+    )  # overrides KIND
     assert hex_of(runner, "text", "--opcode", "0", "--no-mask").hex() == "8000"
     assert hex_of(runner, "text", "--opcode", "15", "--no-mask").hex() == "8f00"
 
 
 def test_readme_broken_ping(runner: CliRunner) -> None:
-    frame = hex_of(runner, "ping", "--opcode", "0xB", "--no-fin", "--length-form", "64", "--no-mask")
+    frame = hex_of(
+        runner, "ping", "--opcode", "0xB", "--no-fin", "--length-form", "64", "--no-mask"
+    )
     assert frame.hex() == "0b7f0000000000000000"
     (f,) = decoded(runner, frame, code=1)["frames"]
     # 0xB is a (reserved) control opcode: FIN=0 fragments it, and 0 bytes fit 7 bits
-    assert {p["rule"] for p in f["problems"]} == {"RESERVED_OPCODE", "CONTROL_FRAGMENTED", "NON_MINIMAL_LENGTH"}
+    assert {p["rule"] for p in f["problems"]} == {
+        "RESERVED_OPCODE",
+        "CONTROL_FRAGMENTED",
+        "NON_MINIMAL_LENGTH",
+    }
 
 
 def test_no_fin(runner: CliRunner) -> None:
     frame = hex_of(runner, "text", "Hel", "--no-fin", "--mask-key", KEY.hex())
     assert frame[0] == 0x01 and frame == encode_frame(Opcode.TEXT, b"Hel", fin=False, mask_key=KEY)
-    (f,) = decoded(runner, frame)["frames"]  # a first fragment: valid, the message is just unfinished
+    (f,) = decoded(runner, frame)[
+        "frames"
+    ]  # a first fragment: valid, the message is just unfinished
     assert f["fin"] is False and "message" not in f and f["text"] == "Hel"
     ping = hex_of(runner, "ping", "--no-fin", "--no-mask")
     assert ping.hex() == "0900"
-    assert [p["rule"] for p in decoded(runner, ping, code=1)["frames"][0]["problems"]] == ["CONTROL_FRAGMENTED"]
+    assert [p["rule"] for p in decoded(runner, ping, code=1)["frames"][0]["problems"]] == [
+        "CONTROL_FRAGMENTED"
+    ]
 
 
 @pytest.mark.parametrize(("flag", "bit"), [("--rsv1", 0x40), ("--rsv2", 0x20), ("--rsv3", 0x10)])
@@ -190,9 +218,13 @@ def test_close_code_and_reason(runner: CliRunner, args: list[str], code: int, re
 def test_close_codes_that_must_not_be_sent(runner: CliRunner) -> None:
     frame = hex_of(runner, "close", "--code", "1005", "--no-mask")
     assert frame.hex() == "880203ed"
-    assert [p["rule"] for p in decoded(runner, frame, code=1)["frames"][0]["problems"]] == ["CLOSE_CODE_INVALID"]
+    assert [p["rule"] for p in decoded(runner, frame, code=1)["frames"][0]["problems"]] == [
+        "CLOSE_CODE_INVALID"
+    ]
     raw = hex_of(runner, "close", "03", "--hex", "--no-mask")  # a 1-byte close payload, by hand
-    assert [p["rule"] for p in decoded(runner, raw, code=1)["frames"][0]["problems"]] == ["CLOSE_PAYLOAD_ONE_BYTE"]
+    assert [p["rule"] for p in decoded(runner, raw, code=1)["frames"][0]["problems"]] == [
+        "CLOSE_PAYLOAD_ONE_BYTE"
+    ]
 
 
 @pytest.mark.parametrize("code", ["65536", "99999", "-1"])
@@ -237,9 +269,19 @@ def test_json(runner: CliRunner) -> None:
     result = invoke(runner, "encode", "text", "Hello", "--mask-key", "37fa213d", "--json")
     assert result.exit_code == 0 and result.stderr == ""
     doc = json.loads(result.stdout)
-    assert doc["hex"] == RFC_HELLO and doc["schema"] == 1 and doc["incomplete"] is None and doc["problems"] == []
+    assert (
+        doc["hex"] == RFC_HELLO
+        and doc["schema"] == 1
+        and doc["incomplete"] is None
+        and doc["problems"] == []
+    )
     (f,) = doc["frames"]
-    assert (f["opcode_name"], f["mask_key"], f["text"], f["size"]) == ("TEXT", "37fa213d", "Hello", 11)
+    assert (f["opcode_name"], f["mask_key"], f["text"], f["size"]) == (
+        "TEXT",
+        "37fa213d",
+        "Hello",
+        11,
+    )
     assert [x["name"] for x in f["fields"]][:6] == ["FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK"]
 
 
@@ -261,12 +303,18 @@ def test_human_output(runner: CliRunner) -> None:
 
 
 def test_human_output_plain_summary(runner: CliRunner) -> None:
-    result = invoke(runner, "encode", "text", "Hi", "--rsv2", "--no-mask", "--plain", "-d", "summary")
+    result = invoke(
+        runner, "encode", "text", "Hi", "--rsv2", "--no-mask", "--plain", "-d", "summary"
+    )
     out = result.stdout
     assert "\x1b" not in out
-    assert set(re.sub(r"[\x20-\x7e\n]", "", out)) == {"§"}  # the RFC section's sign is the only non-ASCII
+    assert set(re.sub(r"[\x20-\x7e\n]", "", out)) == {
+        "§"
+    }  # the RFC section's sign is the only non-ASCII
     assert out.splitlines()[0] == "a1 02 48 69"
-    assert "x offset 0x0000 (byte 0): RSV bit set but no extension defining it was negotiated" in out
+    assert (
+        "x offset 0x0000 (byte 0): RSV bit set but no extension defining it was negotiated" in out
+    )
     assert "RFC 6455 §5.2" in out
 
 
@@ -277,19 +325,37 @@ def test_human_output_plain_summary(runner: CliRunner) -> None:
     ("args", "message"),
     [
         (["text", "x", "--mask-key", "12"], "--mask-key must be 4 bytes of hex, not 1 bytes"),
-        (["text", "x", "--mask-key", "0102030405"], "--mask-key must be 4 bytes of hex, not 5 bytes"),
-        (["text", "x", "--mask-key", "zzzzzzzz"], "--mask-key must be 4 bytes of hex, not 'zzzzzzzz'"),
-        (["text", "x", "--mask-key", "01020304", "--no-mask"], "--mask-key and --no-mask contradict each other"),
+        (
+            ["text", "x", "--mask-key", "0102030405"],
+            "--mask-key must be 4 bytes of hex, not 5 bytes",
+        ),
+        (
+            ["text", "x", "--mask-key", "zzzzzzzz"],
+            "--mask-key must be 4 bytes of hex, not 'zzzzzzzz'",
+        ),
+        (
+            ["text", "x", "--mask-key", "01020304", "--no-mask"],
+            "--mask-key and --no-mask contradict each other",
+        ),
         (["text", "x", "--opcode", "16"], "--opcode must be 0-15, not 16"),
         (["text", "x", "--opcode", "-1"], "--opcode must be 0-15, not -1"),
         (["text", "x", "--opcode", "text"], "--opcode must be a number 0-15, not 'text'"),
         (["text", "x", "--length-form", "8"], "--length-form must be 7, 16 or 64, not 8"),
         (["text", "x" * 200, "--length-form", "7"], "200 does not fit the 7-bit length form"),
-        (["binary", "00" * 70000, "--hex", "--length-form", "16"], "70000 does not fit the 16-bit length form"),
+        (
+            ["binary", "00" * 70000, "--hex", "--length-form", "16"],
+            "70000 does not fit the 16-bit length form",
+        ),
         (["frame", "x"], "unknown frame kind 'frame': use text, binary, ping, pong, close or cont"),
-        (["binary", "0", "--hex"], "unreadable DATA: line 1, column 1: odd number of hex digits (1)"),
+        (
+            ["binary", "0", "--hex"],
+            "unreadable DATA: line 1, column 1: odd number of hex digits (1)",
+        ),
         (["binary", "01 0g", "--hex"], "unreadable DATA: line 1, column 5: 'g' is not a hex digit"),
-        (["text", "x", "--detail", "every"], "--detail must be summary, fields or bytes, not 'every'"),
+        (
+            ["text", "x", "--detail", "every"],
+            "--detail must be summary, fields or bytes, not 'every'",
+        ),
     ],
 )
 def test_usage_errors(runner: CliRunner, args: list[str], message: str) -> None:
@@ -305,7 +371,11 @@ def test_missing_kind_is_a_usage_error(runner: CliRunner) -> None:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")
+    }
     env.update(COLUMNS="120", PYTHONIOENCODING="utf-8")
     return env
 
@@ -313,10 +383,20 @@ def _env() -> dict[str, str]:
 def pipe(encode_args: list[str | bytes], decode_args: list[str]) -> tuple[int, int, dict[str, Any]]:
     """``wsdebug encode ARGS -q | wsdebug decode --json ARGS``: both statuses and the JSON."""
     env = _env()
-    enc = subprocess.Popen([sys.executable, "-m", "wsdebug", "encode", *encode_args, "-q"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
-    dec = subprocess.run([sys.executable, "-m", "wsdebug", "decode", "--json", *decode_args],
-                         stdin=enc.stdout, capture_output=True, env=env, timeout=30, check=False)
+    enc = subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", "encode", *encode_args, "-q"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    dec = subprocess.run(
+        [sys.executable, "-m", "wsdebug", "decode", "--json", *decode_args],
+        stdin=enc.stdout,
+        capture_output=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
     assert enc.stdout is not None
     enc.stdout.close()
     assert dec.stderr == b""
@@ -329,10 +409,18 @@ def test_encode_pipe_decode_round_trip() -> None:
     (f,) = doc["frames"]
     assert (f["text"], f["size"], f["mask_key"]) == ("厉害了", 15, "bcb82cb5")  # the seed's frame
 
-    status, back, doc = pipe(["text", "Hello", "--deflate", "--no-mask"], ["--deflate", "--from", "server"])
-    assert (status, back) == (0, 0) and doc["frames"][0]["text"] == "Hello" and doc["frames"][0]["rsv1"]
+    status, back, doc = pipe(
+        ["text", "Hello", "--deflate", "--no-mask"], ["--deflate", "--from", "server"]
+    )
+    assert (
+        (status, back) == (0, 0)
+        and doc["frames"][0]["text"] == "Hello"
+        and doc["frames"][0]["rsv1"]
+    )
 
-    status, back, doc = pipe(["text", b"\xff\xfe", "--no-mask"], [])  # argv bytes that are not UTF-8
+    status, back, doc = pipe(
+        ["text", b"\xff\xfe", "--no-mask"], []
+    )  # argv bytes that are not UTF-8
     assert (status, back) == (0, 1)
     assert doc["frames"][0]["payload_hex"] == "fffe"
     assert [p["rule"] for p in doc["frames"][0]["problems"]] == ["INVALID_UTF8"]

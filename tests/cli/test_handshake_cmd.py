@@ -108,7 +108,11 @@ def test_accept_of_the_seed_key(runner: CliRunner) -> None:
     doc = json.loads(invoke(runner, "accept", "--json", SEED_KEY).stdout)
     assert doc["accept"] == SEED_KEY_ACCEPT  # not the write-up's 0Cu1...
     result = invoke(runner, "accept", "--plain", SEED_KEY)
-    assert result.exit_code == 0 and SEED_KEY_ACCEPT in result.stdout and SEED_ACCEPT not in result.stdout
+    assert (
+        result.exit_code == 0
+        and SEED_KEY_ACCEPT in result.stdout
+        and SEED_ACCEPT not in result.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +132,11 @@ def test_accept_invalid_key(runner: CliRunner, key: str, why: str) -> None:
     doc = json.loads(invoke(runner, "accept", "--json", key).stdout)
     assert why in doc["key_problem"] and doc["accept"] == accept_of(key)
     plain = invoke(runner, "accept", "--plain", key)
-    assert plain.exit_code == 1 and "x the key is not valid" in plain.stdout and "-- RFC 6455 §4.1" in plain.stdout
+    assert (
+        plain.exit_code == 1
+        and "x the key is not valid" in plain.stdout
+        and "-- RFC 6455 §4.1" in plain.stdout
+    )
     assert set(re.sub(r"[\x20-\x7e\n]", "", plain.stdout)) <= {"§"}  # ASCII boxes, no ✗ or —
 
 
@@ -148,15 +156,30 @@ def test_seed_websocket_request_is_valid(runner: CliRunner, tmp_path: Path) -> N
     out = result.stdout
     assert "handshake request" in out and "valid WebSocket handshake request" in out
     assert f"expected Sec-WebSocket-Accept: {accept_of('vNtQ8bVSNRPL5p+xo1X5CA==')}" in out
-    for name in ("Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Upgrade", "Origin"):
+    for name in (
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Extensions",
+        "Upgrade",
+        "Origin",
+    ):
         assert name in out
     doc = check_json(runner, SEED_WS_REQUEST, code=0)
-    assert (doc["kind"], doc["method"], doc["target"], doc["is_websocket"]) == ("request", "GET", "/", True)
-    assert doc["key"] == "vNtQ8bVSNRPL5p+xo1X5CA==" and doc["problems"] == [] and doc["note"] is None
+    assert (doc["kind"], doc["method"], doc["target"], doc["is_websocket"]) == (
+        "request",
+        "GET",
+        "/",
+        True,
+    )
+    assert (
+        doc["key"] == "vNtQ8bVSNRPL5p+xo1X5CA==" and doc["problems"] == [] and doc["note"] is None
+    )
     assert doc["expected_accept"] == accept_of("vNtQ8bVSNRPL5p+xo1X5CA==")
     head = SEED_WS_REQUEST.encode("latin-1")
     for h in doc["headers"]:  # offsets and sizes cover each header line with its CRLF
-        assert head[h["offset"] : h["offset"] + h["size"]] == f"{h['name']}: {h['value']}\r\n".encode("latin-1")
+        assert head[
+            h["offset"] : h["offset"] + h["size"]
+        ] == f"{h['name']}: {h['value']}\r\n".encode("latin-1")
 
 
 def test_seed_address_bar_request_is_plain_http(runner: CliRunner) -> None:
@@ -165,7 +188,10 @@ def test_seed_address_bar_request_is_plain_http(runner: CliRunner) -> None:
     out = flat(result.stdout)
     assert "plain HTTP request without Upgrade: websocket" in out and "RFC 6455 §4.2.1" in out
     assert "address bar" in out
-    assert "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13" in out
+    assert (
+        "Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+        in out
+    )
     doc = check_json(runner, SEED_PAGE_REQUEST, code=1)
     assert doc["is_websocket"] is False and doc["key"] is None and doc["expected_accept"] is None
     assert [(p["rule"], p["offset"], p["rfc"]) for p in doc["problems"]] == [
@@ -207,10 +233,20 @@ def test_seed_response_with_the_seed_key_is_a_mismatch(runner: CliRunner) -> Non
     assert f"expected {SEED_KEY_ACCEPT}, got {SEED_ACCEPT}" in out
     assert f"expected Sec-WebSocket-Accept: {SEED_KEY_ACCEPT}" in out
     doc = check_json(runner, SEED_RESPONSE, "--key", SEED_KEY, code=1)
-    assert (doc["kind"], doc["status"], doc["expected_accept"]) == ("response", 101, SEED_KEY_ACCEPT)
-    assert [(p["rule"], p["rfc"]) for p in doc["problems"]] == [("HANDSHAKE_ACCEPT", "RFC 6455 §4.1")]
+    assert (doc["kind"], doc["status"], doc["expected_accept"]) == (
+        "response",
+        101,
+        SEED_KEY_ACCEPT,
+    )
+    assert [(p["rule"], p["rfc"]) for p in doc["problems"]] == [
+        ("HANDSHAKE_ACCEPT", "RFC 6455 §4.1")
+    ]
     accept = next(h for h in doc["headers"] if h["name"] == "Sec-WebSocket-Accept")
-    assert accept["offset"] == doc["problems"][0]["offset"] == SEED_RESPONSE.index("Sec-WebSocket-Accept")
+    assert (
+        accept["offset"]
+        == doc["problems"][0]["offset"]
+        == SEED_RESPONSE.index("Sec-WebSocket-Accept")
+    )
     assert "does NOT match" in accept["meaning"] and accept["problems"] == doc["problems"]
 
 
@@ -256,7 +292,12 @@ STATUS = {SEED_WS_REQUEST: 0, SEED_PAGE_REQUEST: 1, SEED_RESPONSE: 1, RFC_RESPON
 
 @pytest.mark.parametrize(
     ("text", "args"),
-    [(SEED_WS_REQUEST, []), (SEED_PAGE_REQUEST, []), (SEED_RESPONSE, ["--key", SEED_KEY]), (RFC_RESPONSE, [])],
+    [
+        (SEED_WS_REQUEST, []),
+        (SEED_PAGE_REQUEST, []),
+        (SEED_RESPONSE, ["--key", SEED_KEY]),
+        (RFC_RESPONSE, []),
+    ],
     ids=["ws request", "page request", "seed response", "rfc response"],
 )
 def test_crlf_less_paste_reads_the_same(runner: CliRunner, text: str, args: list[str]) -> None:
@@ -276,13 +317,20 @@ def test_file_dash_and_stdin_agree(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_unreadable_or_empty_input(runner: CliRunner, tmp_path: Path) -> None:
-    for result in (invoke(runner, "check", str(tmp_path / "missing.txt")), invoke(runner, "check", str(tmp_path))):
+    for result in (
+        invoke(runner, "check", str(tmp_path / "missing.txt")),
+        invoke(runner, "check", str(tmp_path)),
+    ):
         assert result.exit_code == 2 and result.stdout == ""
-        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("wsdebug: cannot read ")
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(
+            "wsdebug: cannot read "
+        )
     for text in ("", "\n\n", "  \r\n"):
         result = invoke(runner, "check", input=text)
         assert result.exit_code == 2 and result.stdout == ""
-        assert result.stderr.startswith("wsdebug: no input") and len(result.stderr.splitlines()) == 1
+        assert (
+            result.stderr.startswith("wsdebug: no input") and len(result.stderr.splitlines()) == 1
+        )
 
 
 def test_garbage_is_a_malformed_request(runner: CliRunner) -> None:
@@ -295,16 +343,30 @@ def test_plain_check_is_ascii(runner: CliRunner) -> None:
         result = invoke(runner, "check", "--plain", *args, input=text)
         assert result.exit_code == 1 and "\x1b" not in result.stdout
         assert set(re.sub(r"[\x20-\x7e\n]", "", result.stdout)) <= {"§"}, result.stdout
-        assert re.search(r"x offset 0x[0-9a-f]{4}: .* -- RFC 6455 §4", flat(result.stdout.replace("|", " ")))
+        assert re.search(
+            r"x offset 0x[0-9a-f]{4}: .* -- RFC 6455 §4", flat(result.stdout.replace("|", " "))
+        )
 
 
 def test_subprocess_pipe_and_exit_statuses() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NO_COLOR", "FORCE_COLOR", "WSDEBUG_TRACEBACK")
+    }
     env.update(COLUMNS="120", PYTHONIOENCODING="utf-8", NO_COLOR="1")
 
     def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "wsdebug", "handshake", *args], input=stdin,
-                              capture_output=True, text=True, encoding="utf-8", env=env, timeout=30, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "wsdebug", "handshake", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=30,
+            check=False,
+        )
 
     ok = run("check", stdin=lf_only(SEED_WS_REQUEST))
     assert (ok.returncode, ok.stderr) == (0, "") and "\x1b" not in ok.stdout

@@ -68,7 +68,11 @@ def test_text_and_binary_messages_both_ways() -> None:
         if e.direction == Direction.C2S
     ]
     assert got == [(Opcode.TEXT, "héllo ✓".encode()), (Opcode.BINARY, b"\x00\xff")]
-    msgs = [e.message for e in of_type(client.events_received(), MessageEvent) if e.direction == Direction.S2C]
+    msgs = [
+        e.message
+        for e in of_type(client.events_received(), MessageEvent)
+        if e.direction == Direction.S2C
+    ]
     assert [m.text for m in msgs] == ["from server"]
     assert client.state is server.state is State.OPEN
     assert client.failure is None and server.failure is None

@@ -26,8 +26,9 @@ from wsdebug.codec.rules import Rule
 HELLO = bytes.fromhex("f2 48 cd c9 c9 07 00")  # RFC 7692 §7.2.3.1
 
 
-def pair(params: DeflateParams = DeflateParams()) -> tuple[PerMessageDeflate, PerMessageDeflate]:
-    """(client, server) endpoints sharing ``params``."""
+def pair(params: DeflateParams | None = None) -> tuple[PerMessageDeflate, PerMessageDeflate]:
+    """(client, server) endpoints sharing ``params`` (default parameters when None)."""
+    params = params or DeflateParams()
     return PerMessageDeflate(params, is_client=True), PerMessageDeflate(params, is_client=False)
 
 
@@ -282,7 +283,7 @@ def test_negotiate_window_bits_values() -> None:
         "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
         "x-webkit-deflate-frame",
         "",
-        "permessage-deflate; a=\"",
+        'permessage-deflate; a="',
     ],
 )
 def test_negotiate_declines(offer: str) -> None:
@@ -381,7 +382,10 @@ def test_negotiate_caps_windows_only_where_the_offer_allows() -> None:
     browser = negotiate("permessage-deflate; client_max_window_bits", max_window_bits=12)
     assert browser is not None
     assert (browser.server_max_window_bits, browser.client_max_window_bits) == (12, 12)
-    assert browser.header_value() == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+    assert (
+        browser.header_value()
+        == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
+    )
     bare = negotiate("permessage-deflate", max_window_bits=12)
     assert bare is not None and bare.client_max_window_bits == 15
     assert "client_max_window_bits" not in bare.header_value()

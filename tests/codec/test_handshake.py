@@ -6,17 +6,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import vectors
 from wsdebug.codec import handshake as hs
 from wsdebug.codec.rules import Rule
 from wsdebug.codec.spec import GUID
-
-from tests import vectors
 
 #: The seed's two requests and its response, as bytes (tests/vectors.py has the text).
 SEED_WS_REQUEST = vectors.SEED_WS_REQUEST.encode("latin-1")
 SEED_PAGE_REQUEST = vectors.SEED_PAGE_REQUEST.encode("latin-1")
 SEED_RESPONSE = vectors.SEED_RESPONSE.encode("latin-1")
-SEED_KEY, SEED_KEY_ACCEPT, SEED_ACCEPT = vectors.SEED_KEY, vectors.SEED_KEY_ACCEPT, vectors.SEED_ACCEPT
+SEED_KEY, SEED_KEY_ACCEPT, SEED_ACCEPT = (
+    vectors.SEED_KEY,
+    vectors.SEED_KEY_ACCEPT,
+    vectors.SEED_ACCEPT,
+)
 CHROME_UA = vectors.CHROME_UA
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -39,8 +42,9 @@ GOOD_LINES = (
 )
 
 
-def request_with(replace: dict[str, str | None] | None = None, extra=(),
-                 start="GET /chat HTTP/1.1") -> bytes:
+def request_with(
+    replace: dict[str, str | None] | None = None, extra=(), start="GET /chat HTTP/1.1"
+) -> bytes:
     """GOOD_LINES with headers replaced (value) or removed (None), plus extra lines."""
     replace = {k.lower(): v for k, v in (replace or {}).items()}
     lines = []
@@ -249,8 +253,13 @@ def test_duplicate_key():
 
 @pytest.mark.parametrize(
     "upgrade,connection",
-    [("WebSocket", "upgrade"), ("WEBSOCKET", "UPGRADE"), ("websocket", "keep-alive, Upgrade"),
-     ("h2c, websocket", "Upgrade,keep-alive"), ("websocket", " keep-alive ,  upgrade ")],
+    [
+        ("WebSocket", "upgrade"),
+        ("WEBSOCKET", "UPGRADE"),
+        ("websocket", "keep-alive, Upgrade"),
+        ("h2c, websocket", "Upgrade,keep-alive"),
+        ("websocket", " keep-alive ,  upgrade "),
+    ],
 )
 def test_tokens_case_insensitive_and_comma_lists(upgrade, connection):
     assert validate(request_with({"Upgrade": upgrade, "Connection": connection}))[1] == []
@@ -409,9 +418,29 @@ def test_parse_never_raises(data):
 
 
 HTTP_BITS = [
-    b"GET", b" ", b"/", b"HTTP/1.1", b"HTTP/1.0", b"\r\n", b"\n", b"\r", b":", b",", b";", b'"',
-    b"Upgrade", b"websocket", b"Connection", b"Sec-WebSocket-Key", b"Sec-WebSocket-Extensions",
-    b"Sec-WebSocket-Protocol", b"101", b"\x00", b"\xff", b"\t", b"==",
+    b"GET",
+    b" ",
+    b"/",
+    b"HTTP/1.1",
+    b"HTTP/1.0",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b":",
+    b",",
+    b";",
+    b'"',
+    b"Upgrade",
+    b"websocket",
+    b"Connection",
+    b"Sec-WebSocket-Key",
+    b"Sec-WebSocket-Extensions",
+    b"Sec-WebSocket-Protocol",
+    b"101",
+    b"\x00",
+    b"\xff",
+    b"\t",
+    b"==",
 ]
 
 
@@ -468,7 +497,7 @@ def test_head_reader_chunking_does_not_matter(data, cuts, max_size):
     head = whole.feed(data)
     chunked = hs.HeadReader(max_size)
     bounds = [0, *sorted(cuts), len(data)]
-    heads = [chunked.feed(data[a:b]) for a, b in zip(bounds, bounds[1:])]
+    heads = [chunked.feed(data[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
     assert [h for h in heads if h is not None] == ([head] if head is not None else [])
     assert (chunked.leftover, chunked.too_big) == (whole.leftover, whole.too_big)
     if head is not None:
@@ -490,9 +519,14 @@ def test_default_limit():
 
 
 def test_build_request_round_trip():
-    raw, key = hs.build_request("example.com:8080", "/chat?x=1", subprotocols=["chat", "superchat"],
-                                extensions="permessage-deflate", origin="http://example.com",
-                                headers=[("Cookie", "a=b")])
+    raw, key = hs.build_request(
+        "example.com:8080",
+        "/chat?x=1",
+        subprotocols=["chat", "superchat"],
+        extensions="permessage-deflate",
+        origin="http://example.com",
+        headers=[("Cookie", "a=b")],
+    )
     req, problems = validate(raw)
     assert problems == []
     assert req.key == key and hs.key_problem(key) is None
@@ -516,8 +550,9 @@ def test_build_response_round_trip():
     raw = hs.build_response(req, subprotocol="chat", extensions="permessage-deflate")
     resp = hs.parse_response(raw)
     assert resp.accept == hs.accept_key("vNtQ8bVSNRPL5p+xo1X5CA==")
-    problems = hs.validate_response(resp, key=req.key, offered_subprotocols=["chat"],
-                                    offered_extensions=[req.extensions])
+    problems = hs.validate_response(
+        resp, key=req.key, offered_subprotocols=["chat"], offered_extensions=[req.extensions]
+    )
     assert problems == []
     assert raw.startswith(b"HTTP/1.1 101 Switching Protocols\r\n") and raw.endswith(b"\r\n\r\n")
 

@@ -101,7 +101,9 @@ def test_streaming_one_byte_at_a_time() -> None:
 # -- both implementations: the C extension (when built) and the pure-Python fallback ---------
 
 
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 7, 8, 9, 4095, 4096, 262_143, 262_144, 262_145, (1 << 20) + 3])
+@pytest.mark.parametrize(
+    "size", [0, 1, 3, 4, 7, 8, 9, 4095, 4096, 262_143, 262_144, 262_145, (1 << 20) + 3]
+)
 @pytest.mark.parametrize("phase", [0, 1, 2, 3])
 def test_python_fallback_matches_reference_and_c(size: int, phase: int) -> None:
     from wsdebug.codec import mask
@@ -133,5 +135,7 @@ def test_the_whole_codec_works_without_the_c_extension() -> None:
         "print('ok')\n"
     )
     env = {**__import__("os").environ, "WSDEBUG_PURE_PYTHON": "1"}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

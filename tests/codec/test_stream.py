@@ -49,7 +49,10 @@ def test_vector_messages(vector: Vector) -> None:
     records: list[FrameRecord] = fed.items
     assert fed.pending is None and fed.eof == [] and fed.oversized is None
     assert all_problems(records) == []
-    assert all(rec.direction is (None if vector.sender is None else Direction.sent_by(vector.sender)) for rec in records)
+    assert all(
+        rec.direction is (None if vector.sender is None else Direction.sent_by(vector.sender))
+        for rec in records
+    )
     messages = [rec.message for rec in records if rec.message is not None]
     assert [m.payload for m in messages] == list(vector.messages)
     assert [m.text for m in messages if m.is_text] == list(vector.texts)

@@ -16,8 +16,8 @@ import zlib
 from hypothesis import strategies as st
 
 from tests import dumps
-from wsdebug.capture.format import C2S, S2C, Chunk, ConnectionInfo
 from tests.pcapwrite import write_pcap
+from wsdebug.capture.format import C2S, S2C, Chunk, ConnectionInfo
 from wsdebug.codec.frames import encode_frame
 
 from .make_corpus import KEY, RFC_REQUEST, RFC_RESPONSE

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wsdebug.capture.format import CaptureError
+from wsdebug.capture.handshake_check import check_handshake
 from wsdebug.capture.replay import open_capture
+from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
 from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import (
     DeflateParams,
@@ -47,8 +49,6 @@ from wsdebug.codec.handshake import (
 from wsdebug.codec.opening import ClientConnection, ServerConnection
 from wsdebug.codec.spec import Role
 from wsdebug.codec.stream import StreamDecoder
-from wsdebug.capture.handshake_check import check_handshake
-from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
 
 #: the message size limit the targets run with (``--max-size`` in the CLI); inflated output
 #: above it must be refused, never built

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.make_corpus import RFC_REQUEST, RFC_RESPONSE
-from wsdebug.capture.format import C2S, S2C, Chunk, ConnectionInfo
 from tests.pcapwrite import write_pcap
+from wsdebug.capture.format import C2S, S2C, Chunk, ConnectionInfo
 from wsdebug.capture.replay import open_capture
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Opcode

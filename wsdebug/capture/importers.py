@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
+from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .session import Conversation, reconstruct
 
 PCAP_MAGICS = {

@@ -32,7 +32,11 @@ def decode_bytes(
     max_message: int | None = None,
 ) -> Decoded:
     """Decode a complete capture of one direction, in order."""
-    inflate = Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate if deflate else None
+    inflate = (
+        Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate
+        if deflate
+        else None
+    )
     dec = StreamDecoder(sender, inflate=inflate, max_message=max_message)
     records = dec.receive_data(data)
     incomplete = dec.incomplete()
@@ -60,7 +64,9 @@ def decode_segments(
         if dec is None:
             inflate = None
             if deflate:
-                inflate = Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate
+                inflate = Inflater(
+                    no_context_takeover=no_context_takeover, max_size=max_message
+                ).inflate
             dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
         records.extend(dec.receive_data(data))
     problems: list[Problem] = []

@@ -105,9 +105,16 @@ def _ip_layer(linktype: int, buf: bytes) -> Any:
         ValueError: the frame says it carries IP but dpkt cannot read it (e.g. cut short).
     """
     if linktype in (dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276):
-        cls = {dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet, dpkt.pcap.DLT_LINUX_SLL: dpkt.sll.SLL}.get(linktype, dpkt.sll2.SLL2)
+        cls = {
+            dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet,
+            dpkt.pcap.DLT_LINUX_SLL: dpkt.sll.SLL,
+        }.get(linktype, dpkt.sll2.SLL2)
         link = cls(buf)
-        kind = getattr(link, "type", None) if cls is dpkt.ethernet.Ethernet else getattr(link, "ethtype", None)
+        kind = (
+            getattr(link, "type", None)
+            if cls is dpkt.ethernet.Ethernet
+            else getattr(link, "ethtype", None)
+        )
         if isinstance(link.data, (dpkt.ip.IP, dpkt.ip6.IP6)):
             return link.data
         if kind in _IP_TYPES:
@@ -123,7 +130,9 @@ def _ip_layer(linktype: int, buf: bytes) -> Any:
 
 
 def _addr(ip: Any, raw: bytes) -> str:
-    return socket.inet_ntop(socket.AF_INET6 if isinstance(ip, dpkt.ip6.IP6) else socket.AF_INET, raw)
+    return socket.inet_ntop(
+        socket.AF_INET6 if isinstance(ip, dpkt.ip6.IP6) else socket.AF_INET, raw
+    )
 
 
 def _show(ep: Endpoint) -> str:
@@ -138,15 +147,23 @@ def _open_reader(fh: IO[bytes], name: str) -> Any:
             return dpkt.pcapng.Reader(fh)
         return dpkt.pcap.Reader(fh)
     except (ValueError, dpkt.Error, EOFError, OSError) as exc:
-        raise CaptureError(f"{name}: unreadable pcap header ({exc or type(exc).__name__})") from None
+        raise CaptureError(
+            f"{name}: unreadable pcap header ({exc or type(exc).__name__})"
+        ) from None
 
 
 def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
     """Group the TCP segments into connections; also count packets skipped and cut short."""
     reader = _open_reader(fh, name)
     linktype = reader.datalink()
-    if linktype not in _RAW_LINKS | _NULL_LINKS | {dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276}:
-        raise CaptureError(f"{name}: pcap link type {linktype} is not supported (wsdebug reads {_LINK_NAMES})")
+    if linktype not in _RAW_LINKS | _NULL_LINKS | {
+        dpkt.pcap.DLT_EN10MB,
+        dpkt.pcap.DLT_LINUX_SLL,
+        276,
+    }:
+        raise CaptureError(
+            f"{name}: pcap link type {linktype} is not supported (wsdebug reads {_LINK_NAMES})"
+        )
     conns: dict[frozenset[Endpoint], _Tcp] = {}
     done: list[_Tcp] = []
     skipped = short = 0
@@ -159,7 +176,9 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
         except StopIteration:
             break
         except (ValueError, dpkt.Error, EOFError, OSError) as exc:
-            raise CaptureError(f"{name}: corrupt or truncated after packet {order + 2} ({exc or type(exc).__name__})") from None
+            raise CaptureError(
+                f"{name}: corrupt or truncated after packet {order + 2} ({exc or type(exc).__name__})"
+            ) from None
         order += 1
         partial = not snaplen or len(buf) < snaplen  # shorter than the snap length: not cut by it
         try:
@@ -201,7 +220,9 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
         if tcp.data:
             flow.segments.append(_Segment(order, float(ts), tcp.seq, bytes(tcp.data)))
     if cut >= 0 and cut == order:
-        raise CaptureError(f"{name}: truncated: the file ends inside packet {order + 1} ({len(buf)} bytes of it)")
+        raise CaptureError(
+            f"{name}: truncated: the file ends inside packet {order + 1} ({len(buf)} bytes of it)"
+        )
     done.extend(conns.values())
     done.sort(key=lambda c: c.first)
     return done, skipped, short
@@ -251,7 +272,9 @@ def reassemble(flow: _Flow) -> _Stream:
 
 def _is_upgrade(head: bytes) -> bool:
     end = head.find(b"\r\n\r\n")
-    return head.startswith(b"GET ") and _UPGRADE.search(head[: end if end >= 0 else None]) is not None
+    return (
+        head.startswith(b"GET ") and _UPGRADE.search(head[: end if end >= 0 else None]) is not None
+    )
 
 
 def _is_tls(head: bytes) -> bool:
@@ -293,28 +316,46 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], Notes, Ga
             merged.extend((order, t, direction, data) for order, t, data in stream.chunks)
             who = "client" if direction == C2S else "server"
             if stream.retransmitted or stream.out_of_order:
-                lines.append(f"TCP from the {who}: {stream.retransmitted} retransmitted segment(s) dropped, "
-                             f"{stream.out_of_order} out-of-order segment(s) put back in sequence order")
+                lines.append(
+                    f"TCP from the {who}: {stream.retransmitted} retransmitted segment(s) dropped, "
+                    f"{stream.out_of_order} out-of-order segment(s) put back in sequence order"
+                )
             if stream.gap:
-                gaps.setdefault(conn_id, []).append((direction, f"TCP from the {who}: {stream.gap}"))
+                gaps.setdefault(conn_id, []).append(
+                    (direction, f"TCP from the {who}: {stream.gap}")
+                )
         merged.sort(key=lambda m: m[0])
         info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
         flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
-        ends = [f"{who} sent {'RST' if f.rst else 'FIN'}" for who, f in zip(("client", "server"), flows, strict=True) if f.rst or f.fin]
+        ends = [
+            f"{who} sent {'RST' if f.rst else 'FIN'}"
+            for who, f in zip(("client", "server"), flows, strict=True)
+            if f.rst or f.fin
+        ]
         info.end_reason = ", ".join(ends) or "capture ended with the TCP connection open"
         infos.append(info)
         notes[conn_id] = lines
     file_notes: list[str] = []
     if short:
-        file_notes.append(f"{short} packets were cut short by the capture's snap length: frames may be incomplete")
+        file_notes.append(
+            f"{short} packets were cut short by the capture's snap length: frames may be incomplete"
+        )
     if skipped:
-        file_notes.append(f"{skipped} packets could not be parsed or were IP fragments, and were skipped")
+        file_notes.append(
+            f"{skipped} packets could not be parsed or were IP fragments, and were skipped"
+        )
     if not infos:
         if tls:
-            raise CaptureError(f"{name}: no readable WebSocket: {tls} TCP conversation{'s' if tls != 1 else ''} "
-                               "use TLS (wss:// or https://), which wsdebug cannot decrypt; capture ws:// traffic instead")
-        raise CaptureError(f"{name}: no WebSocket upgrade (GET with Upgrade: websocket) in "
-                           f"{len(tcps)} TCP conversation{'s' if len(tcps) != 1 else ''}")
+            raise CaptureError(
+                f"{name}: no readable WebSocket: {tls} TCP conversation{'s' if tls != 1 else ''} "
+                "use TLS (wss:// or https://), which wsdebug cannot decrypt; capture ws:// traffic instead"
+            )
+        raise CaptureError(
+            f"{name}: no WebSocket upgrade (GET with Upgrade: websocket) in "
+            f"{len(tcps)} TCP conversation{'s' if len(tcps) != 1 else ''}"
+        )
     if tls:
-        file_notes.append(f"{tls} TLS-encrypted TCP conversations skipped (wsdebug cannot decrypt them)")
+        file_notes.append(
+            f"{tls} TLS-encrypted TCP conversations skipped (wsdebug cannot decrypt them)"
+        )
     return infos, notes, gaps, file_notes

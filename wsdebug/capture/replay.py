@@ -22,10 +22,10 @@ from ..codec.events import (
 )
 from ..codec.handshake import Request, Response, accept_key
 from ..codec.spec import Role
-from .serialize import dumps, event_json
-from .inputcap import DEFAULT_REPLAY_MAX
 from .format import CaptureError
 from .importers import Capture, load, load_file
+from .inputcap import DEFAULT_REPLAY_MAX
+from .serialize import dumps, event_json
 from .session import Conversation
 
 Visible = Callable[[Event], bool]
@@ -91,8 +91,9 @@ def conversation_events(
     """Every event of ``conv`` in order, as a live session reports them: the connection, notes
     about the source, the handshake (once both heads are in), frames each followed by the
     message it completes, the close and the end of the connection."""
-    yield ConnectEvent(conv.server or "", conv.client or "", Role(conv.role), conv.url,
-                       conn=conv.id, t=conv.t0)
+    yield ConnectEvent(
+        conv.server or "", conv.client or "", Role(conv.role), conv.url, conn=conv.id, t=conv.t0
+    )
     for text in conv.notes:
         yield NoteEvent(f"{kind}: {text}" if kind else text, conn=conv.id, t=conv.t0)
     heads = [e for e in conv.events if isinstance(e, HeadEvent)]

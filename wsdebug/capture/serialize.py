@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from .charsafety import UNSAFE_IN_JSON
 from ..codec.annotate import Field, annotate
 from ..codec.events import (
     CloseEvent,
@@ -33,6 +32,7 @@ from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
 from ..codec.spec import Opcode
 from ..codec.stream import FrameRecord, Message
+from .charsafety import UNSAFE_IN_JSON
 
 SCHEMA_VERSION = 1
 
@@ -65,6 +65,7 @@ def _json_escape(match: re.Match[str]) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000  # JSON spells characters beyond the BMP as a UTF-16 surrogate pair
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
 
 class Blob:
     """A large payload left unencoded in a document: hex of ``data`` (bytes) or ``data`` as text."""
@@ -111,16 +112,16 @@ def iter_json(obj: Any) -> Iterator[str]:
     pos = 0
     for blob in blobs:
         at = skeleton.index(_QUOTED_MARK, pos)
-        yield skeleton[pos:at + 1]  # up to and including the opening quote
+        yield skeleton[pos : at + 1]  # up to and including the opening quote
         pos = at + len(_QUOTED_MARK) - 1  # the closing quote comes with the next piece
         data = blob.data
         if isinstance(data, bytes):
             view = memoryview(data)
             for i in range(0, len(data), CHUNK):
-                yield view[i:i + CHUNK].hex()
+                yield view[i : i + CHUNK].hex()
         else:
             for i in range(0, len(data), CHUNK):
-                yield _safe(json.dumps(data[i:i + CHUNK], ensure_ascii=False)[1:-1])
+                yield _safe(json.dumps(data[i : i + CHUNK], ensure_ascii=False)[1:-1])
     yield skeleton[pos:]
 
 
@@ -151,8 +152,13 @@ _FORMS = {7: "7-bit", 16: "16-bit", 64: "64-bit"}
 
 
 def problem_json(p: Problem) -> dict[str, Any]:
-    return {"offset": p.offset, "rule": p.rule.name, "message": p.message, "rfc": p.rfc,
-            "close_code": p.rule.close_code}
+    return {
+        "offset": p.offset,
+        "rule": p.rule.name,
+        "message": p.message,
+        "rfc": p.rfc,
+        "close_code": p.rule.close_code,
+    }
 
 
 def field_json(f: Field, *, max_payload: int | None = None, lazy: bool = False) -> dict[str, Any]:
@@ -225,7 +231,9 @@ def frame_json(
     return _cut(out, cut)
 
 
-def message_json(m: Message, *, max_payload: int | None = None, lazy: bool = False) -> dict[str, Any]:
+def message_json(
+    m: Message, *, max_payload: int | None = None, lazy: bool = False
+) -> dict[str, Any]:
     """One MESSAGE, cut as :func:`frame_json` cuts a frame."""
     cut: dict[str, int] = {}
     text: str | Blob | None = None
@@ -238,17 +246,20 @@ def message_json(m: Message, *, max_payload: int | None = None, lazy: bool = Fal
         payload_hex = _hex(m.payload, max_payload, lazy)
         if max_payload is not None and len(m.payload) > max_payload:
             cut["payload_hex"] = len(m.payload)
-    return _cut({
-        "opcode": m.opcode,
-        "opcode_name": "TEXT" if m.opcode == Opcode.TEXT else "BINARY",
-        "offset": m.offset,
-        "frames": m.frames,
-        "compressed": m.compressed,
-        "size": len(m.payload),
-        "text": text,
-        "payload_hex": payload_hex,
-        "problems": [problem_json(p) for p in m.problems],
-    }, cut)
+    return _cut(
+        {
+            "opcode": m.opcode,
+            "opcode_name": "TEXT" if m.opcode == Opcode.TEXT else "BINARY",
+            "offset": m.offset,
+            "frames": m.frames,
+            "compressed": m.compressed,
+            "size": len(m.payload),
+            "text": text,
+            "payload_hex": payload_hex,
+            "problems": [problem_json(p) for p in m.problems],
+        },
+        cut,
+    )
 
 
 def decode_document(
@@ -262,7 +273,9 @@ def decode_document(
     return {
         "schema": SCHEMA_VERSION,
         "frames": [frame_json(r, max_payload=max_payload) for r in records],
-        "incomplete": {"offset": incomplete.offset, "needed": incomplete.needed} if incomplete else None,
+        "incomplete": {"offset": incomplete.offset, "needed": incomplete.needed}
+        if incomplete
+        else None,
         "problems": [problem_json(p) for p in problems],
     }
 
@@ -298,35 +311,59 @@ def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False)
         return {"event": "message", **base, "direction": ev.direction.value, **doc}
     if isinstance(ev, HandshakeEvent):
         return {
-            "event": "handshake", **base,
+            "event": "handshake",
+            **base,
             "role": None if ev.role is None else ev.role.value,
-            "request": head_json(ev.request), "response": head_json(ev.response),
-            "accept_expected": ev.accept_expected, "subprotocol": ev.subprotocol,
+            "request": head_json(ev.request),
+            "response": head_json(ev.response),
+            "accept_expected": ev.accept_expected,
+            "subprotocol": ev.subprotocol,
             "extensions": ev.extensions,
-            "ok": not ev.problems, "problems": [problem_json(p) for p in ev.problems],
+            "ok": not ev.problems,
+            "problems": [problem_json(p) for p in ev.problems],
         }
     if isinstance(ev, CloseEvent):
-        return {"event": "close", **base, "code": ev.code, "reason": ev.reason,
-                "initiator": ev.initiator_name, "clean": ev.clean}
+        return {
+            "event": "close",
+            **base,
+            "code": ev.code,
+            "reason": ev.reason,
+            "initiator": ev.initiator_name,
+            "clean": ev.clean,
+        }
     if isinstance(ev, FailEvent):
         return {"event": "fail", **base, "code": ev.code, "problem": problem_json(ev.problem)}
     if isinstance(ev, NoteEvent):
-        return {"event": "note", **base,
-                "direction": None if ev.direction is None else ev.direction.value,
-                "message": ev.text, "problem": ev.is_problem,
-                "problems": [problem_json(p) for p in ev.problems]}
+        return {
+            "event": "note",
+            **base,
+            "direction": None if ev.direction is None else ev.direction.value,
+            "message": ev.text,
+            "problem": ev.is_problem,
+            "problems": [problem_json(p) for p in ev.problems],
+        }
     if isinstance(ev, ConnectEvent):
         return {"event": "connect", **base, "peer": ev.peer}
     if isinstance(ev, DisconnectEvent):
         return {"event": "disconnect", **base, "reason": ev.reason}
     if isinstance(ev, HttpEvent):
-        return {"event": "http", **base, "request": head_json(ev.request), "status": ev.status,
-                "note": ev.note}
+        return {
+            "event": "http",
+            **base,
+            "request": head_json(ev.request),
+            "status": ev.status,
+            "note": ev.note,
+        }
     if isinstance(ev, ErrorEvent):
         return {"event": "error", "conn": ev.conn or None, "message": ev.text}
     if isinstance(ev, InfoEvent):
         return {"event": "info", "message": ev.text}
     if isinstance(ev, HeadEvent):
-        return {"event": "head", **base, "direction": ev.direction.value,
-                "head": head_json(ev.head), "problems": [problem_json(p) for p in ev.problems]}
+        return {
+            "event": "head",
+            **base,
+            "direction": ev.direction.value,
+            "head": head_json(ev.head),
+            "problems": [problem_json(p) for p in ev.problems],
+        }
     raise TypeError(f"no JSON shape for {type(ev).__name__}")

@@ -27,8 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..codec.deflate import DeflateParams, PerMessageDeflate, params_in_force
-from ..codec.handshake import HeadReader, Request, Response, parse_request, parse_response, validate_request, validate_response
 from ..codec.events import CloseEvent, Event, FrameEvent, HeadEvent, NoteEvent, has_problem
+from ..codec.handshake import (
+    HeadReader,
+    Request,
+    Response,
+    parse_request,
+    parse_response,
+    validate_request,
+    validate_response,
+)
 from ..codec.rules import Problem, Rule
 from ..codec.spec import Direction, Opcode, Role
 from ..codec.stream import StreamDecoder
@@ -140,14 +148,24 @@ class _Builder:
         if head is None:
             if reader.too_big:
                 problem = reader.problem
-                self._note(side.direction, t, "the handshake never ends", [problem] if problem else [], True)
+                self._note(
+                    side.direction,
+                    t,
+                    "the handshake never ends",
+                    [problem] if problem else [],
+                    True,
+                )
                 side.mode = "ignore"
             return
         rest = reader.leftover
         if side.direction == C2S:
             self._on_request(t, parse_request(head))
             side.mode = "frames" if self.negotiated else "wait"
-        elif self.conv.request is None and self.sides[C2S].mode in ("start", "head") and not self.finishing:
+        elif (
+            self.conv.request is None
+            and self.sides[C2S].mode in ("start", "head")
+            and not self.finishing
+        ):
             # The response was captured before the end of the request (capture points can skew
             # the order): check it once the request is complete.
             side.heads, side.mode = HeadReader(), "wait"
@@ -184,10 +202,16 @@ class _Builder:
         req = conv.request
         if req is not None:
             offered = [req.extensions] if req.extensions else []
-            problems = validate_response(resp, key=req.key or "", offered_subprotocols=req.subprotocols,
-                                         offered_extensions=offered)
+            problems = validate_response(
+                resp,
+                key=req.key or "",
+                offered_subprotocols=req.subprotocols,
+                offered_extensions=offered,
+            )
         else:
-            problems = [p for p in validate_response(resp, key="") if p.rule.name != "HANDSHAKE_ACCEPT"]
+            problems = [
+                p for p in validate_response(resp, key="") if p.rule.name != "HANDSHAKE_ACCEPT"
+            ]
         accepted = resp.status == 101
         if self.plain_http and not accepted:
             problems = []
@@ -213,7 +237,9 @@ class _Builder:
             inflate = None
             if params is not None:
                 # The peer of the sender inflates: the server decompresses c2s, the client s2c.
-                pmd = PerMessageDeflate(params, is_client=side.direction == S2C, max_size=MAX_INFLATED)
+                pmd = PerMessageDeflate(
+                    params, is_client=side.direction == S2C, max_size=MAX_INFLATED
+                )
                 inflate = pmd.decompress
             side.decoder = StreamDecoder(SENDERS[side.direction], inflate=inflate)
         return side.decoder
@@ -225,10 +251,12 @@ class _Builder:
                 FrameEvent(rec, Direction(side.direction), self.frame_no, conn=self.conv.id, t=t)
             )
 
-    def _note(self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool) -> None:
-        self.conv.events.append(NoteEvent(
-            text, Direction(direction), problems, is_problem, conn=self.conv.id, t=t
-        ))
+    def _note(
+        self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool
+    ) -> None:
+        self.conv.events.append(
+            NoteEvent(text, Direction(direction), problems, is_problem, conn=self.conv.id, t=t)
+        )
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -236,21 +264,50 @@ class _Builder:
         self.finishing = True
         self._release(S2C, "head")  # a response whose request never completed
         if self.sides[C2S].mode == "wait":
-            self._note(C2S, t, "no server response was recorded: client frames decoded without extensions", [], False)
+            self._note(
+                C2S,
+                t,
+                "no server response was recorded: client frames decoded without extensions",
+                [],
+                False,
+            )
             self._release(C2S, "frames")
         for side in self.sides.values():
             who = "client" if side.direction == C2S else "server"
             if side.mode == "head" and side.heads.buffered:
                 n = len(side.heads.buffered)
-                self._note(side.direction, t, f"the {who}'s handshake is incomplete: {n} bytes and no end of head", [], True)
+                self._note(
+                    side.direction,
+                    t,
+                    f"the {who}'s handshake is incomplete: {n} bytes and no end of head",
+                    [],
+                    True,
+                )
             elif side.decoder is not None:
                 problems = side.decoder.receive_eof()
                 if problems:
-                    self._note(side.direction, t, f"the {who}'s stream ended inside a frame", problems, True)
+                    self._note(
+                        side.direction,
+                        t,
+                        f"the {who}'s stream ended inside a frame",
+                        problems,
+                        True,
+                    )
             if side.ignored:
-                why = ("of HTTP body" if self.plain_http else "after a refused handshake"
-                       if self.conv.response is not None else "not decoded")
-                self._note(side.direction, t, f"{side.ignored} more bytes from the {who} {why} (not WebSocket frames)", [], False)
+                why = (
+                    "of HTTP body"
+                    if self.plain_http
+                    else "after a refused handshake"
+                    if self.conv.response is not None
+                    else "not decoded"
+                )
+                self._note(
+                    side.direction,
+                    t,
+                    f"{side.ignored} more bytes from the {who} {why} (not WebSocket frames)",
+                    [],
+                    False,
+                )
 
 
 def _looks_like_head(direction: str, data: bytes) -> bool:
@@ -268,8 +325,13 @@ def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
     return info.local, info.peer
 
 
-def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: list[str] | None = None,
-                gaps: list[tuple[str, str]] | None = None) -> Conversation:
+def reconstruct(
+    info: ConnectionInfo,
+    *,
+    deflate: bool | None = None,
+    notes: list[str] | None = None,
+    gaps: list[tuple[str, str]] | None = None,
+) -> Conversation:
     """Rebuild the conversation in ``info``.
 
     Args:
@@ -280,8 +342,15 @@ def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: lis
             shown at the end of the conversation.
     """
     client, server = _endpoints(info)
-    conv = Conversation(info.conn, client, server, info.url, notes=list(notes or ()), end_reason=info.end_reason,
-                        role="server" if info.role == "server" else "client")
+    conv = Conversation(
+        info.conn,
+        client,
+        server,
+        info.url,
+        notes=list(notes or ()),
+        end_reason=info.end_reason,
+        role="server" if info.role == "server" else "client",
+    )
     builder = _Builder(conv, deflate)
     t = 0.0
     for chunk in info.chunks:
@@ -302,5 +371,13 @@ def reconstruct(info: ConnectionInfo, *, deflate: bool | None = None, notes: lis
 
 #: The frame event of a replay is the codec's (one event family); the old name stays for readers.
 ReplayFrame = FrameEvent
-__all__ = ["Conversation", "Event", "FrameEvent", "HeadEvent", "NoteEvent", "ReplayFrame",
-           "has_problem", "reconstruct"]
+__all__ = [
+    "Conversation",
+    "Event",
+    "FrameEvent",
+    "HeadEvent",
+    "NoteEvent",
+    "ReplayFrame",
+    "has_problem",
+    "reconstruct",
+]

@@ -29,17 +29,27 @@ def read_hexdump(text: str, name: str) -> tuple[list[ConnectionInfo], list[str]]
     try:
         segments = parse_directional(text)
     except HexInputError as exc:
-        raise CaptureError(f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
-                           f"{exc}") from None
+        raise CaptureError(
+            f"{name}: not a capture wsdebug reads (wsdebug JSONL, pcap, pcapng, HAR or a hex dump): "
+            f"{exc}"
+        ) from None
     info = ConnectionInfo("1")
     notes = ["a hex dump has no times: frames are numbered in the order of the dump"]
     if any(side is None for side, _ in segments):
         if any(side is not None for side, _ in segments):
-            raise CaptureError(f"{name}: bytes without a direction marker (>, <, c: or s:) before the first marker")
+            raise CaptureError(
+                f"{name}: bytes without a direction marker (>, <, c: or s:) before the first marker"
+            )
         data = segments[0][1]
         masked = len(data) > 1 and bool(data[1] & 0x80)
-        sender = "client (the first frame is masked)" if masked else "server (the first frame is not masked)"
+        sender = (
+            "client (the first frame is masked)"
+            if masked
+            else "server (the first frame is not masked)"
+        )
         notes.append(f"no direction markers (> < c: s:): all bytes taken as sent by the {sender}")
         segments = [("client" if masked else "server", data) for _, data in segments]
-    info.chunks = [Chunk(0.0, "1", _DIRS[side], data) for side, data in segments if side is not None]
+    info.chunks = [
+        Chunk(0.0, "1", _DIRS[side], data) for side, data in segments if side is not None
+    ]
     return [info], notes

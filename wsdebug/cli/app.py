@@ -19,7 +19,6 @@ import typer
 from ..capture.charsafety import terminal_safe
 from .status import ExitStatus, UserError
 
-
 app = typer.Typer(
     name="wsdebug",
     help="WebSocket protocol debugger: every byte of every frame, annotated (RFC 6455).",
@@ -80,6 +79,7 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
 
 _one_line_errors(app)
 _one_line_errors(handshake_app)
+
 
 def main() -> None:
     """Console-script entry point: typer's own handling, plus no traceback for the unexpected."""

@@ -139,10 +139,10 @@ def encode(
 
     Frames are masked with a random key unless --mask-key or --no-mask is given.
     """
+    from ..capture.offline import KINDS, build, decode_bytes
     from ..codec.close import build_close_payload
     from ..codec.deflate import DeflateParams, PerMessageDeflate
     from ..codec.spec import Role
-    from ..capture.offline import KINDS, build, decode_bytes
 
     detail = check_detail(detail)  # before anything is printed
     kind = kind.lower()

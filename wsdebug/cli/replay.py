@@ -148,8 +148,8 @@ def replay(
         not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
     )
     if interactive:
-        from ..ui.stepper import Stepper
         from ..ui.replay import ReplayApp
+        from ..ui.stepper import Stepper
 
         stepper = Stepper(convs, detail=detail, direction=dir_filter, opcode=op_filter)
         ReplayApp(stepper, capture.kind, plain=plain, svg=export_svg, html=export_html).run()
@@ -192,9 +192,9 @@ def _resend(
     html: Path | None,
 ) -> int:
     """``--to URL``: one conversation's client side against a live server."""
-    from .live import _live_reporter, _run_live
     from ..live.client import ConnectError, Target
     from ..live.resend import resend
+    from .live import _live_reporter, _run_live
 
     if len(convs) != 1:
         ids = ", ".join(c.id for c in convs)

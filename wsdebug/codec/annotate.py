@@ -63,9 +63,17 @@ def annotate(frame: WireFrame) -> tuple[Field, ...]:
             if f.name not in ("masking key", "payload")
         )
     o = frame.offset
-    out = [_new_field(Field, (n, o + rel, size, bits, raw, meaning)) for n, rel, size, bits, raw, meaning in template]
+    out = [
+        _new_field(Field, (n, o + rel, size, bits, raw, meaning))
+        for n, rel, size, bits, raw, meaning in template
+    ]
     if frame.mask_key is not None:
-        out.append(_new_field(Field, ("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING)))
+        out.append(
+            _new_field(
+                Field,
+                ("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING),
+            )
+        )
     out.extend(payload_fields(frame))
     return tuple(out)
 
@@ -80,28 +88,90 @@ def _annotate(frame: WireFrame) -> tuple[Field, ...]:
     if frame.length_form == 7 and frame.payload_len > 125:
         b1_len = frame.payload_len  # only for hand-built frames; the parser never makes these
     fields = [
-        Field("FIN", o, 1, 0x80, int(frame.fin),
-              _flag(frame.fin, "final fragment of a message", "more fragments follow")),
-        Field("RSV1", o, 1, 0x40, int(frame.rsv1),
-              _flag(frame.rsv1, "set: compressed message (permessage-deflate) or extension", "reserved, 0")),
-        Field("RSV2", o, 1, 0x20, int(frame.rsv2), _flag(frame.rsv2, "set: needs an extension", "reserved, 0")),
-        Field("RSV3", o, 1, 0x10, int(frame.rsv3), _flag(frame.rsv3, "set: needs an extension", "reserved, 0")),
+        Field(
+            "FIN",
+            o,
+            1,
+            0x80,
+            int(frame.fin),
+            _flag(frame.fin, "final fragment of a message", "more fragments follow"),
+        ),
+        Field(
+            "RSV1",
+            o,
+            1,
+            0x40,
+            int(frame.rsv1),
+            _flag(
+                frame.rsv1,
+                "set: compressed message (permessage-deflate) or extension",
+                "reserved, 0",
+            ),
+        ),
+        Field(
+            "RSV2",
+            o,
+            1,
+            0x20,
+            int(frame.rsv2),
+            _flag(frame.rsv2, "set: needs an extension", "reserved, 0"),
+        ),
+        Field(
+            "RSV3",
+            o,
+            1,
+            0x10,
+            int(frame.rsv3),
+            _flag(frame.rsv3, "set: needs an extension", "reserved, 0"),
+        ),
         Field("opcode", o, 1, 0x0F, frame.opcode_raw, opcode_meaning(frame.opcode_raw)),
-        Field("MASK", o + 1, 1, 0x80, int(frame.masked),
-              _flag(frame.masked, "payload is masked (client to server)", "payload is not masked")),
+        Field(
+            "MASK",
+            o + 1,
+            1,
+            0x80,
+            int(frame.masked),
+            _flag(frame.masked, "payload is masked (client to server)", "payload is not masked"),
+        ),
     ]
     if frame.length_form == 7:
-        fields.append(Field("payload length", o + 1, 1, 0x7F, b1_len,
-                            f"7-bit form: payload is {_bytes(frame.payload_len)}"))
+        fields.append(
+            Field(
+                "payload length",
+                o + 1,
+                1,
+                0x7F,
+                b1_len,
+                f"7-bit form: payload is {_bytes(frame.payload_len)}",
+            )
+        )
     else:
         nbytes = 2 if frame.length_form == 16 else 8
-        fields.append(Field("payload length", o + 1, 1, 0x7F, b1_len,
-                            f"{b1_len}: a {frame.length_form}-bit length follows"))
+        fields.append(
+            Field(
+                "payload length",
+                o + 1,
+                1,
+                0x7F,
+                b1_len,
+                f"{b1_len}: a {frame.length_form}-bit length follows",
+            )
+        )
         assert header is not None
-        fields.append(Field(f"extended payload length ({frame.length_form}-bit)", o + 2, nbytes, None,
-                            header[2 : 2 + nbytes], f"payload is {_bytes(frame.payload_len)}"))
+        fields.append(
+            Field(
+                f"extended payload length ({frame.length_form}-bit)",
+                o + 2,
+                nbytes,
+                None,
+                header[2 : 2 + nbytes],
+                f"payload is {_bytes(frame.payload_len)}",
+            )
+        )
     if frame.mask_key is not None:
-        fields.append(Field("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING))
+        fields.append(
+            Field("masking key", o + frame.header_size - 4, 4, None, frame.mask_key, _KEY_MEANING)
+        )
     fields.extend(payload_fields(frame))
     return tuple(fields)
 
@@ -120,9 +190,27 @@ def payload_fields(frame: WireFrame) -> list[Field]:
     masked = " (masked)" if frame.masked else ""
     if frame.opcode_raw == 0x8 and n >= 2:
         code = int.from_bytes(frame.payload[:2], "big")
-        out = [Field("close code", start, 2, None, wire[:2], f"{code}: {close_code_meaning(code)}{masked}")]
+        out = [
+            Field(
+                "close code",
+                start,
+                2,
+                None,
+                wire[:2],
+                f"{code}: {close_code_meaning(code)}{masked}",
+            )
+        ]
         if n > 2:
-            out.append(Field("close reason", start + 2, n - 2, None, wire[2:], f"{_bytes(n - 2)} of UTF-8{masked}"))
+            out.append(
+                Field(
+                    "close reason",
+                    start + 2,
+                    n - 2,
+                    None,
+                    wire[2:],
+                    f"{_bytes(n - 2)} of UTF-8{masked}",
+                )
+            )
         return out
     what = "application data" if frame.opcode_raw < 0x8 else "control frame data"
     return [Field("payload", start, n, None, wire, f"{_bytes(n)} of {what}{masked}")]

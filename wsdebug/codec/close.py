@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .rules import Problem, Rule
-from .utf8 import utf8_error_index
 from .spec import close_code_is_valid, close_code_meaning
+from .utf8 import utf8_error_index
 
 
 class CloseInfo(NamedTuple):
@@ -25,7 +25,9 @@ def parse_close(payload: bytes, offset: int = 0) -> CloseInfo:
     code = int.from_bytes(payload[:2], "big")
     problems: list[Problem] = []
     if not close_code_is_valid(code):
-        problems.append(Problem(Rule.CLOSE_CODE_INVALID, offset, f"{code} ({close_code_meaning(code)})"))
+        problems.append(
+            Problem(Rule.CLOSE_CODE_INVALID, offset, f"{code} ({close_code_meaning(code)})")
+        )
     raw = payload[2:]
     try:
         reason: str | None = raw.decode("utf-8")

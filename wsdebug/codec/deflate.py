@@ -40,8 +40,12 @@ from wsdebug.codec.spec import HTTP_TOKEN
 
 NAME = "permessage-deflate"
 TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.1: the empty stored block a sync flush ends with
-_PARAMS = ("server_no_context_takeover", "client_no_context_takeover",
-           "server_max_window_bits", "client_max_window_bits")
+_PARAMS = (
+    "server_no_context_takeover",
+    "client_no_context_takeover",
+    "server_max_window_bits",
+    "client_max_window_bits",
+)
 _BITS = {str(n): n for n in range(8, 16)}  # §7.1.2: exactly "8".."15", no leading zeros
 _T = HTTP_TOKEN
 _TOKEN = re.compile(_T)
@@ -92,8 +96,9 @@ def parse_extensions(value: str) -> list[Extension]:
         while m := _PARAM.match(value, pos):
             arg = m[2] if m[3] is None else re.sub(r"\\(.)", r"\1", m[3])
             if arg is not None and not _TOKEN.fullmatch(arg):  # §9.1: unquoted must be a token
-                raise ExtensionError(f"quoted value {arg!r} at column {m.start(3) - 1} "
-                                     "is not a token")
+                raise ExtensionError(
+                    f"quoted value {arg!r} at column {m.start(3) - 1} is not a token"
+                )
             params.append((m[1], arg))
             pos = m.end()
         if not _END.match(value, pos):
@@ -102,7 +107,7 @@ def parse_extensions(value: str) -> list[Extension]:
                 raise _syntax(value, pos + 1, "a parameter name after ';'")
             if value[pos] == "=" and params and params[-1][1] is None:
                 pos = _skip(value, pos + 1)
-                if value[pos:pos + 1] == '"':
+                if value[pos : pos + 1] == '"':
                     raise ExtensionError(f"unterminated quoted string at column {pos}")
                 raise _syntax(value, pos, "a token or quoted value after '='")
             raise _syntax(value, pos, "',' or ';'")
@@ -211,8 +216,10 @@ def _mismatch(offer: dict[str, str | None], resp: dict[str, str | None]) -> str 
         if "server_max_window_bits" not in resp:
             return "server_max_window_bits was offered but the response lacks it"
         if _bits(resp, "server_max_window_bits") > _bits(offer, "server_max_window_bits"):
-            return (f"server_max_window_bits={resp['server_max_window_bits']} is larger than "
-                    f"the offered {offer['server_max_window_bits']}")
+            return (
+                f"server_max_window_bits={resp['server_max_window_bits']} is larger than "
+                f"the offered {offer['server_max_window_bits']}"
+            )
     return None
 
 
@@ -244,8 +251,9 @@ def accept_response(response_value: str, offered: str) -> DeflateParams:
                 client_no_context_takeover="client_no_context_takeover" in resp
                 or "client_no_context_takeover" in offer,  # §7.1.1.2: the offer is a promise
                 server_max_window_bits=_bits(resp, "server_max_window_bits"),
-                client_max_window_bits=min(_bits(resp, "client_max_window_bits"),
-                                           _bits(offer, "client_max_window_bits")),
+                client_max_window_bits=min(
+                    _bits(resp, "client_max_window_bits"), _bits(offer, "client_max_window_bits")
+                ),
             )
         reasons.append(reason)
     raise ExtensionError(reasons[0])
@@ -268,8 +276,13 @@ def params_in_force(response_value: str | None, offered: str | None = None) -> D
 class Inflater:
     """Inflates one direction's compressed messages, in order."""
 
-    def __init__(self, *, window_bits: int = 15, no_context_takeover: bool = False,
-                 max_size: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        window_bits: int = 15,
+        no_context_takeover: bool = False,
+        max_size: int | None = None,
+    ) -> None:
         if not 8 <= window_bits <= 15:
             raise ValueError(f"window_bits must be 8..15, not {window_bits}")
         self.window_bits = window_bits
@@ -372,14 +385,16 @@ class PerMessageDeflate:
     """State of our direction's compressor AND the peer direction's decompressor, for one
     endpoint role: a client compresses with the client_* parameters and inflates server_*."""
 
-    def __init__(self, params: DeflateParams, *, is_client: bool,
-                 max_size: int | None = None) -> None:
+    def __init__(
+        self, params: DeflateParams, *, is_client: bool, max_size: int | None = None
+    ) -> None:
         self.params, self.is_client = params, is_client
         c = (params.client_max_window_bits, params.client_no_context_takeover)
         s = (params.server_max_window_bits, params.server_no_context_takeover)
         (self._bits, self._no_takeover), peer = (c, s) if is_client else (s, c)
-        self._inflater = Inflater(window_bits=peer[0], no_context_takeover=peer[1],
-                                  max_size=max_size)
+        self._inflater = Inflater(
+            window_bits=peer[0], no_context_takeover=peer[1], max_size=max_size
+        )
         self._zobj: zlib._Compress | None = None
 
     def decompress(self, payload: bytes) -> bytes:

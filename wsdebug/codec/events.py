@@ -139,7 +139,7 @@ class CloseEvent(Event):
 
     @property
     def initiator_name(self) -> str:
-        """"client", "server" or "transport" (what JSON says)."""
+        """ "client", "server" or "transport" (what JSON says)."""
         return "transport" if self.initiator is None else self.initiator.value
 
 

@@ -181,7 +181,9 @@ CLOSE_CODE_MEANINGS = {
 }
 
 #: RFC 6455 §7.4.1 / §7.4.2: codes that may appear in a close frame.
-_SENDABLE_DEFINED = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
+_SENDABLE_DEFINED = frozenset(
+    {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+)
 
 
 def close_code_meaning(code: int) -> str:

@@ -29,7 +29,7 @@ class Step:
     replies: int = 1  #: incoming frames to wait for
 
 
-async def _frames_in(live, count: int, timeout: float = 5.0) -> None:  # noqa: ANN001
+async def _frames_in(live, count: int, timeout: float = 5.0) -> None:
     """Wait until the client has received ``count`` frames (or the connection ended)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -39,7 +39,7 @@ async def _frames_in(live, count: int, timeout: float = 5.0) -> None:  # noqa: A
         await asyncio.sleep(0.01)
 
 
-def _fragmented_with_ping(live) -> None:  # noqa: ANN001
+def _fragmented_with_ping(live) -> None:
     key = b"\x11\x22\x33\x44"
     parts = [b"frag", b"ment", b"ed!"]
     data = encode_frame(Opcode.TEXT, parts[0], fin=False, mask_key=key)
@@ -50,24 +50,50 @@ def _fragmented_with_ping(live) -> None:  # noqa: ANN001
 
 
 STEPS = [
-    Step("A short text frame", "Byte 0 is FIN=1 and opcode 0x1 (text); the client masks, so MASK=1 and a 4-byte key follows; "
-         "XOR each payload byte with key[i % 4] to read it.",
-         lambda live: live.conn.send_message(Opcode.TEXT, b"Hello", compress=False)),
-    Step("Chinese text from the seed write-up", "UTF-8 needs 3 bytes per character here: 9 payload bytes for 3 characters.",
-         lambda live: live.conn.send_message(Opcode.TEXT, SEED_TEXT.encode(), compress=False)),
-    Step("A 16-bit length", "300 bytes do not fit in 7 bits: the length byte says 126 and the next 2 bytes hold 0x012C = 300.",
-         lambda live: live.conn.send_message(Opcode.TEXT, ("WebSocket " * 30).encode(), compress=False), detail="fields"),
-    Step("One message in three fragments, with a ping in between",
-         "FIN=0 on the first two frames, opcode 0x0 on the continuations; the ping (a control frame) may cut in; "
-         "the server answers it with a pong and still gets one message.",
-         _fragmented_with_ping, detail="summary", replies=2),
-    Step("A binary frame", "Opcode 0x2: the payload is bytes, not text, so it is shown as hex.",
-         lambda live: live.conn.send_message(Opcode.BINARY, bytes(range(0, 256, 17)), compress=False)),
-    Step("A compressed message (permessage-deflate)",
-         "RSV1=1 marks a compressed message; 200 repeated bytes shrink to a few, and the view shows them inflated.",
-         lambda live: live.conn.send_message(Opcode.TEXT, ("ha" * 100).encode())),
-    Step("The closing handshake", "We send close 1000; the server echoes a close frame and ends TCP first, as RFC 6455 §7.1.1 asks.",
-         lambda live: live.send("close", 1000, "demo finished")),
+    Step(
+        "A short text frame",
+        "Byte 0 is FIN=1 and opcode 0x1 (text); the client masks, so MASK=1 and a 4-byte key follows; "
+        "XOR each payload byte with key[i % 4] to read it.",
+        lambda live: live.conn.send_message(Opcode.TEXT, b"Hello", compress=False),
+    ),
+    Step(
+        "Chinese text from the seed write-up",
+        "UTF-8 needs 3 bytes per character here: 9 payload bytes for 3 characters.",
+        lambda live: live.conn.send_message(Opcode.TEXT, SEED_TEXT.encode(), compress=False),
+    ),
+    Step(
+        "A 16-bit length",
+        "300 bytes do not fit in 7 bits: the length byte says 126 and the next 2 bytes hold 0x012C = 300.",
+        lambda live: live.conn.send_message(
+            Opcode.TEXT, ("WebSocket " * 30).encode(), compress=False
+        ),
+        detail="fields",
+    ),
+    Step(
+        "One message in three fragments, with a ping in between",
+        "FIN=0 on the first two frames, opcode 0x0 on the continuations; the ping (a control frame) may cut in; "
+        "the server answers it with a pong and still gets one message.",
+        _fragmented_with_ping,
+        detail="summary",
+        replies=2,
+    ),
+    Step(
+        "A binary frame",
+        "Opcode 0x2: the payload is bytes, not text, so it is shown as hex.",
+        lambda live: live.conn.send_message(
+            Opcode.BINARY, bytes(range(0, 256, 17)), compress=False
+        ),
+    ),
+    Step(
+        "A compressed message (permessage-deflate)",
+        "RSV1=1 marks a compressed message; 200 repeated bytes shrink to a few, and the view shows them inflated.",
+        lambda live: live.conn.send_message(Opcode.TEXT, ("ha" * 100).encode()),
+    ),
+    Step(
+        "The closing handshake",
+        "We send close 1000; the server echoes a close frame and ends TCP first, as RFC 6455 §7.1.1 asks.",
+        lambda live: live.send("close", 1000, "demo finished"),
+    ),
 ]
 
 
@@ -83,8 +109,13 @@ async def run_demo(
     await listener.start()
     total = len(STEPS) + 1
     try:
-        say("The opening handshake", f"The client asks {listener.url} to upgrade; the server proves it read the key "
-            "by answering Sec-WebSocket-Accept = base64(SHA-1(key + GUID)).", 1, total)
+        say(
+            "The opening handshake",
+            f"The client asks {listener.url} to upgrade; the server proves it read the key "
+            "by answering Sec-WebSocket-Accept = base64(SHA-1(key + GUID)).",
+            1,
+            total,
+        )
         set_detail("fields")
         live = await open_client(listener.url, ClientOptions(), reporter)
         pump = asyncio.create_task(live.pump())

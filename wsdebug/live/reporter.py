@@ -25,6 +25,7 @@ import sys
 import threading
 from typing import IO, Any
 
+from ..capture.serialize import event_json, iter_json
 from ..codec.events import (
     ConnectEvent,
     DisconnectEvent,
@@ -40,7 +41,6 @@ from ..codec.events import (
 from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
 from ..codec.spec import Role
-from ..capture.serialize import event_json, iter_json
 
 SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
 HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up
@@ -63,8 +63,9 @@ class Reporter:
 
     # -- conveniences: each builds one event ---------------------------------------------------
 
-    def connected(self, conn: str, peer: str, t: float, *, local: str = "",
-                  role: Role | None = None) -> None:
+    def connected(
+        self, conn: str, peer: str, t: float, *, local: str = "", role: Role | None = None
+    ) -> None:
         self.emit(ConnectEvent(peer, local, role, conn=conn, t=t))
 
     def handshake(
@@ -83,15 +84,21 @@ class Reporter:
         if isinstance(role, str):
             role = Role(role)
         accepted = response is not None and response.status == 101 and not problems
-        self.emit(HandshakeEvent(
-            request, response, problems, accepted,
-            status=None if response is None else response.status, subprotocol=subprotocol,
-            extensions=extensions, accept_expected=accept_expected, role=role, conn=conn, t=t,
-        ))
-
-    def event(self, conn: str, t: float, role: object, event: Event) -> None:
-        """One codec event (``role`` is not needed any more: events carry their direction)."""
-        self.events(conn, t, [event])
+        self.emit(
+            HandshakeEvent(
+                request,
+                response,
+                problems,
+                accepted,
+                status=None if response is None else response.status,
+                subprotocol=subprotocol,
+                extensions=extensions,
+                accept_expected=accept_expected,
+                role=role,
+                conn=conn,
+                t=t,
+            )
+        )
 
     def events(self, conn: str, t: float, events: list[Event]) -> None:
         """Codec events, stamped with the connection and the time they were seen."""
@@ -118,8 +125,9 @@ class JsonReporter(Reporter):
     ``threaded`` moves encoding and writing to a writer thread (see the module docstring).
     """
 
-    def __init__(self, out: IO[str] | None = None, *, max_payload: int | None = None,
-                 threaded: bool = False) -> None:
+    def __init__(
+        self, out: IO[str] | None = None, *, max_payload: int | None = None, threaded: bool = False
+    ) -> None:
         self.out = out or sys.stdout
         self.max_payload = max_payload
         self.threaded = threaded
@@ -139,7 +147,9 @@ class JsonReporter(Reporter):
         with self._cond:
             if self._thread is None:
                 self._start()
-            while self._queued > HARD_LIMIT and self._thread is not None and self._thread.is_alive():
+            while (
+                self._queued > HARD_LIMIT and self._thread is not None and self._thread.is_alive()
+            ):
                 self._cond.wait(0.1)  # the last resort against unbounded memory: the loop waits
             self._queue.append((obj, size))
             self._queued += size
@@ -236,4 +246,4 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
     """``os.write`` until all of ``data`` is out (a pipe may take it in parts)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]

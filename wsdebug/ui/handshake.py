@@ -7,9 +7,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..capture.handshake_check import HandshakeCheck
 from ..codec.handshake import AcceptSteps, Request, Response
 from ..codec.spec import GUID
-from ..capture.handshake_check import HandshakeCheck
 from .safe import inert_text
 from .views import problem_text
 
@@ -45,7 +45,9 @@ def print_accept(
     console.print(Text.assemble("Sec-WebSocket-Accept: ", (steps.accept, "bold ws.ok")))
     if problem:
         cross, dash = ("x", "--") if plain else ("✗", "—")
-        console.print(Text(f"{cross} the key is not valid: {problem} {dash} RFC 6455 §4.1", "ws.problem"))
+        console.print(
+            Text(f"{cross} the key is not valid: {problem} {dash} RFC 6455 §4.1", "ws.problem")
+        )
 
 
 def headers_table(msg: Request | Response, *, plain: bool = False, title: str = "") -> Table:

@@ -172,7 +172,9 @@ class RichReporter(Reporter):
         if request is not None:
             line.append_text(inert_text(f"{request.method} {request.target}"))
         if response is not None:
-            line.append_text(inert_text(f" → {response.status} {response.reason}"))  # the reason is the peer's
+            line.append_text(
+                inert_text(f" → {response.status} {response.reason}")
+            )  # the reason is the peer's
         if problems:
             line.append(f"  ✗ {len(problems)} problem(s)", "ws.problem")
         else:

@@ -11,15 +11,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..capture.session import Conversation
 from ..codec.events import Event, FrameEvent, HeadEvent, has_problem
 from ..codec.spec import Direction, Opcode, opcode_name
-from ..capture.session import Conversation
 
 DETAILS = ("summary", "fields", "bytes")
-DIRECTIONS: tuple[Direction | None, ...] = (None, Direction.C2S, Direction.S2C)  #: the cycle of the direction filter
-OPCODES: tuple[int | None, ...] = (None, Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.CLOSE, Opcode.PING, Opcode.PONG)
-_SHORT = {Opcode.TEXT: "TXT", Opcode.BINARY: "BIN", Opcode.CONT: "CONT", Opcode.CLOSE: "CLOSE",
-          Opcode.PING: "PING", Opcode.PONG: "PONG"}
+DIRECTIONS: tuple[Direction | None, ...] = (
+    None,
+    Direction.C2S,
+    Direction.S2C,
+)  #: the cycle of the direction filter
+OPCODES: tuple[int | None, ...] = (
+    None,
+    Opcode.TEXT,
+    Opcode.BINARY,
+    Opcode.CONT,
+    Opcode.CLOSE,
+    Opcode.PING,
+    Opcode.PONG,
+)
+_SHORT = {
+    Opcode.TEXT: "TXT",
+    Opcode.BINARY: "BIN",
+    Opcode.CONT: "CONT",
+    Opcode.CLOSE: "CLOSE",
+    Opcode.PING: "PING",
+    Opcode.PONG: "PONG",
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,9 @@ def parse_opcode(name: str) -> int:
     try:
         number = int(value, 0)
     except ValueError:
-        raise ValueError(f"unknown opcode {name!r}: use text, binary, cont, close, ping, pong or 0-15") from None
+        raise ValueError(
+            f"unknown opcode {name!r}: use text, binary, cont, close, ping, pong or 0-15"
+        ) from None
     if not 0 <= number <= 15:
         raise ValueError(f"opcode must be 0-15, not {number}")
     return number
@@ -76,8 +96,15 @@ def parse_opcode(name: str) -> int:
 class Stepper:
     """Cursor, filters and search over the events of a capture's conversations."""
 
-    def __init__(self, conversations: list[Conversation], *, conv: int = 0, detail: str = "bytes",
-                 direction: str | None = None, opcode: int | None = None) -> None:
+    def __init__(
+        self,
+        conversations: list[Conversation],
+        *,
+        conv: int = 0,
+        detail: str = "bytes",
+        direction: str | None = None,
+        opcode: int | None = None,
+    ) -> None:
         if not conversations:
             raise ValueError("no conversation to step through")
         self.conversations = conversations
@@ -125,7 +152,7 @@ class Stepper:
     def filters(self) -> str:
         parts = []
         if self.direction:
-            parts.append(("client→server" if self.direction is Direction.C2S else "server→client"))
+            parts.append("client→server" if self.direction is Direction.C2S else "server→client")
         if self.opcode is not None:
             parts.append(opcode_name(self.opcode))
         return ", ".join(parts) or "none"
@@ -200,10 +227,17 @@ class Stepper:
         if wrapped:
             found = self._find(0, 1, has_problem)
         if found is None:
-            self.message = "no problems" + ("" if self.filters() == "none" else " among the shown events")
+            self.message = "no problems" + (
+                "" if self.filters() == "none" else " among the shown events"
+            )
             return False
-        self.message = ("this is the only problem" if found == self.cursor
-                        else "wrapped to the first problem" if wrapped else "")
+        self.message = (
+            "this is the only problem"
+            if found == self.cursor
+            else "wrapped to the first problem"
+            if wrapped
+            else ""
+        )
         self.cursor = found
         return True
 
@@ -262,8 +296,16 @@ class Stepper:
         if not shown:
             return []
         here = shown.index(self.cursor) if self.cursor in shown else 0
-        items = [StripItem(i, label(self.events[i]), self.events[i].direction, i == self.cursor,
-                           has_problem(self.events[i])) for i in shown]
+        items = [
+            StripItem(
+                i,
+                label(self.events[i]),
+                self.events[i].direction,
+                i == self.cursor,
+                has_problem(self.events[i]),
+            )
+            for i in shown
+        ]
         lo = hi = here
         used = len(items[here].label) + 3
         while True:
@@ -277,4 +319,3 @@ class Stepper:
             if not grew:
                 break
         return items[lo : hi + 1]
-
