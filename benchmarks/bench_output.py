@@ -44,8 +44,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))  # benchmark the working tree, not an installed copy
 
-from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture  # noqa: E402
 from tests.pcapwrite import write_pcap  # noqa: E402
+from wsdebug.capture.format import C2S, S2C, CaptureWriter, read_capture  # noqa: E402
 from wsdebug.codec.close import build_close_payload  # noqa: E402
 from wsdebug.codec.frames import encode_frame  # noqa: E402
 from wsdebug.codec.handshake import build_request, build_response, parse_request  # noqa: E402

@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 import wsdebug.cli
 import wsdebug.cli.replay  # registers the replay command
 from wsdebug.capture.format import C2S, S2C, CaptureWriter
+from wsdebug.capture.offline import decode_bytes
 from wsdebug.capture.replay import open_capture
 from wsdebug.codec.close import build_close_payload
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.handshake import build_request, build_response, parse_request
 from wsdebug.codec.spec import Role
-from wsdebug.capture.offline import decode_bytes
-from wsdebug.cli.status import UserError
+from wsdebug.ui.errors import DisplayError
 from wsdebug.ui.output import print_decoded
 from wsdebug.ui.replay import print_session
 
@@ -155,7 +155,7 @@ def test_print_decoded_one_frame_in_full() -> None:
     out = fast_drawn(draw, True)
     assert out.startswith("#5 ") and out.count("Frame layout") == 1
     assert "drawn as summary" not in out
-    with pytest.raises(UserError, match="--frame 31: the input has 30 frames"):
+    with pytest.raises(DisplayError, match="--frame 31: the input has 30 frames"):
         print_decoded(result, console=Console(file=io.StringIO()), frame=31)
 
 

@@ -40,7 +40,11 @@ HOSTILE = [
     ("\x9b2J", ["\x9b"], r"\x9b2J"),
     ("\x1bc reset", ["\x1bc"], r"\x1bc reset"),
     ("over\rwritten", ["\r"], r"over\rwritten"),
-    ("\u2066isolate\u2069 \u200fmark", ["\u2066", "\u2069", "\u200f"], r"\u2066isolate\u2069 \u200fmark"),
+    (
+        "\u2066isolate\u2069 \u200fmark",
+        ["\u2066", "\u2069", "\u200f"],
+        r"\u2066isolate\u2069 \u200fmark",
+    ),
     ("del\x7f\x85nel", ["\x7f", "\x85"], r"del\x7f\x85nel"),
 ]
 PAYLOADS = [p for p, _, _ in HOSTILE]
@@ -63,7 +67,9 @@ def assert_inert(raw: str, *, shown: list[str] = SHOWN, styled: bool = True) -> 
     for mark in NEVER:
         assert mark not in raw, f"{mark!r} reached the terminal raw"
     if styled:
-        assert SGR.search(raw), "the console should be drawing colours (else this test proves little)"
+        assert SGR.search(raw), (
+            "the console should be drawing colours (else this test proves little)"
+        )
     plain = SGR.sub("", raw)
     leftover = CONTROL.findall(plain)
     assert not leftover, f"control characters reached the terminal: {sorted(set(leftover))!r}"
@@ -89,7 +95,9 @@ def hostile_frames() -> Iterator[bytes]:
 async def _live_session(detail: str, plain: bool, console: Console) -> None:
     reporter = reporter_for(console, detail, plain=plain)
     async with RawServer() as server:
-        live = await open_client(server.url, ClientOptions(deflate=False, close_timeout=2.0), reporter)
+        live = await open_client(
+            server.url, ClientOptions(deflate=False, close_timeout=2.0), reporter
+        )
         pump = asyncio.create_task(live.pump())
         await until(lambda: server.writer is not None, "the handshake")
         for frame in hostile_frames():
@@ -104,8 +112,10 @@ async def _live_session(detail: str, plain: bool, console: Console) -> None:
 def test_live_frames_render_inert(detail: str, plain: bool) -> None:
     console, buf = color_console()
     arun(_live_session(detail, plain, console))
-    out = assert_inert(buf.getvalue(), shown=[*SHOWN, r"split \x1b[31mSPLIT", r"\x1b]0;ping\x07\u202e",
-                                               r"\x1b[31mbye\u202e"])
+    out = assert_inert(
+        buf.getvalue(),
+        shown=[*SHOWN, r"split \x1b[31mSPLIT", r"\x1b]0;ping\x07\u202e", r"\x1b[31mbye\u202e"],
+    )
     assert "[bold]x[/bold]" in out
     assert "closed 4000" in out
 
@@ -154,10 +164,15 @@ async def _hostile_handshake(answer: bytes | Callable[[bytes], bytes]) -> tuple[
     "answer",
     [
         build_error_response(400, EVIL_HEAD, EVIL_HEAD + "\n"),
-        b"HTTP/1.1 101 " + EVIL_HEAD.encode("latin-1") + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"HTTP/1.1 101 "
+        + EVIL_HEAD.encode("latin-1")
+        + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Accept: " + EVIL_HEAD.encode("latin-1") + b"\r\n\r\n",
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + EVIL_HEAD.encode("latin-1")
-        + b"\r\nConnection: Upgrade\r\nX-Evil: " + EVIL_HEAD.encode("latin-1") + b"\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: "
+        + EVIL_HEAD.encode("latin-1")
+        + b"\r\nConnection: Upgrade\r\nX-Evil: "
+        + EVIL_HEAD.encode("latin-1")
+        + b"\r\n\r\n",
     ],
     ids=["400-reason-and-body", "101-reason-and-accept", "101-headers"],
 )
@@ -173,8 +188,11 @@ def test_hostile_extra_headers_on_an_accepted_handshake() -> None:
     accepts a handshake whose header carries a C1 CSI or the UTF-8 of a bidi override; the head
     is drawn at detail fields, inert."""
     evil = "\x9b2J \xe2\x80\xaeevil"  # as latin-1: CSI 2J, then U+202E in UTF-8
-    raw, error = arun(_hostile_handshake(lambda head: build_response(parse_request(head),
-                                                                      headers=[("X-Evil", evil)])))
+    raw, error = arun(
+        _hostile_handshake(
+            lambda head: build_response(parse_request(head), headers=[("X-Evil", evil)])
+        )
+    )
     assert error is None, error
     out = assert_inert(raw, shown=[])
     assert "✓ accepted" in out and "X-Evil" in out and "2J" in out and "evil" in out
@@ -196,8 +214,11 @@ def test_run_connect_reports_a_hostile_refusal_inert() -> None:
 
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         try:
-            status = await run_connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/",
-                                       ClientOptions(deflate=False), reporter)
+            status = await run_connect(
+                f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/",
+                ClientOptions(deflate=False),
+                reporter,
+            )
         finally:
             server.close()
         assert status == 1
@@ -224,8 +245,11 @@ def test_decode_renders_inert(detail: str, masked: bool) -> None:
     data = b"".join(encode_frame(Opcode.TEXT, p.encode("utf-8"), mask_key=key) for p in PAYLOADS)
     data += encode_frame(Opcode.CLOSE, build_close_payload(1000, "\x1b[31mbye\u202e"), mask_key=key)
     runner = CliRunner()
-    result = runner.invoke(app, ["decode", _hex(data), "--detail", detail],
-                           env={"FORCE_COLOR": "1", "COLORTERM": "truecolor", "NO_COLOR": None, "COLUMNS": "120"})
+    result = runner.invoke(
+        app,
+        ["decode", _hex(data), "--detail", detail],
+        env={"FORCE_COLOR": "1", "COLORTERM": "truecolor", "NO_COLOR": None, "COLUMNS": "120"},
+    )
     assert result.exit_code == 0, result.output
     out = assert_inert(result.output, shown=[*SHOWN, r"\x1b[31mbye\u202e"])
     assert "[bold]x[/bold]" in out
@@ -234,8 +258,11 @@ def test_decode_renders_inert(detail: str, masked: bool) -> None:
 
 def test_decode_plain_renders_inert_without_any_escape() -> None:
     data = b"".join(encode_frame(Opcode.TEXT, p.encode("utf-8")) for p in PAYLOADS)
-    result = CliRunner().invoke(app, ["decode", _hex(data), "--plain"],
-                                env={"FORCE_COLOR": "1", "COLORTERM": "truecolor", "COLUMNS": "120"})
+    result = CliRunner().invoke(
+        app,
+        ["decode", _hex(data), "--plain"],
+        env={"FORCE_COLOR": "1", "COLORTERM": "truecolor", "COLUMNS": "120"},
+    )
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output
     assert_inert(result.output, styled=False)

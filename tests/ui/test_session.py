@@ -147,7 +147,13 @@ class RawServer:
 def console(width: int = 100) -> tuple[Console, io.StringIO]:
     buf = io.StringIO()
     con = Console(
-        file=buf, width=width, color_system=None, theme=THEME, markup=False, highlight=False, emoji=False
+        file=buf,
+        width=width,
+        color_system=None,
+        theme=THEME,
+        markup=False,
+        highlight=False,
+        emoji=False,
     )
     return con, buf
 
@@ -160,8 +166,14 @@ def reporter_for(con: Console, detail: str = "summary", **kw: Any) -> RichReport
     """
     rep = RichReporter(con, detail, **kw)
     rep.err_console = Console(
-        file=con.file, width=con.width, force_terminal=con.is_terminal, color_system=con.color_system,
-        theme=THEME, markup=False, highlight=False, emoji=False,
+        file=con.file,
+        width=con.width,
+        force_terminal=con.is_terminal,
+        color_system=con.color_system,
+        theme=THEME,
+        markup=False,
+        highlight=False,
+        emoji=False,
     )
     return rep
 
@@ -207,8 +219,12 @@ def test_every_command_sends_the_right_bytes() -> None:
         async with RawServer() as server:
             with keyboard() as keys:
                 task = asyncio.create_task(
-                    run_connect(server.url, ClientOptions(deflate=False, close_timeout=2.0), reporter,
-                                interactive=interactive_connect(reporter, con))
+                    run_connect(
+                        server.url,
+                        ClientOptions(deflate=False, close_timeout=2.0),
+                        reporter,
+                        interactive=interactive_connect(reporter, con),
+                    )
                 )
                 await until(lambda: server.writer is not None, "the handshake")
 
@@ -218,13 +234,19 @@ def test_every_command_sends_the_right_bytes() -> None:
                 f = rec.frame
                 assert (f.opcode_raw, f.fin, f.payload) == (Opcode.TEXT, True, b"hello")
                 assert f.masked and f.mask_key is not None and len(f.mask_key) == 4
-                assert server.wire(rec)[-5:] == bytes(b ^ f.mask_key[i % 4] for i, b in enumerate(b"hello"))
+                assert server.wire(rec)[-5:] == bytes(
+                    b ^ f.mask_key[i % 4] for i, b in enumerate(b"hello")
+                )
                 assert rec.ok, rec.problems
 
                 n = len(server.frames)
                 typed(keys, "/binary 01 02")
                 (rec,) = await server.frames_after(n, "the binary message")
-                assert (rec.frame.opcode_raw, rec.frame.fin, rec.frame.payload) == (Opcode.BINARY, True, b"\x01\x02")
+                assert (rec.frame.opcode_raw, rec.frame.fin, rec.frame.payload) == (
+                    Opcode.BINARY,
+                    True,
+                    b"\x01\x02",
+                )
                 assert rec.frame.masked and rec.ok
 
                 n = len(server.frames)
@@ -242,15 +264,22 @@ def test_every_command_sends_the_right_bytes() -> None:
                 n, at = len(server.frames), len(server.received)
                 typed(keys, "/raw 81 05 48 65 6c 6c 6f")
                 (rec,) = await server.frames_after(n, "the raw bytes")
-                assert bytes(server.received[at:]) == b"\x81\x05Hello"  # exactly those bytes, unmasked
-                assert not rec.frame.masked and rec.problems  # a server must refuse it: that is the point
+                assert (
+                    bytes(server.received[at:]) == b"\x81\x05Hello"
+                )  # exactly those bytes, unmasked
+                assert (
+                    not rec.frame.masked and rec.problems
+                )  # a server must refuse it: that is the point
 
                 n = len(server.frames)
                 typed(keys, "/frag 3 abcdef")
                 await until(lambda: len(server.frames) >= n + 3, "three fragments")
                 frags = server.frames[n:]
                 assert [(r.frame.opcode_raw, r.frame.fin) for r in frags] == [
-                    (Opcode.TEXT, False), (Opcode.CONT, False), (Opcode.CONT, True)]
+                    (Opcode.TEXT, False),
+                    (Opcode.CONT, False),
+                    (Opcode.CONT, True),
+                ]
                 assert b"".join(r.frame.payload for r in frags) == b"abcdef"
                 assert all(r.frame.masked for r in frags)
                 assert frags[-1].message is not None and frags[-1].message.payload == b"abcdef"
@@ -292,7 +321,11 @@ def test_every_command_sends_the_right_bytes() -> None:
         text = out.getvalue()
         assert "detail: bytes" in text
         # one transcript, in the order things happened: queued lines, /help, then the errors
-        assert text.index("detail: bytes") < text.index("commands:") < text.index("unknown command /nonsense")
+        assert (
+            text.index("detail: bytes")
+            < text.index("commands:")
+            < text.index("unknown command /nonsense")
+        )
         assert text.index('"/slash"') < text.index("detail: bytes")
         assert "Unmasking" in text and "Hex dump" in text  # the /detail took effect on the drawing
         assert '"hello"' in text and "PING" in text and "PONG" in text and "BINARY" in text
@@ -320,23 +353,29 @@ def test_closing_is_clean(keys_in: str, code: int, reason: str) -> None:
     async def main() -> None:
         con, out = console()
         reporter = reporter_for(con)
-        async with RawServer() as server:
-            async with connected(server, reporter) as live:
-                with keyboard() as keys:
-                    loop = asyncio.create_task(
-                        prompt_loop(reporter, lambda: [live], lambda: [live], session=pipe_session(keys)))
-                    keys.send_text(keys_in)
-                    await asyncio.wait_for(live.closed.wait(), STEP)
-                    if not loop.done():  # /close keeps the prompt open; nothing is left to close
-                        keys.send_text(CTRL_D)
-                    await asyncio.wait_for(loop, STEP)
-                closes = [r for r in server.frames if r.frame.opcode_raw == Opcode.CLOSE]
-                assert len(closes) == 1, "exactly one close frame"
-                assert closes[0].close is not None
-                assert (closes[0].close.code, closes[0].close.reason) == (code, reason)
-                assert not [r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT]  # nothing half-typed sent
-                ev = live.close_event
-                assert ev is not None and ev.clean and ev.code == code and ev.initiator is Role.CLIENT
+        async with RawServer() as server, connected(server, reporter) as live:
+            with keyboard() as keys:
+                loop = asyncio.create_task(
+                    prompt_loop(
+                        reporter, lambda: [live], lambda: [live], session=pipe_session(keys)
+                    )
+                )
+                keys.send_text(keys_in)
+                await asyncio.wait_for(live.closed.wait(), STEP)
+                if not loop.done():  # /close keeps the prompt open; nothing is left to close
+                    keys.send_text(CTRL_D)
+                await asyncio.wait_for(loop, STEP)
+            closes = [r for r in server.frames if r.frame.opcode_raw == Opcode.CLOSE]
+            assert len(closes) == 1, "exactly one close frame"
+            assert closes[0].close is not None
+            assert (closes[0].close.code, closes[0].close.reason) == (code, reason)
+            assert not [
+                r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT
+            ]  # nothing half-typed sent
+            ev = live.close_event
+            assert (
+                ev is not None and ev.clean and ev.code == code and ev.initiator is Role.CLIENT
+            )
         assert f"closed {code}" in out.getvalue()
 
     arun(main())
@@ -346,17 +385,19 @@ def test_sending_after_the_peer_closed_is_an_error_not_a_crash() -> None:
     async def main() -> None:
         con, out = console()
         reporter = reporter_for(con)
-        async with RawServer() as server:
-            async with connected(server, reporter) as live:
-                with keyboard() as keys:
-                    loop = asyncio.create_task(
-                        prompt_loop(reporter, lambda: [live], lambda: [live], session=pipe_session(keys)))
-                    server.send(encode_frame(Opcode.CLOSE, (1001).to_bytes(2, "big") + b"bye"))
-                    await asyncio.wait_for(live.closed.wait(), STEP)
-                    typed(keys, "too late")
-                    await until(lambda: "no open connection" in out.getvalue(), "the error")
-                    keys.send_text(CTRL_D)
-                    await asyncio.wait_for(loop, STEP)
+        async with RawServer() as server, connected(server, reporter) as live:
+            with keyboard() as keys:
+                loop = asyncio.create_task(
+                    prompt_loop(
+                        reporter, lambda: [live], lambda: [live], session=pipe_session(keys)
+                    )
+                )
+                server.send(encode_frame(Opcode.CLOSE, (1001).to_bytes(2, "big") + b"bye"))
+                await asyncio.wait_for(live.closed.wait(), STEP)
+                typed(keys, "too late")
+                await until(lambda: "no open connection" in out.getvalue(), "the error")
+                keys.send_text(CTRL_D)
+                await asyncio.wait_for(loop, STEP)
         assert live.close_event is not None and live.close_event.initiator is Role.SERVER
 
     arun(main())
@@ -370,27 +411,39 @@ def test_incoming_frames_appear_while_a_line_is_typed() -> None:
         con, out = console()
         reporter = reporter_for(con)
         drawer = asyncio.create_task(reporter.run())  # drawing in rounds, as the CLI does
-        async with RawServer() as server:
-            async with connected(server, reporter) as live:
-                with keyboard() as keys:
-                    session = pipe_session(keys)
-                    loop = asyncio.create_task(prompt_loop(reporter, lambda: [live], lambda: [live], session=session))
-                    keys.send_text("half a li")
-                    await until(lambda: session.default_buffer.text == "half a li", "the typed text in the buffer")
-                    for i in range(3):
-                        server.send(encode_frame(Opcode.TEXT, f"incoming {i}".encode()))
-                    server.send(encode_frame(Opcode.PING, b"are you there"))
-                    await until(lambda: '"incoming 2"' in out.getvalue(), "the incoming frames drawn")
-                    await until(lambda: any(r.frame.opcode_raw == Opcode.PONG for r in server.frames), "the pong")
-                    # the half-typed line is still there, untouched, and nothing of it was sent
-                    assert session.default_buffer.text == "half a li"
-                    assert not [r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT]
-                    n = len(server.frames)
-                    keys.send_text("ne, finished" + ENTER)
-                    (rec,) = await server.frames_after(n, "the finished line")
-                    assert (rec.frame.opcode_raw, rec.frame.payload) == (Opcode.TEXT, b"half a line, finished")
-                    keys.send_text(CTRL_D)
-                    await asyncio.wait_for(loop, STEP)
+        async with RawServer() as server, connected(server, reporter) as live:
+            with keyboard() as keys:
+                session = pipe_session(keys)
+                loop = asyncio.create_task(
+                    prompt_loop(reporter, lambda: [live], lambda: [live], session=session)
+                )
+                keys.send_text("half a li")
+                await until(
+                    lambda: session.default_buffer.text == "half a li",
+                    "the typed text in the buffer",
+                )
+                for i in range(3):
+                    server.send(encode_frame(Opcode.TEXT, f"incoming {i}".encode()))
+                server.send(encode_frame(Opcode.PING, b"are you there"))
+                await until(
+                    lambda: '"incoming 2"' in out.getvalue(), "the incoming frames drawn"
+                )
+                await until(
+                    lambda: any(r.frame.opcode_raw == Opcode.PONG for r in server.frames),
+                    "the pong",
+                )
+                # the half-typed line is still there, untouched, and nothing of it was sent
+                assert session.default_buffer.text == "half a li"
+                assert not [r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT]
+                n = len(server.frames)
+                keys.send_text("ne, finished" + ENTER)
+                (rec,) = await server.frames_after(n, "the finished line")
+                assert (rec.frame.opcode_raw, rec.frame.payload) == (
+                    Opcode.TEXT,
+                    b"half a line, finished",
+                )
+                keys.send_text(CTRL_D)
+                await asyncio.wait_for(loop, STEP)
         drawer.cancel()
         await asyncio.gather(drawer, return_exceptions=True)
         text = out.getvalue()
@@ -416,8 +469,12 @@ def test_listen_list_to_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         with keyboard() as keys:
             up: asyncio.Future[Listener] = asyncio.get_running_loop().create_future()
             task = asyncio.create_task(
-                run_listen(ListenOptions(host=HOST, port=0, close_timeout=2.0), reporter,
-                           ready=up.set_result, interactive=interactive_listen(reporter, con))
+                run_listen(
+                    ListenOptions(host=HOST, port=0, close_timeout=2.0),
+                    reporter,
+                    ready=up.set_result,
+                    interactive=interactive_listen(reporter, con),
+                )
             )
             listener = await asyncio.wait_for(up, STEP)
             async with connect(listener.url, open_timeout=STEP, close_timeout=2.0) as ws1:
@@ -425,7 +482,10 @@ def test_listen_list_to_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                 async with connect(listener.url, open_timeout=STEP, close_timeout=2.0) as ws2:
                     await until(lambda: len(listener.open_connections()) == 2, "c2")
                     assert sorted(listener.connections) == ["c1", "c2"]
-                    ports = {cid: int(live.peer.rsplit(":", 1)[1]) for cid, live in listener.connections.items()}
+                    ports = {
+                        cid: int(live.peer.rsplit(":", 1)[1])
+                        for cid, live in listener.connections.items()
+                    }
                     assert ports == {"c1": ws1.local_address[1], "c2": ws2.local_address[1]}
 
                     typed(keys, "/list")
@@ -462,7 +522,9 @@ def test_listen_list_to_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 # -- history ------------------------------------------------------------------------------------------
 
 
-def test_history_path_respects_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_path_respects_xdg_data_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert history_path() == tmp_path / "data" / "wsdebug" / "history"
     monkeypatch.delenv("XDG_DATA_HOME")
@@ -472,26 +534,31 @@ def test_history_path_respects_xdg_data_home(tmp_path: Path, monkeypatch: pytest
     assert history_path() == tmp_path / "home" / ".local" / "share" / "wsdebug" / "history"
 
 
-def test_default_session_keeps_history_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_session_keeps_history_in_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
     async def main() -> None:
         con, _ = console()
         reporter = reporter_for(con)
-        async with RawServer() as server:
-            async with connected(server, reporter) as live:
-                with keyboard() as keys:
-                    loop = asyncio.create_task(prompt_loop(reporter, lambda: [live], lambda: [live]))
-                    typed(keys, "remember me")
-                    await until(lambda: bool(server.frames), "the message")
-                    keys.send_text(CTRL_D)
-                    await asyncio.wait_for(loop, STEP)
+        async with RawServer() as server, connected(server, reporter) as live:
+            with keyboard() as keys:
+                loop = asyncio.create_task(
+                    prompt_loop(reporter, lambda: [live], lambda: [live])
+                )
+                typed(keys, "remember me")
+                await until(lambda: bool(server.frames), "the message")
+                keys.send_text(CTRL_D)
+                await asyncio.wait_for(loop, STEP)
 
     arun(main())
     assert "+remember me" in (tmp_path / "xdg" / "wsdebug" / "history").read_text(encoding="utf-8")
 
 
-def test_unwritable_data_dir_falls_back_to_memory_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_data_dir_falls_back_to_memory_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
@@ -561,12 +628,20 @@ def test_connect_on_a_pty(echo_server: int, tmp_path: Path) -> None:
     env = {**os.environ, "TERM": "xterm", "XDG_DATA_HOME": str(tmp_path)}
     for name in ("NO_COLOR", "PROMPT_TOOLKIT_NO_CPR", "FORCE_COLOR"):
         env.pop(name, None)
-    child = pexpect.spawn(cmd, ["connect", f"ws://{HOST}:{echo_server}/"], env=env, dimensions=(40, 120),
-                          encoding="utf-8", timeout=STEP)
+    child = pexpect.spawn(
+        cmd,
+        ["connect", f"ws://{HOST}:{echo_server}/"],
+        env=env,
+        dimensions=(40, 120),
+        encoding="utf-8",
+        timeout=STEP,
+    )
     term = Terminal(child)
     try:
         term.expect("ws>")  # prompt-toolkit draws the trailing space as a cursor move
-        term.expect(r"c1 OPEN · in \d+ fr/[\d,]+ B · out \d+ fr/[\d,]+ B · permessage-deflate.*\(/help\)")  # toolbar
+        term.expect(
+            r"c1 OPEN · in \d+ fr/[\d,]+ B · out \d+ fr/[\d,]+ B · permessage-deflate.*\(/help\)"
+        )  # toolbar
         term.send("hello" + ENTER)
         term.expect(received("hello"))  # the echo, drawn above the prompt
 
@@ -575,7 +650,9 @@ def test_connect_on_a_pty(echo_server: int, tmp_path: Path) -> None:
         term.expect(received("push"))
         term.send("half ")
         term.expect(received("pushed by the server"))
-        term.expect(r"ws>(?:\s|\x1b\[[0-9;?]*[A-Za-z])*half")  # the prompt redrawn below, with the text typed so far
+        term.expect(
+            r"ws>(?:\s|\x1b\[[0-9;?]*[A-Za-z])*half"
+        )  # the prompt redrawn below, with the text typed so far
         term.send("typed" + ENTER)
         term.expect(received("half typed"))
 

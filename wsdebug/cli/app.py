@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from ..capture.charsafety import terminal_safe
+from ..ui.errors import DisplayError
 from .status import ExitStatus, UserError
 
 app = typer.Typer(
@@ -60,6 +61,9 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
                 except UserError as exc:
                     error_line(exc.message)
                     raise typer.Exit(int(exc.status)) from None
+                except DisplayError as exc:
+                    error_line(str(exc))
+                    raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
                 except RecursionError:  # a reader missed a deeply nested input: still one line
                     error_line("the input is nested too deeply to read")
                     raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None

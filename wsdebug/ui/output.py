@@ -9,8 +9,9 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from ..codec.stream import FrameRecord
 from ..capture.offline import Decoded
+from ..codec.stream import FrameRecord
+from .errors import DisplayError
 from .rows import (
     FieldLayout,
     FieldRows,
@@ -42,15 +43,13 @@ def stdout_console(
 
 
 def export(console: Console, svg: Path | None, html: Path | None, title: str = "wsdebug") -> None:
-    from ..cli.status import UserError
-
     try:
         if svg is not None:
             console.save_svg(str(svg), title=title, clear=False)
         if html is not None:
             console.save_html(str(html), clear=False)
     except OSError as exc:
-        raise UserError(f"cannot write export: {exc.strerror}: {exc.filename}") from None
+        raise DisplayError(f"cannot write export: {exc.strerror}: {exc.filename}") from None
 
 
 #: ``--detail bytes`` draws every frame in full up to this many frames; beyond, the first and
@@ -138,7 +137,7 @@ def print_decoded(
     Without colour (``--plain``, or not a terminal), and for more than
     :data:`~wsdebug.ui.rows.COLOUR_MAX` frames, the frames go out as plain rows
     (:mod:`wsdebug.ui.rows`), not rich renderables.  With ``frame``, only frame number
-    ``frame`` (from 1) is drawn (UserError when there is no such frame).  ``hint`` ends the
+    ``frame`` (from 1) is drawn (DisplayError when there is no such frame).  ``hint`` ends the
     note that says which frames of a long ``-d bytes`` output were drawn as summary lines.
     """
     from .views import problem_text
@@ -148,10 +147,8 @@ def print_decoded(
     numbered = list(enumerate(records, 1))
     if frame is not None:
         if not 1 <= frame <= len(records):
-            from ..cli.status import UserError
-
             have = f"{len(records)} frame{'s' if len(records) != 1 else ''}"
-            raise UserError(f"--frame {frame}: the input has {have}")
+            raise DisplayError(f"--frame {frame}: the input has {have}")
         numbered = [(frame, records[frame - 1])]
     _print_frames(console, numbered, detail, plain, hint)
 

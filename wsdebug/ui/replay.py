@@ -19,9 +19,9 @@ from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from ..capture.session import Conversation, Event, HeadEvent, NoteEvent, ReplayFrame
-from .stepper import Stepper
 from ..codec.handshake import Request
 from ..codec.spec import close_code_meaning
+from .errors import DisplayError
 from .handshake import handshake_view
 from .rows import (
     FieldLayout,
@@ -34,6 +34,7 @@ from .rows import (
     wrap,
 )
 from .safe import inert, inert_text
+from .stepper import Stepper
 from .theme import THEME
 from .views import FrameView, MessageView, problem_text
 
@@ -296,7 +297,7 @@ def export_view(
     width: int = 100,
     plain: bool = False,
 ) -> None:
-    """Save one renderable as SVG and/or HTML (raises UserError on a write error)."""
+    """Save one renderable as SVG and/or HTML (raises DisplayError on a write error)."""
     from .output import export
 
     console = _offscreen(width, plain=plain, record=True)
@@ -443,8 +444,6 @@ class ReplayApp:
         if svg is None and html is None:
             number = ev.number if isinstance(ev, ReplayFrame) else st.cursor + 1
             svg = Path(f"wsdebug-replay-{st.conversation.id}-{number}.svg")
-        from ..cli.status import UserError
-
         try:
             export_view(
                 event_view(st.conversation, ev, st.detail, plain=self.plain),
@@ -452,8 +451,8 @@ class ReplayApp:
                 html,
                 plain=self.plain,
             )
-        except UserError as exc:
-            st.message = exc.message
+        except DisplayError as exc:
+            st.message = str(exc)
             return
         st.message = "saved " + ", ".join(str(p) for p in (svg, html) if p is not None)
 
