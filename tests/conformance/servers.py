@@ -81,10 +81,14 @@ class Server:
         key = re.search(rb"(?i)sec-websocket-key:[ \t]*(\S+)", head)
         assert key is not None
         accept = base64.b64encode(hashlib.sha1(key.group(1) + GUID).digest())
-        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
 
-    async def _fail(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, code: int) -> None:
+    async def _fail(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, code: int
+    ) -> None:
         if not self.policy.closes:
             await reader.read()  # keep the connection open until the peer gives up
             return
@@ -208,6 +212,7 @@ def _in_thread(start: object) -> Iterator[int]:
     try:
         yield int(box["port"])  # type: ignore[call-overload]
     finally:
+
         async def stop() -> None:
             server = box["server"]
             server.close()  # type: ignore[attr-defined]

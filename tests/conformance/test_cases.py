@@ -23,7 +23,17 @@ def test_catalogue_has_autobahns_numbering() -> None:
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)) == 516  # Autobahn's 517 server cases minus 10.1.1
     assert Counter(c.group for c in cases) == {
-        "1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "12": 90, "13": 126}
+        "1": 16,
+        "2": 11,
+        "3": 7,
+        "4": 10,
+        "5": 20,
+        "6": 145,
+        "7": 37,
+        "9": 54,
+        "12": 90,
+        "13": 126,
+    }
     assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("."))))
     assert ids[-1] == "13.7.18" and "6.23.7" in ids and "7.13.2" in ids and "9.8.6" in ids
 
@@ -69,8 +79,15 @@ def test_grade_is_pure_and_follows_autobahn() -> None:
     base = {"opened": True, "closed_by_me": False, "remote_close_code": 1002}
     ok = grade(cases["3.2"], Trace(**base, received=[("message", b"Hello, world!", False)]))
     ns = grade(cases["3.2"], Trace(**base))
-    bad = grade(cases["3.2"], Trace(**base, received=[("message", b"Hello, world!", False), ("pong", b"")],
-                                    event_frames=[0, 1], frames=[(0.0, "in", rec), (0.0, "in", rec)]))
+    bad = grade(
+        cases["3.2"],
+        Trace(
+            **base,
+            received=[("message", b"Hello, world!", False), ("pong", b"")],
+            event_frames=[0, 1],
+            frames=[(0.0, "in", rec), (0.0, "in", rec)],
+        ),
+    )
     assert (ok.grade, ns.grade, bad.grade) == (Grade.OK, Grade.NON_STRICT, Grade.FAILED)
     assert all(r.close_grade is CloseGrade.OK for r in (ok, ns, bad))
     assert bad.decisive is not None and bad.decisive.text.startswith("received pong")
@@ -78,17 +95,40 @@ def test_grade_is_pure_and_follows_autobahn() -> None:
     kept_open = grade(cases["3.2"], Trace(opened=True, closed_by_me=True, was_clean=True))
     assert (kept_open.grade, kept_open.close_grade) == (Grade.NON_STRICT, CloseGrade.FAILED)
     # 6.3.1: a UTF-8 case failed by the wrong endpoint is FAILED outright.
-    r = grade(cases["6.3.1"], Trace(opened=True, closed_by_me=True, was_clean=True, remote_close_code=1000))
+    r = grade(
+        cases["6.3.1"],
+        Trace(opened=True, closed_by_me=True, was_clean=True, remote_close_code=1000),
+    )
     assert r.grade is Grade.FAILED and r.failed
     # 7.7.1: an echoed valid code is OK; an unexpected one is a WRONG CODE that fails group 7.
-    assert grade(cases["7.7.4"], Trace(opened=True, closed_by_me=True, was_clean=True,
-                                       remote_close_code=1003)).grade is Grade.OK
-    wrong = grade(cases["7.7.4"], Trace(opened=True, closed_by_me=True, was_clean=True, remote_close_code=1001))
+    assert (
+        grade(
+            cases["7.7.4"],
+            Trace(opened=True, closed_by_me=True, was_clean=True, remote_close_code=1003),
+        ).grade
+        is Grade.OK
+    )
+    wrong = grade(
+        cases["7.7.4"],
+        Trace(opened=True, closed_by_me=True, was_clean=True, remote_close_code=1001),
+    )
     assert (wrong.grade, wrong.close_grade) == (Grade.FAILED, CloseGrade.WRONG_CODE)
     # 1.1.1 with a clean close that the client had to finish by dropping TCP: FAILED BY CLIENT.
-    fbc = grade(cases["1.1.1"], Trace(opened=True, closed_by_me=True, was_clean=True, dropped_by_me=True,
-                                      received=[("message", b"", False)]))
-    assert (fbc.grade, fbc.close_grade, fbc.failed) == (Grade.OK, CloseGrade.FAILED_BY_CLIENT, False)
+    fbc = grade(
+        cases["1.1.1"],
+        Trace(
+            opened=True,
+            closed_by_me=True,
+            was_clean=True,
+            dropped_by_me=True,
+            received=[("message", b"", False)],
+        ),
+    )
+    assert (fbc.grade, fbc.close_grade, fbc.failed) == (
+        Grade.OK,
+        CloseGrade.FAILED_BY_CLIENT,
+        False,
+    )
     # 7.13.1 is informational whatever happens; no handshake is FAILED.
     assert grade(cases["7.13.1"], Trace(opened=True)).grade is Grade.INFORMATIONAL
     assert grade(cases["1.1.1"], Trace(handshake_error="refused")).grade is Grade.FAILED
@@ -101,5 +141,7 @@ def test_fail_fast_grades(cid: str) -> None:
     assert grade(case, Trace(**close, received=[("timeout", "A")])).grade is Grade.OK
     late = grade(case, Trace(**close, received=[("timeout", "A"), ("timeout", "B")]))
     assert late.grade is Grade.NON_STRICT
-    never = grade(case, Trace(opened=True, closed_by_me=True, received=[("timeout", "A"), ("timeout", "B")]))
+    never = grade(
+        case, Trace(opened=True, closed_by_me=True, received=[("timeout", "A"), ("timeout", "B")])
+    )
     assert never.grade is Grade.FAILED

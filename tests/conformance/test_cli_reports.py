@@ -22,13 +22,20 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    return CliRunner(env={"COLUMNS": "160", "NO_COLOR": "1", "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None})
+    return CliRunner(
+        env={"COLUMNS": "160", "NO_COLOR": "1", "FORCE_COLOR": None, "WSDEBUG_TRACEBACK": None}
+    )
 
 
 def test_usage_errors_exit_2(runner: CliRunner) -> None:
-    for args in (["test"], ["test", "http://127.0.0.1:1/"], ["test", "ws://127.0.0.1:1/", "--client"],
-                 ["test", "ws://127.0.0.1:1/", "--cases", "nope"], ["test", "ws://127.0.0.1:1/", "--cases", "99.*"],
-                 ["test", "ws://127.0.0.1:1/", "--detail", "all"]):
+    for args in (
+        ["test"],
+        ["test", "http://127.0.0.1:1/"],
+        ["test", "ws://127.0.0.1:1/", "--client"],
+        ["test", "ws://127.0.0.1:1/", "--cases", "nope"],
+        ["test", "ws://127.0.0.1:1/", "--cases", "99.*"],
+        ["test", "ws://127.0.0.1:1/", "--detail", "all"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
@@ -71,15 +78,39 @@ def test_untrusted_text_is_escaped_on_the_terminal(runner: CliRunner) -> None:
             result = runner.invoke(app, ["test", url, "--cases", "6.4.3", "--detail", detail])
         assert result.exit_code == 0, result.output
         assert "Case 6.4.3 NON-STRICT" in result.output
-        assert "\x1b" not in result.output and "\u202e" not in result.output and "\x07" not in result.output
+        assert (
+            "\x1b" not in result.output
+            and "\u202e" not in result.output
+            and "\x07" not in result.output
+        )
         assert "\\x1b[31mred" in result.output or detail == "summary"
 
 
 def _run_reports(tmp_path: Path, url: str, cases: str) -> tuple[Path, Path, Path]:
     j, x, h = tmp_path / "r.json", tmp_path / "r.xml", tmp_path / "html"
-    proc = subprocess.run([sys.executable, "-m", "wsdebug", "test", url, "--cases", cases, "-j", "8", "-q",
-                           "--json", str(j), "--junit", str(x), "--html", str(h)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wsdebug",
+            "test",
+            url,
+            "--cases",
+            cases,
+            "-j",
+            "8",
+            "-q",
+            "--json",
+            str(j),
+            "--junit",
+            str(x),
+            "--html",
+            str(h),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     return j, x, h
 
@@ -98,7 +129,10 @@ def test_json_and_junit_reports(tmp_path: Path) -> None:
     assert {f["direction"] for f in frames} == {"in", "out"}
     bad = frames[c["decided_by"]["frame"]]
     assert bad["direction"] == "in" and bad["problems"][0]["rule"] == "INVALID_UTF8"
-    assert bytes.fromhex(bad["hex"])[2:] == b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"
+    assert (
+        bytes.fromhex(bad["hex"])[2:]
+        == b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"
+    )
     root = ET.parse(x).getroot()
     assert root.tag == "testsuites"
     suites = {s.get("name"): s for s in root.iter("testsuite")}
@@ -121,10 +155,21 @@ def test_html_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     def dom(page: Path) -> str:
         profile = tmp_path / "profile"
         proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-             f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=60)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return proc.stdout
 
@@ -142,8 +187,13 @@ def test_html_report_opens_in_headless_chromium(tmp_path: Path) -> None:
 def test_progress_and_tables_on_a_terminal(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     with raw_server() as url:
-        child = pexpect.spawn(sys.executable, ["-m", "wsdebug", "test", url, "--cases", "1.*,2.*", "-j", "4"],
-                              env={**os.environ, "COLUMNS": "120", "TERM": "xterm"}, encoding="utf-8", timeout=60)
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "wsdebug", "test", url, "--cases", "1.*,2.*", "-j", "4"],
+            env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+            encoding="utf-8",
+            timeout=60,
+        )
         child.expect("Conformance")
         child.expect("27 cases, 0 failed")
         child.expect(pexpect.EOF)
@@ -153,6 +203,8 @@ def test_progress_and_tables_on_a_terminal(tmp_path: Path) -> None:
 
 def test_timeout_is_a_hard_limit_per_case(runner: CliRunner) -> None:
     with raw_server(Policy(closes=False)) as url:
-        result = runner.invoke(app, ["test", url, "--cases", "3.1,9.7.6", "--timeout", "0.3", "--plain"])
+        result = runner.invoke(
+            app, ["test", url, "--cases", "3.1,9.7.6", "--timeout", "0.3", "--plain"]
+        )
     assert result.exit_code == 1
     assert result.output.count("did not end within 0.3 s (--timeout)") == 2

@@ -39,15 +39,35 @@ async def drive(base: str, agent: str) -> tuple[int, dict[str, str]]:
 def test_websockets_client_through_the_fuzzing_server(tmp_path: Path) -> None:
     report = tmp_path / "client.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wsdebug", "test", "--client", "--port", "0", "--cases", CASES,
-         "--deflate-count", "3", "--plain", "-q", "--json", str(report)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "wsdebug",
+            "test",
+            "--client",
+            "--port",
+            "0",
+            "--cases",
+            CASES,
+            "--deflate-count",
+            "3",
+            "--plain",
+            "-q",
+            "--json",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         m = re.search(r"ws://127\.0\.0\.1:(\d+)/", first)
         assert m, first
-        count, ids = asyncio.run(asyncio.wait_for(drive(f"ws://127.0.0.1:{m.group(1)}", "websockets-client"), 60))
+        count, ids = asyncio.run(
+            asyncio.wait_for(drive(f"ws://127.0.0.1:{m.group(1)}", "websockets-client"), 60)
+        )
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()

@@ -19,8 +19,19 @@ from wsdebug.live.conformance.runner import Target, run_cases
 
 from .servers import raw_server, websockets_server
 
-PUBLISHED_NON_STRICT = {"3.2", "3.3", "4.1.3", "4.1.4", "4.2.3", "4.2.4", "5.15", "6.4.1", "6.4.2", "6.4.3",
-                        "6.4.4"}
+PUBLISHED_NON_STRICT = {
+    "3.2",
+    "3.3",
+    "4.1.3",
+    "4.1.4",
+    "4.2.3",
+    "4.2.4",
+    "5.15",
+    "6.4.1",
+    "6.4.2",
+    "6.4.3",
+    "6.4.4",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +42,12 @@ def ws_url():
 
 def run(url: str, ids: list[str], deflate_count: int = 5, parallel: int = 16):
     cases = select(catalogue(deflate_count), ids)
-    return {r.case.id: r for r in asyncio.run(asyncio.wait_for(
-        run_cases(cases, Target.parse(url), parallel=parallel), 60))}
+    return {
+        r.case.id: r
+        for r in asyncio.run(
+            asyncio.wait_for(run_cases(cases, Target.parse(url), parallel=parallel), 60)
+        )
+    }
 
 
 def test_groups_1_to_7_agree_with_autobahns_published_results(ws_url: str) -> None:
@@ -50,7 +65,11 @@ def test_groups_1_to_7_agree_with_autobahns_published_results(ws_url: str) -> No
             # A race inside the server (library vs application): either grade is conformant.
             assert r.grade in (Grade.OK, Grade.NON_STRICT), cid
         else:
-            assert (r.grade, r.close_grade) == (Grade.OK, CloseGrade.OK), (cid, r.reason, r.close_reason)
+            assert (r.grade, r.close_grade) == (Grade.OK, CloseGrade.OK), (
+                cid,
+                r.reason,
+                r.close_reason,
+            )
 
 
 def test_limits_group_at_small_sizes(ws_url: str) -> None:
@@ -66,8 +85,19 @@ def test_limits_group_at_small_sizes(ws_url: str) -> None:
 
 
 def test_permessage_deflate_groups(ws_url: str) -> None:
-    ids = ["12.1.1", "12.2.11", "12.3.16", "12.4.10", "12.5.18", "13.1.3", "13.2.5", "13.3.18", "13.5.1",
-           "13.6.15", "13.7.10"]
+    ids = [
+        "12.1.1",
+        "12.2.11",
+        "12.3.16",
+        "12.4.10",
+        "12.5.18",
+        "13.1.3",
+        "13.2.5",
+        "13.3.18",
+        "13.5.1",
+        "13.6.15",
+        "13.7.10",
+    ]
     results = run(ws_url, ids, deflate_count=5, parallel=11)
     for cid in ids:
         r = results[cid]

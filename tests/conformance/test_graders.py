@@ -20,7 +20,9 @@ from .servers import NO_CHECKS, Policy, raw_server
 
 def run(url: str, ids: Iterable[str], parallel: int = 8) -> dict[str, Result]:
     cases = select(catalogue(5), list(ids))
-    results = asyncio.run(asyncio.wait_for(run_cases(cases, Target.parse(url), parallel=parallel), 60))
+    results = asyncio.run(
+        asyncio.wait_for(run_cases(cases, Target.parse(url), parallel=parallel), 60)
+    )
     return {r.case.id: r for r in results}
 
 
@@ -35,10 +37,29 @@ def grades(results: dict[str, Result]) -> dict[str, tuple[str, str]]:
 
 
 def test_strict_server_passes_groups_1_to_7(strict_url: str) -> None:
-    results = run(strict_url, ["1.*", "2.*", "3.*", "4.*", "5.*", "6.1.*", "6.2.*", "6.3.*", "6.4.*",
-                               "6.12.*", "6.20.*", "7.*"], parallel=16)
-    bad = {cid: g for cid, g in grades(results).items()
-           if g != ("OK", "OK") and not cid.startswith(("7.1.6", "7.13"))}
+    results = run(
+        strict_url,
+        [
+            "1.*",
+            "2.*",
+            "3.*",
+            "4.*",
+            "5.*",
+            "6.1.*",
+            "6.2.*",
+            "6.3.*",
+            "6.4.*",
+            "6.12.*",
+            "6.20.*",
+            "7.*",
+        ],
+        parallel=16,
+    )
+    bad = {
+        cid: g
+        for cid, g in grades(results).items()
+        if g != ("OK", "OK") and not cid.startswith(("7.1.6", "7.13"))
+    }
     # The strict server echoes at once, so the 'echo before failing' cases may go either way;
     # it reads whole frames before checking them, so a bad chop inside one frame (6.4.3/4) is
     # caught only when the frame is complete: NON-STRICT, as Autobahn grades websockets.
@@ -62,7 +83,9 @@ def test_server_echoing_invalid_utf8_fails_at_the_bad_byte(strict_url: str) -> N
     assert r.decisive is not None and r.decisive.frame is not None
     t, direction, rec = r.trace.frames[r.decisive.frame]
     assert direction == "in"
-    assert r.decisive.offset == rec.frame.payload_offset + 12  # 0xED starts a valid lead; 0xA0 breaks it
+    assert (
+        r.decisive.offset == rec.frame.payload_offset + 12
+    )  # 0xED starts a valid lead; 0xA0 breaks it
     assert rec.frame.payload[12] == 0xA0
 
 
@@ -72,7 +95,10 @@ def test_utf8_checked_only_at_message_end_is_non_strict(strict_url: str) -> None
     assert {cid: strict[cid].grade for cid in ids[:2]} == {"6.4.1": Grade.OK, "6.4.2": Grade.OK}
     with raw_server(Policy(utf8="end")) as url:
         late = run(url, ids + ["6.3.1"])
-    assert {cid: late[cid].grade for cid in ids[:2]} == {"6.4.1": Grade.NON_STRICT, "6.4.2": Grade.NON_STRICT}
+    assert {cid: late[cid].grade for cid in ids[:2]} == {
+        "6.4.1": Grade.NON_STRICT,
+        "6.4.2": Grade.NON_STRICT,
+    }
     # Chops of one frame: a per-frame checker is only as fast as the frame, so 6.4.3/4 are
     # NON-STRICT for it too; the whole message is still refused, so nothing FAILED.
     assert late["6.4.3"].grade is Grade.NON_STRICT and late["6.3.1"].grade is Grade.OK
@@ -101,7 +127,9 @@ def test_server_ignoring_reserved_bits(strict_url: str) -> None:
     assert r.decisive is not None and "text message of 13 bytes" in r.decisive.text
 
 
-@pytest.mark.parametrize(("delay", "expected"), [(0.2, Grade.OK), (1.6, Grade.FAILED), (None, Grade.FAILED)])
+@pytest.mark.parametrize(
+    ("delay", "expected"), [(0.2, Grade.OK), (1.6, Grade.FAILED), (None, Grade.FAILED)]
+)
 def test_pongs_late_or_never(delay: float | None, expected: Grade) -> None:
     with raw_server(Policy(pong_delay=delay)) as url:
         r = run(url, ["2.2"])["2.2"]
@@ -138,4 +166,6 @@ def test_server_with_no_checks_at_all(strict_url: str) -> None:
     with raw_server(NO_CHECKS) as url:
         bad = run(url, ids, parallel=10)
     assert bad["1.1.1"].grade is Grade.OK
-    assert all(bad[cid].failed for cid in ids[1:]), {c: (r.grade, r.close_grade) for c, r in bad.items()}
+    assert all(bad[cid].failed for cid in ids[1:]), {
+        c: (r.grade, r.close_grade) for c, r in bad.items()
+    }

@@ -23,16 +23,29 @@ def _self_signed(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_file, key_file)
     return cert_file, ctx
@@ -44,10 +57,17 @@ def test_wss_is_verified_unless_told_otherwise(tmp_path: Path) -> None:
     with raw_server(tls=ctx) as url:
         assert url.startswith("wss://")
         refused = runner.invoke(app, ["test", url, "--cases", "1.1.1,2.1", "-q", "--plain"])
-        trusted = runner.invoke(app, ["test", url, "--cases", "1.1.1,2.1", "-q", "--plain", "--cacert", str(ca)])
+        trusted = runner.invoke(
+            app, ["test", url, "--cases", "1.1.1,2.1", "-q", "--plain", "--cacert", str(ca)]
+        )
         insecure = runner.invoke(app, ["test", url, "--cases", "1.1.1,2.1", "-q", "--plain", "-k"])
-    assert refused.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in refused.output.replace(" ", "_").upper()
+    assert (
+        refused.exit_code == 1
+        and "CERTIFICATE_VERIFY_FAILED" in refused.output.replace(" ", "_").upper()
+    )
     assert trusted.exit_code == 0 and "2 cases, 0 failed" in trusted.output, trusted.output
     assert insecure.exit_code == 0
-    missing = runner.invoke(app, ["test", url, "--cases", "1.1.1", "--cacert", str(tmp_path / "nope.pem")])
+    missing = runner.invoke(
+        app, ["test", url, "--cases", "1.1.1", "--cacert", str(tmp_path / "nope.pem")]
+    )
     assert missing.exit_code == 2 and "Traceback" not in missing.output

@@ -26,8 +26,11 @@ from .safe import inert
 from .views import Detail, FrameView
 
 GRADE_STYLE = {
-    Grade.OK: "green", Grade.NON_STRICT: "yellow", Grade.FAILED: "bold red",
-    Grade.INFORMATIONAL: "cyan", Grade.UNIMPLEMENTED: "magenta",
+    Grade.OK: "green",
+    Grade.NON_STRICT: "yellow",
+    Grade.FAILED: "bold red",
+    Grade.INFORMATIONAL: "cyan",
+    Grade.UNIMPLEMENTED: "magenta",
 }
 COLUMNS = (Grade.OK, Grade.NON_STRICT, Grade.FAILED, Grade.INFORMATIONAL, Grade.UNIMPLEMENTED)
 SHORT = {Grade.INFORMATIONAL: "INFO", Grade.UNIMPLEMENTED: "UNIMPL"}
@@ -37,8 +40,14 @@ MAX_SHOWN = 30  #: frames drawn per explained case (the deciding frame is always
 def progress_bar(console: Console, total: int) -> Progress:
     """A transient progress bar (drawn only on a terminal)."""
     return Progress(
-        TextColumn("testing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-        TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
+        TextColumn("testing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     )
 
 
@@ -56,22 +65,36 @@ def counts(results: Sequence[Result]) -> dict[str, Counter[Grade]]:
 
 def summary_table(results: Sequence[Result], *, plain: bool = False) -> Table:
     """One row per group: how many cases got each grade, and a total row."""
-    table = Table(title="Conformance (Autobahn|Testsuite numbering)", box=box.ASCII if plain else box.SIMPLE_HEAD,
-                  title_justify="left")
+    table = Table(
+        title="Conformance (Autobahn|Testsuite numbering)",
+        box=box.ASCII if plain else box.SIMPLE_HEAD,
+        title_justify="left",
+    )
     table.add_column("group")
     for g in COLUMNS:
-        table.add_column(SHORT.get(g, g.value), justify="right", style=_style(plain, GRADE_STYLE[g]))
+        table.add_column(
+            SHORT.get(g, g.value), justify="right", style=_style(plain, GRADE_STYLE[g])
+        )
     table.add_column("close!", justify="right")
     total: Counter[Grade] = Counter()
     closes = 0
     per_group = counts(results)
-    bad_close = Counter(r.case.group for r in results
-                        if r.close_grade not in (CloseGrade.OK, CloseGrade.INFORMATIONAL))
+    bad_close = Counter(
+        r.case.group
+        for r in results
+        if r.close_grade not in (CloseGrade.OK, CloseGrade.INFORMATIONAL)
+    )
     for group, c in per_group.items():
         total.update(c)
         closes += bad_close[group]
-        table.add_row(f"{group} {GROUP_NAMES.get(group, '')}", *(str(c[g]) for g in COLUMNS), str(bad_close[group]))
-    table.add_row("total", *(str(total[g]) for g in COLUMNS), str(closes), style=_style(plain, "bold"))
+        table.add_row(
+            f"{group} {GROUP_NAMES.get(group, '')}",
+            *(str(c[g]) for g in COLUMNS),
+            str(bad_close[group]),
+        )
+    table.add_row(
+        "total", *(str(total[g]) for g in COLUMNS), str(closes), style=_style(plain, "bold")
+    )
     return table
 
 
@@ -80,12 +103,18 @@ def not_ok_table(results: Sequence[Result], *, plain: bool = False) -> Table | N
     rows = [r for r in results if r.grade is not Grade.OK or r.close_grade is not CloseGrade.OK]
     if not rows:
         return None
-    table = Table(box=box.ASCII if plain else box.SIMPLE_HEAD, title="Cases not OK", title_justify="left")
+    table = Table(
+        box=box.ASCII if plain else box.SIMPLE_HEAD, title="Cases not OK", title_justify="left"
+    )
     for name in ("case", "grade", "close", "reason"):
         table.add_column(name, overflow="fold")
     for r in sorted(rows, key=lambda r: r.case.sort_key):
-        table.add_row(r.case.id, Text(r.grade.value, _style(plain, GRADE_STYLE[r.grade])), r.close_grade.value,
-                      Text(inert(r.reason)))
+        table.add_row(
+            r.case.id,
+            Text(r.grade.value, _style(plain, GRADE_STYLE[r.grade])),
+            r.close_grade.value,
+            Text(inert(r.reason)),
+        )
     return table
 
 
@@ -109,7 +138,9 @@ def explain(result: Result, detail: Detail = "summary", *, plain: bool = False) 
     parts.append(Text(f"  {case.description}"))
     parts.append(Text(f"  expected: {case.expectation}", _style(plain, "dim")))
     if trace.deflate:
-        parts.append(Text(f"  permessage-deflate accepted: {inert(trace.deflate)}", _style(plain, "dim")))
+        parts.append(
+            Text(f"  permessage-deflate accepted: {inert(trace.deflate)}", _style(plain, "dim"))
+        )
     decisive_frame = result.decisive.frame if result.decisive else None
     shown = 0
     for t, kind, item in _timeline(result):
@@ -123,11 +154,18 @@ def explain(result: Result, detail: Detail = "summary", *, plain: bool = False) 
         level: Detail = detail if item == decisive_frame or detail != "summary" else "summary"
         if item == decisive_frame and detail == "summary":
             level = "fields"
-        parts.append(FrameView(rec, level, index=item + 1, arrow=direction, plain=plain,
-                               max_payload_preview=256))
+        parts.append(
+            FrameView(
+                rec, level, index=item + 1, arrow=direction, plain=plain, max_payload_preview=256
+            )
+        )
     hidden = len(trace.frames) - shown
     if hidden > 0 or trace.frames_skipped:
-        parts.append(Text(f"  ... {hidden + trace.frames_skipped} more frames not shown", _style(plain, "dim")))
+        parts.append(
+            Text(
+                f"  ... {hidden + trace.frames_skipped} more frames not shown", _style(plain, "dim")
+            )
+        )
     parts.append(Text(f"  events received: {len(trace.received)}; reason: {inert(result.reason)}"))
     if result.close_grade is not CloseGrade.OK:
         parts.append(Text(f"  close: {inert(result.close_reason)}"))
@@ -141,14 +179,22 @@ def explain(result: Result, detail: Detail = "summary", *, plain: bool = False) 
             where += f", byte {d.offset} of {who} stream"
         line = Text("  decided by")
         missing = d.text.startswith("missing") or "never" in d.text
-        line.append(where or (" a missing event" if missing else " the timeline"), _style(plain, "bold"))
+        line.append(
+            where or (" a missing event" if missing else " the timeline"), _style(plain, "bold")
+        )
         line.append(f": {inert(d.text)}")
         parts.append(line)
     return Group(*parts)
 
 
-def print_results(console: Console, results: Sequence[Result], *, detail: Detail = "summary",
-                  plain: bool = False, explain_cases: bool = True) -> None:
+def print_results(
+    console: Console,
+    results: Sequence[Result],
+    *,
+    detail: Detail = "summary",
+    plain: bool = False,
+    explain_cases: bool = True,
+) -> None:
     """The end of a run: explanations of every non-OK case, then the tables."""
     if explain_cases:
         for r in sorted(results, key=lambda r: r.case.sort_key):
@@ -163,4 +209,9 @@ def print_results(console: Console, results: Sequence[Result], *, detail: Detail
         console.print(table)
     console.print(summary_table(results, plain=plain))
     failed = sum(r.failed for r in results)
-    console.print(Text(f"{len(results)} cases, {failed} failed", _style(plain, "bold red" if failed else "bold green")))
+    console.print(
+        Text(
+            f"{len(results)} cases, {failed} failed",
+            _style(plain, "bold red" if failed else "bold green"),
+        )
+    )

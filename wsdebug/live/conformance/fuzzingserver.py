@@ -47,7 +47,11 @@ def server_accept(case: Case, offer_value: str | None) -> DeflateParams | None:
     if not offer_value or case.group not in ("12", "13"):
         return None
     try:
-        offers = [dict(params) for name, params in parse_extensions(offer_value) if name == "permessage-deflate"]
+        offers = [
+            dict(params)
+            for name, params in parse_extensions(offer_value)
+            if name == "permessage-deflate"
+        ]
     except ExtensionError:
         return None
     wanted = [(False, 0)]
@@ -76,8 +80,15 @@ def server_accept(case: Case, offer_value: str | None) -> DeflateParams | None:
 class FuzzingServer:
     """Listen on ``host:port`` and run ``cases`` for every client that asks."""
 
-    def __init__(self, cases: Sequence[Case], *, host: str = "127.0.0.1", port: int = 9001,
-                 timeout: float | None = None, agent: str | None = None) -> None:
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9001,
+        timeout: float | None = None,
+        agent: str | None = None,
+    ) -> None:
         self.cases = list(cases)
         self.host, self.port, self.timeout = host, port, timeout
         self.agent = agent
@@ -116,7 +127,9 @@ class FuzzingServer:
                 return
             head.feed(data)
         if head.head is None:
-            writer.write(build_error_response(431, "Request Header Fields Too Large", "too large\n"))
+            writer.write(
+                build_error_response(431, "Request Header Fields Too Large", "too large\n")
+            )
             writer.close()
             return
         request = parse_request(head.head)
@@ -133,11 +146,17 @@ class FuzzingServer:
         if path == "/getCaseCount":
             await self._control(request, reader, writer, [json.dumps(len(self.cases))])
         elif path == "/getCaseInfo" and case is not None:
-            await self._control(request, reader, writer,
-                                [json.dumps({"id": case.id, "description": case.description})])
+            await self._control(
+                request,
+                reader,
+                writer,
+                [json.dumps({"id": case.id, "description": case.description})],
+            )
         elif path == "/getCaseStatus" and case is not None:
             result = await self._wait_result(agent, case)
-            await self._control(request, reader, writer, [json.dumps({"behavior": result.grade.value})])
+            await self._control(
+                request, reader, writer, [json.dumps({"behavior": result.grade.value})]
+            )
         elif path == "/updateReports":
             await self._control(request, reader, writer, [])
             self.agent = agent or self.agent or ""
@@ -155,8 +174,13 @@ class FuzzingServer:
             return None
         return self.cases[n - 1] if 1 <= n <= len(self.cases) else None
 
-    async def _control(self, request: object, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                       messages: list[str]) -> None:
+    async def _control(
+        self,
+        request: object,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        messages: list[str],
+    ) -> None:
         """Accept, send ``messages`` as text, close, and wait briefly for the client's close."""
         writer.write(build_response(request))  # type: ignore[arg-type]
         for text in messages:
@@ -173,8 +197,16 @@ class FuzzingServer:
             await self._finished.wait_for(lambda: case.id in self.results.get(agent, {}))
         return self.results[agent][case.id]
 
-    async def _run(self, case: Case, agent: str, request: object, reader: asyncio.StreamReader,
-                   writer: asyncio.StreamWriter, leftover: bytes, t0: float) -> None:
+    async def _run(
+        self,
+        case: Case,
+        agent: str,
+        request: object,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        leftover: bytes,
+        t0: float,
+    ) -> None:
         trace = Trace(is_server=True)
         params = server_accept(case, getattr(request, "extensions", None))
         extensions = params.header_value() if params else None
@@ -186,8 +218,17 @@ class FuzzingServer:
         trace.deflate = extensions
         deflate = PerMessageDeflate(params, is_client=False) if params else None
         out = PerMessageDeflate(params, is_client=True) if params else None
-        session = CaseSession(case, reader, writer, is_client=False, trace=trace, leftover=leftover,
-                              deflate=deflate, out_deflate=out, t0=t0)
+        session = CaseSession(
+            case,
+            reader,
+            writer,
+            is_client=False,
+            trace=trace,
+            leftover=leftover,
+            deflate=deflate,
+            out_deflate=out,
+            t0=t0,
+        )
         await session.run(case_timeout(case, self.timeout))
         trace.duration = time.monotonic() - t0
         result = grade(case, trace)

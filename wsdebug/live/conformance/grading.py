@@ -239,7 +239,10 @@ class Result:
     @property
     def failed(self) -> bool:
         """FAILED, or a close that Autobahn marks red (FAILED, UNCLEAN)."""
-        return self.grade is Grade.FAILED or self.close_grade in (CloseGrade.FAILED, CloseGrade.UNCLEAN)
+        return self.grade is Grade.FAILED or self.close_grade in (
+            CloseGrade.FAILED,
+            CloseGrade.UNCLEAN,
+        )
 
 
 # -- grading -----------------------------------------------------------------------------------
@@ -290,16 +293,28 @@ def _close(case: Case, trace: Trace) -> tuple[CloseGrade, str]:
         return CloseGrade.FAILED, "the WebSocket opening handshake was never completed"
     if exp.by_me != trace.closed_by_me:
         if exp.by_me:
-            return CloseGrade.FAILED, "the connection was failed by the wrong endpoint: the peer closed first"
-        return CloseGrade.FAILED, "the connection was failed by the wrong endpoint: the peer never failed it, wsdebug had to"
+            return (
+                CloseGrade.FAILED,
+                "the connection was failed by the wrong endpoint: the peer closed first",
+            )
+        return (
+            CloseGrade.FAILED,
+            "the connection was failed by the wrong endpoint: the peer never failed it, wsdebug had to",
+        )
     if exp.clean and not trace.was_clean:
-        return CloseGrade.UNCLEAN, "the specification requires a clean close (a close frame each way) here"
+        return (
+            CloseGrade.UNCLEAN,
+            "the specification requires a clean close (a close frame each way) here",
+        )
     code = trace.remote_close_code
     if code is not None and code not in exp.codes:
         wanted = ",".join(map(str, exp.codes))
         return CloseGrade.WRONG_CODE, f"close code {code}; it should have been {wanted} or empty"
     if not trace.is_server and trace.dropped_by_me:
-        return CloseGrade.FAILED_BY_CLIENT, "wsdebug had to drop TCP: it is preferred that the server closes it"
+        return (
+            CloseGrade.FAILED_BY_CLIENT,
+            "wsdebug had to drop TCP: it is preferred that the server closes it",
+        )
     return CloseGrade.OK, "the connection was properly closed"
 
 
@@ -308,7 +323,10 @@ def grade(case: Case, trace: Trace) -> Result:
     close_grade, close_reason = _close(case, trace)
     decisive: Decisive | None = None
     if not trace.opened:
-        g, reason = Grade.FAILED, f"no WebSocket connection: {trace.handshake_error or 'handshake failed'}"
+        g, reason = (
+            Grade.FAILED,
+            f"no WebSocket connection: {trace.handshake_error or 'handshake failed'}",
+        )
         return Result(case, g, close_grade, reason, close_reason, trace, Decisive(reason))
     if case.echo is not None:
         g = trace.echo_grade or Grade.FAILED

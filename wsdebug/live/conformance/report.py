@@ -32,11 +32,26 @@ def _frame_json(t: float, direction: str, rec: Any) -> dict[str, Any]:
     f = rec.frame
     wire = f.to_bytes() if f.size <= HEX_LIMIT else f.to_bytes()[:HEX_LIMIT]
     out: dict[str, Any] = {
-        "t": round(t, 6), "direction": direction, "offset": f.offset, "opcode": f.opcode_raw,
-        "opcode_name": f.opcode_name, "fin": f.fin, "rsv": [f.rsv1, f.rsv2, f.rsv3], "masked": f.masked,
-        "payload_len": f.payload_len, "hex": wire.hex(), "truncated": f.size > HEX_LIMIT,
-        "problems": [{"rule": p.rule.name, "section": p.rule.section, "offset": p.offset, "message": p.message}
-                     for p in rec.problems],
+        "t": round(t, 6),
+        "direction": direction,
+        "offset": f.offset,
+        "opcode": f.opcode_raw,
+        "opcode_name": f.opcode_name,
+        "fin": f.fin,
+        "rsv": [f.rsv1, f.rsv2, f.rsv3],
+        "masked": f.masked,
+        "payload_len": f.payload_len,
+        "hex": wire.hex(),
+        "truncated": f.size > HEX_LIMIT,
+        "problems": [
+            {
+                "rule": p.rule.name,
+                "section": p.rule.section,
+                "offset": p.offset,
+                "message": p.message,
+            }
+            for p in rec.problems
+        ],
     }
     if rec.text is not None:
         out["text"] = rec.text[:HEX_LIMIT]
@@ -49,12 +64,21 @@ def case_json(r: Result) -> dict[str, Any]:
     t = r.trace
     d = r.decisive
     return {
-        "id": r.case.id, "group": r.case.group, "description": r.case.description,
-        "expectation": r.case.expectation, "grade": r.grade.value, "close_grade": r.close_grade.value,
-        "reason": r.reason, "close_reason": r.close_reason, "duration": round(t.duration, 6),
+        "id": r.case.id,
+        "group": r.case.group,
+        "description": r.case.description,
+        "expectation": r.case.expectation,
+        "grade": r.grade.value,
+        "close_grade": r.close_grade.value,
+        "reason": r.reason,
+        "close_reason": r.close_reason,
+        "duration": round(t.duration, 6),
         "decided_by": None if d is None else {"text": d.text, "frame": d.frame, "offset": d.offset},
-        "remote_close_code": t.remote_close_code, "closed_by_me": t.closed_by_me, "was_clean": t.was_clean,
-        "dropped_by_me": t.dropped_by_me, "deflate": t.deflate,
+        "remote_close_code": t.remote_close_code,
+        "closed_by_me": t.closed_by_me,
+        "was_clean": t.was_clean,
+        "dropped_by_me": t.dropped_by_me,
+        "deflate": t.deflate,
         "compression_ratio": {"in": t.ratio_in, "out": t.ratio_out} if t.deflate else None,
         "events": [_event_json(e) for e in t.received],
         "log": [{"t": round(when, 6), "text": what} for when, what in t.log],
@@ -78,8 +102,13 @@ def _event_json(event: tuple[Any, ...]) -> dict[str, Any]:
 def to_json(results: Sequence[Result], agent: str) -> dict[str, Any]:
     ordered = sorted(results, key=lambda r: r.case.sort_key)
     totals = Counter(r.grade.value for r in ordered)
-    return {"schema": SCHEMA, "agent": agent, "totals": dict(totals),
-            "failed": sum(r.failed for r in ordered), "cases": [case_json(r) for r in ordered]}
+    return {
+        "schema": SCHEMA,
+        "agent": agent,
+        "totals": dict(totals),
+        "failed": sum(r.failed for r in ordered),
+        "cases": [case_json(r) for r in ordered],
+    }
 
 
 def write_json(results: Sequence[Result], path: Path, *, agent: str) -> None:
@@ -95,21 +124,38 @@ def junit_tree(results: Sequence[Result], agent: str) -> ET.ElementTree:
     for r in sorted(results, key=lambda r: r.case.sort_key):
         groups.setdefault(r.case.group, []).append(r)
     for group, rs in groups.items():
-        suite = ET.SubElement(root, "testsuite", name=f"{group} {GROUP_NAMES.get(group, '')}".strip(),
-                              tests=str(len(rs)), failures=str(sum(r.failed for r in rs)), errors="0",
-                              skipped=str(sum(r.grade is Grade.UNIMPLEMENTED for r in rs)),
-                              time=f"{sum(r.trace.duration for r in rs):.3f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{group} {GROUP_NAMES.get(group, '')}".strip(),
+            tests=str(len(rs)),
+            failures=str(sum(r.failed for r in rs)),
+            errors="0",
+            skipped=str(sum(r.grade is Grade.UNIMPLEMENTED for r in rs)),
+            time=f"{sum(r.trace.duration for r in rs):.3f}",
+        )
         for r in rs:
-            tc = ET.SubElement(suite, "testcase", classname=f"autobahn.group{group}",
-                               name=f"{r.case.id} {r.case.description[:120]}", time=f"{r.trace.duration:.3f}")
-            detail = f"grade {r.grade.value}, close {r.close_grade.value}: {r.reason}; {r.close_reason}"
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"autobahn.group{group}",
+                name=f"{r.case.id} {r.case.description[:120]}",
+                time=f"{r.trace.duration:.3f}",
+            )
+            detail = (
+                f"grade {r.grade.value}, close {r.close_grade.value}: {r.reason}; {r.close_reason}"
+            )
             if r.decisive is not None:
                 detail += f"\ndecided by: {r.decisive.text}"
                 if r.decisive.offset is not None:
                     detail += f" (stream byte {r.decisive.offset})"
             if r.failed:
-                ET.SubElement(tc, "failure", message=f"{r.grade.value}/{r.close_grade.value}: {r.reason}",
-                              type=r.grade.value).text = _xml_safe(detail)
+                ET.SubElement(
+                    tc,
+                    "failure",
+                    message=f"{r.grade.value}/{r.close_grade.value}: {r.reason}",
+                    type=r.grade.value,
+                ).text = _xml_safe(detail)
             elif r.grade is Grade.UNIMPLEMENTED:
                 ET.SubElement(tc, "skipped", message=_xml_safe(r.reason))
             else:
@@ -142,8 +188,10 @@ def page_name(case_id: str) -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def index_html(results: Sequence[Result], agent: str) -> str:
@@ -154,17 +202,23 @@ def index_html(results: Sequence[Result], agent: str) -> str:
         per_group.setdefault(r.case.group, Counter())[r.grade] += 1
     rows = "".join(
         f"<tr><td>{e(g)} {e(GROUP_NAMES.get(g, ''))}</td>"
-        + "".join(f"<td class=\"{x.value}\" data-grade=\"{x.value}\">{c[x]}</td>" for x in GRADES) + "</tr>"
-        for g, c in per_group.items())
+        + "".join(f'<td class="{x.value}" data-grade="{x.value}">{c[x]}</td>' for x in GRADES)
+        + "</tr>"
+        for g, c in per_group.items()
+    )
     head = "".join(f"<th>{x.value}</th>" for x in GRADES)
     cases = "".join(
-        f"<tr id=\"c{e(r.case.id)}\"><td><a href=\"{e(page_name(r.case.id))}\">{e(r.case.id)}</a></td>"
-        f"<td class=\"{r.grade.value}\">{r.grade.value}</td><td>{e(r.close_grade.value)}</td>"
-        f"<td>{r.trace.duration * 1000:.0f} ms</td><td>{e(r.reason)}</td></tr>" for r in ordered)
-    body = (f"<h1>wsdebug test: {e(agent)}</h1><p>{len(ordered)} cases, {sum(r.failed for r in ordered)} failed."
-            f"</p><h2>Per group</h2><table id=\"groups\"><tr><th>group</th>{head}</tr>{rows}</table>"
-            f"<h2>Cases</h2><table id=\"cases\"><tr><th>case</th><th>grade</th><th>close</th><th>time</th>"
-            f"<th>reason</th></tr>{cases}</table>")
+        f'<tr id="c{e(r.case.id)}"><td><a href="{e(page_name(r.case.id))}">{e(r.case.id)}</a></td>'
+        f'<td class="{r.grade.value}">{r.grade.value}</td><td>{e(r.close_grade.value)}</td>'
+        f"<td>{r.trace.duration * 1000:.0f} ms</td><td>{e(r.reason)}</td></tr>"
+        for r in ordered
+    )
+    body = (
+        f"<h1>wsdebug test: {e(agent)}</h1><p>{len(ordered)} cases, {sum(r.failed for r in ordered)} failed."
+        f'</p><h2>Per group</h2><table id="groups"><tr><th>group</th>{head}</tr>{rows}</table>'
+        f'<h2>Cases</h2><table id="cases"><tr><th>case</th><th>grade</th><th>close</th><th>time</th>'
+        f"<th>reason</th></tr>{cases}</table>"
+    )
     return _page(f"wsdebug test: {agent}", body)
 
 
@@ -173,42 +227,54 @@ def _frame_html(i: int, t: float, direction: str, rec: Any, decisive: bool) -> s
     f = rec.frame
     arrow = "&rarr; sent" if direction == "out" else "&larr; received"
     flags = f"FIN={int(f.fin)} RSV={int(f.rsv1)}{int(f.rsv2)}{int(f.rsv3)} MASK={int(f.masked)}"
-    mark = " <strong class=\"problem\">(decided the grade)</strong>" if decisive else ""
+    mark = ' <strong class="problem">(decided the grade)</strong>' if decisive else ""
     fields = "".join(
         f"<tr><td>{fld.offset}</td><td>{e(fld.name)}</td><td>{e(fld.value)}</td><td>{e(fld.meaning)}</td></tr>"
-        for fld in annotate(f))
+        for fld in annotate(f)
+    )
     wire = f.to_bytes()[:256]
     more = f" &hellip; ({f.size} bytes)" if f.size > 256 else ""
-    problems = "".join(f"<li class=\"problem\">byte {p.offset}: {e(p.message)} ({e(p.rule.section)})</li>"
-                       for p in rec.problems)
+    problems = "".join(
+        f'<li class="problem">byte {p.offset}: {e(p.message)} ({e(p.rule.section)})</li>'
+        for p in rec.problems
+    )
     text = f"<p>text: <code>{e(rec.text[:200])}</code></p>" if rec.text else ""
-    return (f"<div class=\"frame {direction}\" id=\"f{i + 1}\"><h3 class=\"{direction}\">#{i + 1} {t * 1000:.1f} ms "
-            f"{arrow} {e(f.opcode_name)} {flags} length {f.payload_len}{mark}</h3>"
-            f"<table class=\"fields\"><tr><th>offset</th><th>field</th><th>value</th><th>meaning</th></tr>"
-            f"{fields}</table>{text}<pre>{e(wire.hex(' '))}{more}</pre><ul>{problems}</ul></div>")
+    return (
+        f'<div class="frame {direction}" id="f{i + 1}"><h3 class="{direction}">#{i + 1} {t * 1000:.1f} ms '
+        f"{arrow} {e(f.opcode_name)} {flags} length {f.payload_len}{mark}</h3>"
+        f'<table class="fields"><tr><th>offset</th><th>field</th><th>value</th><th>meaning</th></tr>'
+        f"{fields}</table>{text}<pre>{e(wire.hex(' '))}{more}</pre><ul>{problems}</ul></div>"
+    )
 
 
 def case_html(r: Result, agent: str) -> str:
     e = html.escape
     t = r.trace
-    items: list[tuple[float, int, str]] = [(when, 1, f"<p class=\"log\">{when * 1000:.1f} ms &middot; {e(what)}</p>")
-                                          for when, what in t.log]
+    items: list[tuple[float, int, str]] = [
+        (when, 1, f'<p class="log">{when * 1000:.1f} ms &middot; {e(what)}</p>')
+        for when, what in t.log
+    ]
     dframe = r.decisive.frame if r.decisive else None
-    items += [(when, 0, _frame_html(i, when, d, rec, i == dframe)) for i, (when, d, rec) in enumerate(t.frames)]
+    items += [
+        (when, 0, _frame_html(i, when, d, rec, i == dframe))
+        for i, (when, d, rec) in enumerate(t.frames)
+    ]
     items.sort(key=lambda x: (x[0], x[1]))
     decided = ""
     if r.decisive is not None:
         where = f" (frame #{r.decisive.frame + 1})" if r.decisive.frame is not None else ""
         where += f" at stream byte {r.decisive.offset}" if r.decisive.offset is not None else ""
-        decided = f"<p id=\"decided\"><strong>Decided by</strong>{e(where)}: {e(r.decisive.text)}</p>"
+        decided = f'<p id="decided"><strong>Decided by</strong>{e(where)}: {e(r.decisive.text)}</p>'
     skipped = f"<p>{t.frames_skipped} more frames were not kept.</p>" if t.frames_skipped else ""
-    body = (f"<p><a href=\"index.html\">index</a></p><h1>Case {e(r.case.id)}: <span class=\"{r.grade.value}\" "
-            f"id=\"grade\">{r.grade.value}</span></h1><p>{e(r.case.description)}</p><p><em>Expected:</em> "
-            f"{e(r.case.expectation)}</p><table><tr><th>grade</th><td>{e(r.grade.value)}: {e(r.reason)}</td></tr>"
-            f"<tr><th>close</th><td>{e(r.close_grade.value)}: {e(r.close_reason)}</td></tr>"
-            f"<tr><th>peer close code</th><td>{t.remote_close_code}</td></tr>"
-            f"<tr><th>duration</th><td>{t.duration * 1000:.1f} ms</td></tr></table>{decided}"
-            f"<h2>Exchange</h2>{''.join(x[2] for x in items)}{skipped}")
+    body = (
+        f'<p><a href="index.html">index</a></p><h1>Case {e(r.case.id)}: <span class="{r.grade.value}" '
+        f'id="grade">{r.grade.value}</span></h1><p>{e(r.case.description)}</p><p><em>Expected:</em> '
+        f"{e(r.case.expectation)}</p><table><tr><th>grade</th><td>{e(r.grade.value)}: {e(r.reason)}</td></tr>"
+        f"<tr><th>close</th><td>{e(r.close_grade.value)}: {e(r.close_reason)}</td></tr>"
+        f"<tr><th>peer close code</th><td>{t.remote_close_code}</td></tr>"
+        f"<tr><th>duration</th><td>{t.duration * 1000:.1f} ms</td></tr></table>{decided}"
+        f"<h2>Exchange</h2>{''.join(x[2] for x in items)}{skipped}"
+    )
     return _page(f"Case {r.case.id} - {agent}", body)
 
 
@@ -217,4 +283,3 @@ def write_html(results: Sequence[Result], directory: Path, *, agent: str) -> Non
     (directory / "index.html").write_text(index_html(results, agent), encoding="utf-8")
     for r in results:
         (directory / page_name(r.case.id)).write_text(case_html(r, agent), encoding="utf-8")
-

@@ -54,7 +54,9 @@ class Target:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         default = (scheme == "wss" and port == 443) or (scheme == "ws" and port == 80)
         host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        return cls(parts.hostname, port, path, scheme == "wss", host if default else f"{host}:{port}")
+        return cls(
+            parts.hostname, port, path, scheme == "wss", host if default else f"{host}:{port}"
+        )
 
 
 def ssl_context(insecure: bool = False, cacert: str | None = None) -> ssl.SSLContext:
@@ -69,20 +71,36 @@ class HandshakeFailed(Exception):
     pass
 
 
-async def _open(target: Target, ctx: ssl.SSLContext | None, offer: str | None, trace: Trace,
-                t0: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes, PerMessageDeflate | None,
-                                    PerMessageDeflate | None]:
+async def _open(
+    target: Target, ctx: ssl.SSLContext | None, offer: str | None, trace: Trace, t0: float
+) -> tuple[
+    asyncio.StreamReader,
+    asyncio.StreamWriter,
+    bytes,
+    PerMessageDeflate | None,
+    PerMessageDeflate | None,
+]:
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.host, target.port, ssl=ctx,
-                                    server_hostname=target.host if ctx else None, limit=1 << 20),
-            HANDSHAKE_TIMEOUT)
+            asyncio.open_connection(
+                target.host,
+                target.port,
+                ssl=ctx,
+                server_hostname=target.host if ctx else None,
+                limit=1 << 20,
+            ),
+            HANDSHAKE_TIMEOUT,
+        )
     except asyncio.TimeoutError:
-        raise HandshakeFailed(f"no TCP connection to {target.host}:{target.port} within {HANDSHAKE_TIMEOUT:g} s") from None
+        raise HandshakeFailed(
+            f"no TCP connection to {target.host}:{target.port} within {HANDSHAKE_TIMEOUT:g} s"
+        ) from None
     except ssl.SSLError as exc:
         raise HandshakeFailed(f"TLS: {exc.reason or exc}") from None
     except OSError as exc:
-        raise HandshakeFailed(f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}") from None
+        raise HandshakeFailed(
+            f"cannot connect to {target.host}:{target.port}: {exc.strerror or exc}"
+        ) from None
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -94,7 +112,9 @@ async def _open(target: Target, ctx: ssl.SSLContext | None, offer: str | None, t
         while not head.done:
             data = await asyncio.wait_for(reader.read(65536), HANDSHAKE_TIMEOUT)
             if not data:
-                raise HandshakeFailed("the server closed the connection during the opening handshake")
+                raise HandshakeFailed(
+                    "the server closed the connection during the opening handshake"
+                )
             head.feed(data)
     except asyncio.TimeoutError:
         writer.transport.abort()
@@ -120,24 +140,38 @@ async def _open(target: Target, ctx: ssl.SSLContext | None, offer: str | None, t
         deflate = PerMessageDeflate(params, is_client=True)
         out = PerMessageDeflate(params, is_client=False)  # decodes our own frames for the report
         trace.deflate = accepted
-    trace.log.append((time.monotonic() - t0, f"101 Switching Protocols{' with ' + accepted if accepted else ''}"))
+    trace.log.append(
+        (time.monotonic() - t0, f"101 Switching Protocols{' with ' + accepted if accepted else ''}")
+    )
     return reader, writer, head.leftover, deflate, out
 
 
-async def run_case(case: Case, target: Target, *, ctx: ssl.SSLContext | None = None,
-                   timeout: float = 30.0) -> Result:
+async def run_case(
+    case: Case, target: Target, *, ctx: ssl.SSLContext | None = None, timeout: float = 30.0
+) -> Result:
     """One case on a fresh connection, graded."""
     trace = Trace()
     t0 = time.monotonic()
     try:
-        reader, writer, leftover, deflate, out = await _open(target, ctx, case.deflate_offer, trace, t0)
+        reader, writer, leftover, deflate, out = await _open(
+            target, ctx, case.deflate_offer, trace, t0
+        )
     except HandshakeFailed as exc:
         trace.handshake_error = str(exc)
         trace.duration = time.monotonic() - t0
         return grade(case, trace)
     trace.opened = True
-    session = CaseSession(case, reader, writer, is_client=True, trace=trace, leftover=leftover,
-                          deflate=deflate, out_deflate=out, t0=t0)
+    session = CaseSession(
+        case,
+        reader,
+        writer,
+        is_client=True,
+        trace=trace,
+        leftover=leftover,
+        deflate=deflate,
+        out_deflate=out,
+        t0=t0,
+    )
     await session.run(timeout)
     trace.duration = time.monotonic() - t0
     return grade(case, trace)
@@ -150,9 +184,15 @@ def case_timeout(case: Case, timeout: float | None) -> float:
     return case.echo.wait + 5 if case.echo else 30.0
 
 
-async def run_cases(cases: Sequence[Case], target: Target, *, parallel: int = 1,
-                    ctx: ssl.SSLContext | None = None, timeout: float | None = None,
-                    progress: Callable[[Result], None] | None = None) -> list[Result]:
+async def run_cases(
+    cases: Sequence[Case],
+    target: Target,
+    *,
+    parallel: int = 1,
+    ctx: ssl.SSLContext | None = None,
+    timeout: float | None = None,
+    progress: Callable[[Result], None] | None = None,
+) -> list[Result]:
     """Run ``cases`` with at most ``parallel`` connections at once; results in case order."""
     sem = asyncio.Semaphore(max(1, parallel))
     big = asyncio.Semaphore(BIG_AT_ONCE)  # several copies of a 16 MiB message each: bound the peak

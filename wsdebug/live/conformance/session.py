@@ -58,10 +58,16 @@ CLOSE_TIMEOUT = 1.0  #: seconds to wait for the peer's close reply, and for the 
 def _clipped(rec: FrameRecord) -> FrameRecord:
     """``rec`` with its payload (and message) cut to :data:`KEEP_PAYLOAD` bytes for the reports;
     the frame's ``payload_len`` still says how long it was, as the frame views expect."""
-    if rec.frame.payload_len <= KEEP_PAYLOAD and (rec.message is None or len(rec.message.payload) <= KEEP_PAYLOAD):
+    if rec.frame.payload_len <= KEEP_PAYLOAD and (
+        rec.message is None or len(rec.message.payload) <= KEEP_PAYLOAD
+    ):
         return rec
     frame = rec.frame._replace(payload=rec.frame.payload[:KEEP_PAYLOAD])
-    message = dataclasses.replace(rec.message, payload=rec.message.payload[:KEEP_PAYLOAD]) if rec.message else None
+    message = (
+        dataclasses.replace(rec.message, payload=rec.message.payload[:KEEP_PAYLOAD])
+        if rec.message
+        else None
+    )
     text = rec.text[:KEEP_PAYLOAD] if rec.text is not None else None
     inflated = rec.inflated[:KEEP_PAYLOAD] if rec.inflated is not None else None
     return FrameRecord(frame, rec.problems, text, rec.close, inflated, message, rec.direction)
@@ -70,10 +76,19 @@ def _clipped(rec: FrameRecord) -> FrameRecord:
 class CaseSession:
     """Run ``case`` on an open connection (``reader``/``writer``) and fill in ``trace``."""
 
-    def __init__(self, case: Case, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 is_client: bool, trace: Trace, leftover: bytes = b"",
-                 deflate: PerMessageDeflate | None = None, out_deflate: PerMessageDeflate | None = None,
-                 t0: float | None = None) -> None:
+    def __init__(
+        self,
+        case: Case,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        is_client: bool,
+        trace: Trace,
+        leftover: bytes = b"",
+        deflate: PerMessageDeflate | None = None,
+        out_deflate: PerMessageDeflate | None = None,
+        t0: float | None = None,
+    ) -> None:
         self.case, self.reader, self.writer, self.trace = case, reader, writer, trace
         self.is_client = is_client
         self.mask = is_client
@@ -83,7 +98,8 @@ class CaseSession:
         me = Role.CLIENT if is_client else Role.SERVER
         self.inbound = StreamDecoder(peer, inflate=deflate.decompress if deflate else None)
         self.outbound: StreamDecoder | None = StreamDecoder(
-            me, inflate=out_deflate.decompress if out_deflate else None)
+            me, inflate=out_deflate.decompress if out_deflate else None
+        )
         self.leftover = leftover
         self.sent_close = False
         self.got_close = False
@@ -116,18 +132,36 @@ class CaseSession:
         self.trace.received.append(event)
         self.trace.event_frames.append(frame)
         expected = self.case.expected
-        if (expected and self.case.close.by_me and not self.case.suppress_close
-                and all(list(v) == self.trace.received for v in expected.values())):
+        if (
+            expected
+            and self.case.close.by_me
+            and not self.case.suppress_close
+            and all(list(v) == self.trace.received for v in expected.values())
+        ):
             self.send_close(b"\x03\xe8")  # Autobahn: close as soon as the outcome is known
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _encode(self, opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0,
-                length: int | None = None) -> bytes:
+    def _encode(
+        self,
+        opcode: int,
+        payload: bytes,
+        *,
+        fin: bool = True,
+        rsv: int = 0,
+        length: int | None = None,
+    ) -> bytes:
         if length is not None and length != len(payload):
             payload = (payload * (length // max(len(payload), 1) + 1))[:length]
-        return encode_frame(opcode, payload, fin=fin, mask=self.mask, rsv1=bool(rsv & 4), rsv2=bool(rsv & 2),
-                            rsv3=bool(rsv & 1))
+        return encode_frame(
+            opcode,
+            payload,
+            fin=fin,
+            mask=self.mask,
+            rsv1=bool(rsv & 4),
+            rsv2=bool(rsv & 2),
+            rsv3=bool(rsv & 1),
+        )
 
     async def _write(self, data: bytes, chop: int | None = None, sync: bool = False) -> None:
         if self.closed.is_set() or self.writer.is_closing():
@@ -301,8 +335,11 @@ class CaseSession:
         if not self.sent_close:
             self.send_close(b"\x03\xe8")
         if self.is_client:
+
             def server_slow() -> None:
-                self.drop(f"the server did not close TCP within {CLOSE_TIMEOUT:g} s of the closing handshake")
+                self.drop(
+                    f"the server did not close TCP within {CLOSE_TIMEOUT:g} s of the closing handshake"
+                )
                 self.trace.was_clean = False
 
             self._timer(CLOSE_TIMEOUT, server_slow)
@@ -314,6 +351,7 @@ class CaseSession:
 
     async def run(self, hard_timeout: float) -> None:
         reader = asyncio.ensure_future(self._read_loop())
+
         async def script_then_close() -> None:
             await self._script()
             await self.closed.wait()
@@ -346,10 +384,14 @@ class CaseSession:
             if self.closed.is_set():
                 return
             if isinstance(step, Frame):
-                data = self._encode(step.opcode, step.payload, fin=step.fin, rsv=step.rsv, length=step.length)
+                data = self._encode(
+                    step.opcode, step.payload, fin=step.fin, rsv=step.rsv, length=step.length
+                )
                 await self._write(data, step.chop, step.sync)
             elif isinstance(step, Message):
-                await self._write(self._message(step.opcode, step.payload, step.fragment), step.chop)
+                await self._write(
+                    self._message(step.opcode, step.payload, step.fragment), step.chop
+                )
             elif isinstance(step, Close):
                 if not self.sent_close:
                     if step.rsv:
@@ -359,7 +401,9 @@ class CaseSession:
                 await asyncio.sleep(step.seconds)
                 if self.closed.is_set() or self.got_close or self.sent_close:
                     return
-                self.note(f"wait {step.tag or ''} elapsed, connection still open".replace("  ", " "))
+                self.note(
+                    f"wait {step.tag or ''} elapsed, connection still open".replace("  ", " ")
+                )
                 if step.tag:
                     self.trace.received.append(("timeout", step.tag))
                     self.trace.event_frames.append(None)
@@ -376,8 +420,9 @@ class CaseSession:
             elif isinstance(step, CloseAfter):
                 self._timer(step.seconds, self._close_after)
 
-    def _message(self, opcode: int, payload: bytes, fragment: int | None, *,
-                 compressed: bool = False) -> bytes:
+    def _message(
+        self, opcode: int, payload: bytes, fragment: int | None, *, compressed: bool = False
+    ) -> bytes:
         """The frames of one message, encoded back to back."""
         if compressed and self.deflate is not None:
             payload = self.deflate.compress(payload)
@@ -386,7 +431,13 @@ class CaseSession:
         parts = [payload[i : i + fragment] for i in range(0, len(payload), fragment)]
         last = len(parts) - 1
         return b"".join(
-            encode_frame(opcode if i == 0 else 0, part, fin=i == last, mask=self.mask, rsv1=compressed and i == 0)
+            encode_frame(
+                opcode if i == 0 else 0,
+                part,
+                fin=i == last,
+                mask=self.mask,
+                rsv1=compressed and i == 0,
+            )
             for i, part in enumerate(parts)
         )
 
@@ -394,7 +445,10 @@ class CaseSession:
         """Send ``echo.count`` messages one at a time and check every echo."""
         trace = self.trace
         if echo.compressed and self.deflate is None:
-            trace.echo_grade, trace.echo_reason = Grade.UNIMPLEMENTED, "permessage-deflate was not accepted"
+            trace.echo_grade, trace.echo_reason = (
+                Grade.UNIMPLEMENTED,
+                "permessage-deflate was not accepted",
+            )
             self.send_close(b"\x03\xe8")
             return
         trace.echo_grade = Grade.FAILED
@@ -407,7 +461,9 @@ class CaseSession:
             payload = echo.make(i)
             self._data_out += len(payload)
             self._echo_waiter = loop.create_future()
-            await self._write(self._message(opcode, payload, echo.fragment, compressed=echo.compressed), echo.chop)
+            await self._write(
+                self._message(opcode, payload, echo.fragment, compressed=echo.compressed), echo.chop
+            )
             try:
                 got, binary, idx = await self._echo_waiter
             except asyncio.CancelledError:
@@ -428,15 +484,23 @@ class CaseSession:
             if binary != echo.binary or got != payload:
                 trace.echo_frame = idx
                 if binary != echo.binary:
-                    trace.echo_reason = f"echo {i + 1}: got a {'binary' if binary else 'text'} message, sent {kind}"
+                    trace.echo_reason = (
+                        f"echo {i + 1}: got a {'binary' if binary else 'text'} message, sent {kind}"
+                    )
                 elif len(got) != len(payload):
-                    trace.echo_reason = f"echo {i + 1}: {len(got)} bytes came back, {len(payload)} were sent"
+                    trace.echo_reason = (
+                        f"echo {i + 1}: {len(got)} bytes came back, {len(payload)} were sent"
+                    )
                 else:
                     at = next(j for j in range(len(got)) if got[j] != payload[j])
-                    trace.echo_reason = (f"echo {i + 1}: message byte {at} is 0x{got[at]:02x}, "
-                                         f"sent 0x{payload[at]:02x}")
+                    trace.echo_reason = (
+                        f"echo {i + 1}: message byte {at} is 0x{got[at]:02x}, "
+                        f"sent 0x{payload[at]:02x}"
+                    )
                 self.send_close(b"\x03\xe8")
                 return
         trace.echo_grade = Grade.OK
-        trace.echo_reason = f"received all {echo.count} echoed message{'s' if echo.count > 1 else ''} in time"
+        trace.echo_reason = (
+            f"received all {echo.count} echoed message{'s' if echo.count > 1 else ''} in time"
+        )
         self.send_close(b"\x03\xe8")
