@@ -34,6 +34,11 @@ PUBLISHED_NON_STRICT = {
 }
 
 
+#: Octet-wise chopped variants of the same race: OK in Autobahn's published run, but on a loaded
+#: machine the library can still see the bad frame before the application echoes.
+RACY = {"3.4", "4.1.5", "4.2.5"}
+
+
 @pytest.fixture(scope="module")
 def ws_url():
     with websockets_server() as url:
@@ -61,7 +66,7 @@ def test_groups_1_to_7_agree_with_autobahns_published_results(ws_url: str) -> No
             assert r.grade is Grade.INFORMATIONAL
         elif cid.startswith("6.4."):
             assert r.grade is Grade.NON_STRICT, cid
-        elif cid in PUBLISHED_NON_STRICT:
+        elif cid in PUBLISHED_NON_STRICT or cid in RACY:
             # A race inside the server (library vs application): either grade is conformant.
             assert r.grade in (Grade.OK, Grade.NON_STRICT), cid
         else:
