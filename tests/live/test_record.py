@@ -10,6 +10,7 @@ import pytest
 from wsdebug.capture.format import C2S, S2C, CaptureWriter
 from wsdebug.codec.frames import FrameParser
 from wsdebug.codec.handshake import parse_request
+from wsdebug.codec.opening import ClientConnection
 from wsdebug.codec.spec import Role
 from wsdebug.live import client as client_module
 from wsdebug.live.client import ClientOptions
@@ -35,14 +36,17 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 def test_recordings_agree_byte_for_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int,
                                         deflate: bool) -> None:
     sent_requests: list[bytes] = []
-    real_build = client_module.build_request
 
-    def spy(*args: Any, **kwargs: Any) -> tuple[bytes, str]:
-        request, key = real_build(*args, **kwargs)
-        sent_requests.append(request)
-        return request, key
+    class Spy(ClientConnection):
+        """Keeps the request head: the first bytes the client connection has to send."""
 
-    monkeypatch.setattr(client_module, "build_request", spy)
+        def data_to_send(self) -> bytes:
+            out = super().data_to_send()
+            if out and not sent_requests:
+                sent_requests.append(out)
+            return out
+
+    monkeypatch.setattr(client_module, "ClientConnection", Spy)
     lines = [f"message {i:04d} " + "ab" * (i % 50) for i in range(count)]
     client_file, server_file = tmp_path / "client.jsonl", tmp_path / "server.jsonl"
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from ..capture.format import CaptureWriter
-from ..codec.connection import Connection
-from ..codec.deflate import ExtensionError, accept_response, client_offer
-from ..codec.handshake import accept_key, build_request, parse_response, validate_response
-from ..codec.rules import Problem, Rule
+from ..codec.connection import State
+from ..codec.events import ConnectEvent
+from ..codec.opening import ClientConnection
+from ..codec.rules import Rule
 from ..codec.spec import HTTP_TOKEN, Role, host_port
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
@@ -159,17 +159,19 @@ async def open_client(
     live = LiveConnection(conn_id, Role.CLIENT, reader, writer, reporter, opts, recorder)
     if recorder is not None:
         recorder.open(conn_id, role="client", peer=live.peer, local=live.local, url=url)
-    reporter.connected(conn_id, live.peer, time.time())
-    offer = client_offer() if opts.deflate else None
-    request, key = build_request(
+    reporter.emit(ConnectEvent(live.peer, conn=conn_id, t=time.time()))
+    conn = ClientConnection(
         target.host_header,
         target.resource,
         subprotocols=opts.subprotocols,
-        extensions=offer,
+        deflate=opts.deflate,
         origin=opts.origin,
         headers=opts.headers,
+        max_handshake=opts.max_handshake,
+        max_message=opts.max_message,
+        lenient=opts.lenient,
     )
-    live.request_key = key
+    live.request_key = conn.key
 
     async def give_up(message: str) -> ConnectError:
         """Close the socket, end the recording, and make the one-line error."""
@@ -178,61 +180,41 @@ async def open_client(
             recorder.end(conn_id, message)
         return ConnectError(message)
 
-    live.write(request)
+    live.write(conn.data_to_send())
     try:
         await live.drain()
-        head = await live.read_head()
+        await live.read_handshake(conn, lambda: conn.state is not State.CONNECTING)
     except HandshakeFailed as exc:
         raise await give_up(f"handshake failed: {exc}") from None
     except (ConnectionError, OSError) as exc:
         raise await give_up(f"handshake failed: connection lost ({exc})") from None
-    if head.too_big:
+    ev = conn.handshake
+    assert ev is not None
+    if any(p.rule is Rule.HANDSHAKE_TOO_BIG for p in ev.problems):
         raise await give_up(
             f"handshake failed: the response head is larger than {opts.max_handshake} bytes"
         )
-    from ..codec.handshake import parse_request
-
-    req = parse_request(request)
-    resp = parse_response(head.head or b"")
-    offered_ext = ["permessage-deflate"] if offer else []
-    problems = validate_response(
-        resp, key=key, offered_subprotocols=opts.subprotocols, offered_extensions=offered_ext
-    )
-    params = None
-    ext_value = resp.extensions
-    if not problems and ext_value and offer:
-        try:
-            params = accept_response(ext_value, offer)
-        except ExtensionError as exc:
-            problems.append(Problem(Rule.HANDSHAKE_EXTENSION, 0, str(exc)))
-    live.subprotocol = resp.subprotocol
-    live.extensions = ext_value
-    reporter.handshake(
-        conn_id,
-        time.time(),
-        "client",
-        req,
-        resp,
-        problems,
-        accept_expected=accept_key(key),
-        subprotocol=resp.subprotocol,
-        extensions=ext_value,
-    )
-    if problems:
-        body = b""
-        if resp.status != 101:
+    if not ev.accepted:
+        live.report(conn.events_received())
+        resp = ev.response
+        body = ev.body
+        if resp is not None and resp.status != 101:
             more = await _read_body(reader, 4096)
             if more:
                 live.record_in(more)
-            body = head.leftover + more
+            body += more
         text = body.decode("utf-8", "replace").strip()
         detail = f"; body: {text[:200]!r}" if text else ""
-        what = f"{resp.status} {resp.reason}".strip() if resp.status else "no valid HTTP response"
-        raise await give_up(f"handshake refused: {what} — {problems[0].message}{detail}")
-    conn = Connection(
-        Role.CLIENT, deflate=params, max_message=opts.max_message, lenient=opts.lenient
-    )
-    live.start(conn, head.leftover)
+        status = resp.status if resp is not None else 0
+        what = (
+            f"{status} {resp.reason}".strip()
+            if resp is not None and status
+            else ("no valid HTTP response")
+        )
+        first = ev.problems[0].message if ev.problems else "refused"
+        raise await give_up(f"handshake refused: {what} — {first}{detail}")
+    live.subprotocol, live.extensions = conn.subprotocol, conn.extensions
+    live.start(conn, b"")
     return live
 
 

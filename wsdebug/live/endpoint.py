@@ -25,14 +25,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..capture.format import C2S, S2C, CaptureWriter
 from ..codec.connection import DEFAULT_MAX_MESSAGE, Connection, State
-from ..codec.events import CloseEvent, FailEvent
-from ..codec.handshake import MAX_HANDSHAKE_SIZE, HeadReader
+from ..codec.events import (
+    CloseEvent,
+    DisconnectEvent,
+    ErrorEvent,
+    Event,
+    FailEvent,
+    HandshakeEvent,
+)
+from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import Opcode, Role, host_port
 from .reporter import Reporter
 
@@ -116,36 +125,41 @@ class LiveConnection:
             self.recorder.data(self.id, self._out_dir, data)
         self.writer.write(data)
 
-    async def read_head(self) -> HeadReader:
-        """Read an HTTP head within the size and time limits; what follows stays in ``leftover``."""
-        reader = HeadReader(self.options.max_handshake)
-        deadline = time.monotonic() + self.options.handshake_timeout
-        while not reader.done:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise HandshakeFailed(
-                    f"no complete handshake within {self.options.handshake_timeout:g} s"
-                )
+    async def read_handshake(self, conn: Connection, done: Callable[[], bool]) -> None:
+        """Feed the peer's bytes to ``conn`` (recorded first) until ``done()``, within
+        ``handshake_timeout``.
+
+        Raises:
+            HandshakeFailed: the time ran out, or the peer closed first (then ``conn`` has seen
+                the EOF too).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.handshake_timeout
+        got = 0
+        while not done():
+            remaining = deadline - loop.time()
             try:
+                if remaining <= 0:
+                    raise asyncio.TimeoutError
                 data = await asyncio.wait_for(self.reader.read(65536), remaining)
             except asyncio.TimeoutError:
                 raise HandshakeFailed(
                     f"no complete handshake within {self.options.handshake_timeout:g} s"
                 ) from None
             if not data:
-                got = len(reader.buffered)
+                conn.receive_eof()
                 raise HandshakeFailed(
                     f"the peer closed the connection during the handshake ({got} bytes received)"
                 )
+            got += len(data)
             self.record_in(data)
-            reader.feed(data)
-        return reader
+            conn.receive_data(data)
 
     # -- after the handshake ---------------------------------------------------------------------
 
     def start(self, conn: Connection, leftover: bytes) -> None:
         self.conn = conn
-        if self.options.echo:
+        if self.options.echo and conn.on_message is None:
             conn.on_message = lambda msg: conn.send_message(
                 msg.opcode, msg.payload, compress=msg.compressed
             )
@@ -165,13 +179,19 @@ class LiveConnection:
         self.write(conn.data_to_send())
         events = conn.events_received()
         if events:
-            t = time.time()
-            for ev in events:
-                self.reporter.event(self.id, t, self.role.value, ev)
-                if isinstance(ev, CloseEvent):
-                    self.close_event = ev
-                elif isinstance(ev, FailEvent):
-                    self.failed = True
+            self.report(events)
+
+    def report(self, events: list[Event]) -> None:
+        """Stamp the codec's events and hand them to the reporter (noting the close and any
+        failure); a handshake event is given this side's role."""
+        for ev in events:
+            if isinstance(ev, HandshakeEvent):
+                ev.role = self.role
+            elif isinstance(ev, CloseEvent):
+                self.close_event = ev
+            elif isinstance(ev, FailEvent):
+                self.failed = True
+        self.reporter.events(self.id, time.time(), events)
 
     async def pump(self) -> None:
         """Read until the connection is over; close the transport as RFC 6455 §7.1.1 says."""
@@ -216,6 +236,7 @@ class LiveConnection:
                 else:
                     conn.receive_eof()
                 self.flush()
+                await self._reporter_drain()  # a slow --json reader holds the reading back
                 if not data:
                     reason = "the peer closed the TCP connection"
                     break
@@ -236,10 +257,17 @@ class LiveConnection:
         finally:
             conn.on_message = None  # the echo closure refers to conn: a cycle only gc would free
             await self.close_transport()
-            self.reporter.disconnected(self.id, time.time(), reason)
+            self.reporter.emit(DisconnectEvent(reason, conn=self.id, t=time.time()))
             if self.recorder is not None:
                 self.recorder.end(self.id, reason)
             self.closed.set()
+
+    async def _reporter_drain(self) -> None:
+        """``await reporter.drain()``; the rich reporter's ``drain()`` (a plain method that draws
+        what is queued) is not awaitable, and drawing is its own backpressure."""
+        waiting: Any = self.reporter.drain()
+        if inspect.isawaitable(waiting):
+            await waiting
 
     async def _drain_bounded(self) -> bool:
         """Wait until the write buffer is below the mark; abort after ``write_timeout``.
@@ -276,11 +304,13 @@ class LiveConnection:
             " (--write-timeout)"
         )
         self.failed = True
-        self.reporter.error(
-            f"the peer did not read what was sent: {waiting:,} bytes still waiting after {t:g} s"
-            f" (--write-timeout); failing the connection ({POLICY_VIOLATION} policy violation)"
-            " by aborting it, as a close frame cannot get past the unread data",
-            self.id,
+        self.reporter.emit(
+            ErrorEvent(
+                f"the peer did not read what was sent: {waiting:,} bytes still waiting after {t:g} s"
+                f" (--write-timeout); failing the connection ({POLICY_VIOLATION} policy violation)"
+                " by aborting it, as a close frame cannot get past the unread data",
+                conn=self.id,
+            )
         )
         self.writer.transport.abort()  # drops the buffer now, not when the peer reads
 

@@ -23,18 +23,10 @@ from importlib import resources
 from typing import Any
 
 from ..capture.format import CaptureWriter
-from ..codec.connection import Connection
-from ..codec.deflate import negotiate
-from ..codec.handshake import (
-    Request,
-    accept_key,
-    build_error_response,
-    build_response,
-    parse_request,
-    parse_response,
-    validate_request,
-)
-from ..codec.rules import Rule
+from ..codec.connection import State
+from ..codec.events import ConnectEvent, DisconnectEvent, ErrorEvent, HttpEvent
+from ..codec.handshake import Request, build_error_response
+from ..codec.opening import ServerConnection
 from ..codec.spec import Role, host_port
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
@@ -261,9 +253,11 @@ class Listener:
         n, self._refused_unreported = self._refused_unreported, 0
         if n:
             what = "connection" if n == 1 else f"{n:,} connections"
-            self.reporter.error(
-                f"{what} refused with 503: {self.opts.max_connections} already open "
-                f"(--max-connections); {self.refused:,} refused in all"
+            self.reporter.emit(
+                ErrorEvent(
+                    f"{what} refused with 503: {self.opts.max_connections} already open "
+                    f"(--max-connections); {self.refused:,} refused in all"
+                )
             )
 
     def _report_refused_again(self) -> None:
@@ -288,19 +282,21 @@ class Listener:
         )
         if self.recorder is not None:
             self.recorder.open(conn_id, role="server", peer=live.peer, local=live.local)
-        self.reporter.connected(conn_id, live.peer, time.time())
+        self.reporter.emit(ConnectEvent(live.peer, conn=conn_id, t=time.time()))
         try:
             ok = await self._handshake(live)
         except HandshakeFailed as exc:
-            self.reporter.error(f"handshake failed: {exc}", conn_id)
+            self.reporter.emit(ErrorEvent(f"handshake failed: {exc}", conn=conn_id))
             ok = False
         except (ConnectionError, OSError) as exc:
             exc.__traceback__ = None  # the reader keeps exc; its frames would hold live (a cycle)
-            self.reporter.error(f"connection lost during the handshake: {exc}", conn_id)
+            text = f"connection lost during the handshake: {exc}"
+            self.reporter.emit(ErrorEvent(text, conn=conn_id))
             ok = False
         if not ok:
             await live.close_transport()
-            self.reporter.disconnected(conn_id, time.time(), "no WebSocket connection")
+            reason = "no WebSocket connection"
+            self.reporter.emit(DisconnectEvent(reason, conn=conn_id, t=time.time()))
             if self.recorder is not None:
                 self.recorder.end(conn_id, "no WebSocket connection")
             return
@@ -314,75 +310,50 @@ class Listener:
             self.first_done.set()
 
     async def _handshake(self, live: LiveConnection) -> bool:
-        head = await live.read_head()
-        if head.too_big:
-            live.write(
-                build_error_response(
-                    431,
-                    "Request Header Fields Too Large",
-                    f"handshake larger than {self.opts.max_handshake} bytes\n",
-                )
-            )
-            await live.drain()
-            raise HandshakeFailed(f"request head larger than {self.opts.max_handshake} bytes")
-        req = parse_request(head.head or b"")
-        problems = validate_request(req)
-        t = time.time()
-        if any(p.rule is Rule.HANDSHAKE_NOT_WEBSOCKET for p in problems):
-            await self._plain_http(live, req)
-            return False
-        if problems:
-            status, reason = (
-                (426, "Upgrade Required")
-                if any(p.rule is Rule.HANDSHAKE_WS_VERSION for p in problems)
-                else (400, "Bad Request")
-            )
-            body = "".join(f"{p.message} ({p.rfc})\n" for p in problems)
-            resp_bytes = build_error_response(status, reason, body)
-            self.reporter.handshake(live.id, t, "server", req, parse_response(resp_bytes), problems)
-            live.write(resp_bytes)
-            await live.drain()
-            return False
-        chosen = next((p for p in req.subprotocols if p in self.opts.subprotocols), None)
-        params = None
-        if self.opts.deflate and req.extensions:
-            params = negotiate(req.extensions, max_window_bits=self.opts.deflate_window_bits)
-        ext_value = params.header_value() if params else None
-        resp_bytes = build_response(req, subprotocol=chosen, extensions=ext_value)
-        live.subprotocol, live.extensions = chosen, ext_value
-        self.reporter.handshake(
-            live.id,
-            t,
-            "server",
-            req,
-            parse_response(resp_bytes),
-            [],
-            accept_expected=accept_key(req.key or ""),
-            subprotocol=chosen,
-            extensions=ext_value,
+        """Run the codec's opening handshake; True once the connection is open (pump next)."""
+        opts = self.opts
+        conn = ServerConnection(
+            subprotocols=opts.subprotocols,
+            deflate=opts.deflate,
+            deflate_window_bits=opts.deflate_window_bits,
+            max_handshake=opts.max_handshake,
+            max_message=opts.max_message,
+            lenient=opts.lenient,
         )
-        live.write(resp_bytes)
-        conn = Connection(
-            Role.SERVER,
-            deflate=params,
-            max_message=self.opts.max_message,
-            lenient=self.opts.lenient,
-        )
-        live.start(conn, head.leftover)
+        if opts.echo:  # before the first byte: frames behind the request are echoed too
+            conn.on_message = lambda msg: conn.send_message(
+                msg.opcode, msg.payload, compress=msg.compressed
+            )
+        await live.read_handshake(conn, lambda: conn.state is not State.CONNECTING or conn.pending)
+        if conn.pending:  # a plain HTTP request: this listener answers it
+            conn.events_received()  # the pending handshake event: reported as an HTTP event
+            assert conn.request is not None
+            await self._plain_http(live, conn, conn.request)
+            return False
+        ev = conn.handshake
+        assert ev is not None
+        if not ev.accepted:
+            live.write(conn.data_to_send())
+            if ev.status == 431:
+                conn.events_received()
+                await live.drain()
+                raise HandshakeFailed(f"request head larger than {opts.max_handshake} bytes")
+            live.report(conn.events_received())
+            await live.drain()
+            return False
+        live.subprotocol, live.extensions = conn.subprotocol, conn.extensions
+        live.start(conn, b"")
         return True
 
-    async def _plain_http(self, live: LiveConnection, req: Request) -> None:
+    async def _plain_http(self, live: LiveConnection, conn: ServerConnection, req: Request) -> None:
         path = req.target.split("?", 1)[0]
         if req.method == "GET" and path in ("/", "/index.html"):
             status, note = 200, "plain HTTP GET (no Upgrade): served the built-in test page"
-            resp = build_error_response(
-                200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8"
-            )
+            conn.reject(200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8")
         else:
             status, note = 404, "plain HTTP request (no Upgrade): not found"
-            resp = build_error_response(
-                404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n"
-            )
-        self.reporter.http(live.id, time.time(), req, status, note)
-        live.write(resp)
+            conn.reject(404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n")
+        conn.events_received()  # the rejection's handshake event: this is plain HTTP
+        self.reporter.emit(HttpEvent(req, status, note, conn=live.id, t=time.time()))
+        live.write(conn.data_to_send())
         await live.drain()

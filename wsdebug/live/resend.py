@@ -16,12 +16,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..capture.format import C2S
+from ..capture.session import Conversation
 from ..codec.connection import Connection
+from ..codec.events import ErrorEvent, InfoEvent
 from ..codec.frames import WireFrame, encode_frame
 from ..codec.spec import Opcode
 from ..codec.stream import FrameRecord
-from ..capture.format import C2S
-from ..capture.session import Conversation
 
 LINGER = 1.0  #: seconds to wait for the server's answers after the last recorded frame
 MAX_GAP = 5.0  #: longest pause kept between two recorded frames (a capture may span days)
@@ -40,8 +41,15 @@ def _reencoded(frame: WireFrame) -> bytes:
     """A valid recorded frame with a fresh mask key (the bytes of a partial message)."""
     import os
 
-    return encode_frame(frame.opcode_raw, frame.payload, fin=frame.fin, rsv1=frame.rsv1, rsv2=frame.rsv2,
-                        rsv3=frame.rsv3, mask_key=os.urandom(4))
+    return encode_frame(
+        frame.opcode_raw,
+        frame.payload,
+        fin=frame.fin,
+        rsv1=frame.rsv1,
+        rsv2=frame.rsv2,
+        rsv3=frame.rsv3,
+        mask_key=os.urandom(4),
+    )
 
 
 def _broken(rec: FrameRecord) -> bool:
@@ -69,8 +77,15 @@ def client_actions(conv: Conversation) -> tuple[list[Action], int]:
             msg = rec.message
             if msg is not None:
                 pending = []
-                actions.append(Action(ev.t, "message", lambda c, m=msg: c.send_message(
-                    m.opcode, m.payload, fragments=m.frames, compress=m.compressed)))
+                actions.append(
+                    Action(
+                        ev.t,
+                        "message",
+                        lambda c, m=msg: c.send_message(
+                            m.opcode, m.payload, fragments=m.frames, compress=m.compressed
+                        ),
+                    )
+                )
         elif op == Opcode.PING:
             actions.append(Action(ev.t, "ping", lambda c, p=rec.frame.payload: c.send_ping(p)))
         elif op == Opcode.CLOSE:
@@ -90,19 +105,27 @@ async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool =
 
     assert isinstance(reporter, Reporter)
     req = conv.request
-    offered = bool(req is not None and req.extensions and "permessage-deflate" in req.extensions.lower())
-    opts = ClientOptions(deflate=offered if req is not None else conv.deflate is not None,
-                         subprotocols=req.subprotocols if req is not None else [],
-                         origin=req.get("Origin") if req is not None else None)
+    offered = bool(
+        req is not None and req.extensions and "permessage-deflate" in req.extensions.lower()
+    )
+    opts = ClientOptions(
+        deflate=offered if req is not None else conv.deflate is not None,
+        subprotocols=req.subprotocols if req is not None else [],
+        origin=req.get("Origin") if req is not None else None,
+    )
     actions, pongs = client_actions(conv)
     try:
         live = await open_client(url, opts, reporter)
     except ConnectError as exc:
-        reporter.error(str(exc))
+        reporter.emit(ErrorEvent(str(exc)))
         return exc.status
-    reporter.info(f"sending the {len(actions)} recorded client actions"
-                  + (f" ({pongs} recorded pongs left to the connection)" if pongs else "")
-                  + ("" if not fast else ", without pauses"))
+    reporter.emit(
+        InfoEvent(
+            f"sending the {len(actions)} recorded client actions"
+            + (f" ({pongs} recorded pongs left to the connection)" if pongs else "")
+            + ("" if not fast else ", without pauses")
+        )
+    )
     pump = asyncio.create_task(live.pump())
     loop = asyncio.get_running_loop()
     previous = actions[0].t if actions else 0.0
@@ -113,7 +136,8 @@ async def resend(url: str, conv: Conversation, reporter: object, *, fast: bool =
             await asyncio.sleep(max(0.0, gap - (loop.time() - sent_at)))
         previous, sent_at = action.t, loop.time()
         if pump.done() or live.conn is None or (not live.open and action.what != "raw"):
-            reporter.info(f"the connection is closed: {len(actions) - i} recorded client actions not sent")
+            text = f"the connection is closed: {len(actions) - i} recorded client actions not sent"
+            reporter.emit(InfoEvent(text))
             break
         action.run(live.conn)
         live.flush()

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import IO, Any
 
 from ..capture.format import CaptureWriter
+from ..codec.events import ErrorEvent
 from .client import ClientOptions, ConnectError, open_client
 from .endpoint import LiveConnection
 from .listener import Listener, ListenOptions
@@ -33,7 +34,9 @@ from .reporter import Reporter
 EOF_MARK = None
 
 
-def stdin_lines(loop: asyncio.AbstractEventLoop, stream: IO[str] | None = None) -> asyncio.Queue[str | None]:
+def stdin_lines(
+    loop: asyncio.AbstractEventLoop, stream: IO[str] | None = None
+) -> asyncio.Queue[str | None]:
     """Lines of ``stream`` delivered to the loop by a daemon thread (never blocks exit)."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     src = stream or sys.stdin
@@ -89,17 +92,20 @@ async def send_script(
         try:
             action, payload = parse_line(line, binary)
         except ValueError as exc:
-            reporter.error(f"input line skipped: {exc}")
+            reporter.emit(ErrorEvent(f"input line skipped: {exc}"))
             continue
-        for live in targets():
-            if live.open:
-                live.send(action, payload)
-                await live.drain()
-    for live in targets():
-        if live.open:
-            live.send("close", 1000, "")
-            await live.drain()
+        await _broadcast(targets(), action, payload)
+    await _broadcast(targets(), "close", 1000, "")
     return True
+
+
+async def _broadcast(lives: list[LiveConnection], action: str, *args: object) -> None:
+    """Send to every open connection, then wait for them together: a peer that does not read
+    delays the next line by its own ``write_timeout`` at most, not the others' turns too."""
+    sent = [live for live in lives if live.open]
+    for live in sent:
+        live.send(action, *args)
+    await asyncio.gather(*(live.drain() for live in sent))
 
 
 GRACE = 0.75  #: seconds a stop signal leaves for closing connections before a forced exit
@@ -162,14 +168,17 @@ async def run_connect(
     *,
     script: IO[str] | None = None,
     binary: bool = False,
-    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]] | None = None,
+    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]
+    | None = None,
 ) -> int:
     """Connect, then pump until the connection ends.  Returns the exit status."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     stopper = Stopper(loop, stop).install()
     try:
-        return await _connect(url, opts, reporter, recorder, stop, stopper, script, binary, interactive)
+        return await _connect(
+            url, opts, reporter, recorder, stop, stopper, script, binary, interactive
+        )
     finally:
         stopper.restore()
 
@@ -197,14 +206,18 @@ async def _connect(
     try:
         live = opening.result()
     except ConnectError as exc:
-        reporter.error(str(exc))
+        reporter.emit(ErrorEvent(str(exc)))
         return exc.status
     pump = asyncio.create_task(live.pump())
     helpers: list[asyncio.Future[Any]] = []
     if interactive is not None:
         helpers.append(asyncio.ensure_future(interactive(live, live.drain)))
     elif script is not None:
-        helpers.append(asyncio.create_task(send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)))
+        helpers.append(
+            asyncio.create_task(
+                send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)
+            )
+        )
     stopper_task = asyncio.create_task(stop.wait())
     waiting: set[asyncio.Future[Any]] = {pump, stopper_task, *helpers}
     while True:
@@ -214,7 +227,7 @@ async def _connect(
         for task in done:  # a script or prompt ended: by itself, or with an error
             waiting.discard(task)
             if not task.cancelled() and task.exception() is not None:
-                reporter.error(f"input failed: {task.exception()}")
+                reporter.emit(ErrorEvent(f"input failed: {task.exception()}"))
                 stop.set()
     if stop.is_set():  # the prompt gives the terminal back first, before any waiting
         for task in helpers:
@@ -253,7 +266,9 @@ async def run_listen(
     stop = asyncio.Event()
     stopper = Stopper(loop, stop).install()
     try:
-        return await _listen(opts, reporter, recorder, stop, stopper, script, binary, ready, interactive)
+        return await _listen(
+            opts, reporter, recorder, stop, stopper, script, binary, ready, interactive
+        )
     finally:
         stopper.restore()
 
@@ -274,7 +289,8 @@ async def _listen(
     try:
         await listener.start()
     except OSError as exc:
-        reporter.error(f"cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}")
+        text = f"cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}"
+        reporter.emit(ErrorEvent(text))
         return 2
     if ready is not None:
         ready(listener)
@@ -288,7 +304,9 @@ async def _listen(
 
         async def scripted() -> None:
             await listener.any_connected.wait()
-            if not await send_script(queue, listener.open_connections, reporter, binary, close_at_end=False):
+            if not await send_script(
+                queue, listener.open_connections, reporter, binary, close_at_end=False
+            ):
                 await asyncio.Event().wait()  # no script after all: listen until stopped
             for live in list(listener.connections.values()):
                 await live.closed.wait()

@@ -8,6 +8,7 @@ the terminal raw: every view goes through :mod:`wsdebug.ui.safe` first, which is
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.text import Text
 from .commands import COMMANDS, HELP, Command, CommandError, parse_command
 from .live_view import RichReporter
 from .safe import inert
+from .views import as_detail
 
 if TYPE_CHECKING:
     from ..live.endpoint import LiveConnection
@@ -32,7 +34,7 @@ def history_path() -> Path:
     return Path(base) / "wsdebug" / "history"
 
 
-def _session(toolbar: Callable[[], object]):  # noqa: ANN202 - prompt_toolkit types stay lazy
+def _session(toolbar: Callable[[], object]):
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import WordCompleter
     from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -98,7 +100,7 @@ async def prompt_loop(
     everyone: Callable[[], list[LiveConnection]],
     *,
     listen: bool = False,
-    session=None,  # noqa: ANN001 - a PromptSession, injectable for tests
+    session=None,
 ) -> None:
     """Read lines until /quit, Ctrl-C or Ctrl-D; then close every connection cleanly."""
     from prompt_toolkit.patch_stdout import patch_stdout
@@ -128,10 +130,10 @@ async def prompt_loop(
             if cmd.action == "quit":
                 break
             if cmd.action == "help":
-                reporter.drain()  # after what is already queued, not before it
+                reporter.draw()  # after what is already queued, not before it
                 reporter.console.print(help_text())
             elif cmd.action == "detail":
-                reporter.detail = str(cmd.args[0])
+                reporter.detail = as_detail(str(cmd.args[0]))
                 reporter.info(f"detail: {reporter.detail}")
             elif cmd.action == "list":
                 for live in everyone():
@@ -157,11 +159,12 @@ async def prompt_loop(
                         apply(cmd, live)
                     except (RuntimeError, ValueError) as exc:
                         reporter.error(str(exc), live.id)
-                    await live.drain()
-        for live in everyone():
-            if live.open:
-                live.send("close", 1000, "")
-                await live.drain()
+                # together: one peer that does not read must not hold back the others' turns
+                await asyncio.gather(*(live.drain() for live in conns))
+        closing = [live for live in everyone() if live.open]
+        for live in closing:
+            live.send("close", 1000, "")
+        await asyncio.gather(*(live.drain() for live in closing))
 
 
 def interactive_connect(
