@@ -37,6 +37,7 @@ class Policy:
     pong_delay: float | None = 0.0  #: None: never answer pings
     closes: bool = True  #: False: never sends a close frame and never closes TCP
     fail_reason: bytes = b""  #: the close reason sent when failing the connection
+    corrupt_at: int | None = None  #: flip the bits of this byte of every echo long enough
 
 
 NO_CHECKS = Policy(False, False, False, False, False, "none")
@@ -166,6 +167,9 @@ class Server:
                             payload.decode("utf-8")
                         except UnicodeDecodeError:
                             return await self._fail(reader, writer, 1007)
+                    at = p.corrupt_at
+                    if at is not None and len(payload) > at:
+                        payload = payload[:at] + bytes((payload[at] ^ 0xFF,)) + payload[at + 1 :]
                     writer.write(frame(msg_op, payload))
                     msg_op = None
         except (asyncio.IncompleteReadError, ConnectionError, OSError):

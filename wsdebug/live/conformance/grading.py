@@ -206,6 +206,7 @@ class Trace:
     echo_grade: Grade | None = None  #: set by an Echo run
     echo_reason: str = ""
     echo_frame: int | None = None  #: the frame that decided an Echo run
+    echo_offset: int | None = None  #: ... and the byte of the peer's stream, when known
     frames: list[Any] = field(default_factory=list)  #: (t, "out"|"in", FrameRecord)
     frames_skipped: int = 0
     log: list[tuple[float, str]] = field(default_factory=list)  #: (t, what happened)
@@ -332,7 +333,12 @@ def grade(case: Case, trace: Trace) -> Result:
         g = trace.echo_grade or Grade.FAILED
         reason = trace.echo_reason or "the case did not finish"
         if g is Grade.FAILED:
-            decisive = Decisive(reason, trace.echo_frame, _offset(trace, trace.echo_frame))
+            offset = (
+                trace.echo_offset
+                if trace.echo_offset is not None
+                else _offset(trace, trace.echo_frame)
+            )
+            decisive = Decisive(reason, trace.echo_frame, offset)
     else:
         g, reason = Grade.FAILED, "the events received differ from every expected outcome"
         for candidate in (Grade.OK, Grade.NON_STRICT):

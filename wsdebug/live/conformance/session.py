@@ -55,6 +55,18 @@ CHOP_PAUSE = 0.001  #: seconds between the pieces of a small chopped frame
 CLOSE_TIMEOUT = 1.0  #: seconds to wait for the peer's close reply, and for the server's TCP close
 
 
+def _first_difference(a: bytes, b: bytes) -> int:
+    """Index of the first byte where ``a`` and ``b`` (same length, not equal) differ."""
+    lo, hi = 0, len(a)
+    while hi - lo > 64:  # bisect on slice comparisons: no per-byte Python loop on big messages
+        mid = (lo + hi) // 2
+        if a[lo:mid] != b[lo:mid]:
+            hi = mid
+        else:
+            lo = mid
+    return next(i for i in range(lo, hi) if a[i] != b[i])
+
+
 def _clipped(rec: FrameRecord) -> FrameRecord:
     """``rec`` with its payload (and message) cut to :data:`KEEP_PAYLOAD` bytes for the reports;
     the frame's ``payload_len`` still says how long it was, as the frame views expect."""
@@ -492,7 +504,11 @@ class CaseSession:
                         f"echo {i + 1}: {len(got)} bytes came back, {len(payload)} were sent"
                     )
                 else:
-                    at = next(j for j in range(len(got)) if got[j] != payload[j])
+                    at = _first_difference(got, payload)
+                    if idx is not None and not echo.compressed:
+                        rec = trace.frames[idx][2]
+                        if rec.message is not None and rec.message.frames == 1:
+                            trace.echo_offset = rec.frame.payload_offset + at
                     trace.echo_reason = (
                         f"echo {i + 1}: message byte {at} is 0x{got[at]:02x}, "
                         f"sent 0x{payload[at]:02x}"
