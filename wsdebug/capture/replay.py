@@ -19,6 +19,7 @@ from ..codec.events import (
     HeadEvent,
     MessageEvent,
     NoteEvent,
+    direction_of,
 )
 from ..codec.handshake import Request, Response, accept_key
 from ..codec.spec import Role
@@ -71,7 +72,7 @@ def make_filter(direction: str | None, opcode: int | None) -> Visible | None:
         return None
 
     def visible(ev: Event) -> bool:
-        if direction is not None and ev.direction != direction:
+        if direction is not None and direction_of(ev) != direction:
             return False
         return opcode is None or (
             isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == opcode

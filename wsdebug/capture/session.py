@@ -45,7 +45,7 @@ from .format import C2S, S2C, ConnectionInfo
 #: Inflated size beyond which a recorded message counts as a zip bomb (MESSAGE_TOO_BIG).
 MAX_INFLATED = 256 * 1024 * 1024
 
-SENDERS = {C2S: Role.CLIENT, S2C: Role.SERVER}
+SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}
 
 
 @dataclass
@@ -121,7 +121,7 @@ class _Builder:
     def __init__(self, conv: Conversation, deflate: bool | None) -> None:
         self.conv = conv
         self.override = deflate
-        self.sides = {C2S: _Side(C2S), S2C: _Side(S2C)}
+        self.sides: dict[str, _Side] = {C2S: _Side(C2S), S2C: _Side(S2C)}
         self.negotiated = False  # the deflate decision has been made
         self.finishing = False  # at the end of the capture: nothing waits any more
         self.plain_http = False  # the request was not a WebSocket handshake at all

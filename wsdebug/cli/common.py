@@ -13,6 +13,7 @@ from .status import UserError
 
 if TYPE_CHECKING:
     from ..codec.spec import Role
+    from ..ui.views import Detail as DetailLevel
 
 Detail = typer.Option("--detail", "-d", help="summary | fields | bytes")
 Plain = typer.Option("--plain", help="No colours and no box drawing.")
@@ -21,10 +22,13 @@ ExportSvg = typer.Option("--export-svg", help="Also save what is drawn as SVG.",
 ExportHtml = typer.Option("--export-html", help="Also save what is drawn as HTML.", metavar="FILE")
 
 
-def check_detail(value: str) -> str:
-    if value not in ("summary", "fields", "bytes"):
-        raise UserError(f"--detail must be summary, fields or bytes, not {value!r}")
-    return value
+def check_detail(value: str) -> DetailLevel:
+    from ..ui.views import as_detail
+
+    try:
+        return as_detail(value)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
 
 
 def check_role(value: str | None) -> Role | None:

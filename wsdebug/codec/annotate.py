@@ -39,7 +39,9 @@ def _flag(on: int, yes: str, no: str) -> str:
     return yes if on else no
 
 
-_TEMPLATES: dict[tuple[object, ...], tuple[tuple[object, ...], ...]] = {}
+#: (name, offset from the frame's start, size, bits, raw, meaning) per header shape
+_Template = tuple[tuple[str, int, int, int | None, object, str], ...]
+_TEMPLATES: dict[tuple[object, ...], _Template] = {}
 _TEMPLATE_LIMIT = 4096
 _new_field = tuple.__new__
 

@@ -200,6 +200,12 @@ class ErrorEvent(Event):
     text: str
 
 
+def direction_of(ev: Event) -> Direction | None:
+    """The direction an event went in (frames, messages, heads, notes), None for the rest."""
+    direction: Direction | None = getattr(ev, "direction", None)
+    return direction
+
+
 def has_problem(ev: Event) -> bool:
     """Whether ``ev`` reports a problem (a replay's exit status counts these)."""
     return bool(ev.problems_found) or (isinstance(ev, NoteEvent) and ev.is_problem)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from .mask import _unmask_c as c_unmask  # type: ignore[attr-defined]  # private on purpose
+from .mask import c_unmask
 from .mask import unmask
 from .rules import Problem, Rule
 from .spec import CONTROL_MAX, LEN_7_MAX, LEN_16_MAX, Opcode, Role, opcode_name

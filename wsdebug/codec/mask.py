@@ -14,6 +14,7 @@ Two implementations, one result:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 _CHUNK = 1 << 18  # 256 KiB: a multiple of 4, so every chunk starts at the same key phase
 
@@ -50,14 +51,20 @@ def _unmask_py(data: bytes | bytearray | memoryview, key: bytes, phase: int = 0)
     return bytes(out)
 
 
+#: The C routine: (data, key, phase=0) -> unmasked bytes.
+CUnmask = Callable[..., bytes]
+
+c_unmask: CUnmask | None
 try:
     if os.environ.get("WSDEBUG_PURE_PYTHON"):  # to measure or test the fallback
         raise ImportError("WSDEBUG_PURE_PYTHON is set")
-    from ._speedups import unmask as _unmask_c
-except ImportError:  # no compiler at install time: the pure-Python path is exact, only slower
-    _unmask_c = None
+    from ._speedups import unmask as _c  # type: ignore[import-not-found]  # built, no stub
 
-HAVE_C = _unmask_c is not None
+    c_unmask = _c
+except ImportError:  # no compiler at install time: the pure-Python path is exact, only slower
+    c_unmask = None
+
+HAVE_C = c_unmask is not None
 
 
 def unmask(data: bytes | bytearray | memoryview, key: bytes, phase: int = 0) -> bytes:
@@ -66,6 +73,6 @@ def unmask(data: bytes | bytearray | memoryview, key: bytes, phase: int = 0) -> 
     Masking and unmasking are the same operation.  ``phase`` lets a payload that arrives in
     pieces be unmasked piece by piece: the next piece starts at ``(phase + len(piece)) % 4``.
     """
-    if _unmask_c is not None:
-        return _unmask_c(data, key, phase % 4)
+    if c_unmask is not None:
+        return c_unmask(data, key, phase % 4)
     return _unmask_py(data, key, phase)

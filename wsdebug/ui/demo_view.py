@@ -13,6 +13,7 @@ from ..live.demo import run_demo
 from .handshake import accept_table
 from .live_view import RichReporter
 from .output import export, stdout_console
+from .views import as_detail
 
 
 def run(
@@ -37,7 +38,7 @@ def run(
         await asyncio.to_thread(input, "\n⏎  Enter for the next step (Ctrl-C quits) ")
 
     def set_detail(detail: str) -> None:
-        reporter.detail = detail
+        reporter.detail = as_detail(detail)
 
     console.print(Text("wsdebug demo — a tour of RFC 6455 on a local echo server", style="bold"))
     out, inc = ("->", "<-") if plain else ("→", "←")  # the arrows the frame lines use

@@ -35,7 +35,7 @@ from ..codec.spec import close_code_meaning
 from ..live.reporter import Reporter
 from .safe import inert_text
 from .theme import THEME
-from .views import FrameView, MessageView, problem_text
+from .views import Detail, FrameView, MessageView, problem_text
 
 TICK = 0.1  #: seconds between drawing rounds
 BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
@@ -51,7 +51,7 @@ class RichReporter(Reporter):
     def __init__(
         self,
         console: Console,
-        detail: str = "summary",
+        detail: Detail = "summary",
         *,
         plain: bool = False,
         recording: bool = False,
@@ -92,9 +92,9 @@ class RichReporter(Reporter):
         else:
             self._queue.append((0, renderable))
         if not self._running:
-            self.drain()
+            self.draw()
 
-    def drain(self, budget: float | None = None) -> None:
+    def draw(self, budget: float | None = None) -> None:
         """Draw queued items (all of them, or for ``budget`` seconds)."""
         start = time.perf_counter()
         while self._queue:
@@ -121,7 +121,7 @@ class RichReporter(Reporter):
         try:
             while True:
                 await asyncio.sleep(TICK)
-                self.drain(BUDGET)
+                self.draw(BUDGET)
         finally:
             self._running = False
             self.flush_tail()
@@ -139,7 +139,7 @@ class RichReporter(Reporter):
             else:
                 keep.append((tag, item))
         self._queue = keep
-        self.drain()
+        self.draw()
 
     def close(self) -> None:
         self.flush_tail()
@@ -300,7 +300,7 @@ class RichReporter(Reporter):
     def _error(self, ev: ErrorEvent) -> None:
         """Errors go to stderr at once, one unwrapped line (scripts read it; never dropped)."""
         text, conn = ev.text, ev.conn
-        self.drain()
+        self.draw()
         line = inert_text(f"wsdebug: {conn + ': ' if conn else ''}{text}", "ws.problem")
         self.err_console.print(line, soft_wrap=True)
 

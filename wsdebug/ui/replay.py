@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -37,6 +37,9 @@ from .safe import inert, inert_text
 from .stepper import Stepper
 from .theme import THEME
 from .views import FrameView, MessageView, problem_text
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 HELP = "n/p next/prev  g jump  ! problem  d detail  f dir  o opcode  / search  c conv  e export  ↑↓ scroll  q quit"
 
@@ -286,7 +289,7 @@ def render_ansi(renderable: RenderableType, width: int, *, plain: bool = False) 
     """``renderable`` drawn by rich as text with ANSI colour sequences (none when ``plain``)."""
     console = _offscreen(width, plain=plain)
     console.print(renderable)
-    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+    return console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def export_view(
@@ -385,9 +388,9 @@ class ReplayApp:
         self.scroll = max(0, min(self.scroll, len(lines) - height))
         return ANSI("\n".join(lines[self.scroll : self.scroll + height]))
 
-    def _strip(self) -> list[tuple[str, str]]:
+    def _strip(self) -> StyleAndTextTuples:
         width, _ = self._size()
-        out: list[tuple[str, str]] = []
+        out: StyleAndTextTuples = []
         for item in self.stepper.strip(width - 2):
             style = "reverse bold" if item.current else ""
             if item.problem and not self.plain:
@@ -398,7 +401,7 @@ class ReplayApp:
             out.append(("", " "))
         return out
 
-    def _status(self) -> list[tuple[str, str]]:
+    def _status(self) -> StyleAndTextTuples:
         st = self.stepper
         at, total = st.position()
         head = f" {at}/{total} | detail {st.detail} | filter {st.filters()} | "
@@ -407,7 +410,7 @@ class ReplayApp:
         head += f"{st.conversation.describe()} ({self.kind})"
         return [("bold", inert(head) + "\n"), ("", " " + HELP)]  # messages quote captured text
 
-    def _prompt_prefix(self) -> list[tuple[str, str]]:
+    def _prompt_prefix(self) -> StyleAndTextTuples:
         return [("bold", "frame number: " if self.mode == "jump" else "search: ")]
 
     # -- input -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..capture.session import Conversation
-from ..codec.events import Event, FrameEvent, HeadEvent, has_problem
+from ..codec.events import Event, FrameEvent, HeadEvent, NoteEvent, direction_of, has_problem
 from ..codec.spec import Direction, Opcode, opcode_name
 
 DETAILS = ("summary", "fields", "bytes")
@@ -30,7 +30,7 @@ OPCODES: tuple[int | None, ...] = (
     Opcode.PING,
     Opcode.PONG,
 )
-_SHORT = {
+_SHORT: dict[int, str] = {
     Opcode.TEXT: "TXT",
     Opcode.BINARY: "BIN",
     Opcode.CONT: "CONT",
@@ -71,7 +71,7 @@ def searchable(ev: Event) -> str:
         return "\n".join(parts)
     if isinstance(ev, HeadEvent):
         return ev.head.raw.decode("latin-1")
-    return ev.text
+    return ev.text if isinstance(ev, NoteEvent) else ""
 
 
 def parse_opcode(name: str) -> int:
@@ -135,7 +135,7 @@ class Stepper:
         return ev if ev is not None and self.visible(ev) else None
 
     def visible(self, ev: Event) -> bool:
-        if self.direction is not None and ev.direction != self.direction:
+        if self.direction is not None and direction_of(ev) != self.direction:
             return False
         if self.opcode is not None:
             return isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == self.opcode
@@ -300,7 +300,7 @@ class Stepper:
             StripItem(
                 i,
                 label(self.events[i]),
-                self.events[i].direction,
+                direction_of(self.events[i]),
                 i == self.cursor,
                 has_problem(self.events[i]),
             )

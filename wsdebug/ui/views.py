@@ -57,6 +57,15 @@ __all__ = [
 ]
 
 Detail = Literal["summary", "fields", "bytes"]
+DETAILS: tuple[Detail, ...] = ("summary", "fields", "bytes")
+
+
+def as_detail(value: str) -> Detail:
+    """``value`` as a detail level; ValueError names the three."""
+    for level in DETAILS:
+        if value == level:
+            return level
+    raise ValueError(f"detail must be summary, fields or bytes, not {value!r}")
 _LEGEND = (
     "FIN",
     "RSV1",
