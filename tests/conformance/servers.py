@@ -219,14 +219,16 @@ def _in_thread(start: object) -> Iterator[int]:
 
         async def stop() -> None:
             server = box["server"]
-            server.close()  # type: ignore[attr-defined]
-            with contextlib.suppress(asyncio.TimeoutError):  # a peer may still be closing
-                await asyncio.wait_for(server.wait_closed(), 2)  # type: ignore[attr-defined]
+            try:  # websockets: no closing handshakes with peers the tests have left behind
+                server.close(close_connections=False)  # type: ignore[attr-defined]
+            except TypeError:
+                server.close()  # type: ignore[attr-defined]
             me = asyncio.current_task()
             others = [t for t in asyncio.all_tasks() if t is not me]
             for t in others:
                 t.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*others, return_exceptions=True), 2)
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)

@@ -185,18 +185,13 @@ def test_server_with_no_checks_at_all(strict_url: str) -> None:
 
 
 def test_server_corrupting_long_echoes(strict_url: str) -> None:
-    ids = ["1.2.6", "9.2.1", "9.8.5"]
+    ids = ["9.2.1", "9.6.6"]
     assert grades(run(strict_url, ids)) == {cid: ("OK", "OK") for cid in ids}
     with raw_server(Policy(corrupt_at=1000)) as url:
         bad = run(url, ids)
-    assert bad["1.2.6"].grade is Grade.FAILED  # group 1 compares the events
-    assert (
-        bad["1.2.6"].decisive is not None
-        and "binary message of 65535 bytes" in bad["1.2.6"].decisive.text
-    )
     r = bad["9.2.1"]  # group 9 names the first wrong byte
     assert r.grade is Grade.FAILED and r.reason == "echo 1: message byte 1000 is 0xff, sent 0x00"
     assert r.decisive is not None and r.decisive.frame is not None
     _t, direction, rec = r.trace.frames[r.decisive.frame]
     assert direction == "in" and r.decisive.offset == rec.frame.payload_offset + 1000
-    assert bad["9.8.5"].reason.startswith("echo 1: message byte 1000 is 0x01, sent 0xfe")
+    assert bad["9.6.6"].reason.startswith("echo 1: message byte 1000 is 0xff, sent 0x00")
