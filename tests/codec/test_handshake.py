@@ -361,6 +361,21 @@ def test_offered_extension_matches_by_name():
     assert hs.validate_response(resp, key=RFC_KEY, offered_extensions=offered) == []
 
 
+def test_extensions_are_read_with_the_one_header_parser():
+    """The validator reads the header with the RFC 6455 §9.1 grammar, as negotiation does: a
+    malformed answer is a problem even when its first name was offered."""
+    ext = 'Sec-WebSocket-Extensions: x-demo; tag="abc", permessage-deflate'
+    resp = response(*GOOD_RESPONSE_LINES, ext)
+    offered = ["x-demo; tag=abc, permessage-deflate"]
+    assert hs.validate_response(resp, key=RFC_KEY, offered_extensions=offered) == []
+    broken = response(*GOOD_RESPONSE_LINES, "Sec-WebSocket-Extensions: x-demo; =1")
+    p = only(
+        hs.validate_response(broken, key=RFC_KEY, offered_extensions=["x-demo"]),
+        Rule.HANDSHAKE_EXTENSION,
+    )
+    assert "column" in p.detail
+
+
 # -- parsing robustness ------------------------------------------------------------------------
 
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from .mask import c_unmask
-from .mask import unmask
+from .mask import c_unmask, unmask
 from .rules import Problem, Rule
 from .spec import CONTROL_MAX, LEN_7_MAX, LEN_16_MAX, Opcode, Role, opcode_name
 

@@ -14,6 +14,7 @@ the bytes for the other side: a request, a 101 with the right Sec-WebSocket-Acce
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from wsdebug.codec.build import (
     build_request,
     build_response,
 )
+from wsdebug.codec.extensions import ExtensionError, extension_names
 from wsdebug.codec.headers import NOT_USED, header_meaning
 from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import GUID, HTTP_TOKEN
@@ -77,10 +79,6 @@ class HeaderLine:
 def _list(value: str) -> list[str]:
     """Elements of an HTTP comma list (RFC 7230 §7), stripped, empty ones dropped."""
     return [s for s in (m.strip(" \t") for m in _LIST_ITEM.findall(value)) if s]
-
-
-def _ext_name(item: str) -> str:
-    return item.split(";", 1)[0].strip(" \t").lower()
 
 
 class _Head:
@@ -433,9 +431,17 @@ def validate_response(
         for name in (n for n in chosen if offered_subprotocols is not None and n not in offered):
             detail = f"{name!r} was not offered (offered: {', '.join(offered) or 'none'})"
             _flag(found, Rule.HANDSHAKE_SUBPROTOCOL, line, detail)
-    offered_ext = [_ext_name(item) for offer in offered_extensions or () for item in _list(offer)]
+    offered_ext: list[str] = []
+    for offer in offered_extensions or ():
+        with contextlib.suppress(ExtensionError):  # a malformed offer offered nothing it names
+            offered_ext += extension_names(offer)
     for line in resp.lines("Sec-WebSocket-Extensions") if offered_extensions is not None else ():
-        for name in (_ext_name(i) for i in _list(line.value) if _ext_name(i) not in offered_ext):
+        try:
+            answered = extension_names(line.value)
+        except ExtensionError as exc:
+            _flag(found, Rule.HANDSHAKE_EXTENSION, line, str(exc))
+            continue
+        for name in (n for n in answered if n not in offered_ext):
             detail = f"{name!r} was not offered (offered: {', '.join(offered_ext) or 'none'})"
             _flag(found, Rule.HANDSHAKE_EXTENSION, line, detail)
     _dups(found, resp, "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol")

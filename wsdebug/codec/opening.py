@@ -31,8 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .connection import DEFAULT_MAX_MESSAGE, Connection, State
-from .deflate import DeflateParams, ExtensionError, accept_response, client_offer, negotiate
+from .deflate import DeflateParams, accept_response, client_offer, negotiate
 from .events import HandshakeEvent
+from .extensions import ExtensionError
 from .handshake import (
     MAX_HANDSHAKE_SIZE,
     HeadReader,
