@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ..codec.spec import Direction
+from .serialize import data_record_line, record_line
 
 FORMAT = "wsdebug-capture"
 VERSION = 1
@@ -85,7 +86,7 @@ class CaptureWriter:
         )
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._line(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._line(record_line(obj))
 
     def _line(self, line: str) -> None:
         """One whole line, then a flush: one ``write()`` to the OS per record."""
@@ -117,7 +118,8 @@ class CaptureWriter:
     def data(self, conn: str, direction: str, data: bytes, t: float | None = None) -> None:
         """One chunk as it crossed the socket, flushed to the OS before this returns.
 
-        Built by hand: this is the hot path, and hex never needs JSON escaping.
+        The line is built by hand (:func:`~wsdebug.capture.serialize.data_record_line`): this
+        is the hot path, and hex never needs JSON escaping.
         """
         if direction not in (C2S, S2C):
             raise ValueError(f"direction must be {C2S!r} or {S2C!r}")
@@ -125,9 +127,7 @@ class CaptureWriter:
         quoted = self._conn_json.get(conn)
         if quoted is None:
             quoted = self._conn_json[conn] = json.dumps(conn)
-        self._line(
-            f'{{"t":{stamp!r},"conn":{quoted},"event":"data","dir":"{direction}","hex":"{data.hex()}"}}\n'
-        )
+        self._line(data_record_line(stamp, quoted, direction, data))
 
     def handshake(
         self, conn: str, *, subprotocol: str | None, extensions: str | None, t: float | None = None

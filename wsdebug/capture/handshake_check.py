@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..codec.handshake import (
     Request,
@@ -15,7 +14,6 @@ from ..codec.handshake import (
     validate_response,
 )
 from ..codec.rules import Problem
-from .serialize import problem_json
 
 
 @dataclass
@@ -25,40 +23,6 @@ class HandshakeCheck:
     problems: list[Problem] = field(default_factory=list)
     expected_accept: str | None = None
     note: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        msg = self.message
-        out: dict[str, Any] = {"kind": self.kind}
-        if isinstance(msg, Request):
-            out.update(
-                method=msg.method,
-                target=msg.target,
-                version=msg.version,
-                is_websocket=msg.is_websocket,
-                key=msg.key,
-                expected_accept=self.expected_accept,
-            )
-        else:
-            out.update(
-                version=msg.version,
-                status=msg.status,
-                reason=msg.reason,
-                expected_accept=self.expected_accept,
-            )
-        out["headers"] = [
-            {
-                "name": h.name,
-                "value": h.value,
-                "offset": h.offset,
-                "size": h.size,
-                "meaning": h.meaning,
-                "problems": [problem_json(p) for p in h.problems],
-            }
-            for h in msg.headers
-        ]
-        out["problems"] = [problem_json(p) for p in self.problems]
-        out["note"] = self.note or None
-        return out
 
 
 def normalise(text: str) -> bytes:

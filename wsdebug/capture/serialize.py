@@ -9,8 +9,9 @@ import json
 import re
 import secrets
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..codec.accept import AcceptSteps
 from ..codec.annotate import Field, annotate
 from ..codec.events import (
     CloseEvent,
@@ -33,6 +34,9 @@ from ..codec.rules import Problem
 from ..codec.spec import Opcode
 from ..codec.stream import FrameRecord, Message
 from .charsafety import UNSAFE_IN_JSON
+
+if TYPE_CHECKING:
+    from .handshake_check import HandshakeCheck
 
 SCHEMA_VERSION = 1
 
@@ -367,3 +371,68 @@ def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False)
             "problems": [problem_json(p) for p in ev.problems],
         }
     raise TypeError(f"no JSON shape for {type(ev).__name__}")
+
+
+# -- offline documents and capture records -------------------------------------------------------
+
+
+def handshake_check_json(check: HandshakeCheck) -> dict[str, Any]:
+    """The ``handshake check --json`` document."""
+    msg = check.message
+    out: dict[str, Any] = {"kind": check.kind}
+    if isinstance(msg, Request):
+        out.update(
+            method=msg.method,
+            target=msg.target,
+            version=msg.version,
+            is_websocket=msg.is_websocket,
+            key=msg.key,
+            expected_accept=check.expected_accept,
+        )
+    else:
+        out.update(
+            version=msg.version,
+            status=msg.status,
+            reason=msg.reason,
+            expected_accept=check.expected_accept,
+        )
+    out["headers"] = [
+        {
+            "name": h.name,
+            "value": h.value,
+            "offset": h.offset,
+            "size": h.size,
+            "meaning": h.meaning,
+            "problems": [problem_json(p) for p in h.problems],
+        }
+        for h in msg.headers
+    ]
+    out["problems"] = [problem_json(p) for p in check.problems]
+    out["note"] = check.note or None
+    return out
+
+
+def accept_json(steps: AcceptSteps, problem: str | None) -> dict[str, Any]:
+    """The ``handshake accept --json`` document: the computation step by step."""
+    return {
+        "key": steps.key,
+        "concatenated": steps.concatenated,
+        "sha1_hex": steps.sha1_hex,
+        "accept": steps.accept,
+        "key_problem": problem,
+    }
+
+
+def record_line(obj: dict[str, Any]) -> str:
+    """One capture record (docs/capture-format.md) as a line: compact, by the C encoder."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def data_record_line(t: float, conn_json: str, direction: str, data: bytes) -> str:
+    """A ``data`` record, built by hand (the recording's hot path; hex needs no escaping).
+
+    ``conn_json`` is the connection id already JSON-quoted (callers cache it)."""
+    return (
+        f'{{"t":{t!r},"conn":{conn_json},"event":"data","dir":"{direction}",'
+        f'"hex":"{data.hex()}"}}\n'
+    )

@@ -95,7 +95,7 @@ def decode(
         from ..capture.serialize import decode_document, dumps
 
         doc = decode_document(result.records, result.incomplete, result.problems)
-        sys.stdout.write(dumps(doc, indent=2) + "\n")
+        sys.stdout.write(dumps(doc) + "\n")
     else:
         from ..ui.output import print_decoded
 
@@ -211,7 +211,7 @@ def encode(
 
         doc = decode_document(result.records, result.incomplete, result.problems)
         doc["hex"] = frame.hex()
-        sys.stdout.write(dumps(doc, indent=2) + "\n")
+        sys.stdout.write(dumps(doc) + "\n")
     elif quiet:
         sys.stdout.write(frame.hex() + "\n")
     else:
@@ -234,15 +234,9 @@ def handshake_accept(
     steps = accept_steps(key)
     problem = key_problem(key)
     if json_out:
-        from ..capture.serialize import dumps
+        from ..capture.serialize import accept_json, dumps
 
-        doc = {
-            "key": steps.key,
-            "concatenated": steps.concatenated,
-            "sha1_hex": steps.sha1_hex,
-            "accept": steps.accept,
-            "key_problem": problem,
-        }
+        doc = accept_json(steps, problem)
         sys.stdout.write(dumps(doc, indent=2) + "\n")
     else:
         from ..ui.handshake import print_accept
@@ -273,9 +267,9 @@ def handshake_check(
         )
     result = check_handshake(text, key=key)
     if json_out:
-        from ..capture.serialize import dumps
+        from ..capture.serialize import dumps, handshake_check_json
 
-        sys.stdout.write(dumps(result.to_json(), indent=2) + "\n")
+        sys.stdout.write(dumps(handshake_check_json(result), indent=2) + "\n")
     else:
         from ..ui.handshake import print_check
 
