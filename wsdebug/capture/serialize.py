@@ -22,7 +22,6 @@ from ..codec.events import (
     FailEvent,
     FrameEvent,
     HandshakeEvent,
-    HeadEvent,
     HttpEvent,
     InfoEvent,
     MessageEvent,
@@ -362,14 +361,7 @@ def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False)
         return {"event": "error", "conn": ev.conn or None, "message": ev.text}
     if isinstance(ev, InfoEvent):
         return {"event": "info", "message": ev.text}
-    if isinstance(ev, HeadEvent):
-        return {
-            "event": "head",
-            **base,
-            "direction": ev.direction.value,
-            "head": head_json(ev.head),
-            "problems": [problem_json(p) for p in ev.problems],
-        }
+    # A HeadEvent (one head of a replayed handshake) is written as part of its "handshake".
     raise TypeError(f"no JSON shape for {type(ev).__name__}")
 
 
