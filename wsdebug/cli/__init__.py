@@ -15,7 +15,7 @@ from .app import app, main
 from . import offline  # noqa: F401
 from . import live  # noqa: F401
 from . import replay  # noqa: F401
-from .. import cli_test  # noqa: F401 - the conformance tester's command
+from . import conformance  # noqa: F401 - `test`, the conformance tester
 
 # isort: on
 

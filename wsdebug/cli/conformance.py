@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli.app import app
-from .cli.status import ExitStatus, UserError
+from .app import app
+from .status import ExitStatus, UserError
 
 if TYPE_CHECKING:  # the conformance modules load only when the command runs
     from rich.console import Console
 
-    from .live.conformance.grading import Case, Result
+    from ..live.conformance.grading import Case, Result
 
 
 def _patterns(value: str | None) -> list[str]:
@@ -35,7 +35,7 @@ def _patterns(value: str | None) -> list[str]:
 
 
 def _cases(cases: str | None, exclude: str | None, deflate_count: int) -> list[Case]:
-    from .live.conformance.cases import catalogue, select
+    from ..live.conformance.cases import catalogue, select
 
     chosen = select(catalogue(deflate_count), _patterns(cases), _patterns(exclude))
     if not chosen:
@@ -48,7 +48,7 @@ def _cases(cases: str | None, exclude: str | None, deflate_count: int) -> list[C
 def _write_reports(
     results: list[Result], json_file: Path | None, junit: Path | None, html: Path | None, agent: str
 ) -> None:
-    from .live.conformance import report
+    from ..live.conformance import report
 
     try:
         if json_file is not None:
@@ -138,8 +138,8 @@ def test_cmd(
     if not client and not url:
         raise UserError("give the ws:// URL of an echo server to grade, or --client")
     chosen = _cases(cases, exclude, deflate_count)
-    from .ui.conformance_view import print_results, progress_bar
-    from .ui.output import stdout_console
+    from ..ui.conformance_view import print_results, progress_bar
+    from ..ui.output import stdout_console
 
     console = stdout_console(plain=plain)
     if client:
@@ -174,7 +174,7 @@ def _grade_server(
     console: Console,
     progress_bar: Callable[..., Any],
 ) -> list[Result]:
-    from .live.conformance.runner import Target, TargetError, run_cases, ssl_context
+    from ..live.conformance.runner import Target, TargetError, run_cases, ssl_context
 
     try:
         target = Target.parse(url)
@@ -205,7 +205,7 @@ def _serve(
     console: Console,
     agent: str | None,
 ) -> tuple[list[Result], str]:
-    from .live.conformance.fuzzingserver import FuzzingServer
+    from ..live.conformance.fuzzingserver import FuzzingServer
 
     server = FuzzingServer(chosen, host=host, port=port, timeout=timeout, agent=agent)
 
