@@ -5,14 +5,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from wsdebug.codec.accept import accept_key, make_key
 
-if TYPE_CHECKING:
-    from wsdebug.codec.handshake import Request
-
 WS_VERSION = "13"
+
+
+class _Keyed(Protocol):
+    """What a response is built from: the request's Sec-WebSocket-Key (a parsed Request)."""
+
+    @property
+    def key(self) -> str | None: ...
 
 
 def _encode(start: str, headers: Iterable[tuple[str, str]]) -> bytes:
@@ -63,7 +67,7 @@ def build_request(
 
 
 def build_response(
-    req: Request,
+    req: _Keyed,
     *,
     subprotocol: str | None = None,
     extensions: str | None = None,
