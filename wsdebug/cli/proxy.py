@@ -1,0 +1,117 @@
+"""``wsdebug proxy UPSTREAM_URL``: sit between an app and its server, decode both directions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .common import ExportHtml, ExportSvg, Json, Plain
+from .live import JsonMaxPayload, LiveDetail, MaxSize, Record, _live_reporter, _recorder, _run_live
+from .status import UserError
+
+
+@app.command()
+def proxy(
+    upstream: Annotated[str, typer.Argument(help="The server's ws:// or wss:// URL.")],
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")
+    ] = 9000,
+    keep_path: Annotated[
+        bool,
+        typer.Option(
+            "--keep-path", help="Send the upstream URL's path as is, ignoring the client's."
+        ),
+    ] = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", "-k", help="Do not verify the upstream's TLS certificate.")
+    ] = False,
+    cacert: Annotated[
+        Path | None,
+        typer.Option("--cacert", help="Trust this CA bundle (PEM) for a wss:// upstream."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail the side that breaks the protocol (RFC close code) instead of passing it through.",
+        ),
+    ] = False,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Exit after the first proxied connection ends (1 if it showed a problem).",
+        ),
+    ] = False,
+    connect_timeout: Annotated[
+        float,
+        typer.Option(
+            "--connect-timeout", min=0.001, help="Seconds to wait for the upstream's TCP/TLS."
+        ),
+    ] = 10.0,
+    handshake_timeout: Annotated[
+        float, typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for each head.")
+    ] = 10.0,
+    max_connections: Annotated[
+        int,
+        typer.Option("--max-connections", min=1, help="Client connections at once (503 past it)."),
+    ] = 1024,
+    max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
+    record: Annotated[Path | None, Record] = None,
+    detail: Annotated[str, LiveDetail] = "summary",
+    json_out: Annotated[bool, Json] = False,
+    json_max_payload: Annotated[int | None, JsonMaxPayload] = None,
+    plain: Annotated[bool, Plain] = False,
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
+) -> None:
+    """Relay an app's WebSocket connections to UPSTREAM_URL byte for byte, and show every frame
+    of both directions, checked against the rules for its sender's role.
+
+    Point the app at ws://HOST:PORT/PATH: the request goes to UPSTREAM_URL with PATH appended.
+    Violations are shown and passed through unless --strict.
+    """
+    from ..live.client import ConnectError
+    from ..live.proxy import Proxy, ProxyOptions, check_options, run_proxy
+
+    opts = ProxyOptions(
+        upstream,
+        host=host,
+        port=port,
+        keep_path=keep_path,
+        insecure=insecure,
+        cacert=str(cacert) if cacert else None,
+        strict=strict,
+        once=once,
+        connect_timeout=connect_timeout,
+        handshake_timeout=handshake_timeout,
+        max_connections=max_connections,
+        max_message=max_size,
+    )
+    try:
+        check_options(opts)
+    except ConnectError as exc:
+        raise UserError(str(exc)) from None
+    reporter, console = _live_reporter(
+        json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
+    )
+    recorder = _recorder(record, "proxy")
+
+    def ready(p: Proxy) -> None:
+        reporter.info(f"proxying {p.url} → {upstream}  (Ctrl-C stops)")
+
+    status = _run_live(
+        lambda: run_proxy(opts, reporter, recorder, ready=ready),
+        reporter,
+        console,
+        recorder,
+        export_svg,
+        export_html,
+    )
+    raise typer.Exit(status)

@@ -1,0 +1,688 @@
+"""``wsdebug proxy UPSTREAM``: a transparent reverse proxy that decodes both directions.
+
+Theory of operation
+-------------------
+The app connects to the proxy instead of its server.  For each TCP connection (ids ``p1``,
+``p2``, ...) the proxy:
+
+1. reads the client's request head (bounded by ``max_handshake`` bytes and
+   ``handshake_timeout`` seconds; a head that does not parse as an HTTP request is answered
+   400, one that is too big 431);
+2. opens the upstream (ws:// or wss://, verified unless ``insecure``), rewrites the request
+   line (the client's path and query appended to the upstream's unless ``keep_path``) and the
+   ``Host`` header, and forwards every other byte of the head as it was; an unreachable
+   upstream is answered ``502 Bad Gateway`` with a one-line reason;
+3. relays the upstream's answer to the client chunk by chunk, as it was sent (a refusal
+   included); after anything but a 101 the bytes are relayed blind until either side ends;
+4. after a 101, relays the bytes in both directions exactly as they arrive (no re-framing)
+   and feeds each direction to a :class:`~wsdebug.codec.stream.StreamDecoder` built with the
+   sender's role and the permessage-deflate parameters the two ends negotiated; every frame
+   becomes a :class:`~wsdebug.codec.events.FrameEvent` with its real direction.
+
+Violations are reported and passed through.  With ``strict`` the first problem in a direction
+stops the relay before the offending frame: the offending side gets a close frame with the
+RFC close code, the other side 1001 (the client misbehaved) or 1014 (the server did).
+
+Backpressure: a direction is read only while the other side's transport buffer is below
+:data:`HIGH_WATER`, so a reader that stalls holds the writer back instead of growing memory.
+The recording (``--record``) is one conversation per proxied connection: ``c2s`` is what the
+client sent, ``s2c`` what the server sent, each chunk as it was read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..capture.format import CaptureWriter
+from ..codec.build import build_error_response
+from ..codec.close import build_close_payload
+from ..codec.connection import DEFAULT_MAX_MESSAGE
+from ..codec.deflate import PerMessageDeflate, params_in_force
+from ..codec.events import (
+    CloseEvent,
+    ConnectEvent,
+    DisconnectEvent,
+    ErrorEvent,
+    Event,
+    FailEvent,
+    FrameEvent,
+    HandshakeEvent,
+    InfoEvent,
+    MessageEvent,
+    NoteEvent,
+)
+from ..codec.frames import encode_frame
+from ..codec.handshake import (
+    MAX_HANDSHAKE_SIZE,
+    HeadReader,
+    Request,
+    Response,
+    parse_request,
+    parse_response,
+    validate_request,
+    validate_response,
+)
+from ..codec.rules import Problem
+from ..codec.spec import Direction, Opcode, Role, host_port
+from ..codec.stream import StreamDecoder
+from .client import ClientOptions, ConnectError, Target, tls_context
+from .reporter import Reporter
+
+C2S, S2C = Direction.C2S, Direction.S2C
+HIGH_WATER = 1 << 20  #: bytes waiting in a transport before the other side is no longer read
+READ_SIZE = 1 << 18  #: bytes asked for per read
+GOING_AWAY, BAD_GATEWAY = 1001, 1014
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?$")
+
+
+@dataclass
+class ProxyOptions:
+    upstream: str
+    host: str = "127.0.0.1"
+    port: int = 9000
+    keep_path: bool = False
+    insecure: bool = False
+    cacert: str | None = None
+    strict: bool = False
+    once: bool = False  #: stop after the first proxied connection ends
+    connect_timeout: float = 10.0
+    handshake_timeout: float = 10.0
+    close_timeout: float = 3.0  #: after one side ended, seconds the other gets to end too
+    max_handshake: int = MAX_HANDSHAKE_SIZE
+    max_message: int = DEFAULT_MAX_MESSAGE
+    max_connections: int = 1024
+
+
+class _Refused(Exception):
+    """The proxy answers the client itself (``status`` and a one-line ``reason``)."""
+
+    def __init__(self, status: int, title: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.title = status, title
+
+
+def upstream_target(upstream: Target, client_target: str, keep_path: bool) -> str:
+    """The request target sent upstream: the client's path and query appended to the
+    upstream URL's (``keep_path``: the upstream URL's resource alone)."""
+    if keep_path:
+        return upstream.resource
+    m = _ABSOLUTE.match(client_target)
+    if m is not None:  # absolute-form (RFC 7230 §5.3.2): keep the path and query
+        client_target = m["rest"] or "/"
+    up_path, _, up_query = upstream.resource.partition("?")
+    cl_path, _, cl_query = client_target.partition("?")
+    if up_path in ("", "/"):
+        path = cl_path or "/"
+    elif cl_path in ("", "/"):
+        path = up_path
+    else:
+        path = up_path.rstrip("/") + cl_path
+    query = "&".join(q for q in (up_query, cl_query) if q)
+    return path + (f"?{query}" if query else "")
+
+
+def rewrite_head(head: bytes, req: Request, target: str, host: str) -> bytes:
+    """The client's head with the request line's target and the Host header replaced; every
+    other byte (header order, case, spacing, duplicates) as the client sent it."""
+    lines = re.split(rb"(?<=\n)", head)
+    first = lines[0]
+    ending = b"\r\n" if first.endswith(b"\r\n") else b"\n"
+    out = [f"{req.method} {target} {req.version}".encode("latin-1") + ending]
+    host_line = f"Host: {host}".encode("latin-1")
+    seen_host = False
+    for line in lines[1:]:
+        if line[:5].lower() == b"host:":
+            if not seen_host:
+                out.append(host_line + (b"\r\n" if line.endswith(b"\r\n") else b"\n"))
+                seen_host = True
+            continue  # a second Host header is dropped: the upstream gets exactly one
+        out.append(line)
+    if not seen_host:
+        out.insert(1, host_line + b"\r\n")
+    return b"".join(out)
+
+
+def _bad_request(req: Request) -> str | None:
+    """Why the head cannot be forwarded as an HTTP/1.x request, or None."""
+    if not req.method or not _TOKEN.fullmatch(req.method.encode("latin-1")):
+        return "the request line is not 'METHOD target HTTP/1.1'"
+    if not re.fullmatch(r"HTTP/1\.[0-9]", req.version):
+        return f"unsupported HTTP version {req.version[:20]!r}"
+    if not (req.target.startswith("/") or _ABSOLUTE.match(req.target)):
+        return f"request target {req.target[:60]!r} is not a path"
+    return None
+
+
+class _Side:
+    """One TCP side of a proxied connection, and the decoder for what it sends."""
+
+    def __init__(
+        self, direction: Direction, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.direction = direction  #: what this side sends
+        self.reader, self.writer = reader, writer
+        self.decoder: StreamDecoder | None = None
+        self.close: tuple[int | None, str] | None = None  #: its close frame, once seen
+        self.ended = False
+        writer.transport.set_write_buffer_limits(high=HIGH_WATER)
+
+    def write(self, data: bytes) -> None:
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+    async def drain(self) -> None:
+        """Wait while this side's buffer is over the mark (backpressure on the other side)."""
+        if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
+            await self.writer.drain()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.transport.abort()
+
+
+class ProxiedConnection:
+    """One client connection and its upstream leg."""
+
+    def __init__(self, proxy: Proxy, conn_id: str, client: _Side) -> None:
+        self.proxy, self.id, self.opts = proxy, conn_id, proxy.opts
+        self.reporter, self.recorder = proxy.reporter, proxy.recorder
+        self.client = client
+        self.server: _Side | None = None
+        self.number = 0
+        self.problems = 0
+        self.failed = False
+        self.closer: _Side | None = None  #: the side whose close frame came first
+
+    # -- reporting ---------------------------------------------------------------------------------
+
+    def emit(self, ev: Event) -> None:
+        ev.conn, ev.t = self.id, time.time()
+        if ev.problems_found or (isinstance(ev, NoteEvent) and ev.is_problem):
+            self.problems += 1
+        self.reporter.emit(ev)
+
+    def record(self, direction: Direction, data: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.data(self.id, direction, data)
+
+    async def _reporter_drain(self) -> None:
+        waiting: Any = self.reporter.drain()
+        if inspect.isawaitable(waiting):
+            await waiting
+
+    # -- the connection ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        reason = "closed"
+        try:
+            reason = await self._run()
+        except _Refused as exc:
+            self.emit(ErrorEvent(f"{exc.status} {exc.title}: {exc}"))
+            body = f"wsdebug proxy: {exc}\n"
+            self.client.write(build_error_response(exc.status, exc.title, body))
+            with contextlib.suppress(ConnectionError, OSError):
+                await asyncio.wait_for(self.client.writer.drain(), self.opts.close_timeout)
+            reason = f"answered {exc.status} {exc.title}"
+        except (ConnectionError, OSError) as exc:
+            exc.__traceback__ = None
+            reason = f"connection lost: {exc.strerror or exc}"
+        finally:
+            for side in (self.client, self.server):
+                if side is not None:
+                    side.abort() if self.failed else side.writer.close()
+            self.emit(DisconnectEvent(reason))
+            if self.recorder is not None:
+                self.recorder.end(self.id, reason)
+
+    async def _read_head(
+        self, side: _Side, reader: HeadReader, relay: _Side | None
+    ) -> tuple[bytes | None, bool]:
+        """Read until ``reader`` has a head (relaying each chunk to ``relay`` as it comes).
+        Returns (head or None, whether the side ended first)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.opts.handshake_timeout
+        while not reader.done:
+            data = await asyncio.wait_for(
+                side.reader.read(READ_SIZE), max(deadline - loop.time(), 0.0)
+            )
+            if not data:
+                return None, True
+            self.record(side.direction, data)
+            if relay is not None:
+                relay.write(data)
+            reader.feed(data)
+        return reader.head, False
+
+    async def _run(self) -> str:
+        opts = self.opts
+        heads = HeadReader(opts.max_handshake)
+        try:
+            head, ended = await self._read_head(self.client, heads, None)
+        except asyncio.TimeoutError:
+            raise _Refused(
+                408, "Request Timeout", f"no request head within {opts.handshake_timeout:g} s"
+            ) from None
+        if heads.too_big:
+            raise _Refused(
+                431,
+                "Request Header Fields Too Large",
+                f"the request head is larger than {opts.max_handshake} bytes",
+            )
+        if head is None:
+            return "the client closed before sending a request"
+        req = parse_request(head)
+        bad = _bad_request(req)
+        if bad is not None:
+            raise _Refused(400, "Bad Request", bad)
+        target = self.proxy.target
+        server = await self._open_upstream(target)
+        self.server = server
+        forwarded = rewrite_head(
+            head, req, upstream_target(target, req.target, opts.keep_path), target.host_header
+        )
+        server.write(forwarded + heads.leftover)
+        answer = HeadReader(opts.max_handshake)
+        try:
+            rhead, ended = await self._read_head(server, answer, self.client)
+        except asyncio.TimeoutError:
+            if answer.buffered:  # part of an answer went to the client already
+                self.emit(ErrorEvent(f"no complete answer within {opts.handshake_timeout:g} s"))
+                return "the upstream did not finish its answer"
+            raise _Refused(
+                504,
+                "Gateway Timeout",
+                f"{target.host}:{target.port} sent no answer within {opts.handshake_timeout:g} s",
+            ) from None
+        if rhead is None:
+            if not answer.buffered and not answer.too_big:
+                raise _Refused(
+                    502, "Bad Gateway", f"{target.host}:{target.port} closed without answering"
+                )
+            self.emit(ErrorEvent("the upstream closed in the middle of its answer"))
+            await self._blind()
+            return "the upstream closed during the handshake"
+        resp = parse_response(rhead)
+        accepted = self._handshake(req, resp)
+        if not accepted:
+            await self._blind()
+            return "no WebSocket connection" if resp.status != 101 else "handshake failed"
+        self._decoders(req, resp)
+        if answer.leftover:  # frames that came with the answer
+            await self._chunk(server, self.client, answer.leftover, recorded=True)
+        if heads.leftover:  # frames the client sent behind its request (already forwarded)
+            await self._chunk(self.client, server, heads.leftover, recorded=True, sent=True)
+        return await self._relay()
+
+    async def _open_upstream(self, target: Target) -> _Side:
+        opts = self.opts
+        ctx = None
+        if target.secure:
+            ctx = tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
+        where = f"{target.host}:{target.port}"
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    target.host,
+                    target.port,
+                    ssl=ctx,
+                    server_hostname=target.host if ctx else None,
+                    limit=HIGH_WATER,
+                ),
+                opts.connect_timeout,
+            )
+        except asyncio.TimeoutError:
+            why = f"connecting to {where} timed out after {opts.connect_timeout:g} s"
+            raise _Refused(502, "Bad Gateway", why) from None
+        except ssl.SSLCertVerificationError as exc:
+            why = (
+                f"TLS certificate of {target.host} not trusted: {exc.verify_message or exc.reason}"
+            )
+            raise _Refused(502, "Bad Gateway", why) from None
+        except ssl.SSLError as exc:
+            why = f"TLS handshake with {where} failed: {exc.reason or exc}"
+            raise _Refused(502, "Bad Gateway", why) from None
+        except socket.gaierror as exc:
+            why = f"cannot resolve {target.host!r}: {exc.strerror}"
+            raise _Refused(502, "Bad Gateway", why) from None
+        except ConnectionRefusedError:
+            raise _Refused(502, "Bad Gateway", f"connection refused by {where}") from None
+        except OSError as exc:
+            why = f"cannot connect to {where}: {exc.strerror or exc}"
+            raise _Refused(502, "Bad Gateway", why) from None
+        peer = writer.get_extra_info("peername")
+        addr = host_port(peer[0], peer[1]) if peer else where
+        self.emit(ConnectEvent(addr, role=Role.CLIENT, url=opts.upstream))
+        return _Side(S2C, reader, writer)
+
+    def _handshake(self, req: Request, resp: Response) -> bool:
+        problems = validate_request(req) + validate_response(
+            resp,
+            key=req.key,
+            offered_subprotocols=req.subprotocols,
+            offered_extensions=[req.extensions] if req.extensions else [],
+        )
+        accepted = resp.status == 101 and resp.is_websocket
+        params = params_in_force(resp.extensions, req.extensions) if accepted else None
+        self.emit(
+            HandshakeEvent(
+                req,
+                resp,
+                problems,
+                accepted,
+                status=resp.status,
+                subprotocol=resp.subprotocol,
+                extensions=resp.extensions,
+                deflate=params,
+            )
+        )
+        if self.recorder is not None and accepted:
+            self.recorder.handshake(
+                self.id, subprotocol=resp.subprotocol, extensions=resp.extensions
+            )
+        return accepted
+
+    def _decoders(self, req: Request, resp: Response) -> None:
+        assert self.server is not None
+        params = params_in_force(resp.extensions, req.extensions)
+        limit = self.opts.max_message
+        for side in (self.client, self.server):
+            inflate: Callable[[bytes], bytes] | None = None
+            if params is not None:
+                # the inflater of what this side sends is its peer's
+                pmd = PerMessageDeflate(params, is_client=side is self.server, max_size=limit)
+                inflate = pmd.decompress
+            side.decoder = StreamDecoder(
+                side.direction.sender,
+                inflate=inflate,
+                max_message=limit,
+                early_utf8=self.opts.strict,
+            )
+
+    # -- relaying ----------------------------------------------------------------------------------
+
+    async def _relay(self) -> str:
+        assert self.server is not None
+        tasks = {
+            asyncio.create_task(self._pipe(self.client, self.server)): self.client,
+            asyncio.create_task(self._pipe(self.server, self.client)): self.server,
+        }
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if pending and not self.failed:
+            _, pending = await asyncio.wait(pending, timeout=self.opts.close_timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._summary()
+        first = tasks[next(iter(done))]
+        if self.failed:
+            return "connection failed (--strict)"
+        if pending:
+            return f"the {first.direction.sender.value} ended; the other side did not within {self.opts.close_timeout:g} s"
+        return f"the {first.direction.sender.value} closed the TCP connection first"
+
+    async def _blind(self) -> None:
+        """Relay without decoding (a refused handshake's body, whatever follows) until either
+        side ends, then give the other ``close_timeout`` to finish."""
+        assert self.server is not None
+        tasks = [
+            asyncio.create_task(self._pipe(self.client, self.server)),
+            asyncio.create_task(self._pipe(self.server, self.client)),
+        ]
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            await asyncio.wait(pending, timeout=self.opts.close_timeout)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _pipe(self, src: _Side, dst: _Side) -> None:
+        try:
+            while not self.failed:
+                data = await src.reader.read(READ_SIZE)
+                if not data:
+                    break
+                if not await self._chunk(src, dst, data):
+                    return
+                await dst.drain()
+                await self._reporter_drain()
+        except (ConnectionError, OSError) as exc:
+            exc.__traceback__ = None
+            self.emit(NoteEvent(f"{src.direction.sender.value} side lost: {exc}"))
+        src.ended = True
+        if src.decoder is not None:
+            for p in src.decoder.receive_eof() + src.decoder.stream_problems():
+                self.emit(NoteEvent(p.message, src.direction, [p], is_problem=True))
+        with contextlib.suppress(Exception):  # pass the FIN on (not possible over TLS)
+            if dst.writer.can_write_eof() and not dst.writer.is_closing():
+                dst.writer.write_eof()
+            else:
+                dst.writer.close()
+
+    async def _chunk(
+        self, src: _Side, dst: _Side, data: bytes, *, recorded: bool = False, sent: bool = False
+    ) -> bool:
+        """Record, decode, forward (unless ``sent``) and report one chunk; False once strict
+        mode failed the connection."""
+        if not recorded:
+            self.record(src.direction, data)
+        decoder = src.decoder
+        if decoder is None:
+            if not sent:
+                dst.write(data)
+            return True
+        start = decoder.parser.offset + decoder.parser.buffered
+        before_big = decoder.oversized
+        records = decoder.receive_data(data)
+        bad: Problem | None = None
+        cut = len(data)
+        if self.opts.strict:
+            for rec in records:
+                if rec.problems:
+                    bad, cut = rec.problems[0], max(0, rec.frame.offset - start)
+                    break
+            if bad is None:
+                late = decoder.early_problem or (decoder.oversized if before_big is None else None)
+                if late is not None:
+                    bad = late
+                    cut = max(0, min(cut, decoder.parser.offset - start))
+        if not sent:
+            dst.write(data[:cut] if bad is not None else data)
+        for rec in records:
+            if bad is not None and rec.frame.offset - start >= cut:
+                break
+            self.number += 1
+            self.emit(FrameEvent(rec, src.direction, self.number))
+            if rec.message is not None:
+                self.emit(MessageEvent(rec.message, src.direction))
+            if rec.frame.opcode_raw == Opcode.CLOSE and src.close is None:
+                info = rec.close
+                src.close = (info.code if info else None, (info.reason or "") if info else "")
+                if self.closer is None:
+                    self.closer = src
+        if bad is None and decoder.oversized is not None and before_big is None:
+            p = decoder.oversized
+            self.emit(NoteEvent(f"{p.message}: relayed, no longer decoded", src.direction, [p]))
+        if bad is not None:
+            await self._fail(src, dst, bad)
+            return False
+        return True
+
+    async def _fail(self, offender: _Side, other: _Side, problem: Problem) -> None:
+        """``--strict``: close the offender with the RFC code, the other side with 1001/1014."""
+        self.failed = True
+        code = problem.rule.close_code
+        if code == 1006:
+            code = 1002
+        self.emit(FailEvent(problem, code))
+        to_client = offender is self.client
+        mine = build_close_payload(code, problem.rule.summary[:100])
+        theirs = build_close_payload(
+            GOING_AWAY if to_client else BAD_GATEWAY,
+            "wsdebug proxy: the client broke the protocol"
+            if to_client
+            else "wsdebug proxy: the server broke the protocol",
+        )
+        # the proxy masks what it sends the server, and not what it sends the client
+        offender.write(encode_frame(Opcode.CLOSE, mine, mask=not to_client))
+        other.write(encode_frame(Opcode.CLOSE, theirs, mask=to_client))
+        self.emit(
+            InfoEvent(
+                f"{self.id}: sent close {code} to the {offender.direction.sender.value} and "
+                f"{GOING_AWAY if to_client else BAD_GATEWAY} to the {other.direction.sender.value}"
+                " (frames made by the proxy, not in the recording)"
+            )
+        )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                asyncio.gather(offender.writer.drain(), other.writer.drain()), 1.0
+            )
+        self.emit(
+            CloseEvent(code, problem.rule.summary, offender.direction.sender.peer, clean=False)
+        )
+
+    def _summary(self) -> None:
+        if self.failed:
+            return
+        first = self.closer
+        if first is None or first.close is None:
+            self.emit(CloseEvent(1006, "", None, clean=False))
+            return
+        code, reason = first.close
+        both = (
+            self.client.close is not None
+            and self.server is not None
+            and self.server.close is not None
+        )
+        self.emit(
+            CloseEvent(1005 if code is None else code, reason, first.direction.sender, clean=both)
+        )
+
+
+def check_options(opts: ProxyOptions) -> Target:
+    """The upstream target; ConnectError (status 2) for a bad URL or an unreadable --cacert."""
+    target = Target.parse(opts.upstream)
+    if target.secure:
+        tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
+    return target
+
+
+class Proxy:
+    """Accepts clients and proxies each one to the upstream."""
+
+    def __init__(
+        self, opts: ProxyOptions, reporter: Reporter, recorder: CaptureWriter | None = None
+    ) -> None:
+        self.opts, self.reporter, self.recorder = opts, reporter, recorder
+        self.target = check_options(opts)
+        self.server: asyncio.base_events.Server | None = None
+        self._ids = itertools.count(1)
+        self.active: set[asyncio.Task[None]] = set()
+        self.first_done = asyncio.Event()
+        self.problems = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(
+            self._handle, self.opts.host, self.opts.port, limit=HIGH_WATER
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.server is not None
+        sock = self.server.sockets[0].getsockname()
+        return sock[0], sock[1]
+
+    @property
+    def url(self) -> str:
+        return f"ws://{host_port(*self.address)}/"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn_id = f"p{next(self._ids)}"
+        if len(self.active) >= self.opts.max_connections:
+            body = f"wsdebug proxy: {self.opts.max_connections} connections already open\n"
+            writer.write(build_error_response(503, "Service Unavailable", body))
+            with contextlib.suppress(Exception):
+                await writer.drain()
+            writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.active.add(task)
+        client = _Side(C2S, reader, writer)
+        peer = writer.get_extra_info("peername")
+        local = writer.get_extra_info("sockname")
+        peer_s = host_port(peer[0], peer[1]) if peer else "?"
+        local_s = host_port(local[0], local[1]) if local else ""
+        conn = ProxiedConnection(self, conn_id, client)
+        if self.recorder is not None:
+            upstream = f"{self.target.host}:{self.target.port}"
+            self.recorder.open(
+                conn_id, role="server", peer=peer_s, local=upstream, url=self.opts.upstream
+            )
+        conn.emit(ConnectEvent(peer_s, local_s, Role.SERVER, url=self.opts.upstream))
+        try:
+            await conn.run()
+        finally:
+            self.problems += conn.problems
+            self.active.discard(task)
+            self.first_done.set()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.active):
+            task.cancel()
+        await asyncio.gather(*self.active, return_exceptions=True)
+
+
+__all__ = ["ConnectError", "Proxy", "ProxyOptions", "rewrite_head", "upstream_target"]
+
+
+async def run_proxy(
+    opts: ProxyOptions,
+    reporter: Reporter,
+    recorder: CaptureWriter | None = None,
+    *,
+    ready: Callable[[Proxy], None] | None = None,
+) -> int:
+    """Proxy until stopped (Ctrl-C: 130, SIGTERM: 143) or, with ``once``, until the first
+    connection ends (0, or 1 when it showed a problem); 2 when the port cannot be bound."""
+    from .run import Stopper
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    stopper = Stopper(loop, stop).install()
+    try:
+        proxy = Proxy(opts, reporter, recorder)
+        try:
+            await proxy.start()
+        except OSError as exc:
+            reporter.emit(
+                ErrorEvent(f"cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}")
+            )
+            return 2
+        if ready is not None:
+            ready(proxy)
+        waits = {asyncio.create_task(stop.wait())}
+        if opts.once:
+            waits.add(asyncio.create_task(proxy.first_done.wait()))
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await proxy.stop()
+        if stopper.signum is not None:
+            return stopper.status
+        return 1 if proxy.problems else 0
+    finally:
+        stopper.restore()
