@@ -41,13 +41,81 @@ TICK = 0.1  #: seconds between drawing rounds
 BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
 BACKLOG = 500  #: frames kept waiting to be drawn before they are skipped
 BACKLOG_BYTES = 8 << 20  #: payload bytes kept waiting to be drawn before frames are skipped
+TAIL = 200  #: frames drawn at the end at most (the newest; a line counts the rest)
 
 
 def clock(t: float) -> str:
     return _dt.datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
 
 
+class _Skip:
+    """A run of frames (and message views) dropped from the display, in its place in the queue."""
+
+    __slots__ = ("conn", "first", "frames", "last", "messages")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.messages = 0
+        self.first = 0
+        self.last = 0
+        self.conn: str | None = ""
+
+    def add(self, conn: str | None, number: int | None) -> None:
+        if number is None:  # a message view
+            self.messages += 1
+            return
+        if self.frames == 0:
+            self.conn, self.first, self.last = conn, number, number
+        else:
+            if conn != self.conn:
+                self.conn = None  # frames of several connections: no single range
+            self.first = min(self.first, number)
+            self.last = max(self.last, number)
+        self.frames += 1
+
+    def merge(self, other: _Skip) -> None:
+        self.messages += other.messages
+        if not other.frames:
+            return
+        if not self.frames:
+            self.conn, self.first, self.last = other.conn, other.first, other.last
+        else:
+            if other.conn != self.conn:
+                self.conn = None
+            self.first = min(self.first, other.first)
+            self.last = max(self.last, other.last)
+        self.frames += other.frames
+
+    def text(self, recording: bool) -> Text:
+        parts = []
+        if self.frames:
+            n = self.frames
+            what = f"{n:,} frame{'s' if n != 1 else ''}"
+            if self.conn is not None and self.first > 0:
+                what += (
+                    f" (#{self.first:,})"
+                    if self.first == self.last
+                    else f" (#{self.first:,}–#{self.last:,})"
+                )
+            parts.append(what)
+        if self.messages:
+            m = self.messages
+            parts.append(f"{m:,} message view{'s' if m != 1 else ''}")
+        tail = ", all recorded" if recording else " (use --record FILE to keep them all)"
+        return Text(f"… {' and '.join(parts)} not shown{tail}", style="ws.warn")
+
+
+# A queue entry: (kind, item, size, conn, number).  kind 0: always drawn; 1: a frame or message
+# view that may be dropped (number None for a message view); 2: a _Skip marker.
+_Entry = tuple[int, Any, int, "str | None", "int | None"]
+
+
 class RichReporter(Reporter):
+    """Draws events in order; when frames come faster than the terminal draws, the OLDEST
+    waiting frames give way, so the newest ones and a "… N frames not shown (#a–#b)" line in
+    their place are what the screen shows.  What waits at a quiet moment or at the end is drawn.
+    """
+
     def __init__(
         self,
         console: Console,
@@ -68,52 +136,88 @@ class RichReporter(Reporter):
         self.detail = detail
         self.plain = plain
         self.recording = recording
-        self.skipped = 0
-        self._queue: collections.deque[tuple[int, Any]] = collections.deque()
+        self.skipped = 0  #: frames dropped from the display so far (the recording has them)
+        self._queue: collections.deque[_Entry] = collections.deque()
         self._frames_waiting = 0
         self._bytes_waiting = 0
         self._running = False
+        self._counts: dict[str | None, int] = {}  #: frames seen per connection (for #numbers)
 
-    # -- queueing --------------------------------------------------------------------------------
+    # -- the display model -----------------------------------------------------------------------
 
-    def _full(self) -> bool:
-        return self._frames_waiting >= BACKLOG or self._bytes_waiting >= BACKLOG_BYTES
-
-    def _put(self, renderable: Any, *, droppable: bool = False, size: int = 0) -> None:
-        """Queue something to draw; ``droppable`` items (frames) carry their payload ``size``.
-
-        Non-droppable items (connection events) are always queued; the size of a droppable
-        one is -1 - size, so draining knows to release it from the backlog counters.
-        """
+    def _put(
+        self,
+        renderable: Any,
+        *,
+        droppable: bool = False,
+        size: int = 0,
+        conn: str | None = None,
+        number: int | None = None,
+    ) -> None:
+        """Queue something to draw; ``droppable`` items (frames, message views) carry their
+        payload ``size`` and may give way to newer ones."""
         if droppable:
             self._frames_waiting += 1
             self._bytes_waiting += size
-            self._queue.append((-1 - size, renderable))
+            self._queue.append((1, renderable, size, conn, number))
+            if (
+                self._frames_waiting >= BACKLOG + BACKLOG // 10
+                or self._bytes_waiting >= BACKLOG_BYTES
+            ):
+                self._trim(BACKLOG, BACKLOG_BYTES // 2)
         else:
-            self._queue.append((0, renderable))
+            self._queue.append((0, renderable, 0, None, None))
         if not self._running:
             self.draw()
 
+    def _trim(self, frames: int, nbytes: int) -> None:
+        """Drop the oldest waiting frames until at most ``frames`` (and ``nbytes``) wait.
+
+        One pass over the queue (called once per tenth of the backlog, so O(1) per frame):
+        each dropped run becomes one _Skip marker where it was, merged with a marker already
+        there, so the marker lands between the frames it separates.
+        """
+        excess = self._frames_waiting - frames
+        excess_bytes = self._bytes_waiting - nbytes
+        if excess <= 0 and excess_bytes <= 0:
+            return
+        kept: collections.deque[_Entry] = collections.deque()
+        for entry in self._queue:
+            kind = entry[0]
+            if kind == 1 and (excess > 0 or excess_bytes > 0):
+                excess -= 1
+                excess_bytes -= entry[2]
+                self._frames_waiting -= 1
+                self._bytes_waiting -= entry[2]
+                if entry[4] is not None:
+                    self.skipped += 1
+                if kept and kept[-1][0] == 2:
+                    marker = kept[-1][1]
+                else:
+                    marker = _Skip()
+                    kept.append((2, marker, 0, None, None))
+                marker.add(entry[3], entry[4])
+            elif kind == 2 and kept and kept[-1][0] == 2:  # two runs now adjacent
+                kept[-1][1].merge(entry[1])
+            else:
+                kept.append(entry)
+        self._queue = kept
+
     def draw(self, budget: float | None = None) -> None:
-        """Draw queued items (all of them, or for ``budget`` seconds)."""
+        """Draw queued items in order (all of them, or for ``budget`` seconds)."""
         start = time.perf_counter()
-        while self._queue:
+        queue = self._queue
+        while queue:
             if budget is not None and time.perf_counter() - start > budget:
                 break
-            tag, item = self._queue.popleft()
-            if tag < 0:
+            kind, item, size, _conn, _number = queue.popleft()
+            if kind == 2:
+                self.console.print(item.text(self.recording))
+                continue
+            if kind == 1:
                 self._frames_waiting -= 1
-                self._bytes_waiting -= -1 - tag
-                if self.skipped:
-                    self._note_skipped()
+                self._bytes_waiting -= size
             self.console.print(item() if callable(item) else item)
-        if not self._queue and self.skipped:
-            self._note_skipped()
-
-    def _note_skipped(self) -> None:
-        tail = " — all recorded" if self.recording else " (use --record FILE to keep them all)"
-        self.console.print(Text(f"… {self.skipped:,} frames not shown{tail}", style="ws.warn"))
-        self.skipped = 0
 
     async def run(self) -> None:
         """Draw in rounds until cancelled."""
@@ -127,18 +231,8 @@ class RichReporter(Reporter):
             self.flush_tail()
 
     def flush_tail(self) -> None:
-        """At the end: draw what is left, but not an unbounded backlog."""
-        keep: collections.deque[tuple[int, Any]] = collections.deque()
-        excess = len(self._queue) - 200
-        for tag, item in self._queue:
-            if tag < 0 and excess > 0:
-                excess -= 1
-                self.skipped += 1
-                self._frames_waiting -= 1
-                self._bytes_waiting -= -1 - tag
-            else:
-                keep.append((tag, item))
-        self._queue = keep
+        """At the end: draw what is left, the newest frames of an unbounded backlog."""
+        self._trim(TAIL, BACKLOG_BYTES // 4)
         self.draw()
 
     def close(self) -> None:
@@ -186,9 +280,9 @@ class RichReporter(Reporter):
             line.append("  ")
             line.append_text(inert_text(extensions, "ws.rsv"))
         self._put(line)
-        # A client has one handshake, so `connect` always shows it annotated; a listener may
-        # see many, so at summary level it keeps to the one line above.
-        if self.detail != "summary" or role == "client" or problems:
+        # At summary level a handshake is the one line above (for connect and listen alike);
+        # the request/response tables come with -d fields/bytes, or when something is wrong.
+        if self.detail != "summary" or problems:
             from .handshake import handshake_view
 
             if request is not None:
@@ -212,14 +306,14 @@ class RichReporter(Reporter):
             if accept_expected and response is not None:
                 got = response.accept
                 ok = got == accept_expected
+                verdict = (
+                    "  ✓ matches" if ok else "  ✗ missing" if not got else "  ✗ does not match"
+                )
                 self._put(
                     Text.assemble(
                         "Sec-WebSocket-Accept = base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)) = ",
                         (accept_expected, "ws.ok"),
-                        (
-                            "  ✓ matches" if ok else "  ✗ does not match",
-                            "ws.ok" if ok else "ws.problem",
-                        ),
+                        (verdict, "ws.ok" if ok else "ws.problem"),
                     )
                 )
         for p in problems:
@@ -227,22 +321,28 @@ class RichReporter(Reporter):
 
     def _frame(self, event: FrameEvent) -> None:
         conn, t = event.conn, event.t
-        if self._full():  # count it, build nothing: the recording has it
-            self.skipped += 1
-            return
         rec = event.record
         detail, plain = self.detail, self.plain
+        number = self._counts.get(conn, 0) + 1  # live frames are counted here, both directions
+        self._counts[conn] = number
         self._put(
             lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
             droppable=True,
             size=rec.frame.payload_len,
+            conn=conn,
+            number=event.number or number,
         )
 
     def _message(self, event: MessageEvent) -> None:
         conn = event.conn
-        if (event.message.frames > 1 or event.message.compressed) and not self._full():
+        if event.message.frames > 1 or event.message.compressed:
             msg = event.message
-            self._put(lambda: MessageView(msg, conn_id=conn), droppable=True, size=len(msg.payload))
+            self._put(
+                lambda: MessageView(msg, conn_id=conn),
+                droppable=True,
+                size=len(msg.payload),
+                conn=conn,
+            )
 
     def _close(self, event: CloseEvent) -> None:
         conn, t = event.conn, event.t
