@@ -209,11 +209,13 @@ def test_server_closes_going_away() -> None:
     assert len(echoed) == 1 and echoed[0]["close_code"] == 1001  # the status code is echoed (§5.5.1)
 
 
-def test_server_closes_with_error_code_is_status_1() -> None:
-    status, ev = arun(server_closes(1011, "internal error"))
-    assert status == 1
+@pytest.mark.parametrize("code", [1011, 1003, 4000, 3000])
+def test_server_closes_cleanly_with_a_sendable_code_is_status_0(code: int) -> None:
+    """Any code a close frame may carry (RFC 6455 §7.4) ends a clean closing handshake: 0."""
+    status, ev = arun(server_closes(code, "done"))
+    assert status == 0, ev.dump()
     close = ev.one("close")
-    assert (close["code"], close["initiator"], close["clean"]) == (1011, "server", True)
+    assert (close["code"], close["initiator"], close["clean"]) == (code, "server", True)
 
 
 def test_client_closes_normally_is_status_0() -> None:

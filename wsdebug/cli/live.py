@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from .app import app
 from .common import ExportHtml, ExportSvg, Json, Plain, check_detail
 from .status import UserError
+
 
 def _headers(values: list[str]) -> list[tuple[str, str]]:
     out = []
@@ -22,8 +23,8 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Path], export: bool,  # noqa: ANN202
-                   json_max_payload: Optional[int] = None):
+def _live_reporter(json_out: bool, detail: str, plain: bool, record: Path | None, export: bool,
+                   json_max_payload: int | None = None):
     if json_out:
         from ..live.reporter import JsonReporter
 
@@ -35,7 +36,7 @@ def _live_reporter(json_out: bool, detail: str, plain: bool, record: Optional[Pa
     return RichReporter(console, check_detail(detail), plain=plain, recording=record is not None), console
 
 
-def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
+def _recorder(record: Path | None, mode: str):
     if record is None:
         return None
     from .. import __version__
@@ -48,7 +49,7 @@ def _recorder(record: Optional[Path], mode: str):  # noqa: ANN202
     return CaptureWriter(fh, mode=mode, tool=f"wsdebug {__version__}")
 
 
-def _input_mode(json_out: bool, *, scripted: bool):  # noqa: ANN202
+def _input_mode(json_out: bool, *, scripted: bool):
     """(prompt?, script stream): a terminal gets the prompt, a pipe is a script."""
     stdin = sys.stdin
     if stdin is None or stdin.closed:
@@ -58,7 +59,7 @@ def _input_mode(json_out: bool, *, scripted: bool):  # noqa: ANN202
     return False, stdin if scripted else None
 
 
-def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:  # noqa: ANN001
+def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:
     import asyncio
 
     async def main() -> int:
@@ -95,28 +96,34 @@ JsonMaxPayload = typer.Option("--json-max-payload", min=0, metavar="BYTES",
 @app.command()
 def connect(
     url: Annotated[str, typer.Argument(help="ws:// or wss:// URL.")],
-    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable).")] = None,
-    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable).")] = None,
-    origin: Annotated[Optional[str], typer.Option("--origin", "-o", help="Origin header.")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable).")] = None,
+    subprotocol: Annotated[list[str] | None, typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable).")] = None,
+    origin: Annotated[str | None, typer.Option("--origin", "-o", help="Origin header.")] = None,
     no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")] = False,
     insecure: Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")] = False,
-    cacert: Annotated[Optional[Path], typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
+    cacert: Annotated[Path | None, typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
     connect_timeout: Annotated[float, typer.Option("--connect-timeout", min=0.001, help="Seconds to wait for TCP/TLS.")] = 10.0,
+    wait: Annotated[float | None, typer.Option("--wait", "-w", min=0, metavar="SECONDS",
+                                                  help="After the input ends, keep reading SECONDS, then close (default 1).")] = None,
+    no_close: Annotated[bool, typer.Option("--no-close", "-n", help="Do not close at the end of input; stop on Ctrl-C or when the peer closes.")] = False,
+    execute: Annotated[list[str] | None, typer.Option("--execute", "-x", metavar="TEXT",
+                                                         help="Send TEXT once connected (repeatable, in order) instead of reading standard input.")] = None,
+    one_message: Annotated[bool, typer.Option("--one-message", "-1", help="Close after the first message received.")] = False,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
-    record: Annotated[Optional[Path], Record] = None,
+    record: Annotated[Path | None, Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
     json_out: Annotated[bool, Json] = False,
-    json_max_payload: Annotated[Optional[int], JsonMaxPayload] = None,
+    json_max_payload: Annotated[int | None, JsonMaxPayload] = None,
     plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
 ) -> None:
     """Connect to a WebSocket server and show the handshake and every frame in and out.
 
     Lines on standard input (when it is not a terminal) are sent as text messages; at the end
-    of input the connection is closed cleanly.
+    of input wsdebug keeps reading for --wait seconds (1 by default), then closes cleanly.
     """
     from ..live.client import ClientOptions, ConnectError, Target
     from ..live.run import run_connect
@@ -129,12 +136,18 @@ def connect(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
         headers=_headers(header or []), origin=origin, insecure=insecure,
         cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
+        wait=1.0 if wait is None else wait, no_close=no_close, execute=list(execute or []),
+        one_message=one_message,
     )
     reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
                                        json_max_payload)
     recorder = _recorder(record, "connect")
     interactive = None
+    if no_close and wait is not None:
+        raise UserError("--no-close and --wait cannot be used together")
     prompt, script = _input_mode(json_out, scripted=True)
+    if execute:  # the script is on the command line: standard input is not read
+        prompt, script = False, None
     if prompt:
         from ..ui.session import interactive_connect
 
@@ -151,27 +164,27 @@ def listen(
     host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")] = 9000,
     echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
-    subprotocol: Annotated[Optional[list[str]], typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
+    subprotocol: Annotated[list[str] | None, typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
     no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")] = False,
     window_bits: Annotated[int, typer.Option("--deflate-window-bits", min=8, max=15,
                                              help="Largest deflate window to agree to (2**N bytes).")] = 12,
-    certfile: Annotated[Optional[Path], typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
-    keyfile: Annotated[Optional[Path], typer.Option("--key", help="Private key for --cert (PEM).")] = None,
+    certfile: Annotated[Path | None, typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--key", help="Private key for --cert (PEM).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
     handshake_timeout: Annotated[float, typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for the handshake.")] = 10.0,
     max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="TCP connections at once (503 past it).")] = 1024,
-    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", min=0.001, help="Close (1001) a peer silent this many seconds.")] = None,
+    idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", min=0.001, help="Close (1001) a peer silent this many seconds.")] = None,
     write_timeout: Annotated[float, typer.Option("--write-timeout", min=0.001, help="Seconds a peer may leave 64 KiB unread (1008, abort).")] = 10.0,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
-    record: Annotated[Optional[Path], Record] = None,
+    record: Annotated[Path | None, Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
     json_out: Annotated[bool, Json] = False,
-    json_max_payload: Annotated[Optional[int], JsonMaxPayload] = None,
+    json_max_payload: Annotated[int | None, JsonMaxPayload] = None,
     plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
 ) -> None:
     """Accept WebSocket connections and show every frame; a browser pointed here gets a test page.
 
@@ -194,7 +207,7 @@ def listen(
                                        json_max_payload)
     recorder = _recorder(record, "listen")
 
-    def ready(listener) -> None:  # noqa: ANN001
+    def ready(listener) -> None:
         url = listener.url
         page = url.replace("ws", "http", 1)
         reporter.info(f"listening on {url}  (a browser at {page} gets a test page; Ctrl-C stops)")
@@ -216,8 +229,8 @@ def listen(
 def demo(
     no_pause: Annotated[bool, typer.Option("--no-pause", help="Run straight through even on a terminal.")] = False,
     plain: Annotated[bool, Plain] = False,
-    export_svg: Annotated[Optional[Path], ExportSvg] = None,
-    export_html: Annotated[Optional[Path], ExportHtml] = None,
+    export_svg: Annotated[Path | None, ExportSvg] = None,
+    export_html: Annotated[Path | None, ExportHtml] = None,
 ) -> None:
     """A guided tour of the protocol on a local echo server: nothing to set up."""
     from ..ui.demo_view import run

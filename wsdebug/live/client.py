@@ -79,6 +79,15 @@ class ClientOptions(Options):
     insecure: bool = False
     cacert: str | None = None
     connect_timeout: float = 10.0
+    #: after the script (stdin or ``execute``) ends, seconds to keep reading before closing
+    #: (the ``connect`` command's default is 1 s; 0 closes at once)
+    wait: float = 0.0
+    #: never close at the end of the script: stop when the peer closes (or on Ctrl-C)
+    no_close: bool = False
+    #: messages sent once connected, in order, instead of reading standard input
+    execute: list[str] = field(default_factory=list)
+    #: close cleanly once the first message from the peer has arrived
+    one_message: bool = False
 
 
 _TOKEN = re.compile(HTTP_TOKEN)

@@ -40,9 +40,11 @@ from ..codec.events import (
     Event,
     FailEvent,
     HandshakeEvent,
+    MessageEvent,
+    has_problem,
 )
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
-from ..codec.spec import Opcode, Role, host_port
+from ..codec.spec import Direction, Opcode, Role, close_code_is_valid, host_port
 from .reporter import Reporter
 
 #: bytes queued for a peer above which sending waits for it to read (asyncio's default mark)
@@ -51,6 +53,8 @@ WRITE_HIGH_WATER = 64 * 1024
 POLICY_VIOLATION = 1008
 #: close code for an idle peer: "going away" (RFC 6455 §7.4.1)
 GOING_AWAY = 1001
+#: the code a close frame without a status reports (RFC 6455 §7.1.5): a clean close all the same
+NO_STATUS = 1005
 
 
 @dataclass
@@ -101,6 +105,9 @@ class LiveConnection:
         self.close_event: CloseEvent | None = None
         self.request_key: str | None = None  #: Sec-WebSocket-Key, on the client side
         self.failed = False
+        self.problems_seen = 0  #: events that reported a problem (``--lenient`` lets them by)
+        #: set once a complete message arrived from the peer (``connect -1`` waits for it)
+        self.message_received = asyncio.Event()
         self.closed = asyncio.Event()
         self._in_dir = S2C if role is Role.CLIENT else C2S
         self._out_dir = C2S if role is Role.CLIENT else S2C
@@ -184,9 +191,15 @@ class LiveConnection:
     def report(self, events: list[Event]) -> None:
         """Stamp the codec's events and hand them to the reporter (noting the close and any
         failure); a handshake event is given this side's role."""
+        received = Direction.of(self.role, sent=False)
         for ev in events:
+            if has_problem(ev):  # either way: a frame crafted with /raw counts too
+                self.problems_seen += 1
             if isinstance(ev, HandshakeEvent):
                 ev.role = self.role
+            elif isinstance(ev, MessageEvent):
+                if ev.direction is received:
+                    self.message_received.set()
             elif isinstance(ev, CloseEvent):
                 self.close_event = ev
             elif isinstance(ev, FailEvent):
@@ -358,10 +371,12 @@ class LiveConnection:
 
     @property
     def exit_status(self) -> int:
+        """0 for a clean closing handshake with a code that may be sent (or none: 1005) and no
+        problem seen; 1 for a failure, a problem, or an abnormal end (RFC 6455 §7.1.5)."""
         ev = self.close_event
-        if self.failed or ev is None:
+        if self.failed or self.problems_seen or ev is None or not ev.clean:
             return 1
-        return 0 if ev.clean and ev.code in (1000, 1001, 1005) else 1
+        return 0 if ev.code == NO_STATUS or close_code_is_valid(ev.code or 0) else 1
 
 
 def _addr(info: Any) -> str:

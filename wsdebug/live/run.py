@@ -32,6 +32,8 @@ from .listener import Listener, ListenOptions
 from .reporter import Reporter
 
 EOF_MARK = None
+#: what an interactive prompt returns when it was left with Ctrl-C (the exit status is 130)
+INTERRUPTED = "interrupted"
 
 
 def stdin_lines(
@@ -73,8 +75,10 @@ async def send_script(
     binary: bool,
     *,
     close_at_end: bool = True,
+    close: bool = True,
 ) -> bool:
-    """Send each line to every target; close them all cleanly at end of input.
+    """Send each line to every target; close them all cleanly at end of input (unless
+    ``close`` is false: the caller decides when).
 
     Returns False when the input was empty and ``close_at_end`` is false (``listen < /dev/null``
     is a listener, not a script).
@@ -95,8 +99,48 @@ async def send_script(
             reporter.emit(ErrorEvent(f"input line skipped: {exc}"))
             continue
         await _broadcast(targets(), action, payload)
-    await _broadcast(targets(), "close", 1000, "")
+    if close:
+        await _broadcast(targets(), "close", 1000, "")
     return True
+
+
+def lines_queue(lines: list[str]) -> asyncio.Queue[str | None]:
+    """A script given on the command line (``-x``), as a finished queue of lines."""
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    for line in lines:
+        queue.put_nowait(line)
+    queue.put_nowait(EOF_MARK)
+    return queue
+
+
+async def client_script(
+    live: LiveConnection,
+    queue: asyncio.Queue[str | None],
+    reporter: Reporter,
+    binary: bool,
+    opts: ClientOptions,
+) -> None:
+    """``connect``'s script: send the lines; then, unless ``no_close``, keep reading for
+    ``wait`` seconds (replies still on their way) and close cleanly."""
+    await send_script(queue, lambda: [live], reporter, binary, close=False)
+    if opts.no_close:
+        await live.closed.wait()  # until the peer closes, or Ctrl-C
+        return
+    if opts.wait > 0:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(live.closed.wait(), opts.wait)
+    await _broadcast([live], "close", 1000, "")
+
+
+def _interrupted(task: asyncio.Future[Any]) -> bool:
+    """The prompt ``task`` ended with Ctrl-C."""
+    return not task.cancelled() and task.exception() is None and task.result() is INTERRUPTED
+
+
+async def close_after_first_message(live: LiveConnection) -> None:
+    """``connect -1``: close cleanly once the first message from the peer is in."""
+    await live.message_received.wait()
+    await _broadcast([live], "close", 1000, "")
 
 
 async def _broadcast(lives: list[LiveConnection], action: str, *args: object) -> None:
@@ -168,7 +212,7 @@ async def run_connect(
     *,
     script: IO[str] | None = None,
     binary: bool = False,
-    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]
+    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[object]]
     | None = None,
 ) -> int:
     """Connect, then pump until the connection ends.  Returns the exit status."""
@@ -192,7 +236,8 @@ async def _connect(
     stopper: Stopper,
     script: IO[str] | None,
     binary: bool,
-    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]] | None,
+    interactive: Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[object]]
+    | None,
 ) -> int:
     loop = asyncio.get_running_loop()
     opening = asyncio.create_task(open_client(url, opts, reporter, recorder))
@@ -212,23 +257,26 @@ async def _connect(
     helpers: list[asyncio.Future[Any]] = []
     if interactive is not None:
         helpers.append(asyncio.ensure_future(interactive(live, live.drain)))
-    elif script is not None:
-        helpers.append(
-            asyncio.create_task(
-                send_script(stdin_lines(loop, script), lambda: [live], reporter, binary)
-            )
-        )
+    elif opts.execute or script is not None:
+        queue = lines_queue(opts.execute) if opts.execute else stdin_lines(loop, script)
+        helpers.append(asyncio.create_task(client_script(live, queue, reporter, binary, opts)))
+    if opts.one_message:
+        helpers.append(asyncio.create_task(close_after_first_message(live)))
     stopper_task = asyncio.create_task(stop.wait())
     waiting: set[asyncio.Future[Any]] = {pump, stopper_task, *helpers}
+    interrupted = False  # Ctrl-C at the prompt (a key there, not a signal)
     while True:
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if pump in done or stopper_task in done:
             break
         for task in done:  # a script or prompt ended: by itself, or with an error
             waiting.discard(task)
-            if not task.cancelled() and task.exception() is not None:
+            if task.cancelled():
+                continue
+            if task.exception() is not None:
                 reporter.emit(ErrorEvent(f"input failed: {task.exception()}"))
                 stop.set()
+            interrupted = interrupted or _interrupted(task)
     if stop.is_set():  # the prompt gives the terminal back first, before any waiting
         for task in helpers:
             task.cancel()
@@ -248,7 +296,11 @@ async def _connect(
     for task in helpers:
         task.cancel()
     await asyncio.gather(*helpers, stopper_task, return_exceptions=True)
-    return live.exit_status if stopper.signum is None else stopper.status
+    if stopper.signum is not None:
+        return stopper.status
+    if interrupted or any(task.done() and _interrupted(task) for task in helpers):
+        return signal_status(signal.SIGINT)
+    return live.exit_status
 
 
 async def run_listen(
@@ -259,7 +311,7 @@ async def run_listen(
     script: IO[str] | None = None,
     binary: bool = False,
     ready: Callable[[Listener], None] | None = None,
-    interactive: Callable[[Listener], Awaitable[None]] | None = None,
+    interactive: Callable[[Listener], Awaitable[object]] | None = None,
 ) -> int:
     """Listen until stopped (Ctrl-C), the script ends, or with ``once`` the first connection ends."""
     loop = asyncio.get_running_loop()
@@ -282,7 +334,7 @@ async def _listen(
     script: IO[str] | None,
     binary: bool,
     ready: Callable[[Listener], None] | None,
-    interactive: Callable[[Listener], Awaitable[None]] | None,
+    interactive: Callable[[Listener], Awaitable[object]] | None,
 ) -> int:
     loop = asyncio.get_running_loop()
     listener = Listener(opts, reporter, recorder)
@@ -297,8 +349,10 @@ async def _listen(
     waits: set[asyncio.Task[object]] = {asyncio.create_task(stop.wait())}
     if opts.once:
         waits.add(asyncio.create_task(listener.first_done.wait()))
+    prompt: asyncio.Future[object] | None = None
     if interactive is not None:
-        waits.add(asyncio.ensure_future(interactive(listener)))
+        prompt = asyncio.ensure_future(interactive(listener))
+        waits.add(prompt)
     elif script is not None:
         queue = stdin_lines(loop, script)
 
@@ -319,6 +373,8 @@ async def _listen(
     await listener.stop()
     if stopper.signum is not None:
         return stopper.status
+    if prompt is not None and prompt in done and _interrupted(prompt):
+        return signal_status(signal.SIGINT)
     if stop.is_set():
         return 130 if not opts.once else 1
     return max(listener.statuses, default=0)

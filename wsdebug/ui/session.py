@@ -101,11 +101,17 @@ async def prompt_loop(
     *,
     listen: bool = False,
     session=None,
-) -> None:
-    """Read lines until /quit, Ctrl-C or Ctrl-D; then close every connection cleanly."""
+) -> str | None:
+    """Read lines until /quit, Ctrl-C or Ctrl-D; then close every connection cleanly.
+
+    Returns ``INTERRUPTED`` when left with Ctrl-C (the command then exits 130).
+    """
     from prompt_toolkit.patch_stdout import patch_stdout
 
+    from ..live.run import INTERRUPTED
+
     chosen: list[str | None] = [None]
+    ended: str | None = None
 
     def pick() -> list[LiveConnection]:
         conns = everyone() if listen else targets()
@@ -118,7 +124,10 @@ async def prompt_loop(
         while True:
             try:
                 line = await session.prompt_async("ws> ")
-            except (KeyboardInterrupt, EOFError):
+            except KeyboardInterrupt:
+                ended = INTERRUPTED
+                break
+            except EOFError:
                 break
             if not line:
                 continue
@@ -165,23 +174,23 @@ async def prompt_loop(
         for live in closing:
             live.send("close", 1000, "")
         await asyncio.gather(*(live.drain() for live in closing))
+    return ended
 
 
 def interactive_connect(
     reporter: RichReporter, console: Console | None
-) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[None]]:
-    async def run(live: LiveConnection, _drain: Callable[[], Awaitable[None]]) -> None:
-        await prompt_loop(reporter, lambda: [live], lambda: [live])
-        await live.closed.wait()
+) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[str | None]]:
+    async def run(live: LiveConnection, _drain: Callable[[], Awaitable[None]]) -> str | None:
+        return await prompt_loop(reporter, lambda: [live], lambda: [live])
 
     return run
 
 
 def interactive_listen(
     reporter: RichReporter, console: Console | None
-) -> Callable[[Listener], Awaitable[None]]:
-    async def run(listener: Listener) -> None:
-        await prompt_loop(
+) -> Callable[[Listener], Awaitable[str | None]]:
+    async def run(listener: Listener) -> str | None:
+        return await prompt_loop(
             reporter,
             listener.open_connections,
             lambda: list(listener.connections.values()),
