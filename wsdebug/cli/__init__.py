@@ -16,6 +16,7 @@ from . import offline  # noqa: F401
 from . import live  # noqa: F401
 from . import replay  # noqa: F401
 from . import proxy  # noqa: F401
+from . import teach  # noqa: F401
 from . import conformance  # noqa: F401 - `test`, the conformance tester
 
 # isort: on

@@ -24,6 +24,7 @@ from .common import (
     read_text,
 )
 from .status import ExitStatus, UserError
+from .teach import Lang, check_lang, print_accept_steps
 
 
 @app.command()
@@ -227,9 +228,13 @@ def handshake_accept(
     key: Annotated[str, typer.Argument(help="The client's Sec-WebSocket-Key.")],
     plain: Annotated[bool, Plain] = False,
     json_out: Annotated[bool, Json] = False,
+    lang: Annotated[str | None, Lang] = None,
 ) -> None:
     """Compute Sec-WebSocket-Accept step by step (RFC 6455 §4.2.2)."""
     from ..codec.handshake import accept_steps, key_problem
+
+    if not json_out and (lang is not None or check_lang(None) != "en"):
+        raise typer.Exit(int(print_accept_steps(key, lang, plain)))
 
     steps = accept_steps(key)
     problem = key_problem(key)
