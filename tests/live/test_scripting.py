@@ -342,6 +342,27 @@ def test_ctrl_c_at_the_prompt_exits_130(servers: dict[str, str], tmp_path: Path)
     assert child.exitstatus == 130, child.before
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_ctrl_c_at_the_listen_prompt_exits_130(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("wsdebug")
+    cmd = str(exe) if exe.exists() else shutil.which("wsdebug")
+    assert cmd, "the wsdebug console script is not installed"
+    env = {**os.environ, "TERM": "xterm", "XDG_DATA_HOME": str(tmp_path)}
+    for name in ("NO_COLOR", "PROMPT_TOOLKIT_NO_CPR", "FORCE_COLOR"):
+        env.pop(name, None)
+    child = pexpect.spawn(
+        cmd, ["listen", "--port", "0"], env=env, dimensions=(40, 120), encoding="utf-8", timeout=20
+    )
+    term = Terminal(child)
+    try:
+        term.expect("ws>")
+        child.send("\x03")
+        term.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130, child.before
+
+
 def test_sigint_in_pipe_mode_exits_130(servers: dict[str, str]) -> None:
     import signal
     import subprocess
