@@ -359,6 +359,16 @@ def test_not_http_at_all_is_refused() -> None:
     assert "handshake refused" in one_error(ev)
 
 
+def test_oversized_response_head_is_one_line() -> None:
+    """A 101 whose head passes --max-handshake is refused by the codec's size cap, not read on."""
+    big = b"X-Filler: " + b"f" * 2000 + b"\r\n"
+    status, ev = arun(connect_raw(lambda head: good_101(head).replace(b"\r\n\r\n", b"\r\n" + big * 4 + b"\r\n"),
+                                  max_handshake=4096))
+    assert status == 1
+    assert "response head is larger than 4096 bytes" in one_error(ev)
+    assert ev.of("frame") == []
+
+
 def test_server_closes_during_handshake() -> None:
     status, ev = arun(connect_raw(lambda head: b""))
     assert status == 1

@@ -37,6 +37,13 @@ async def late(ws: ServerConnection) -> None:
         await ws.send(f"late:{message}")
 
 
+async def slow(ws: ServerConnection) -> None:
+    """Answers each message 1.5 s later: after connect's default wait of 1 s."""
+    async for message in ws:
+        await asyncio.sleep(1.5)
+        await ws.send(f"slow:{message}")
+
+
 async def echo(ws: ServerConnection) -> None:
     async for message in ws:
         await ws.send(message)
@@ -67,6 +74,7 @@ def closes_with(code: int) -> Handler:
 
 HANDLERS: dict[str, Handler] = {
     "late": late,
+    "slow": slow,
     "echo": echo,
     "ticker": ticker,
     "first": first_then_later,
@@ -185,6 +193,15 @@ def test_one_message_with_execute_is_a_request_and_its_reply(servers: dict[str, 
     proc = wsdebug("connect", servers["late"], "--json", "-x", "ping?", "-1", "-n")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert texts(proc.stdout, "s2c") == ["late:ping?"]
+
+
+def test_one_message_waits_for_its_message_past_the_default_wait(
+    servers: dict[str, str],
+) -> None:
+    proc = wsdebug("connect", servers["slow"], "--json", "-x", "q", "-1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert texts(proc.stdout, "s2c") == ["slow:q"]
+    assert close_of(proc.stdout)["initiator"] == "client"
 
 
 def test_no_close_with_wait_is_a_usage_error(servers: dict[str, str]) -> None:

@@ -136,7 +136,9 @@ def connect(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
         headers=_headers(header or []), origin=origin, insecure=insecure,
         cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
-        wait=1.0 if wait is None else wait, no_close=no_close, execute=list(execute or []),
+        # -1 without -w waits for that first message however long it takes
+        wait=1.0 if wait is None else wait, no_close=no_close or (one_message and wait is None),
+        execute=list(execute or []),
         one_message=one_message,
     )
     reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
