@@ -260,9 +260,9 @@ class ProxiedConnection:
             if not data:
                 return None, True
             self.record(side.direction, data)
-            if relay is not None:
-                relay.write(data)
             reader.feed(data)
+            if relay is not None:  # the head as it comes; what follows it is decoded first
+                relay.write(data[: len(data) - len(reader.leftover)] if reader.head else data)
         return reader.head, False
 
     async def _run(self) -> str:
@@ -316,6 +316,7 @@ class ProxiedConnection:
         resp = parse_response(rhead)
         accepted = self._handshake(req, resp)
         if not accepted:
+            self.client.write(answer.leftover)  # the refusal's body, as it came
             await self._blind()
             return "no WebSocket connection" if resp.status != 101 else "handshake failed"
         self._decoders(req, resp)
@@ -486,11 +487,13 @@ class ProxiedConnection:
         before_big = decoder.oversized
         records = decoder.receive_data(data)
         bad: Problem | None = None
+        bad_at = len(records)  # records after the offending frame are not reported
         cut = len(data)
         if self.opts.strict:
-            for rec in records:
+            for i, rec in enumerate(records):
                 if rec.problems:
                     bad, cut = rec.problems[0], max(0, rec.frame.offset - start)
+                    bad_at = i + 1
                     break
             if bad is None:
                 late = decoder.early_problem or (decoder.oversized if before_big is None else None)
@@ -499,9 +502,7 @@ class ProxiedConnection:
                     cut = max(0, min(cut, decoder.parser.offset - start))
         if not sent:
             dst.write(data[:cut] if bad is not None else data)
-        for rec in records:
-            if bad is not None and rec.frame.offset - start >= cut:
-                break
+        for rec in records[:bad_at]:  # the offending frame is shown, not forwarded
             self.number += 1
             self.emit(FrameEvent(rec, src.direction, self.number))
             if rec.message is not None:
@@ -633,6 +634,8 @@ class Proxy:
         conn.emit(ConnectEvent(peer_s, local_s, Role.SERVER, url=self.opts.upstream))
         try:
             await conn.run()
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping; run() closed both sides
         finally:
             self.problems += conn.problems
             self.active.discard(task)
