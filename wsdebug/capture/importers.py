@@ -33,7 +33,7 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 class Capture:
     """What a file held: its kind, its connections, and notes on how they were obtained."""
 
-    kind: str  #: "wsdebug capture", "pcap", "pcapng", "HAR" or "hex dump"
+    kind: str  #: "wsdebug capture", "pcap", "pcapng", "HAR", "hex dump", "tshark -x", ...
     connections: list[ConnectionInfo]
     notes: dict[str, list[str]] = field(default_factory=dict)  #: per connection id
     file_notes: list[str] = field(default_factory=list)
@@ -177,6 +177,11 @@ def loads(raw: bytes, name: str = "capture") -> Capture:
 
         infos, notes = read_har(doc, name)
         return Capture("HAR", infos, notes)
+    from .tsharkdump import read_tool_dump
+
+    if (tool := read_tool_dump(text, name)) is not None:  # tshark -x / follow (od: a hex dump)
+        tool_infos, tool_notes, kind = tool
+        return Capture(kind, tool_infos, {info.conn: tool_notes for info in tool_infos})
     from .textdump import read_hexdump
 
     dump_infos, dump_notes = read_hexdump(text, name)

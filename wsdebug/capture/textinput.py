@@ -65,6 +65,10 @@ _ODD_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2})*[0-9a-fA-F](?![0-9a-f
 def parse_bytes(text: str) -> bytes:
     """Decode bytes written in any supported format (see the module docstring)."""
     text = _normalize(text)
+    from .tsharkdump import tool_bytes  # tshark -x / follow, od: recognised by their content
+
+    if (tool := tool_bytes(text)) is not None:
+        return _some(tool)
     code = _COMMENT.sub("", text) if "#" in text else text
     if code.lstrip()[:1] in ("'", '"') and "\\" not in code:  # quoted hex
         code = code.replace("'", " ").replace('"', " ")
@@ -339,6 +343,10 @@ def parse_directional(text: str) -> list[tuple[str | None, bytes]]:
     indentation (server lines are indented).  Each segment is parsed with :func:`parse_bytes`.
     """
     text = _normalize(text)
+    from .tsharkdump import decode_segments  # tshark -x / follow, od: recognised by content
+
+    if (tool := decode_segments(text)) is not None:
+        return tool
     lines = text.split("\n")
     rows = None if any(map(_MARKER.match, lines)) else _dump_rows(_COMMENT.sub("", text))
     data_rows = [(i, m) for i, kind, _, m in rows or () if m and kind == "data"]
