@@ -13,7 +13,7 @@ import pytest
 
 from wsdebug.codec.events import Event, FrameEvent
 from wsdebug.codec.spec import Direction
-from wsdebug.live.proxy import Proxy, ProxyOptions
+from wsdebug.live.proxy_server import Proxy, ProxyOptions
 from wsdebug.live.reporter import Reporter
 
 HOST = "127.0.0.1"

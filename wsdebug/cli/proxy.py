@@ -78,7 +78,7 @@ def proxy(
     Violations are shown and passed through unless --strict.
     """
     from ..live.client import ConnectError
-    from ..live.proxy import Proxy, ProxyOptions, check_options, run_proxy
+    from ..live.proxy_server import Proxy, ProxyOptions, check_options, run_proxy
 
     opts = ProxyOptions(
         upstream,

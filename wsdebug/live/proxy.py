@@ -34,19 +34,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
-import re
 import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..capture.format import CaptureWriter
 from ..codec.build import build_error_response
 from ..codec.close import build_close_payload
-from ..codec.connection import DEFAULT_MAX_MESSAGE
 from ..codec.deflate import PerMessageDeflate, params_in_force
 from ..codec.events import (
     CloseEvent,
@@ -63,7 +58,6 @@ from ..codec.events import (
 )
 from ..codec.frames import encode_frame
 from ..codec.handshake import (
-    MAX_HANDSHAKE_SIZE,
     HeadReader,
     Request,
     Response,
@@ -75,94 +69,16 @@ from ..codec.handshake import (
 from ..codec.rules import Problem
 from ..codec.spec import Direction, Opcode, Role, host_port
 from ..codec.stream import StreamDecoder
-from .client import ClientOptions, ConnectError, Target, tls_context
-from .reporter import Reporter
+from .client import ClientOptions, Target, tls_context
+from .proxy_http import Refused, bad_request, rewrite_head, upstream_target
+
+if TYPE_CHECKING:
+    from .proxy_server import Proxy
 
 C2S, S2C = Direction.C2S, Direction.S2C
 HIGH_WATER = 1 << 20  #: bytes waiting in a transport before the other side is no longer read
 READ_SIZE = 1 << 18  #: bytes asked for per read
 GOING_AWAY, BAD_GATEWAY = 1001, 1014
-
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?$")
-
-
-@dataclass
-class ProxyOptions:
-    upstream: str
-    host: str = "127.0.0.1"
-    port: int = 9000
-    keep_path: bool = False
-    insecure: bool = False
-    cacert: str | None = None
-    strict: bool = False
-    once: bool = False  #: stop after the first proxied connection ends
-    connect_timeout: float = 10.0
-    handshake_timeout: float = 10.0
-    close_timeout: float = 3.0  #: after one side ended, seconds the other gets to end too
-    max_handshake: int = MAX_HANDSHAKE_SIZE
-    max_message: int = DEFAULT_MAX_MESSAGE
-    max_connections: int = 1024
-
-
-class _Refused(Exception):
-    """The proxy answers the client itself (``status`` and a one-line ``reason``)."""
-
-    def __init__(self, status: int, title: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.title = status, title
-
-
-def upstream_target(upstream: Target, client_target: str, keep_path: bool) -> str:
-    """The request target sent upstream: the client's path and query appended to the
-    upstream URL's (``keep_path``: the upstream URL's resource alone)."""
-    if keep_path:
-        return upstream.resource
-    m = _ABSOLUTE.match(client_target)
-    if m is not None:  # absolute-form (RFC 7230 §5.3.2): keep the path and query
-        client_target = m["rest"] or "/"
-    up_path, _, up_query = upstream.resource.partition("?")
-    cl_path, _, cl_query = client_target.partition("?")
-    if up_path in ("", "/"):
-        path = cl_path or "/"
-    elif cl_path in ("", "/"):
-        path = up_path
-    else:
-        path = up_path.rstrip("/") + cl_path
-    query = "&".join(q for q in (up_query, cl_query) if q)
-    return path + (f"?{query}" if query else "")
-
-
-def rewrite_head(head: bytes, req: Request, target: str, host: str) -> bytes:
-    """The client's head with the request line's target and the Host header replaced; every
-    other byte (header order, case, spacing, duplicates) as the client sent it."""
-    lines = re.split(rb"(?<=\n)", head)
-    first = lines[0]
-    ending = b"\r\n" if first.endswith(b"\r\n") else b"\n"
-    out = [f"{req.method} {target} {req.version}".encode("latin-1") + ending]
-    host_line = f"Host: {host}".encode("latin-1")
-    seen_host = False
-    for line in lines[1:]:
-        if line[:5].lower() == b"host:":
-            if not seen_host:
-                out.append(host_line + (b"\r\n" if line.endswith(b"\r\n") else b"\n"))
-                seen_host = True
-            continue  # a second Host header is dropped: the upstream gets exactly one
-        out.append(line)
-    if not seen_host:
-        out.insert(1, host_line + b"\r\n")
-    return b"".join(out)
-
-
-def _bad_request(req: Request) -> str | None:
-    """Why the head cannot be forwarded as an HTTP/1.x request, or None."""
-    if not req.method or not _TOKEN.fullmatch(req.method.encode("latin-1")):
-        return "the request line is not 'METHOD target HTTP/1.1'"
-    if not re.fullmatch(r"HTTP/1\.[0-9]", req.version):
-        return f"unsupported HTTP version {req.version[:20]!r}"
-    if not (req.target.startswith("/") or _ABSOLUTE.match(req.target)):
-        return f"request target {req.target[:60]!r} is not a path"
-    return None
 
 
 class _Side:
@@ -228,7 +144,7 @@ class ProxiedConnection:
         reason = "closed"
         try:
             reason = await self._run()
-        except _Refused as exc:
+        except Refused as exc:
             self.emit(ErrorEvent(f"{exc.status} {exc.title}: {exc}"))
             body = f"wsdebug proxy: {exc}\n"
             self.client.write(build_error_response(exc.status, exc.title, body))
@@ -271,11 +187,11 @@ class ProxiedConnection:
         try:
             head, ended = await self._read_head(self.client, heads, None)
         except asyncio.TimeoutError:
-            raise _Refused(
+            raise Refused(
                 408, "Request Timeout", f"no request head within {opts.handshake_timeout:g} s"
             ) from None
         if heads.too_big:
-            raise _Refused(
+            raise Refused(
                 431,
                 "Request Header Fields Too Large",
                 f"the request head is larger than {opts.max_handshake} bytes",
@@ -283,9 +199,9 @@ class ProxiedConnection:
         if head is None:
             return "the client closed before sending a request"
         req = parse_request(head)
-        bad = _bad_request(req)
+        bad = bad_request(req)
         if bad is not None:
-            raise _Refused(400, "Bad Request", bad)
+            raise Refused(400, "Bad Request", bad)
         target = self.proxy.target
         server = await self._open_upstream(target)
         self.server = server
@@ -300,14 +216,14 @@ class ProxiedConnection:
             if answer.buffered:  # part of an answer went to the client already
                 self.emit(ErrorEvent(f"no complete answer within {opts.handshake_timeout:g} s"))
                 return "the upstream did not finish its answer"
-            raise _Refused(
+            raise Refused(
                 504,
                 "Gateway Timeout",
                 f"{target.host}:{target.port} sent no answer within {opts.handshake_timeout:g} s",
             ) from None
         if rhead is None:
             if not answer.buffered and not answer.too_big:
-                raise _Refused(
+                raise Refused(
                     502, "Bad Gateway", f"{target.host}:{target.port} closed without answering"
                 )
             self.emit(ErrorEvent("the upstream closed in the middle of its answer"))
@@ -345,23 +261,23 @@ class ProxiedConnection:
             )
         except asyncio.TimeoutError:
             why = f"connecting to {where} timed out after {opts.connect_timeout:g} s"
-            raise _Refused(502, "Bad Gateway", why) from None
+            raise Refused(502, "Bad Gateway", why) from None
         except ssl.SSLCertVerificationError as exc:
             why = (
                 f"TLS certificate of {target.host} not trusted: {exc.verify_message or exc.reason}"
             )
-            raise _Refused(502, "Bad Gateway", why) from None
+            raise Refused(502, "Bad Gateway", why) from None
         except ssl.SSLError as exc:
             why = f"TLS handshake with {where} failed: {exc.reason or exc}"
-            raise _Refused(502, "Bad Gateway", why) from None
+            raise Refused(502, "Bad Gateway", why) from None
         except socket.gaierror as exc:
             why = f"cannot resolve {target.host!r}: {exc.strerror}"
-            raise _Refused(502, "Bad Gateway", why) from None
+            raise Refused(502, "Bad Gateway", why) from None
         except ConnectionRefusedError:
-            raise _Refused(502, "Bad Gateway", f"connection refused by {where}") from None
+            raise Refused(502, "Bad Gateway", f"connection refused by {where}") from None
         except OSError as exc:
             why = f"cannot connect to {where}: {exc.strerror or exc}"
-            raise _Refused(502, "Bad Gateway", why) from None
+            raise Refused(502, "Bad Gateway", why) from None
         peer = writer.get_extra_info("peername")
         addr = host_port(peer[0], peer[1]) if peer else where
         self.emit(ConnectEvent(addr, role=Role.CLIENT, url=opts.upstream))
@@ -569,123 +485,3 @@ class ProxiedConnection:
         self.emit(
             CloseEvent(1005 if code is None else code, reason, first.direction.sender, clean=both)
         )
-
-
-def check_options(opts: ProxyOptions) -> Target:
-    """The upstream target; ConnectError (status 2) for a bad URL or an unreadable --cacert."""
-    target = Target.parse(opts.upstream)
-    if target.secure:
-        tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
-    return target
-
-
-class Proxy:
-    """Accepts clients and proxies each one to the upstream."""
-
-    def __init__(
-        self, opts: ProxyOptions, reporter: Reporter, recorder: CaptureWriter | None = None
-    ) -> None:
-        self.opts, self.reporter, self.recorder = opts, reporter, recorder
-        self.target = check_options(opts)
-        self.server: asyncio.base_events.Server | None = None
-        self._ids = itertools.count(1)
-        self.active: set[asyncio.Task[None]] = set()
-        self.first_done = asyncio.Event()
-        self.problems = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(
-            self._handle, self.opts.host, self.opts.port, limit=HIGH_WATER
-        )
-
-    @property
-    def address(self) -> tuple[str, int]:
-        assert self.server is not None
-        sock = self.server.sockets[0].getsockname()
-        return sock[0], sock[1]
-
-    @property
-    def url(self) -> str:
-        return f"ws://{host_port(*self.address)}/"
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn_id = f"p{next(self._ids)}"
-        if len(self.active) >= self.opts.max_connections:
-            body = f"wsdebug proxy: {self.opts.max_connections} connections already open\n"
-            writer.write(build_error_response(503, "Service Unavailable", body))
-            with contextlib.suppress(Exception):
-                await writer.drain()
-            writer.close()
-            return
-        task = asyncio.current_task()
-        assert task is not None
-        self.active.add(task)
-        client = _Side(C2S, reader, writer)
-        peer = writer.get_extra_info("peername")
-        local = writer.get_extra_info("sockname")
-        peer_s = host_port(peer[0], peer[1]) if peer else "?"
-        local_s = host_port(local[0], local[1]) if local else ""
-        conn = ProxiedConnection(self, conn_id, client)
-        if self.recorder is not None:
-            upstream = f"{self.target.host}:{self.target.port}"
-            self.recorder.open(
-                conn_id, role="server", peer=peer_s, local=upstream, url=self.opts.upstream
-            )
-        conn.emit(ConnectEvent(peer_s, local_s, Role.SERVER, url=self.opts.upstream))
-        try:
-            await conn.run()
-        except asyncio.CancelledError:
-            pass  # the proxy is stopping; run() closed both sides
-        finally:
-            self.problems += conn.problems
-            self.active.discard(task)
-            self.first_done.set()
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-        for task in list(self.active):
-            task.cancel()
-        await asyncio.gather(*self.active, return_exceptions=True)
-
-
-__all__ = ["ConnectError", "Proxy", "ProxyOptions", "rewrite_head", "upstream_target"]
-
-
-async def run_proxy(
-    opts: ProxyOptions,
-    reporter: Reporter,
-    recorder: CaptureWriter | None = None,
-    *,
-    ready: Callable[[Proxy], None] | None = None,
-) -> int:
-    """Proxy until stopped (Ctrl-C: 130, SIGTERM: 143) or, with ``once``, until the first
-    connection ends (0, or 1 when it showed a problem); 2 when the port cannot be bound."""
-    from .run import Stopper
-
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    stopper = Stopper(loop, stop).install()
-    try:
-        proxy = Proxy(opts, reporter, recorder)
-        try:
-            await proxy.start()
-        except OSError as exc:
-            reporter.emit(
-                ErrorEvent(f"cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}")
-            )
-            return 2
-        if ready is not None:
-            ready(proxy)
-        waits = {asyncio.create_task(stop.wait())}
-        if opts.once:
-            waits.add(asyncio.create_task(proxy.first_done.wait()))
-        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await proxy.stop()
-        if stopper.signum is not None:
-            return stopper.status
-        return 1 if proxy.problems else 0
-    finally:
-        stopper.restore()

@@ -1,0 +1,135 @@
+"""``wsdebug proxy``'s listener: accepts clients, one :class:`ProxiedConnection` each, and the
+top-level coroutine with signal handling (see :mod:`wsdebug.live.proxy`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable
+
+from ..capture.format import CaptureWriter
+from ..codec.build import build_error_response
+from ..codec.events import ConnectEvent, ErrorEvent
+from ..codec.spec import Role, host_port
+from .client import ClientOptions, Target, tls_context
+from .proxy import C2S, HIGH_WATER, ProxiedConnection, _Side
+from .proxy_http import ProxyOptions
+from .reporter import Reporter
+
+
+def check_options(opts: ProxyOptions) -> Target:
+    """The upstream target; ConnectError (status 2) for a bad URL or an unreadable --cacert."""
+    target = Target.parse(opts.upstream)
+    if target.secure:
+        tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
+    return target
+
+
+class Proxy:
+    """Accepts clients and proxies each one to the upstream."""
+
+    def __init__(
+        self, opts: ProxyOptions, reporter: Reporter, recorder: CaptureWriter | None = None
+    ) -> None:
+        self.opts, self.reporter, self.recorder = opts, reporter, recorder
+        self.target = check_options(opts)
+        self.server: asyncio.base_events.Server | None = None
+        self._ids = itertools.count(1)
+        self.active: set[asyncio.Task[None]] = set()
+        self.first_done = asyncio.Event()
+        self.problems = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(
+            self._handle, self.opts.host, self.opts.port, limit=HIGH_WATER
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.server is not None
+        sock = self.server.sockets[0].getsockname()
+        return sock[0], sock[1]
+
+    @property
+    def url(self) -> str:
+        return f"ws://{host_port(*self.address)}/"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn_id = f"p{next(self._ids)}"
+        if len(self.active) >= self.opts.max_connections:
+            body = f"wsdebug proxy: {self.opts.max_connections} connections already open\n"
+            writer.write(build_error_response(503, "Service Unavailable", body))
+            with contextlib.suppress(Exception):
+                await writer.drain()
+            writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.active.add(task)
+        client = _Side(C2S, reader, writer)
+        peer = writer.get_extra_info("peername")
+        local = writer.get_extra_info("sockname")
+        peer_s = host_port(peer[0], peer[1]) if peer else "?"
+        local_s = host_port(local[0], local[1]) if local else ""
+        conn = ProxiedConnection(self, conn_id, client)
+        if self.recorder is not None:
+            upstream = f"{self.target.host}:{self.target.port}"
+            self.recorder.open(
+                conn_id, role="server", peer=peer_s, local=upstream, url=self.opts.upstream
+            )
+        conn.emit(ConnectEvent(peer_s, local_s, Role.SERVER, url=self.opts.upstream))
+        try:
+            await conn.run()
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping; run() closed both sides
+        finally:
+            self.problems += conn.problems
+            self.active.discard(task)
+            self.first_done.set()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.active):
+            task.cancel()
+        await asyncio.gather(*self.active, return_exceptions=True)
+
+
+async def run_proxy(
+    opts: ProxyOptions,
+    reporter: Reporter,
+    recorder: CaptureWriter | None = None,
+    *,
+    ready: Callable[[Proxy], None] | None = None,
+) -> int:
+    """Proxy until stopped (Ctrl-C: 130, SIGTERM: 143) or, with ``once``, until the first
+    connection ends (0, or 1 when it showed a problem); 2 when the port cannot be bound."""
+    from .run import Stopper
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    stopper = Stopper(loop, stop).install()
+    try:
+        proxy = Proxy(opts, reporter, recorder)
+        try:
+            await proxy.start()
+        except OSError as exc:
+            reporter.emit(
+                ErrorEvent(f"cannot listen on {opts.host}:{opts.port}: {exc.strerror or exc}")
+            )
+            return 2
+        if ready is not None:
+            ready(proxy)
+        waits = {asyncio.create_task(stop.wait())}
+        if opts.once:
+            waits.add(asyncio.create_task(proxy.first_done.wait()))
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await proxy.stop()
+        if stopper.signum is not None:
+            return stopper.status
+        return 1 if proxy.problems else 0
+    finally:
+        stopper.restore()
