@@ -8,7 +8,6 @@ Exit status: 0 no case FAILED, 1 some case FAILED (or the server could not be re
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -155,7 +154,7 @@ def test_cmd(
     if not results:
         raise typer.Exit(int(ExitStatus.PROBLEMS))
     if all(not r.trace.opened for r in results):
-        from .capture.charsafety import terminal_safe
+        from ..capture.charsafety import terminal_safe
 
         raise UserError(
             f"no case could connect: {terminal_safe(results[0].trace.handshake_error or '')}",
@@ -192,6 +191,8 @@ def _grade_server(
         def advance(result: Result) -> None:
             bar.update(task, advance=1, last=f"{result.case.id} {result.grade.value}")
 
+        import asyncio  # loads with the command, not at start-up
+
         return asyncio.run(
             run_cases(chosen, target, parallel=parallel, ctx=ctx, timeout=timeout, progress=advance)
         )
@@ -222,6 +223,8 @@ def _serve(
             markup=False,
         )
         return await server.wait_done()
+
+    import asyncio
 
     results = asyncio.run(main())
     return results, agent or server.agent or "client"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -249,7 +248,7 @@ class LiveConnection:
                 else:
                     conn.receive_eof()
                 self.flush()
-                await self._reporter_drain()  # a slow --json reader holds the reading back
+                await self.reporter.drain()  # a slow --json reader holds the reading back
                 if not data:
                     reason = "the peer closed the TCP connection"
                     break
@@ -274,13 +273,6 @@ class LiveConnection:
             if self.recorder is not None:
                 self.recorder.end(self.id, reason)
             self.closed.set()
-
-    async def _reporter_drain(self) -> None:
-        """``await reporter.drain()``; the rich reporter's ``drain()`` (a plain method that draws
-        what is queued) is not awaitable, and drawing is its own backpressure."""
-        waiting: Any = self.reporter.drain()
-        if inspect.isawaitable(waiting):
-            await waiting
 
     async def _drain_bounded(self) -> bool:
         """Wait until the write buffer is below the mark; abort after ``write_timeout``.

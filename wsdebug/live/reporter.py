@@ -27,20 +27,13 @@ from typing import IO, Any
 
 from ..capture.serialize import event_json, iter_json
 from ..codec.events import (
-    ConnectEvent,
-    DisconnectEvent,
     ErrorEvent,
     Event,
     FrameEvent,
-    HandshakeEvent,
-    HttpEvent,
     InfoEvent,
     MessageEvent,
     stamp,
 )
-from ..codec.handshake import Request, Response
-from ..codec.rules import Problem
-from ..codec.spec import Role
 
 SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
 HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up
@@ -61,61 +54,18 @@ class Reporter:
     async def drain(self) -> None:
         """Wait (without blocking the loop) while the output is far behind; a pump may call it."""
 
-    # -- conveniences: each builds one event ---------------------------------------------------
-
-    def connected(
-        self, conn: str, peer: str, t: float, *, local: str = "", role: Role | None = None
-    ) -> None:
-        self.emit(ConnectEvent(peer, local, role, conn=conn, t=t))
-
-    def handshake(
-        self,
-        conn: str,
-        t: float,
-        role: Role | str,
-        request: Request | None,
-        response: Response | None,
-        problems: list[Problem],
-        *,
-        accept_expected: str | None = None,
-        subprotocol: str | None = None,
-        extensions: str | None = None,
-    ) -> None:
-        if isinstance(role, str):
-            role = Role(role)
-        accepted = response is not None and response.status == 101 and not problems
-        self.emit(
-            HandshakeEvent(
-                request,
-                response,
-                problems,
-                accepted,
-                status=None if response is None else response.status,
-                subprotocol=subprotocol,
-                extensions=extensions,
-                accept_expected=accept_expected,
-                role=role,
-                conn=conn,
-                t=t,
-            )
-        )
+    # -- conveniences ---------------------------------------------------------------------------
 
     def events(self, conn: str, t: float, events: list[Event]) -> None:
         """Codec events, stamped with the connection and the time they were seen."""
         for ev in stamp(events, conn, t):
             self.emit(ev)
 
-    def disconnected(self, conn: str, t: float, reason: str) -> None:
-        self.emit(DisconnectEvent(reason, conn=conn, t=t))
-
     def info(self, text: str) -> None:
         self.emit(InfoEvent(text))
 
     def error(self, text: str, conn: str | None = None) -> None:
         self.emit(ErrorEvent(text, conn=conn or ""))
-
-    def http(self, conn: str, t: float, request: Request, status: int, note: str) -> None:
-        self.emit(HttpEvent(request, status, note, conn=conn, t=t))
 
 
 class JsonReporter(Reporter):

@@ -22,7 +22,7 @@ from ..codec.connection import Connection
 from ..codec.events import ErrorEvent, InfoEvent
 from ..codec.frames import WireFrame, encode_frame
 from ..codec.spec import Opcode
-from ..codec.stream import FrameRecord
+from ..codec.stream import FrameRecord, Message
 
 LINGER = 1.0  #: seconds to wait for the server's answers after the last recorded frame
 MAX_GAP = 5.0  #: longest pause kept between two recorded frames (a capture may span days)
@@ -56,6 +56,22 @@ def _broken(rec: FrameRecord) -> bool:
     return bool(rec.problems) or (rec.message is not None and bool(rec.message.problems))
 
 
+def _raw(data: bytes) -> Callable[[Connection], None]:
+    return lambda c: c.send_raw(data)
+
+
+def _message(m: Message) -> Callable[[Connection], None]:
+    return lambda c: c.send_message(m.opcode, m.payload, fragments=m.frames, compress=m.compressed)
+
+
+def _ping(payload: bytes) -> Callable[[Connection], None]:
+    return lambda c: c.send_ping(payload)
+
+
+def _close(code: int | None, reason: str) -> Callable[[Connection], None]:
+    return lambda c: c.send_close(code, reason)
+
+
 def client_actions(conv: Conversation) -> tuple[list[Action], int]:
     """What to send, in order, and how many recorded pongs are left to the connection."""
     actions: list[Action] = []
@@ -68,31 +84,23 @@ def client_actions(conv: Conversation) -> tuple[list[Action], int]:
         if _broken(rec):
             for part in pending:
                 data = _reencoded(part.frame)
-                actions.append(Action(ev.t, "raw", lambda c, d=data: c.send_raw(d)))
+                actions.append(Action(ev.t, "raw", _raw(data)))
             pending = []
             wire = rec.frame.to_bytes()
-            actions.append(Action(ev.t, "raw", lambda c, d=wire: c.send_raw(d)))
+            actions.append(Action(ev.t, "raw", _raw(wire)))
         elif op in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
             pending.append(rec)
             msg = rec.message
             if msg is not None:
                 pending = []
-                actions.append(
-                    Action(
-                        ev.t,
-                        "message",
-                        lambda c, m=msg: c.send_message(
-                            m.opcode, m.payload, fragments=m.frames, compress=m.compressed
-                        ),
-                    )
-                )
+                actions.append(Action(ev.t, "message", _message(msg)))
         elif op == Opcode.PING:
-            actions.append(Action(ev.t, "ping", lambda c, p=rec.frame.payload: c.send_ping(p)))
+            actions.append(Action(ev.t, "ping", _ping(rec.frame.payload)))
         elif op == Opcode.CLOSE:
             close = rec.close
             code = close.code if close is not None else None
             reason = close.reason or "" if close is not None else ""
-            actions.append(Action(ev.t, "close", lambda c, k=code, r=reason: c.send_close(k, r)))
+            actions.append(Action(ev.t, "close", _close(code, reason)))
         elif op == Opcode.PONG:
             pongs += 1
     return actions, pongs
