@@ -30,14 +30,16 @@ SKIP = re.compile(r"… ([\d,]+) frames? \(#([\d,]+)(?:–#([\d,]+))?\) not show
 
 
 @contextmanager
-def burst_server(n: int) -> Iterator[int]:
-    """A server that sends m1..mN and done as fast as it can, then closes (1000)."""
+def burst_server(n: int, first: tuple[str, ...] = ()) -> Iterator[int]:
+    """A server that sends ``first``, m1..mN and done as fast as it can, then closes (1000)."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     port: list[int] = []
     stop: list[asyncio.Future[None]] = []
 
     async def handler(ws: websockets.ServerConnection) -> None:
+        for text in first:
+            await ws.send(text)
         for i in range(1, n + 1):
             await ws.send(f"m{i}")
         await ws.send("done")
@@ -127,31 +129,61 @@ def test_burst_to_a_file_shows_the_newest_frames_and_done(n: int, tmp_path: Path
     assert len(text.splitlines()) < 2000  # a summary, not the flood
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-@pytest.mark.parametrize("width", [80])
-def test_burst_in_a_tmux_pane(width: int, tmp_path: Path) -> None:
+def run_in_tmux(port: int, width: int, tmp_path: Path, *args: str) -> str:
+    """``wsdebug connect`` in a tmux pane of ``width`` x 24; the pane's whole history."""
     sock = f"wsdebug-test-{uuid.uuid4().hex[:8]}"
     tmux = ["tmux", "-L", sock, "-f", os.devnull]
+    done = tmp_path / f"exit-{width}"
+    extra = " ".join(args)
+    cmd = (
+        f"env -u COLUMNS -u LINES {sys.executable} -m wsdebug connect ws://127.0.0.1:{port} {extra}; "
+        f"echo $? > {done}; sleep 30"
+    )
+    subprocess.run([*tmux, "new-session", "-d", "-x", str(width), "-y", "24", cmd], check=True)
+    try:
+        subprocess.run([*tmux, "set-option", "-g", "history-limit", "50000"], check=False)
+        deadline = time.monotonic() + 60
+        while not done.exists():
+            assert time.monotonic() < deadline, "hang guard"
+            time.sleep(0.1)
+        return subprocess.run(
+            [*tmux, "capture-pane", "-p", "-S", "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
+
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@needs_tmux
+def test_burst_in_a_tmux_pane(tmp_path: Path) -> None:
     with burst_server(50_000) as port:
-        done = tmp_path / "exit"
-        cmd = (
-            f"{sys.executable} -m wsdebug connect ws://127.0.0.1:{port}; echo $? > {done}; sleep 30"
-        )
-        subprocess.run([*tmux, "new-session", "-d", "-x", str(width), "-y", "24", cmd], check=True)
-        try:
-            subprocess.run([*tmux, "set-option", "-g", "history-limit", "50000"], check=False)
-            deadline = time.monotonic() + 60
-            while not done.exists():
-                assert time.monotonic() < deadline, "hang guard"
-                time.sleep(0.1)
-            screen = subprocess.run(
-                [*tmux, "capture-pane", "-p", "-J", "-S", "-"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        finally:
-            subprocess.run([*tmux, "kill-server"], check=False)
+        screen = run_in_tmux(port, 80, tmp_path)
     check_sequence(screen, 50_000)
     visible = screen.rstrip("\n").splitlines()[-24:]
     assert any('"done"' in line for line in visible), visible
+
+
+SIXTY = '{"type":"order","id":1234567,"side":"buy","qty":5,"ok":true}'
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_message_in_a_tmux_pane_at_several_widths(width: int, tmp_path: Path) -> None:
+    """At 80 columns and more a 60-character message is whole on its line; at 60 the line
+    fits the pane; nothing is wider than the pane."""
+    assert len(SIXTY) == 60
+    with burst_server(0, first=(SIXTY,)) as port:
+        screen = run_in_tmux(port, width, tmp_path)
+    lines = [line for line in screen.splitlines() if "TEXT" in line or line.startswith("  ")]
+    assert any(SIXTY[:20] in line for line in lines), screen
+    if width >= 80:
+        assert any(f'"{SIXTY}"' in line for line in lines), screen
+    if width >= 120:
+        full = [line for line in lines if SIXTY in line]
+        assert any("unmasked" in line and "7-bit" in line for line in full), screen
+    assert '"done"' in screen

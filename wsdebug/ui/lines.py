@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
@@ -17,7 +18,7 @@ from wsdebug.codec.rules import Problem, Rule
 from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
-from .safe import inert_text
+from .safe import inert, inert_text
 from .theme import STYLES, resolve
 
 #: What points right (sent by the client, or "out" from us) and left, for the arrows.
@@ -159,6 +160,82 @@ def _preview(rec: FrameRecord, ctx: RenderContext, budget: int) -> Text:
     return out
 
 
+# -- fitting a summary line to the width -------------------------------------------------------
+#
+# A summary line is metadata pieces, then the payload preview, then the problem count.  When the
+# line is too wide the metadata gives way, least useful first, until the payload gets the room it
+# wants (all of it, or WANT cells: a 60-character text message in full).  Below NARROW columns
+# nothing is dropped: the pieces wrap onto indented lines and the payload gets a line of its own.
+# rows.py builds the same pieces as strings and calls the same :func:`layout`, so bulk output
+# and rich output agree character for character.
+
+WANT = 62  #: cells the payload preview is given before metadata stops giving way
+WANT_HEX = 47  #: the same for a hex preview: 16 bytes
+NARROW = 60  #: below this width the line wraps instead of dropping metadata
+INDENT = "  "  #: continuation lines
+
+# Drop ranks, first dropped first; None: never dropped.
+PAD, KEY, FORM, FIN, MASK, TIME, SIZE = range(7)
+
+
+def want_cells(rec: FrameRecord) -> int:
+    """Cells the payload preview would like (at most WANT); the same for rich and rows."""
+    frame = rec.frame
+    close = rec.close
+    if close is not None:
+        if close.code is None:
+            return 14 if not frame.payload_len else 20
+        n = len(f"{close.code} {close_code_meaning(close.code)}")
+        if close.reason:
+            n += 2 + cell_len(inert(close.reason[:WANT]))
+        elif close.reason is None:
+            n += 9 + len(close.reason_bytes) * 3 - 1
+        return min(n, WANT)
+    if rec.text is not None and (frame.payload_len or rec.inflated):
+        if len(rec.text) >= WANT:
+            return WANT
+        return min(cell_len(inert(rec.text)) + 2, WANT)
+    if frame.payload_len:
+        return min(frame.payload_len * 3 - 1, WANT_HEX)
+    return 7  # (empty)
+
+
+def layout(
+    cells: list[int], ranks: list[int | None], suffix: int, want: int, width: int
+) -> tuple[list[bool], bool]:
+    """Which metadata pieces stay, and whether the line wraps (narrow consoles)."""
+    keep = [True] * len(cells)
+    used = sum(cells)
+    if width - used - suffix - 2 >= want:
+        return keep, False
+    if width < NARROW:
+        return [r != PAD for r in ranks], True
+    for rank in range(SIZE + 1):
+        for i, r in enumerate(ranks):
+            if r == rank and keep[i]:
+                keep[i] = False
+                used -= cells[i]
+        if width - used - suffix - 2 >= want:
+            break
+    return keep, False
+
+
+def wrap_pieces(pieces: list[str], width: int) -> list[list[int]]:
+    """Greedy wrap of metadata pieces (each starting with its separating blank): the indexes
+    on each line.  A piece that starts a continuation line loses its leading blanks."""
+    lines: list[list[int]] = [[]]
+    used = 0
+    for i, piece in enumerate(pieces):
+        n = cell_len(piece)
+        if lines[-1] and used + n > width:
+            lines.append([])
+            used = len(INDENT)
+            n = cell_len(piece.lstrip(" "))
+        lines[-1].append(i)
+        used += n
+    return lines
+
+
 def summary_line(
     rec: FrameRecord,
     ctx: RenderContext,
@@ -168,39 +245,67 @@ def summary_line(
     conn_id: str | None = None,
     arrow: str | None = None,
 ) -> Text:
-    """The one-line summary of a frame, fitted to ``ctx.width``."""
+    """The one-line summary of a frame, fitted to ``ctx.width`` (see :func:`layout`)."""
     f = rec.frame
-    line = Text(no_wrap=True, overflow="ellipsis")
+    pieces: list[tuple[Text, int | None]] = []
+    head = Text()
     if index is not None:
-        line.append(f"#{index} ", ctx.s("ws.label"))
-    line.append_text(ctx.arrow(arrow if arrow is not None else rec.direction))
+        head.append(f"#{index} ", ctx.s("ws.label"))
+    head.append_text(ctx.arrow(arrow if arrow is not None else rec.direction))
+    pieces.append((head, None))
     if timestamp is not None:
-        line.append(" " + clock(timestamp), ctx.s("ws.offset"))
+        pieces.append((Text(" " + clock(timestamp), ctx.s("ws.offset")), TIME))
     if conn_id is not None:
-        line.append(" ")
-        line.append_text(ctx.text(conn_id, "ws.label"))
-    line.append(
-        f" {f.opcode_name:<6}", ctx.s("ws.opcode" if f.opcode is not None else "ws.problem")
-    )
-    line.append(" FIN " if f.fin else " frag", ctx.s("ws.fin"))
-    line.append(f" {f.payload_len:,} B {f.length_form}-bit", ctx.s("ws.len"))
+        pieces.append((Text(" ").append_text(ctx.text(conn_id, "ws.label")), None))
+    op = ctx.s("ws.opcode" if f.opcode is not None else "ws.problem")
+    pieces.append((Text(" " + f.opcode_name, op), None))
+    if len(f.opcode_name) < 6:
+        pieces.append((Text(" " * (6 - len(f.opcode_name)), op), PAD))
+    pieces.append((Text(" FIN " if f.fin else " frag", ctx.s("ws.fin")), FIN if f.fin else None))
+    pieces.append((Text(f" {f.payload_len:,} B", ctx.s("ws.len")), SIZE))
+    pieces.append((Text(f" {f.length_form}-bit", ctx.s("ws.len")), FORM))
     if f.mask_key is not None:
-        line.append(f" masked {f.mask_key.hex()}", ctx.s("ws.key"))
+        pieces.append((Text(" masked", ctx.s("ws.key")), MASK))
+        pieces.append((Text(f" {f.mask_key.hex()}", ctx.s("ws.key")), KEY))
     else:
-        line.append(" unmasked", ctx.s("ws.mask"))
+        pieces.append((Text(" unmasked", ctx.s("ws.mask")), MASK))
     rsv1 = "RSV1" if any(p.rule in _RSV1_RULES for p in rec.problems) else "RSV1 compressed"
     for on, label in ((f.rsv1, rsv1), (f.rsv2, "RSV2"), (f.rsv3, "RSV3")):
         if on:
-            line.append(f" {label}", ctx.s("ws.rsv"))
+            pieces.append((Text(f" {label}", ctx.s("ws.rsv")), None))
     suffix = Text()
     if rec.problems:
         suffix = Text(f"  {ctx.cross} {plural(len(rec.problems), 'problem')}", ctx.s("ws.problem"))
-    budget = ctx.width - line.cell_len - suffix.cell_len - 2
-    preview = _preview(rec, ctx, budget)
+    cells = [t.cell_len for t, _ in pieces]
+    keep, wrapped = layout(
+        cells, [r for _, r in pieces], suffix.cell_len, want_cells(rec), ctx.width
+    )
+    kept = [t for (t, _), k in zip(pieces, keep, strict=True) if k]
+    line = Text(no_wrap=True, overflow="ellipsis")
+    if not wrapped:
+        for t in kept:
+            line.append_text(t)
+        budget = ctx.width - line.cell_len - suffix.cell_len - 2
+        preview = _preview(rec, ctx, budget)
+        if preview.plain:
+            line.append("  ")
+            line.append_text(preview)
+        line.append_text(suffix)
+        return line
+    if suffix.plain:
+        kept.append(suffix)
+    for n, indexes in enumerate(wrap_pieces([t.plain for t in kept], ctx.width)):
+        if n:
+            line.append("\n" + INDENT)
+        for j, i in enumerate(indexes):
+            t = kept[i]
+            if n and not j:
+                t = t[len(t.plain) - len(t.plain.lstrip(" ")) :]
+            line.append_text(t)
+    preview = _preview(rec, ctx, ctx.width - len(INDENT))
     if preview.plain:
-        line.append("  ")
+        line.append("\n" + INDENT)
         line.append_text(preview)
-    line.append_text(suffix)
     return line
 
 

@@ -37,7 +37,24 @@ from wsdebug.codec.rules import Problem
 from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
-from .lines import _RSV1_RULES, IN, OUT, hex_preview, plural
+from .lines import (
+    _RSV1_RULES,
+    FIN,
+    FORM,
+    IN,
+    INDENT,
+    KEY,
+    MASK,
+    OUT,
+    PAD,
+    SIZE,
+    TIME,
+    hex_preview,
+    layout,
+    plural,
+    want_cells,
+    wrap_pieces,
+)
 from .safe import inert
 
 __all__ = [
@@ -221,36 +238,98 @@ def summary_row(
     conn_id: str | None = None,
     arrow: str | None = None,
 ) -> str:
-    """The one-line summary of a frame: :func:`~wsdebug.ui.lines.summary_line`'s characters."""
+    """The summary of a frame: :func:`~wsdebug.ui.lines.summary_line`'s characters (one line,
+    or at narrow widths several joined by newlines)."""
     f = rec.frame
     direction = arrow if arrow is not None else rec.direction
     glyph = _ARROWS[g.ascii].get(direction) or _arrow(direction, g)
-    line = glyph if index is None else f"#{index} {glyph}"
-    if timestamp is not None:
-        line += " " + _clock(timestamp)
-    if conn_id is not None:
-        line += " " + inert(conn_id)
-    key = f.mask_key
-    line += _middle(f) + (f" masked {key.hex()}" if key is not None else " unmasked")
     problems = rec.problems
+    suffix = f"  {g.cross} {plural(len(problems), 'problem')}" if problems else ""
+    width = g.width
+    text = rec.text
+    key = f.mask_key
+    head = glyph if index is None else f"#{index} {glyph}"
+    clock = " " + _clock(timestamp) if timestamp is not None else ""
+    conn = " " + inert(conn_id) if conn_id is not None else ""
+    rsv = ""
     if f.rsv1 or f.rsv2 or f.rsv3:
         if f.rsv1:
-            line += " RSV1" if any(p.rule in _RSV1_RULES for p in problems) else " RSV1 compressed"
+            rsv += " RSV1" if any(p.rule in _RSV1_RULES for p in problems) else " RSV1 compressed"
         if f.rsv2:
-            line += " RSV2"
+            rsv += " RSV2"
         if f.rsv3:
-            line += " RSV3"
-    suffix = f"  {g.cross} {plural(len(problems), 'problem')}" if problems else ""
-    budget = g.width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
-    text = rec.text
+            rsv += " RSV3"
+    line = (
+        head
+        + clock
+        + conn
+        + _middle(f)
+        + (f" masked {key.hex()}" if key is not None else " unmasked")
+        + rsv
+    )
+    budget = width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
+    if budget < want_cells(rec):  # metadata gives way (or wraps): the general path
+        return _fitted_row(rec, g, head, clock, conn, rsv, suffix)
     if budget < 4:
-        return fit(line + suffix, g.width)
+        return fit(line + suffix, width)
     if text is not None and rec.close is None and (f.payload_len or rec.inflated):
         body = inert(text[:budget])
         if len(body) > budget - 2 or not body.isascii():
             body = fit(body, budget - 2)
         return f'{line}  "{body}"{suffix}'  # fits: the preview is at most ``budget`` cells
     return f"{line}  {_preview(rec, g, budget)}{suffix}"
+
+
+def _fitted_row(
+    rec: FrameRecord, g: Glyphs, head: str, clock: str, conn: str, rsv: str, suffix: str
+) -> str:
+    """The pieces of :func:`summary_row` laid out as :func:`~wsdebug.ui.lines.layout` says."""
+    f = rec.frame
+    name = f.opcode_name
+    pieces: list[tuple[str, int | None]] = [(head, None)]
+    if clock:
+        pieces.append((clock, TIME))
+    if conn:
+        pieces.append((conn, None))
+    pieces.append((" " + name, None))
+    if len(name) < 6:
+        pieces.append((" " * (6 - len(name)), PAD))
+    pieces.append((" FIN " if f.fin else " frag", FIN if f.fin else None))
+    pieces.append((f" {f.payload_len:,} B", SIZE))
+    pieces.append((f" {f.length_form}-bit", FORM))
+    if f.mask_key is not None:
+        pieces.append((" masked", MASK))
+        pieces.append((f" {f.mask_key.hex()}", KEY))
+    else:
+        pieces.append((" unmasked", MASK))
+    if rsv:
+        labels = rsv.replace(" RSV1 compressed", " RSV1_compressed").split(" ")[1:]
+        pieces.extend((" " + label.replace("_", " "), None) for label in labels)
+    keep, wrapped = layout(
+        [_cells(p) for p, _ in pieces],
+        [r for _, r in pieces],
+        len(suffix),
+        want_cells(rec),
+        g.width,
+    )
+    kept = [p for (p, _), k in zip(pieces, keep, strict=True) if k]
+    if not wrapped:
+        line = "".join(kept)
+        budget = g.width - _cells(line) - len(suffix) - 2
+        preview = _preview(rec, g, budget)
+        return fit(f"{line}  {preview}{suffix}" if preview else line + suffix, g.width)
+    if suffix:
+        kept.append(suffix)
+    rows = []
+    for n, indexes in enumerate(wrap_pieces(kept, g.width)):
+        parts = [kept[i] for i in indexes]
+        if n:
+            parts[0] = INDENT + parts[0].lstrip(" ")
+        rows.append(fit("".join(parts), g.width))
+    preview = _preview(rec, g, g.width - len(INDENT))
+    if preview:
+        rows.append(INDENT + preview)
+    return "\n".join(rows)
 
 
 def message_row(
