@@ -187,6 +187,8 @@ def listen(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
+    classroom: Annotated[bool, typer.Option("--classroom", help="Serve the classroom page: students see their frames annotated (docs/classroom.md).")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", metavar="en|zh", help="Language of the classroom page (default: each browser's).")] = None,
 ) -> None:
     """Accept WebSocket connections and show every frame; a browser pointed here gets a test page.
 
@@ -203,6 +205,11 @@ def listen(
         deflate_window_bits=window_bits, max_connections=max_connections, idle_timeout=idle_timeout,
         write_timeout=write_timeout,
     )
+    if classroom or lang is not None:
+        from ..live.classroom import Classroom
+        from .teach import check_lang
+
+        opts.classroom = Classroom(check_lang(lang) if lang is not None else None)
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")
     reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),

@@ -43,6 +43,8 @@ class ListenOptions(Options):
     deflate_window_bits: int = 12
     #: TCP connections served at once, handshakes included; more are answered 503
     max_connections: int = 1024
+    #: a :class:`wsdebug.live.classroom.Classroom`: its page for a GET, its annotation sockets
+    classroom: Any = None
 
 
 #: seconds a refused peer gets to read its 503 before the socket is closed
@@ -128,6 +130,8 @@ class Listener:
         self, opts: ListenOptions, reporter: Reporter, recorder: CaptureWriter | None = None
     ) -> None:
         self.opts = opts
+        if opts.classroom is not None:  # it sees every event first (live/classroom.py)
+            reporter = opts.classroom.wrap(reporter)
         self.reporter = reporter
         self.recorder = recorder
         self.connections: dict[str, LiveConnection] = {}
@@ -300,6 +304,9 @@ class Listener:
             if self.recorder is not None:
                 self.recorder.end(conn_id, "no WebSocket connection")
             return
+        if self.opts.classroom is not None and self.opts.classroom.claim(live):
+            await live.pump()  # a classroom annotation socket: not part of the lesson
+            return
         self.connections[conn_id] = live
         self.any_connected.set()
         try:
@@ -349,7 +356,8 @@ class Listener:
         path = req.target.split("?", 1)[0]
         if req.method == "GET" and path in ("/", "/index.html"):
             status, note = 200, "plain HTTP GET (no Upgrade): served the built-in test page"
-            conn.reject(200, "OK", page().decode("utf-8"), content_type="text/html; charset=utf-8")
+            body = page() if self.opts.classroom is None else self.opts.classroom.page()
+            conn.reject(200, "OK", body.decode("utf-8"), content_type="text/html; charset=utf-8")
         else:
             status, note = 404, "plain HTTP request (no Upgrade): not found"
             conn.reject(404, "Not Found", "wsdebug: only / is served; connect with a WebSocket\n")
