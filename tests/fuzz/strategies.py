@@ -360,6 +360,34 @@ CAPTURE_PCAP = _or_raw(_pcap())
 CAPTURE_HAR = _or_raw(_har())
 CAPTURE_TEXTDUMP = _or_raw(_dump())
 
+_TOOL_LINES = st.sampled_from(
+    (
+        "Frame (74 bytes):",
+        "Unmasked data (5 bytes):",
+        "0000  00 00 00 00 00 00 00 00 00 00 00 00 08 00 45 00   ..............E.",
+        "0010  00 3c 5f 6d 40 00 40 06 dd 4c 7f 00 00 01 7f 00   .<_m@.@..L......",
+        "0020  00 01 af dc aa 3b 09 6c 8c 80 00 00 00 00 50 18   .....;.l........",
+        "0030  ff d7 fe 30 00 00 81 05 68 65 6c 6c 6f",
+        "    Epoch Time: 1796172647.379247000 seconds",
+        "===================================================================",
+        "Follow: tcp,hex",
+        "Follow: tcp,raw",
+        "Node 0: 127.0.0.1:45020",
+        "Node 1: 127.0.0.1:43579",
+        "00000000  81 05 68 65 6c 6c 6f                              ..hello",
+        "\t00000000  81 05 68 65 6c 6c 6f                              ..hello",
+        "\t810568656c6c6f",
+        "8185855d8468ed38e804ea",
+        "000000 81 85 37 fa 21 3d 7f 9f 4d 51 58 00 00 00 00 00  >..7.!=..MQX.....<",
+        "000010 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  >................<",
+        "*",
+        "000030",
+        "",
+    )
+)
+#: lines of tshark's and od's formats, shuffled and repeated (the readers' line state machines)
+TOOL_DUMPS = st.lists(_TOOL_LINES, max_size=40).map(lambda lines: "\n".join(lines).encode())
+
 #: a generator for each target of tests.fuzz.targets.TARGETS
 STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "stream": _or_raw(FRAMES),
@@ -373,6 +401,7 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "handshake_response": RESPONSES,
     "extensions": EXTENSIONS,
     "text_input": TEXT,
+    "tool_dump": _or_raw(TOOL_DUMPS),
     "capture_jsonl": CAPTURE_JSONL,
     "capture_pcap": CAPTURE_PCAP,
     "capture_har": CAPTURE_HAR,

@@ -269,6 +269,25 @@ def text_input(data: bytes) -> None:
     assert sum(len(seg) for _, seg in segments) <= DUMP_EXPAND
 
 
+def tool_dump(data: bytes) -> None:
+    """tshark -x / -z follow and od dumps (capture.tsharkdump): read, decode and replay forms;
+    ToolDumpError (a HexInputError) and CaptureError are the documented refusals."""
+    from wsdebug.capture import tsharkdump
+
+    text = data.decode("utf-8", errors="replace")
+    try:
+        segments = tsharkdump.decode_segments(text)
+    except HexInputError as exc:
+        assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
+        return
+    if segments is not None:
+        assert sum(len(seg) for _, seg in segments) <= max(DUMP_EXPAND, len(text))
+    try:
+        tsharkdump.read_tool_dump(text, "input")
+    except CaptureError as exc:
+        assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
+
+
 # -- captures -----------------------------------------------------------------------------------
 
 _tmp: Path | None = None
@@ -318,6 +337,7 @@ TARGETS: dict[str, Target] = {
         Target("handshake_response", handshake_response),
         Target("extensions", extensions),
         Target("text_input", text_input),
+        Target("tool_dump", tool_dump),
         Target(
             "capture_jsonl",
             capture,
