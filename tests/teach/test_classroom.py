@@ -92,9 +92,14 @@ def check_against_decode(dom: dict[str, Any], ev: FrameEvent) -> None:
         assert dom["close"] == str(doc["close_code"])
 
 
-async def _lesson(tmp_path: Path) -> None:
+OPEN = {"en": "open", "zh": "已连接"}
+BROKEN = {"en": "broken frame", "zh": "损坏的帧"}
+OPCODE_TEXT = {"en": "opcode 0x1: text frame", "zh": "操作码 0x1:文本帧"}
+
+
+async def _lesson(tmp_path: Path, lang: str) -> None:
     teacher = Teacher()
-    room = Classroom("en")
+    room = Classroom(lang)
     listener = Listener(ListenOptions(port=0, classroom=room), teacher)
     await listener.start()
     host, port = listener.address
@@ -104,7 +109,7 @@ async def _lesson(tmp_path: Path) -> None:
             alice = await browser.open(url)
             bob = await browser.open(url)
             for page in (alice, bob):
-                await page.wait("document.getElementById('state').textContent === 'open'")
+                await page.wait(f"document.getElementById('state').textContent === '{OPEN[lang]}'")
             # the name field: Alice reconnects under her name (the first connection had none)
             await alice.js(
                 "lesson.close(1000); document.getElementById('name').value = 'Alice';"
@@ -112,7 +117,7 @@ async def _lesson(tmp_path: Path) -> None:
             )
             await alice.wait(
                 "[...document.querySelectorAll('.card[data-kind=browser-close]')].length === 1 &&"
-                "document.getElementById('state').textContent === 'open'"
+                f"document.getElementById('state').textContent === '{OPEN[lang]}'"
             )
             infos = [e.text for e in teacher.events if isinstance(e, InfoEvent)]
             assert any("is student 'Alice'" in t for t in infos), infos
@@ -143,6 +148,7 @@ async def _lesson(tmp_path: Path) -> None:
             assert dom[0]["direction"] == "c2s" and dom[0]["opcode"] == 1
             assert [g[1] for g in dom[0]["utf8"]] == ["厉", "害", "了"]
             assert dom[0]["utf8"][0] == ["e5 8e 89", "厉", "U+5389"]
+            assert await alice.wait(f"{CARDS}.pop().textContent.includes('{OPCODE_TEXT[lang]}')")
             await alice.js("document.getElementById('send-binary').click()")
             await alice.js("document.getElementById('send-ping').click()")
             dom = await frames_shown(alice, 4)  # binary, ping (s2c), pong (c2s)
@@ -192,7 +198,7 @@ async def _lesson(tmp_path: Path) -> None:
             explained = await bob.js(
                 "document.querySelector('.card[data-kind=browser-close]').textContent"
             )
-            assert "broken frame" in explained
+            assert BROKEN[lang] in explained
             for _ in range(200):  # the teacher's side sees the browser's end too
                 if any(isinstance(e, CloseEvent) and e.conn == b_conn for e in teacher.events):
                     break
@@ -209,5 +215,6 @@ async def _lesson(tmp_path: Path) -> None:
         await listener.stop()
 
 
-def test_classroom_in_chromium(tmp_path: Path) -> None:
-    asyncio.run(asyncio.wait_for(_lesson(tmp_path), 90))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_classroom_in_chromium(tmp_path: Path, lang: str) -> None:
+    asyncio.run(asyncio.wait_for(_lesson(tmp_path, lang), 90))
