@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .common import ExportHtml, ExportSvg, Json, Plain
+from .common import ExportHtml, ExportSvg, Json, Plain, check_detail
 from .live import JsonMaxPayload, LiveDetail, MaxSize, Record, _live_reporter, _recorder, _run_live
 from .status import UserError
 
@@ -98,9 +98,15 @@ def proxy(
         check_options(opts)
     except ConnectError as exc:
         raise UserError(str(exc)) from None
-    reporter, console = _live_reporter(
-        json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
-    )
+    level = check_detail(detail)
+    if json_out:
+        reporter, console = _live_reporter(True, detail, plain, record, False, json_max_payload)
+    else:
+        from ..ui.output import stdout_console
+        from ..ui.proxy_view import ProxyReporter
+
+        console = stdout_console(plain=plain, record=bool(export_svg or export_html))
+        reporter = ProxyReporter(console, level, plain=plain, recording=record is not None)
     recorder = _recorder(record, "proxy")
 
     def ready(p: Proxy) -> None:
