@@ -114,7 +114,12 @@ def test_live_frames_render_inert(detail: str, plain: bool) -> None:
     arun(_live_session(detail, plain, console))
     out = assert_inert(
         buf.getvalue(),
-        shown=[*SHOWN, r"split \x1b[31mSPLIT", r"\x1b]0;ping\x07\u202e", r"\x1b[31mbye\u202e"],
+        shown=[
+            *SHOWN,
+            r"split \x1b[31mSPLIT",
+            "1b 5d 30 3b 70 69 6e 67 07 e2 80 ae",
+            r"\x1b[31mbye\u202e",
+        ],
     )
     assert "[bold]x[/bold]" in out
     assert "closed 4000" in out

@@ -373,9 +373,7 @@ def test_closing_is_clean(keys_in: str, code: int, reason: str) -> None:
                 r for r in server.frames if r.frame.opcode_raw == Opcode.TEXT
             ]  # nothing half-typed sent
             ev = live.close_event
-            assert (
-                ev is not None and ev.clean and ev.code == code and ev.initiator is Role.CLIENT
-            )
+            assert ev is not None and ev.clean and ev.code == code and ev.initiator is Role.CLIENT
         assert f"closed {code}" in out.getvalue()
 
     arun(main())
@@ -425,9 +423,7 @@ def test_incoming_frames_appear_while_a_line_is_typed() -> None:
                 for i in range(3):
                     server.send(encode_frame(Opcode.TEXT, f"incoming {i}".encode()))
                 server.send(encode_frame(Opcode.PING, b"are you there"))
-                await until(
-                    lambda: '"incoming 2"' in out.getvalue(), "the incoming frames drawn"
-                )
+                await until(lambda: '"incoming 2"' in out.getvalue(), "the incoming frames drawn")
                 await until(
                     lambda: any(r.frame.opcode_raw == Opcode.PONG for r in server.frames),
                     "the pong",
@@ -544,9 +540,7 @@ def test_default_session_keeps_history_in_the_data_dir(
         reporter = reporter_for(con)
         async with RawServer() as server, connected(server, reporter) as live:
             with keyboard() as keys:
-                loop = asyncio.create_task(
-                    prompt_loop(reporter, lambda: [live], lambda: [live])
-                )
+                loop = asyncio.create_task(prompt_loop(reporter, lambda: [live], lambda: [live]))
                 typed(keys, "remember me")
                 await until(lambda: bool(server.frames), "the message")
                 keys.send_text(CTRL_D)

@@ -377,10 +377,14 @@ class StreamDecoder:
                 rec.inflated = payload
                 if msg.opcode == Opcode.TEXT:
                     try:
-                        rec.text = payload.decode("utf-8")
+                        inflated_text: str | None = payload.decode("utf-8")
                     except UnicodeDecodeError:
-                        rec.text = None
-                    if rec.text is None:  # find the first bad byte for the problem
+                        inflated_text = None
+                    # The message's text; a frame's own text only when the frame is the
+                    # whole message (a final CONT carries compressed bytes, not the message).
+                    rec.text = inflated_text if msg.frames == 1 else None
+                    msg.text = inflated_text
+                    if inflated_text is None:  # find the first bad byte for the problem
                         checker = Utf8Checker()
                         checker.feed(payload, final=True)
                         assert checker.error_at is not None
@@ -393,7 +397,10 @@ class StreamDecoder:
                         rec.problems.append(p)
         msg.payload = payload
         if msg.opcode == Opcode.TEXT and not msg.problems:
-            msg.text = rec.text if msg.frames == 1 or msg.compressed else payload.decode("utf-8")
+            if not msg.compressed:
+                msg.text = rec.text if msg.frames == 1 else payload.decode("utf-8")
+        elif msg.problems:
+            msg.text = None
         rec.message = msg
 
 

@@ -128,6 +128,15 @@ class ProblemLine:
 # -- one-line summaries --------------------------------------------------------------------------
 
 
+def shows_text(rec: FrameRecord) -> bool:
+    """Whether a frame's preview is its text (else hex).  Text frames show their text, escaped;
+    a ping or pong shows text only when it is printable UTF-8 (one rule for both)."""
+    text = rec.text
+    if text is None or not (rec.frame.payload_len or rec.inflated):
+        return False
+    return rec.frame.opcode_raw not in (0x9, 0xA) or text.isprintable()
+
+
 def _preview(rec: FrameRecord, ctx: RenderContext, budget: int) -> Text:
     frame = rec.frame
     if budget < 4:
@@ -146,7 +155,7 @@ def _preview(rec: FrameRecord, ctx: RenderContext, budget: int) -> Text:
                 out.append_text(ctx.text(c.reason[: budget + 1], "ws.reason"))
             elif c.reason is None:
                 out.append(": reason " + c.reason_bytes.hex(" "), ctx.s("ws.reason"))
-    elif rec.text is not None and (frame.payload_len or rec.inflated):
+    elif rec.text is not None and shows_text(rec):
         out = Text('"')
         body = ctx.text(rec.text[:budget], "ws.text")
         body.truncate(budget - 2, overflow="ellipsis")
@@ -191,7 +200,7 @@ def want_cells(rec: FrameRecord) -> int:
         elif close.reason is None:
             n += 9 + len(close.reason_bytes) * 3 - 1
         return min(n, WANT)
-    if rec.text is not None and (frame.payload_len or rec.inflated):
+    if rec.text is not None and shows_text(rec):
         if len(rec.text) >= WANT:
             return WANT
         return min(cell_len(inert(rec.text)) + 2, WANT)

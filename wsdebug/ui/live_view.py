@@ -347,7 +347,10 @@ class RichReporter(Reporter):
     def _close(self, event: CloseEvent) -> None:
         conn, t = event.conn, event.t
         code = event.code
-        meaning = close_code_meaning(code) if code is not None else ""
+        if code == 1005 and event.clean:  # a close frame without a status code: valid
+            meaning = "no status code (empty close)"
+        else:
+            meaning = close_code_meaning(code) if code is not None else ""
         line = Text.assemble(
             (f"{clock(t)} ", "ws.dim"),
             ("■ ", "ws.close"),

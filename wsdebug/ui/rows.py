@@ -52,6 +52,7 @@ from .lines import (
     hex_preview,
     layout,
     plural,
+    shows_text,
     want_cells,
     wrap_pieces,
 )
@@ -201,7 +202,7 @@ def _preview(rec: FrameRecord, g: Glyphs, budget: int) -> str:
                 out += ": " + inert(close.reason[: budget + 1])
             elif close.reason is None:
                 out += ": reason " + close.reason_bytes.hex(" ")
-    elif rec.text is not None and (frame.payload_len or rec.inflated):
+    elif rec.text is not None and shows_text(rec):
         out = '"' + fit(inert(rec.text[:budget]), budget - 2) + '"'
     elif frame.payload_len:
         out = hex_preview(frame.payload, budget, g.ellipsis)
@@ -272,7 +273,7 @@ def summary_row(
         return _fitted_row(rec, g, head, clock, conn, rsv, suffix)
     if budget < 4:
         return fit(line + suffix, width)
-    if text is not None and rec.close is None and (f.payload_len or rec.inflated):
+    if text is not None and rec.close is None and shows_text(rec):
         body = inert(text[:budget])
         if len(body) > budget - 2 or not body.isascii():
             body = fit(body, budget - 2)

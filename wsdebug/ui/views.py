@@ -42,6 +42,7 @@ from .lines import (
     hex_preview,
     plural,
     problem_text,
+    shows_text,
     summary_line,
 )
 from .theme import field_style
@@ -66,6 +67,8 @@ def as_detail(value: str) -> Detail:
         if value == level:
             return level
     raise ValueError(f"detail must be summary, fields or bytes, not {value!r}")
+
+
 _LEGEND = (
     "FIN",
     "RSV1",
@@ -296,8 +299,11 @@ class FrameView:
             wire = rec.message.wire_size if rec.message else rec.frame.payload_len
             size = plural(len(rec.inflated), "byte")
             yield ctx.title(f"Inflated, RFC 7692: {size} from {wire:,} compressed")
-            if rec.text is not None:
-                yield self._long_text(ctx, rec.text)
+            inflated_text = rec.text
+            if inflated_text is None and rec.message is not None:
+                inflated_text = rec.message.text  # the final fragment: the message's text
+            if inflated_text is not None:
+                yield self._long_text(ctx, inflated_text)
             else:
                 yield hexdump(
                     rec.inflated,
@@ -306,7 +312,7 @@ class FrameView:
                     note_style=ctx.s("ws.dim"),
                     ascii_only=ctx.ascii,
                 )
-        elif rec.text is not None and rec.frame.payload_len:
+        elif rec.text is not None and rec.frame.payload_len and shows_text(rec):
             yield Text()
             chars = plural(len(rec.text), "character")
             if rec.frame.fin and rec.frame.opcode_raw != Opcode.CONT:
