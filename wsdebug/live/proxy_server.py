@@ -37,6 +37,8 @@ class Proxy:
         self.server: asyncio.base_events.Server | None = None
         self._ids = itertools.count(1)
         self.active: set[asyncio.Task[None]] = set()
+        #: the proxied connections being served, by id
+        self.connections: dict[str, ProxiedConnection] = {}
         self.first_done = asyncio.Event()
         self.problems = 0
 
@@ -72,7 +74,7 @@ class Proxy:
         local = writer.get_extra_info("sockname")
         peer_s = host_port(peer[0], peer[1]) if peer else "?"
         local_s = host_port(local[0], local[1]) if local else ""
-        conn = ProxiedConnection(self, conn_id, client)
+        conn = self.connections[conn_id] = ProxiedConnection(self, conn_id, client)
         if self.recorder is not None:
             upstream = f"{self.target.host}:{self.target.port}"
             self.recorder.open(
@@ -86,6 +88,7 @@ class Proxy:
         finally:
             self.problems += conn.problems
             self.active.discard(task)
+            self.connections.pop(conn_id, None)
             self.first_done.set()
 
     async def stop(self) -> None:
