@@ -16,9 +16,11 @@ comments) and takes the first format that fits, in this order:
 
 from __future__ import annotations
 
-import ast
 import base64
+import binascii
 import re
+from _codecs import escape_decode  # the C decoder of bytes literals (what the compiler uses)
+from collections.abc import Iterator, Sequence
 
 __all__ = ["HexInputError", "parse_base64", "parse_bytes", "parse_directional"]
 
@@ -47,7 +49,8 @@ def _char_error(text: str, pos: int, what: str = "a hex digit") -> HexInputError
 
 
 def _normalize(text: str) -> str:  # one kind of line break, and no byte-order mark
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # (a scan, not two copies, when there is none)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return " " + text[1:] if text[:1] == "\ufeff" else text
 
 
@@ -57,7 +60,20 @@ def _some(data: bytes) -> bytes:
     return data
 
 
-_COMMENT = re.compile(r"(?m)^[ \t]*#.*$")
+_COMMENT_LINE = re.compile(r"\n[ \t]*#[^\n]*")  # a literal first: SRE searches for it fast
+_FIRST_COMMENT = re.compile(r"[ \t]*#[^\n]*")
+
+
+def _uncomment(text: str) -> str:
+    """``text`` with every comment line (``#`` first, after blanks) blanked, line breaks kept."""
+    if "#" not in text:
+        return text
+    text = _COMMENT_LINE.sub("\n", text)  # the same object when nothing matched
+    first = _FIRST_COMMENT.match(text)
+    return text[first.end() :] if first else text
+
+
+_LEAD = re.compile(r"\s*")
 _NON_HEX = re.compile(r"[^0-9a-fA-F]")
 _ODD_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2})*[0-9a-fA-F](?![0-9a-fA-F])")
 
@@ -69,11 +85,14 @@ def parse_bytes(text: str) -> bytes:
 
     if (tool := tool_bytes(text)) is not None:
         return _some(tool)
-    code = _COMMENT.sub("", text) if "#" in text else text
-    if code.lstrip()[:1] in ("'", '"') and "\\" not in code:  # quoted hex
+    code = _uncomment(text)
+    lead = _LEAD.match(code).end()  # type: ignore[union-attr]  # (no copy of a large text)
+    if code[lead : lead + 1] in ("'", '"') and "\\" not in code:  # quoted hex
         code = code.replace("'", " ").replace('"', " ")
-    if _LITERAL_START.match(code.lstrip()):
+    if _LITERAL_START.match(code, lead):
         data = _parse_literal(text)
+    elif (fast := _parse_dump_fast(code)) is not None:
+        data = fast
     elif (rows := _dump_rows(code)) is not None:
         data = _parse_dump(code, rows)
     elif _ESCAPE_HINT.search(code):
@@ -127,9 +146,11 @@ _SIMPLE_ESCAPES = {**dict(zip("\\'\"abfnrtv", "\\'\"\a\b\f\n\r\t\v", strict=True
 _ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
 _ESCAPES_ONLY = re.compile(r"(?:\s*\\x[0-9a-fA-F]{2})+\s*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_PLAIN_ESCAPES = re.compile(  # bodies that ast.literal_eval decodes exactly, without warnings
-    r"[^\\\0\r\x80-\U0010ffff]*(?:\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2}|[0-7]{1,2}(?![0-7])"
-    r"|[\\'\"abfnrtv\n])[^\\\0\r\x80-\U0010ffff]*)*"
+# bodies that the C decoder reads exactly as a bytes literal, without warnings: ASCII but NUL,
+# CR and backslash, and the escapes Python knows
+_PLAIN_ESCAPES = re.compile(
+    r"[\x01-\x0c\x0e-\x5b\x5d-\x7f]*(?:\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2}|[0-7]{1,2}(?![0-7])"
+    r"|[\\'\"abfnrtv\n])[\x01-\x0c\x0e-\x5b\x5d-\x7f]*)*"
 )
 _LINE = re.compile(r"[^\n]+")
 
@@ -160,6 +181,32 @@ def _unescape(text: str, start: int, end: int, raw: bool = False) -> bytes:
     return _ESCAPE.sub(one, body).encode("latin-1")
 
 
+_CHUNK = 1 << 20  #: characters of a literal decoded at a time (memory stays bounded)
+
+
+def _decode_plain(text: str, start: int, end: int) -> bytes:
+    """``text[start:end]``, a literal body that ``_PLAIN_ESCAPES`` accepted, decoded in C.
+
+    Decoded about 1 MiB at a time, so no copy of a large literal is made: each piece ends at
+    the start of a run of backslashes (a backslash after a non-backslash starts an escape) or,
+    when the piece holds no backslash, anywhere.
+    """
+    out: list[bytes] = []
+    while end - start > _CHUNK:
+        cut = text.rfind("\\", start, start + _CHUNK)
+        if cut < 0:
+            cut = start + _CHUNK
+        else:
+            while cut > start and text[cut - 1] == "\\":
+                cut -= 1
+            if cut == start:  # one run of backslashes fills the piece: decode the rest whole
+                break
+        out.append(escape_decode(text[start:cut].encode("ascii"))[0])
+        start = cut
+    out.append(escape_decode(text[start:end].encode("ascii"))[0])
+    return b"".join(out)
+
+
 def _parse_literal(text: str) -> bytes:
     out: list[bytes] = []
     opened: list[int] = []
@@ -180,8 +227,9 @@ def _parse_literal(text: str) -> bytes:
             body = "sq" if m.group("sq") is not None else "dq"
             (start, end), raw = m.span(body), "r" in m.group("prefix").lower()
             fast = not raw and _PLAIN_ESCAPES.fullmatch(text, start, end)  # decoded in C
-            quoted = text[start - 1 : end + 1]
-            out.append(ast.literal_eval("b" + quoted) if fast else _unescape(text, start, end, raw))
+            out.append(
+                _decode_plain(text, start, end) if fast else _unescape(text, start, end, raw)
+            )
         pos = m.end()
     if opened:
         raise _error(text, opened[-1], "'(' is never closed")
@@ -190,7 +238,7 @@ def _parse_literal(text: str) -> bytes:
 
 def _parse_escapes(code: str) -> bytes:
     if _ESCAPES_ONLY.fullmatch(code):  # nothing but \xNN: whitespace between them is layout
-        return bytes.fromhex("".join(re.findall(r"\\x([0-9a-fA-F]{2})", code)))
+        return bytes.fromhex(code.replace("\\x", ""))  # fromhex skips the whitespace
     # escapes mixed with characters that stand for themselves: all count except line breaks
     start, end = len(code) - len(code.lstrip()), len(code.rstrip())
     return b"".join(_unescape(code, *m.span()) for m in _LINE.finditer(code, start, end))
@@ -207,6 +255,8 @@ _C_NOISE = re.compile(
 _OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
 _OX_BYTES, _OX_SEP = r"0[xX](?:[0-9a-fA-F]{2})+", r"[\s,;{}\[\]()]"
 # the trailing separators sit inside the optional group: ``SEP*(...)?SEP*`` is O(n²) on a miss
+_OX_PREFIX = re.compile(r"0[xX]")
+_OX_SEPARATORS = str.maketrans(",;{}[]()", "        ")
 _OX_ONLY = re.compile(rf"{_OX_SEP}*(?:{_OX_BYTES}(?:{_OX_SEP}+{_OX_BYTES})*{_OX_SEP}*)?")
 
 
@@ -218,8 +268,8 @@ def _blank(m: re.Match[str]) -> str:
 
 def _parse_ox(code: str) -> bytes:
     code = _C_NOISE.sub(_blank, code)
-    if _OX_ONLY.fullmatch(code):
-        return bytes.fromhex("".join(re.findall(r"0[xX]([0-9a-fA-F]+)", code)))
+    if _OX_ONLY.fullmatch(code):  # 0x tokens of whole bytes between separators
+        return bytes.fromhex(_OX_PREFIX.sub("", code).translate(_OX_SEPARATORS))
     digits: list[str] = []
     for m in _OX_TOKEN.finditer(code):
         token, pos = m.group(), m.start()
@@ -243,11 +293,20 @@ _DUMP_BAD = re.compile(r"[^0-9a-fA-F ]")
 _Row = tuple[int, str, int, "re.Match[str] | None"]  # line index, kind, line start, match
 
 
+def _lines(code: str) -> Iterator[str]:
+    """``code.split("\\n")``, one line at a time (no list of millions of lines up front)."""
+    start = 0
+    while (end := code.find("\n", start)) >= 0:
+        yield code[start:end]
+        start = end + 1
+    yield code[start:]
+
+
 def _dump_rows(code: str) -> list[_Row] | None:
     """Classify every non-blank line as "data", "star" or "end" (offset only), else None."""
     rows: list[_Row] = []
     start = 0
-    for index, line in enumerate(code.split("\n")):
+    for index, line in enumerate(_lines(code)):  # stops at the first line that is not a dump's
         if line.strip():
             if m := _XXD_LINE.match(line) or _COLUMN_LINE.match(line):
                 rows.append((index, "data", start, m))
@@ -261,8 +320,8 @@ def _dump_rows(code: str) -> list[_Row] | None:
     return rows if any(row[1] == "data" for row in rows) else None
 
 
-def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
-    """The bytes of one dump line: its hex area, up to the first run of 2+ blanks."""
+def _hex_spans(code: str, start: int, m: re.Match[str]) -> list[tuple[int, int]]:
+    """Where one dump line's hex area is: up to the first run of 2+ blanks (bar byte 8's)."""
     end = code.find("\n", start)
     end = len(code) if end < 0 else end
     area = _HEX_AREA.match(code, start + m.end(), end)
@@ -271,9 +330,104 @@ def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
     eighth = m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code[gap - 2 : gap] == "  "
     if eighth and (more := _SECOND_HALF.match(code, gap, end)):
         spans.append(more.span())
+    return spans
+
+
+def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
+    """The bytes of one dump line: its hex area, up to the first run of 2+ blanks."""
+    spans = _hex_spans(code, start, m)
     for a, b in spans:
         _check_hex(code, a, b, _DUMP_BAD)
     return bytes.fromhex(" ".join(code[a:b] for a, b in spans))
+
+
+_RUN_BLOCK = 1 << 16  #: lines sliced at a time in a run (the digits of a block are 2 MiB)
+
+
+def _parse_dump_fast(code: str) -> bytes | None:
+    """A dump read run by run: lines of one length are sliced column by column, in C.
+
+    xxd, ``hexdump -C`` and Wireshark print every full line alike, so in a run of lines of the
+    same length each hex digit sits in the same column: a strided slice takes that column from
+    every line at once, and one ``unhexlify`` per block decodes them.  Each run is checked: its
+    separators are blanks on every line, its digits hex, its first offset follows the previous
+    line and its last offset follows from the line count.  Anything else (``*`` lines, indented
+    Follow-stream sides, a new dump at 0, a bad digit) returns None: :func:`_parse_dump` then
+    reads the input line by line and reports the exact place.
+    """
+    if not code.isascii():
+        return None
+    try:
+        return _dump_runs(code)
+    except (HexInputError, ValueError):
+        return None
+
+
+def _columns(code: str, start: int, stop: int, width: int, places: Sequence[int]) -> bytearray:
+    """The characters at ``places`` of every line in ``code[start:stop]``, line after line."""
+    out = bytearray((stop - start) // width * len(places))
+    for j, c in enumerate(places):
+        out[j :: len(places)] = code[start + c : stop : width].encode("ascii")
+    return out
+
+
+def _dump_runs(code: str) -> bytes | None:
+    out = bytearray()
+    n, pos, expected = len(code), 0, -1
+    while pos < n:
+        nl = code.find("\n", pos)
+        nl = n if nl < 0 else nl
+        if pos == nl or code[pos:nl].isspace():
+            pos = nl + 1
+            continue
+        line = code[pos:nl]
+        m = _XXD_LINE.match(line) or _COLUMN_LINE.match(line)
+        if m is None:
+            last_line = _OFFSET_LINE.fullmatch(code, pos, nl)
+            if last_line is None or last_line.group(1) or int(last_line.group(2), 16) != expected:
+                return None
+            pos = nl + 1
+            continue
+        offset = int(m.group(2), 16)
+        if m.group(1) or (expected >= 0 and offset != expected):
+            return None
+        width = nl + 1 - pos
+        ends = code[pos + width - 1 :: width]  # a run: the same line length, line after line
+        lines = len(ends) - len(ends.lstrip("\n"))
+        if lines < 2 or code.count("\n", pos, pos + lines * width) != lines:
+            data = _dump_line_bytes(code, pos, m)
+            out += data
+            expected, pos = offset + len(data), nl + 1
+            continue
+        spans = [(a - pos, b - pos) for a, b in _hex_spans(code, pos, m)]  # within a line
+        digits = [c for a, b in spans for c in range(a, b) if code[pos + c] != " "]
+        blanks = [c for a, b in spans for c in range(a, b) if code[pos + c] == " "]
+        per_line = len(digits) // 2
+        last = pos + (lines - 1) * width
+        tail_line = code[last : last + width - 1]
+        tail = _XXD_LINE.match(tail_line) or _COLUMN_LINE.match(tail_line)
+        if (
+            len(digits) % 2
+            or tail is None
+            or tail.span() != m.span()
+            or int(tail.group(2), 16) != offset + (lines - 1) * per_line
+        ):
+            return None
+        stop = pos + lines * width
+        if any(code[pos + c : stop : width].strip(" ") for c in blanks):
+            return None
+        places = range(m.start(2), m.end(2))  # the offset's digits
+        form = f"{{:0{len(places)}x}}".format
+        for first in range(pos, stop, _RUN_BLOCK * width):
+            upto = min(stop, first + _RUN_BLOCK * width)
+            at = offset + (first - pos) // width * per_line
+            count = (upto - first) // width
+            said = _columns(code, first, upto, width, places).lower()
+            if said != "".join(map(form, range(at, at + count * per_line, per_line))).encode():
+                return None  # a line lost or moved: the slow path says where
+            out += binascii.unhexlify(_columns(code, first, upto, width, digits))  # ValueError
+        expected, pos = offset + lines * per_line, stop
+    return bytes(out) if out else None
 
 
 def _parse_dump(code: str, rows: list[_Row]) -> bytes:
@@ -333,6 +487,43 @@ def parse_base64(text: str) -> bytes:
 
 
 _MARKER = re.compile(r"[ \t]*(?:([<>])|([cCsS]):)")
+_MARKER_AHEAD = re.compile(r"\n[ \t]*(?:[<>]|[cCsS]:)")
+# a superset of the indented data lines of _XXD_LINE and _COLUMN_LINE (Follow TCP Stream sides)
+_INDENTED_FIRST = re.compile(r"[ \t]+[0-9a-fA-F]{4,16}[: \t]")
+_INDENTED_AHEAD = re.compile(r"\n[ \t]+[0-9a-fA-F]{4,16}[: \t]")
+_BLANK_FIRST = re.compile(r"[ \t\f\v]+(?=\n|\Z)")
+_BLANK_AHEAD = re.compile(r"\n[ \t\f\v]+(?=\n|\Z)")
+
+
+def _one_stream(text: str) -> bool:
+    """No line could split ``text`` into directions (searches led by a literal: fast)."""
+    return not (
+        _MARKER.match(text)
+        or _MARKER_AHEAD.search(text)
+        or _INDENTED_FIRST.match(text)
+        or _INDENTED_AHEAD.search(text)
+    )
+
+
+def _parse_one_stream(text: str) -> bytes:
+    """:func:`parse_bytes` of ``text`` as :func:`parse_directional` sees one segment.
+
+    Comment lines and blank lines count as empty lines, and an error without a line is placed
+    on the first line that holds anything, exactly as for a marked segment.
+    """
+    body = _uncomment(text)
+    body = _BLANK_AHEAD.sub("\n", body)
+    if first := _BLANK_FIRST.match(body):
+        body = body[first.end() :]
+    lead = _LEAD.match(body).end()  # type: ignore[union-attr]
+    if lead == len(body):
+        raise HexInputError("no bytes in input")
+    try:
+        return parse_bytes(body)
+    except HexInputError as exc:
+        if exc.line is not None:
+            raise
+        raise HexInputError(exc.reason, body.count("\n", 0, lead) + 1, exc.column) from None
 
 
 def parse_directional(text: str) -> list[tuple[str | None, bytes]]:
@@ -347,8 +538,10 @@ def parse_directional(text: str) -> list[tuple[str | None, bytes]]:
 
     if (tool := decode_segments(text)) is not None:
         return tool
+    if _one_stream(text):  # no marker, no indented dump line: one parse of the whole text
+        return [(None, _parse_one_stream(text))]
     lines = text.split("\n")
-    rows = None if any(map(_MARKER.match, lines)) else _dump_rows(_COMMENT.sub("", text))
+    rows = None if any(map(_MARKER.match, lines)) else _dump_rows(_uncomment(text))
     data_rows = [(i, m) for i, kind, _, m in rows or () if m and kind == "data"]
     follow = {i: "server" if m.group(1) else "client" for i, m in data_rows}
     if len(set(follow.values())) < 2:

@@ -22,13 +22,16 @@ ExportSvg = typer.Option("--export-svg", help="Also save what is drawn as SVG.",
 ExportHtml = typer.Option("--export-html", help="Also save what is drawn as HTML.", metavar="FILE")
 
 
-def check_detail(value: str) -> DetailLevel:
-    from ..ui.views import as_detail
+#: ``ui.views.DETAILS``, spelled out so that checking an option does not load the views (and
+#: rich) at start-up; a test holds the two equal.
+DETAILS: tuple[DetailLevel, ...] = ("summary", "fields", "bytes")
 
-    try:
-        return as_detail(value)
-    except ValueError as exc:
-        raise UserError(f"--{exc}") from None
+
+def check_detail(value: str) -> DetailLevel:
+    for level in DETAILS:
+        if value == level:
+            return level
+    raise UserError(f"--detail must be summary, fields or bytes, not {value!r}")
 
 
 def check_role(value: str | None) -> Role | None:

@@ -1,0 +1,56 @@
+"""Start-up imports only what a command uses (issue 10: cold start of ``decode HEX``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import wsdebug.codec
+from wsdebug.cli.common import DETAILS
+from wsdebug.ui.views import DETAILS as VIEW_DETAILS
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAME = "818537fa213d7f9f4d5158"  # RFC 6455 §5.7, a masked TEXT "Hello"
+
+
+def _imported(*args: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "wsdebug", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line}
+
+
+def test_decode_json_loads_no_rendering_and_no_asyncio() -> None:
+    names = _imported("decode", "--json", FRAME)
+    for heavy in ("rich", "prompt_toolkit", "asyncio", "ssl", "dpkt", "cryptography"):
+        assert heavy not in names, f"decode --json imported {heavy}"
+    assert "wsdebug.codec.connection" not in names  # the codec loads only the modules used
+
+
+def test_decode_view_loads_no_asyncio() -> None:
+    names = _imported("decode", FRAME)
+    assert "asyncio" not in names and "prompt_toolkit" not in names
+
+
+def test_detail_levels_match_the_views() -> None:
+    assert DETAILS == VIEW_DETAILS
+
+
+def test_codec_public_api_resolves_lazily() -> None:
+    annotate_module = sys.modules["wsdebug.codec.annotate"]
+    for name in wsdebug.codec.__all__:
+        assert getattr(wsdebug.codec, name) is not None
+    from wsdebug.codec import annotate
+
+    assert callable(annotate) and annotate is not annotate_module  # the function, not the module
+    assert wsdebug.codec.StreamDecoder.__module__ == "wsdebug.codec.stream"
+    assert "Connection" in dir(wsdebug.codec)
