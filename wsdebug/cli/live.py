@@ -240,9 +240,16 @@ def demo(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
+    export_dir: Annotated[Path | None, typer.Option("--export-dir", metavar="DIR", help="Save each step as an SVG slide in DIR (step-01.svg, ...).")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", metavar="en|zh", help="Language of the tour (default: the locale, zh* is Chinese).")] = None,
 ) -> None:
     """A guided tour of the protocol on a local echo server: nothing to set up."""
     from ..ui.demo_view import run
+    from .teach import check_export_dir, check_lang
 
+    language = check_lang(lang)
+    if export_dir is not None:
+        check_export_dir(export_dir, export_svg or export_html)
     interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html))
+    raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html,
+                         lang=language, export_dir=export_dir))

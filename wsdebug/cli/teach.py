@@ -28,6 +28,18 @@ def check_lang(value: str | None) -> str:
         raise UserError(f"--{exc}") from None
 
 
+def check_export_dir(folder: Path, other: Path | None) -> None:
+    """``demo --export-dir DIR``: DIR is created if missing; not with --export-svg/html."""
+    if other is not None:
+        raise UserError(
+            "--export-dir saves one SVG per step: use it without --export-svg/--export-html"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--export-dir: cannot create {folder}: {exc.strerror or exc}") from None
+
+
 @app.command()
 def explain(
     hex_input: Annotated[

@@ -27,6 +27,14 @@ class Step:
     act: Callable[..., None]
     detail: str = "bytes"
     replies: int = 1  #: incoming frames to wait for
+    title_zh: str = ""  #: the title in Simplified Chinese (``demo --lang zh``)
+    look_zh: str = ""
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """(title, look) in ``lang``: en or zh."""
+        if lang == "zh" and self.title_zh:
+            return self.title_zh, self.look_zh
+        return self.title, self.look
 
 
 async def _frames_in(live, count: int, timeout: float = 5.0) -> None:
@@ -55,11 +63,16 @@ STEPS = [
         "Byte 0 is FIN=1 and opcode 0x1 (text); the client masks, so MASK=1 and a 4-byte key follows; "
         "XOR each payload byte with key[i % 4] to read it.",
         lambda live: live.conn.send_message(Opcode.TEXT, b"Hello", compress=False),
+        title_zh="一个短的文本帧",
+        look_zh="字节 0 里 FIN=1、操作码 0x1(文本);客户端要加掩码,所以 MASK=1,后面跟 4 字节的掩码键;"
+        "把负载的每个字节与 key[i % 4] 做异或,就能读出原文。",
     ),
     Step(
         "Chinese text from the seed write-up",
         "UTF-8 needs 3 bytes per character here: 9 payload bytes for 3 characters.",
         lambda live: live.conn.send_message(Opcode.TEXT, SEED_TEXT.encode(), compress=False),
+        title_zh="原文里的中文:厉害了",
+        look_zh="这里每个汉字在 UTF-8 里占 3 个字节:3 个字符,负载 9 个字节。",
     ),
     Step(
         "A 16-bit length",
@@ -68,6 +81,8 @@ STEPS = [
             Opcode.TEXT, ("WebSocket " * 30).encode(), compress=False
         ),
         detail="fields",
+        title_zh="16 位的负载长度",
+        look_zh="300 个字节放不进 7 位:长度字节写 126,紧接着的 2 个字节是 0x012C = 300。",
     ),
     Step(
         "One message in three fragments, with a ping in between",
@@ -76,6 +91,9 @@ STEPS = [
         _fragmented_with_ping,
         detail="summary",
         replies=2,
+        title_zh="一条消息分成三个分片,中间插进一个 Ping",
+        look_zh="前两帧 FIN=0,后续分片的操作码是 0x0;Ping 是控制帧,可以插在分片之间;"
+        "服务器回一个 Pong,收到的仍然是一条完整的消息。",
     ),
     Step(
         "A binary frame",
@@ -83,16 +101,22 @@ STEPS = [
         lambda live: live.conn.send_message(
             Opcode.BINARY, bytes(range(0, 256, 17)), compress=False
         ),
+        title_zh="一个二进制帧",
+        look_zh="操作码 0x2:负载是字节而不是文本,所以用十六进制显示。",
     ),
     Step(
         "A compressed message (permessage-deflate)",
         "RSV1=1 marks a compressed message; 200 repeated bytes shrink to a few, and the view shows them inflated.",
         lambda live: live.conn.send_message(Opcode.TEXT, ("ha" * 100).encode()),
+        title_zh="一条压缩过的消息(permessage-deflate)",
+        look_zh="RSV1=1 表示消息经过压缩;重复的 200 个字节压缩后只剩几个字节,下面显示的是解压后的内容。",
     ),
     Step(
         "The closing handshake",
         "We send close 1000; the server echoes a close frame and ends TCP first, as RFC 6455 §7.1.1 asks.",
         lambda live: live.send("close", 1000, "demo finished"),
+        title_zh="关闭握手",
+        look_zh="我们发送关闭码 1000;服务器回一个关闭帧,并按 RFC 6455 §7.1.1 的要求先断开 TCP。",
     ),
 ]
 
@@ -104,18 +128,25 @@ async def run_demo(
     show_accept: Callable[[str], None],
     pause: Callable[[], Awaitable[None]] | None = None,
     set_detail: Callable[[str], None] = lambda d: None,
+    lang: str = "en",
 ) -> int:
     listener = Listener(ListenOptions(host="127.0.0.1", port=0, echo=True), Reporter())
     await listener.start()
     total = len(STEPS) + 1
     try:
-        say(
-            "The opening handshake",
-            f"The client asks {listener.url} to upgrade; the server proves it read the key "
-            "by answering Sec-WebSocket-Accept = base64(SHA-1(key + GUID)).",
-            1,
-            total,
-        )
+        if lang == "zh":
+            title = "建立连接的握手"
+            look = (
+                f"客户端请求 {listener.url} 把连接升级为 WebSocket;服务器用 "
+                "Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) 作答,证明它读到了客户端的 key。"
+            )
+        else:
+            title = "The opening handshake"
+            look = (
+                f"The client asks {listener.url} to upgrade; the server proves it read the key "
+                "by answering Sec-WebSocket-Accept = base64(SHA-1(key + GUID))."
+            )
+        say(title, look, 1, total)
         set_detail("fields")
         live = await open_client(listener.url, ClientOptions(), reporter)
         pump = asyncio.create_task(live.pump())
@@ -124,7 +155,7 @@ async def run_demo(
         for n, step in enumerate(STEPS, 2):
             if pause is not None:
                 await pause()
-            say(step.title, step.look, n, total)
+            say(*step.text(lang), n, total)
             set_detail(step.detail)
             expected = live.conn.frames_in + step.replies
             step.act(live)

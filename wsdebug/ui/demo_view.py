@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
 from ..codec.handshake import accept_steps
 from ..live.demo import run_demo
+from .explain import explain_accept, render, save_svg
 from .handshake import accept_table
 from .live_view import RichReporter
 from .output import export, stdout_console
@@ -22,32 +24,50 @@ def run(
     interactive: bool = False,
     svg: Path | None = None,
     html: Path | None = None,
+    lang: str = "en",
+    export_dir: Path | None = None,
 ) -> int:
-    console = stdout_console(plain=plain, record=bool(svg or html))
+    """The tour; ``export_dir`` gets one SVG slide per step (``step-01.svg``, ...)."""
+    console = stdout_console(plain=plain, record=bool(svg or html or export_dir))
     reporter = RichReporter(console, "bytes", plain=plain)
+    zh = lang == "zh"
+    slides = _Slides(console, export_dir)
 
     def say(title: str, look: str, n: int, total: int) -> None:
+        slides.next(f"{n:02d}", f"wsdebug demo {n}/{total}: {title}")
         console.print()
-        console.print(Rule(Text(f" Step {n}/{total}: {title} ", style="bold"), style="ws.title"))
-        console.print(Text("Look at: ", style="bold").append(look, style=""))
+        step = f" 第 {n}/{total} 步:{title} " if zh else f" Step {n}/{total}: {title} "
+        console.print(Rule(Text(step, style="bold"), style="ws.title"))
+        console.print(Text("请看:" if zh else "Look at: ", style="bold").append(look, style=""))
 
     def show_accept(key: str) -> None:
-        console.print(accept_table(accept_steps(key), plain=plain))
+        if zh:
+            render(explain_accept(accept_steps(key), None, "zh"), console, plain=plain)
+        else:
+            console.print(accept_table(accept_steps(key), plain=plain))
 
     async def pause() -> None:
-        await asyncio.to_thread(input, "\n⏎  Enter for the next step (Ctrl-C quits) ")
+        prompt = (
+            "\n⏎  按回车进入下一步(Ctrl-C 退出) "
+            if zh
+            else "\n⏎  Enter for the next step (Ctrl-C quits) "
+        )
+        await asyncio.to_thread(input, prompt)
 
     def set_detail(detail: str) -> None:
         reporter.detail = as_detail(detail)
 
-    console.print(Text("wsdebug demo — a tour of RFC 6455 on a local echo server", style="bold"))
     out, inc = ("->", "<-") if plain else ("→", "←")  # the arrows the frame lines use
-    console.print(
-        Text(
-            f"Arrows: {out} client to server, {inc} server to client. Nothing leaves this machine.",
-            style="ws.dim",
+    if zh:
+        heading = "wsdebug demo —— 在本机的回显服务器上走一遍 RFC 6455"
+        arrows = f"箭头:{out} 客户端发往服务器,{inc} 服务器发往客户端。所有数据都不离开这台机器。"
+    else:
+        heading = "wsdebug demo — a tour of RFC 6455 on a local echo server"
+        arrows = (
+            f"Arrows: {out} client to server, {inc} server to client. Nothing leaves this machine."
         )
-    )
+    console.print(Text(heading, style="bold"))
+    console.print(Text(arrows, style="ws.dim"))
     status = asyncio.run(
         run_demo(
             reporter,
@@ -55,17 +75,44 @@ def run(
             show_accept=show_accept,
             pause=pause if interactive else None,
             set_detail=set_detail,
+            lang=lang,
         )
     )
     reporter.close()
     console.print()
-    console.print(Rule(Text(" Tour complete ", style="bold"), style="ws.title"))
     console.print(
-        Text(
-            "Next: `wsdebug listen` and open the printed http:// address in a browser, "
-            "or `wsdebug decode 81 85 37 fa 21 3d 7f 9f 4d 51 58`.",
-            style="",
-        )
+        Rule(Text(" 导览结束 " if zh else " Tour complete ", style="bold"), style="ws.title")
     )
+    if zh:
+        nxt = (
+            "下一步:运行 `wsdebug listen --classroom`,在浏览器里打开它显示的 http:// 地址;"
+            "或者 `wsdebug explain 81 85 37 fa 21 3d 7f 9f 4d 51 58 --lang zh`。"
+        )
+    else:
+        nxt = (
+            "Next: `wsdebug listen` and open the printed http:// address in a browser, "
+            "or `wsdebug decode 81 85 37 fa 21 3d 7f 9f 4d 51 58`."
+        )
+    console.print(Text(nxt, style=""))
+    slides.next("", "")
     export(console, svg, html, title="wsdebug demo")
     return status
+
+
+class _Slides:
+    """``demo --export-dir``: what was drawn for each step, saved as one SVG when the next starts."""
+
+    def __init__(self, console: Console, folder: Path | None) -> None:
+        self.console = console
+        self.folder = folder
+        self.name = ""
+        self.title = ""
+
+    def next(self, name: str, title: str) -> None:
+        if self.folder is None:
+            return
+        if self.name:
+            save_svg(self.console, self.folder / f"step-{self.name}.svg", self.title, clear=True)
+        else:
+            self.console.export_text(clear=True)  # the heading before step 1 is not a slide
+        self.name, self.title = name, title

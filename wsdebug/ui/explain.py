@@ -17,6 +17,8 @@ from pathlib import Path
 from rich import box
 from rich.console import Console
 from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.terminal_theme import TerminalTheme
 from rich.text import Text
@@ -327,10 +329,31 @@ def print_explanations(
         save_svg(console, svg, explanations[0].title if explanations else "wsdebug")
 
 
-def save_svg(console: Console, path: Path, title: str) -> None:
+_NOT_DIM = Style(dim=False)
+
+
+def undim(console: Console) -> None:
+    """Drop ``dim`` from what ``console`` recorded, before a slide is exported.
+
+    rich draws dim text by blending its colour with the background: on the white slide a dim
+    #0073e7 becomes #66abf0 (2.4:1, unreadable on a projector).  Slides are for the back row.
+    """
+    with console._record_buffer_lock:
+        buf = console._record_buffer
+        buf[:] = [
+            Segment(seg.text, seg.style + _NOT_DIM, seg.control)
+            if seg.style is not None and seg.style.dim
+            else seg
+            for seg in buf
+        ]
+
+
+def save_svg(console: Console, path: Path, title: str, *, clear: bool = False) -> None:
+    """Save what ``console`` recorded as a slide: black on white, nothing dim."""
     from .errors import DisplayError
 
+    undim(console)
     try:
-        console.save_svg(str(path), title=title, theme=LIGHT_THEME, clear=False)
+        console.save_svg(str(path), title=title, theme=LIGHT_THEME, clear=clear)
     except OSError as exc:
         raise DisplayError(f"cannot write export: {exc.strerror}: {exc.filename}") from None
