@@ -199,7 +199,7 @@ class Classroom:
                     self.names[conn] = name
                 self.inner.emit(ev)
                 who = (
-                    f"{conn} is student {terminal_safe(name)!r}" if name else f"{conn} is a student"
+                    f"{conn} is student '{terminal_safe(name)}'" if name else f"{conn} is a student"
                 )
                 self.inner.emit(InfoEvent(who + " (classroom page)", conn=conn, t=ev.t))
                 self._publish(token, ev)
