@@ -88,6 +88,7 @@ Lenient = typer.Option("--lenient", help="Annotate protocol violations but keep 
 MaxSize = typer.Option("--max-size", min=1, help="Largest message accepted, in bytes (1009 beyond).")
 Record = typer.Option("--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE")
 Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
+NoHistory = typer.Option("--no-history", help="Keep no history file of the lines typed at the prompt.")
 LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
 JsonMaxPayload = typer.Option("--json-max-payload", min=0, metavar="BYTES",
                               help="With --json: cut each payload to BYTES (marked truncated); default: full.")
@@ -119,6 +120,7 @@ def connect(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
+    no_history: Annotated[bool, NoHistory] = False,
 ) -> None:
     """Connect to a WebSocket server and show the handshake and every frame in and out.
 
@@ -153,7 +155,7 @@ def connect(
     if prompt:
         from ..ui.session import interactive_connect
 
-        interactive = interactive_connect(reporter, console)
+        interactive = interactive_connect(reporter, console, history=not no_history)
     status = _run_live(
         lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
         reporter, console, recorder, export_svg, export_html,
@@ -187,6 +189,7 @@ def listen(
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
+    no_history: Annotated[bool, NoHistory] = False,
     classroom: Annotated[bool, typer.Option("--classroom", help="Serve the classroom page: students see their frames annotated (docs/classroom.md).")] = False,
     lang: Annotated[str | None, typer.Option("--lang", metavar="en|zh", help="Language of the classroom page (default: each browser's).")] = None,
 ) -> None:
@@ -226,7 +229,7 @@ def listen(
     if prompt:
         from ..ui.session import interactive_listen
 
-        interactive = interactive_listen(reporter, console)
+        interactive = interactive_listen(reporter, console, history=not no_history)
     status = _run_live(
         lambda: run_listen(opts, reporter, recorder, script=script, binary=binary, ready=ready, interactive=interactive),
         reporter, console, recorder, export_svg, export_html,

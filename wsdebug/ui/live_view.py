@@ -31,7 +31,7 @@ from ..codec.events import (
     InfoEvent,
     MessageEvent,
 )
-from ..codec.spec import close_code_meaning
+from ..codec.spec import Direction, close_code_meaning
 from ..live.reporter import Reporter
 from .safe import inert_text
 from .theme import THEME
@@ -142,6 +142,8 @@ class RichReporter(Reporter):
         self._bytes_waiting = 0
         self._running = False
         self._counts: dict[str | None, int] = {}  #: frames seen per connection (for #numbers)
+        #: the last text received in each direction (the prompt keeps no secret it asks for)
+        self.last_text: dict[Direction, str] = {}
 
     # -- the display model -----------------------------------------------------------------------
 
@@ -325,6 +327,8 @@ class RichReporter(Reporter):
         detail, plain = self.detail, self.plain
         number = self._counts.get(conn, 0) + 1  # live frames are counted here, both directions
         self._counts[conn] = number
+        if rec.text and rec.close is None:
+            self.last_text[event.direction] = rec.text[-200:]
         self._put(
             lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
             droppable=True,

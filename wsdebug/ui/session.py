@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from ..codec.spec import Direction
 from .commands import COMMANDS, HELP, Command, CommandError, parse_command
 from .live_view import RichReporter
 from .safe import inert
@@ -34,20 +36,58 @@ def history_path() -> Path:
     return Path(base) / "wsdebug" / "history"
 
 
-def _session(toolbar: Callable[[], object]):
+#: A peer's last words that ask for a secret ("Password:", "Enter token?") ...
+ASKS_FOR_SECRET = re.compile(
+    r"(?i)(pass(word|wd|phrase|code)?|pin|token|secret|otp|api[ _-]?key|credentials?)\W{0,3}$"
+)
+#: ... and typed lines that carry one: neither is written to the history.
+CARRIES_SECRET = re.compile(
+    r"(?i)(pass(word|wd|phrase)?|token|secret|api[_-]?key|bearer|authorization|cookie)"
+)
+
+
+def open_history_file(path: Path) -> Path:
+    """Create the history file (and its directory) private to the user: 0600 (0700 for a new
+    directory); an existing file is chmod'ed to 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+def _session(
+    toolbar: Callable[[], str],
+    *,
+    history: bool = True,
+    secret_asked: Callable[[], bool] = lambda: False,
+):
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import WordCompleter
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-    path = history_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        history = FileHistory(str(path))
-    except OSError:
-        history = InMemoryHistory()
+    class PrivateHistory(FileHistory):
+        """A FileHistory that keeps no secret: lines typed at a password-like prompt, or that
+        look like a credential, are neither written nor recalled."""
+
+        def append_string(self, string: str) -> None:
+            if secret_asked() or CARRIES_SECRET.search(string):
+                return
+            super().append_string(string)
+
+    store: History
+    if not history:
+        store = InMemoryHistory()
+    else:
+        try:
+            store = PrivateHistory(str(open_history_file(history_path())))
+        except OSError:
+            store = InMemoryHistory()
     completer = WordCompleter(COMMANDS + ["summary", "fields", "bytes"], sentence=True)
     return PromptSession(
-        history=history, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False
+        history=store, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False
     )
 
 
@@ -101,6 +141,7 @@ async def prompt_loop(
     *,
     listen: bool = False,
     session=None,
+    history: bool = True,
 ) -> str | None:
     """Read lines until /quit, Ctrl-C or Ctrl-D; then close every connection cleanly.
 
@@ -119,7 +160,15 @@ async def prompt_loop(
             conns = [c for c in conns if c.id == chosen[0]]
         return conns
 
-    session = session or _session(lambda: status_line(everyone(), chosen[0] if listen else None))
+    def secret_asked() -> bool:  # the peer's last text asks for a password, a token ...
+        last = reporter.last_text.get(Direction.C2S if listen else Direction.S2C, "")
+        return bool(ASKS_FOR_SECRET.search(last.rstrip()))
+
+    session = session or _session(
+        lambda: status_line(everyone(), chosen[0] if listen else None),
+        history=history,
+        secret_asked=secret_asked,
+    )
     with patch_stdout(raw=True):
         while True:
             try:
@@ -178,16 +227,16 @@ async def prompt_loop(
 
 
 def interactive_connect(
-    reporter: RichReporter, console: Console | None
+    reporter: RichReporter, console: Console | None, *, history: bool = True
 ) -> Callable[[LiveConnection, Callable[[], Awaitable[None]]], Awaitable[str | None]]:
     async def run(live: LiveConnection, _drain: Callable[[], Awaitable[None]]) -> str | None:
-        return await prompt_loop(reporter, lambda: [live], lambda: [live])
+        return await prompt_loop(reporter, lambda: [live], lambda: [live], history=history)
 
     return run
 
 
 def interactive_listen(
-    reporter: RichReporter, console: Console | None
+    reporter: RichReporter, console: Console | None, *, history: bool = True
 ) -> Callable[[Listener], Awaitable[str | None]]:
     async def run(listener: Listener) -> str | None:
         return await prompt_loop(
@@ -195,6 +244,7 @@ def interactive_listen(
             listener.open_connections,
             lambda: list(listener.connections.values()),
             listen=True,
+            history=history,
         )
 
     return run
