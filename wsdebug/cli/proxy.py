@@ -62,6 +62,14 @@ def proxy(
         int,
         typer.Option("--max-connections", min=1, help="Client connections at once (503 past it)."),
     ] = 1024,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            metavar="FILE.py",
+            help="Rewrite or drop messages with FILE.py's on_message(msg) (terminated legs: the proxy re-frames; see docs/proxy.md).",
+        ),
+    ] = None,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     record: Annotated[Path | None, Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
@@ -78,8 +86,15 @@ def proxy(
     Violations are shown and passed through unless --strict.
     """
     from ..live.client import ConnectError
+    from ..live.proxy_script import ScriptError, load_script
     from ..live.proxy_server import Proxy, ProxyOptions, check_options, run_proxy
 
+    hook = None
+    if script is not None:
+        try:
+            hook = load_script(str(script))
+        except ScriptError as exc:
+            raise UserError(str(exc)) from None
     opts = ProxyOptions(
         upstream,
         host=host,
@@ -88,6 +103,7 @@ def proxy(
         insecure=insecure,
         cacert=str(cacert) if cacert else None,
         strict=strict,
+        script=hook,
         once=once,
         connect_timeout=connect_timeout,
         handshake_timeout=handshake_timeout,
@@ -111,6 +127,11 @@ def proxy(
 
     def ready(p: Proxy) -> None:
         reporter.info(f"proxying {p.url} → {upstream}  (Ctrl-C stops)")
+        if hook is not None:
+            reporter.info(
+                f"--script {script}: each leg is terminated (the proxy re-frames what it forwards);"
+                " frames shown and recorded are what each side sent"
+            )
 
     status = _run_live(
         lambda: run_proxy(opts, reporter, recorder, ready=ready),

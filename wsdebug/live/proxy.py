@@ -68,9 +68,10 @@ from ..codec.handshake import (
 )
 from ..codec.rules import Problem
 from ..codec.spec import Direction, Opcode, Role, host_port
-from ..codec.stream import StreamDecoder
+from ..codec.stream import FrameRecord, StreamDecoder
 from .client import ClientOptions, Target, tls_context
 from .proxy_http import Refused, bad_request, rewrite_head, upstream_target
+from .proxy_script import reframe
 
 if TYPE_CHECKING:
     from .proxy_server import Proxy
@@ -90,6 +91,8 @@ class _Side:
         self.direction = direction  #: what this side sends
         self.reader, self.writer = reader, writer
         self.decoder: StreamDecoder | None = None
+        #: ``--script``: compresses this side's messages as the proxy forwards them
+        self.compressor: PerMessageDeflate | None = None
         self.close: tuple[int | None, str] | None = None  #: its close frame, once seen
         self.ended = False
         writer.transport.set_write_buffer_limits(high=HIGH_WATER)
@@ -208,7 +211,8 @@ class ProxiedConnection:
         forwarded = rewrite_head(
             head, req, upstream_target(target, req.target, opts.keep_path), target.host_header
         )
-        server.write(forwarded + heads.leftover)
+        script = self.opts.script is not None
+        server.write(forwarded + (b"" if script else heads.leftover))
         answer = HeadReader(opts.max_handshake)
         try:
             rhead, ended = await self._read_head(server, answer, self.client)
@@ -239,7 +243,7 @@ class ProxiedConnection:
         if answer.leftover:  # frames that came with the answer
             await self._chunk(server, self.client, answer.leftover, recorded=True)
         if heads.leftover:  # frames the client sent behind its request (already forwarded)
-            await self._chunk(self.client, server, heads.leftover, recorded=True, sent=True)
+            await self._chunk(self.client, server, heads.leftover, recorded=True, sent=not script)
         return await self._relay()
 
     async def _open_upstream(self, target: Target) -> _Side:
@@ -320,6 +324,9 @@ class ProxiedConnection:
                 # the inflater of what this side sends is its peer's
                 pmd = PerMessageDeflate(params, is_client=side is self.server, max_size=limit)
                 inflate = pmd.decompress
+            if params is not None and self.opts.script is not None:
+                # forwarding the client's messages, the proxy is the server's client
+                side.compressor = PerMessageDeflate(params, is_client=side is self.client)
             side.decoder = StreamDecoder(
                 side.direction.sender,
                 inflate=inflate,
@@ -416,13 +423,16 @@ class ProxiedConnection:
                 if late is not None:
                     bad = late
                     cut = max(0, min(cut, decoder.parser.offset - start))
-        if not sent:
+        terminated = self.opts.script is not None
+        if not sent and not terminated:
             dst.write(data[:cut] if bad is not None else data)
         for rec in records[:bad_at]:  # the offending frame is shown, not forwarded
             self.number += 1
             self.emit(FrameEvent(rec, src.direction, self.number))
             if rec.message is not None:
                 self.emit(MessageEvent(rec.message, src.direction))
+            if terminated and not sent and not (bad is not None and rec is records[bad_at - 1]):
+                dst.write(self._reframe(src, rec))
             if rec.frame.opcode_raw == Opcode.CLOSE and src.close is None:
                 info = rec.close
                 src.close = (info.code if info else None, (info.reason or "") if info else "")
@@ -430,11 +440,21 @@ class ProxiedConnection:
                     self.closer = src
         if bad is None and decoder.oversized is not None and before_big is None:
             p = decoder.oversized
+            if terminated:  # a message the hook cannot see cannot be forwarded either
+                await self._fail(src, dst, p)
+                return False
             self.emit(NoteEvent(f"{p.message}: relayed, no longer decoded", src.direction, [p]))
         if bad is not None:
             await self._fail(src, dst, bad)
             return False
         return True
+
+    def _reframe(self, src: _Side, rec: FrameRecord) -> bytes:
+        """``--script``: the bytes the proxy sends for ``rec`` (see :func:`reframe`)."""
+        assert self.opts.script is not None
+        return reframe(
+            self.opts.script, rec, src.direction, src.compressor, self.emit, mask=src is self.client
+        )
 
     async def _fail(self, offender: _Side, other: _Side, problem: Problem) -> None:
         """``--strict``: close the offender with the RFC code, the other side with 1001/1014."""

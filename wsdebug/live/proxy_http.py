@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..codec.connection import DEFAULT_MAX_MESSAGE
 from ..codec.handshake import MAX_HANDSHAKE_SIZE, Request
 from .client import Target
+from .proxy_script import Hook
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?$")
@@ -24,6 +25,8 @@ class ProxyOptions:
     cacert: str | None = None
     strict: bool = False
     once: bool = False  #: stop after the first proxied connection ends
+    #: ``--script``: the on_message hook; each leg is then terminated (the proxy re-frames)
+    script: Hook | None = None
     connect_timeout: float = 10.0
     handshake_timeout: float = 10.0
     close_timeout: float = 3.0  #: after one side ended, seconds the other gets to end too
