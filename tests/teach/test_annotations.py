@@ -101,3 +101,24 @@ def test_annotation_socket() -> None:
 def test_page_language() -> None:
     assert b'data-lang="zh"' in page("zh")
     assert b'data-lang=""' in page(None)
+
+
+def test_backlog_is_bounded() -> None:
+    """Lesson sockets whose annotation socket never opens keep a bounded backlog each, for a
+    bounded number of students, and nothing once they end."""
+    from wsdebug.codec.events import DisconnectEvent, HandshakeEvent, InfoEvent
+    from wsdebug.codec.handshake import parse_request
+    from wsdebug.live import classroom as cr
+
+    room = Classroom()
+    room.wrap(Teacher())
+    for i in range(cr.BACKLOG_STUDENTS * 3):
+        req = parse_request(f"GET /lesson?student=s{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        room.emit(HandshakeEvent(req, None, [], True, conn=f"c{i}", t=0.0))
+        for _ in range(cr.BACKLOG * 2):
+            room.emit(InfoEvent("x", conn=f"c{i}", t=0.0))
+    assert len(room._backlog) == cr.BACKLOG_STUDENTS
+    assert all(len(b) == cr.BACKLOG for b in room._backlog.values())
+    for i in range(cr.BACKLOG_STUDENTS * 3):
+        room.emit(DisconnectEvent("gone", conn=f"c{i}", t=0.0))
+    assert not room._backlog and not room._count and not room._student

@@ -34,7 +34,6 @@ from ..capture.charsafety import terminal_safe
 from ..capture.serialize import dumps, event_json
 from ..codec.accept import accept_steps
 from ..codec.events import (
-    CloseEvent,
     ConnectEvent,
     DisconnectEvent,
     Event,
@@ -54,8 +53,10 @@ MAX_PAYLOAD = 4096
 #: XOR rows and UTF-8 characters sent per frame
 XOR_ROWS = 16
 UTF8_CHARS = 24
-#: events kept for a student whose annotation socket is not open yet
-BACKLOG = 200
+#: events kept for a student whose annotation socket is not open yet (the page opens it
+#: first, so this is a margin), for at most BACKLOG_STUDENTS students at once
+BACKLOG = 32
+BACKLOG_STUDENTS = 64
 #: annotated events per student; past it one note says the rest are not annotated
 MAX_ANNOTATED = 5000
 NAME_MAX = 40
@@ -215,6 +216,15 @@ class Classroom:
                 lesson = self._lessons.get(student)
                 if lesson is not None and lesson.id == conn:
                     del self._lessons[student]
+                self._forget(student)
+
+    def _forget(self, token: str) -> None:
+        """Drop what is kept for ``token`` once neither of its sockets is left."""
+        if token in self._lessons or self._subs.get(token) or token in self._student.values():
+            return
+        self._subs.pop(token, None)
+        self._backlog.pop(token, None)
+        self._count.pop(token, None)
 
     def _release(self, conn: str) -> None:
         held = self._held.pop(conn, None)
@@ -240,16 +250,23 @@ class Classroom:
     def _send(self, token: str, text: str) -> None:
         subs = [s for s in self._subs.get(token, ()) if s.open]
         if not subs:
-            self._backlog.setdefault(token, collections.deque(maxlen=BACKLOG)).append(text)
+            backlog = self._backlog.get(token)
+            if backlog is None:
+                if len(self._backlog) >= BACKLOG_STUDENTS:  # the oldest goes
+                    del self._backlog[next(iter(self._backlog))]
+                backlog = self._backlog[token] = collections.deque(maxlen=BACKLOG)
+            backlog.append(text)
             return
         for sub in subs:
             sub.send("text", text)
 
     def _from_page(self, conn: str, ev: Event) -> None:
         """A request on an annotation socket: send a ping or a fragmented message."""
-        if isinstance(ev, CloseEvent | DisconnectEvent):
-            for subs in self._subs.values():
+        if isinstance(ev, DisconnectEvent):
+            self._annotation_ids.discard(conn)
+            for token, subs in list(self._subs.items()):
                 subs[:] = [s for s in subs if s.id != conn]
+                self._forget(token)
             return
         if not isinstance(ev, MessageEvent) or ev.message.text is None:
             return
