@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,18 @@ def test_node_ws_client_and_server_through_the_proxy(tmp_path: Path) -> None:
     assert frames and not any(f["problems"] for f in frames)
     close = next(e for e in events if e["event"] == "close")
     assert close["code"] == 4003 and close["initiator"] == "client"
+
+
+def test_ctrl_c_stops_the_proxy_with_130() -> None:
+    async def main() -> int | None:
+        server, port = await echo_server(None)
+        proc, pport = await _start(f"ws://{HOST}:{port}/")
+        async with websockets.connect(f"ws://{HOST}:{pport}/") as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+            proc.send_signal(signal.SIGINT)
+            await asyncio.wait_for(proc.communicate(), 20)
+        server.close()
+        return proc.returncode
+
+    assert arun(main()) == 130
