@@ -230,3 +230,23 @@ def test_export_svg_is_projector_readable(runner: CliRunner, tmp_path: Path) -> 
         assert (1.05) / (_luminance(fill) + 0.05) >= 3.0, fill
     size = re.search(r"font-size:\s*(\d+)px", style)
     assert size is not None and int(size.group(1)) >= 18
+
+
+# "厉害了" compressed (permessage-deflate) and masked with 37 fa 21 3d, as `encode --deflate` makes it
+DEFLATED = "c1 8c 37 fa 21 3d 4d 20 f6 c4 43 27 c7 1a 8c 20 21 3d"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compressed_frame(runner: CliRunner, lang: str) -> None:
+    r = run(runner, "explain", "--lang", lang, "--from", "client", "--deflate", DEFLATED)
+    flat = " ".join(r.output.split())
+    assert r.exit_code == 0, r.output
+    assert (
+        "12 payload bytes are compressed" if lang == "en" else "12 个字节的负载是压缩过的"
+    ) in flat
+    assert "e5 8e 89 厉 U+5389" in flat and "e4 ba 86 了 U+4E86" in flat
+    r = run(runner, "explain", "--lang", lang, "--from", "client", DEFLATED)
+    flat = " ".join(r.output.split())
+    assert r.exit_code == 1 and "--deflate" in flat
+    assert "RFC 6455 RFC" not in flat and "(RFC 6455 §5.2)" in flat
+    assert ("must fail the connection (1007)" if lang == "en" else "1007") not in flat.split("✗")[0]

@@ -53,6 +53,9 @@ def explain(
         str | None,
         typer.Option("--from", help="Who sent the bytes: client | server (checks masking)."),
     ] = None,
+    deflate: Annotated[
+        bool, typer.Option("--deflate", help="Inflate permessage-deflate messages (RSV1).")
+    ] = False,
     lang: Annotated[str | None, Lang] = None,
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
@@ -74,7 +77,7 @@ def explain(
         data = inputs.parse_bytes(text)
     except inputs.HexInputError as exc:
         raise UserError(f"unreadable input: {exc}") from None
-    result = decode_bytes(data, sender=role)
+    result = decode_bytes(data, sender=role, deflate=deflate, max_message=64 << 20)
     explanations = [
         explain_frame(rec, n, language, role) for n, rec in enumerate(result.records, 1)
     ]

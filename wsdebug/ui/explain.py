@@ -225,18 +225,29 @@ def _payload_step(rec: FrameRecord, lang: str) -> Step | None:
             tr(lang, "control.title"),
             (tr(lang, "control.body", n=f.payload_len, hex=_hex(f.payload)),),
         )
-    if op == 0x1 or (op == 0x0 and rec.text is not None):
+    data = f.payload
+    first: list[str] = []
+    if f.rsv1 and op in (0x0, 0x1, 0x2):
+        if rec.inflated is None:
+            return Step(tr(lang, "deflate.title"), (tr(lang, "deflate.none"),))
+        data = rec.inflated  # the message the frame completes, inflated (RFC 7692)
+        first.append(tr(lang, "deflate.body", n=f.payload_len, m=len(data)))
+        if op == 0x2:
+            return Step(
+                tr(lang, "deflate.title"), (*first, tr(lang, "binary.body", op=op, hex=_hex(data)))
+            )
+    if op == 0x1 or (op == 0x0 and (rec.text is not None or first)):
         try:
-            groups, rest = utf8_groups(f.payload)
+            groups, rest = utf8_groups(data)
         except UnicodeDecodeError:
             key = "utf8.partial" if (not f.fin or op == 0x0) and rec.ok else "utf8.bad"
             return Step(tr(lang, "utf8.title"), (tr(lang, "utf8.rule"), tr(lang, key)))
         rows: list[tuple[str, ...]] = [tuple(tr(lang, "utf8.head").split("|"))]
         rows += [(raw.hex(" "), inert(ch), f"U+{ord(ch):04X}") for raw, ch in groups]
-        lines = [tr(lang, "utf8.rule")]
+        lines = [*first, tr(lang, "utf8.rule")]
         if rest:
             lines.append(tr(lang, "utf8.more", rest=rest))
-        text = f.payload.decode("utf-8")
+        text = data.decode("utf-8")
         shown = text if len(text) <= 200 else text[:200] + "…"
         after = (tr(lang, "utf8.text", text=inert(shown)),)
         return Step(tr(lang, "utf8.title"), tuple(lines), tuple(rows), after)

@@ -150,6 +150,11 @@ _EN = {
     "utf8.partial": "These bytes are not whole UTF-8 text on their own: this frame is one "
     "fragment of a message, and a character may be split between frames.",
     "utf8.bad": "These bytes are not valid UTF-8: a receiver must fail the connection (1007).",
+    "deflate.title": "A compressed payload (permessage-deflate, RFC 7692)",
+    "deflate.none": "RSV1 is 1: the payload is compressed. Add --deflate to inflate it "
+    "(the message's first frame carries RSV1; its last frame completes it).",
+    "deflate.body": "RSV1 is 1: the {n} payload bytes are compressed; inflated, the message "
+    "is {m} bytes.",
     "binary.title": "The payload as binary data",
     "binary.body": "Opcode 0x{op:X}: the payload is bytes, not text: {hex}",
     "control.title": "The control frame's data",
@@ -162,7 +167,7 @@ _EN = {
     "checks.title": "The checks",
     "checks.ok": "Every rule of RFC 6455 holds for this frame.",
     "checks.bad": "This frame breaks {n} rule(s):",
-    "checks.item": "✗ byte {offset}: {message} (RFC 6455 {rfc})",
+    "checks.item": "✗ byte {offset}: {message} ({rfc})",
     "incomplete": "The input ends inside a frame: {need} more byte(s) are needed.",
     "nothing": "No frame in the input.",
     "accept.title": "Computing Sec-WebSocket-Accept (RFC 6455 §4.2.2)",
@@ -220,6 +225,10 @@ _ZH = {
     "utf8.partial": "这些字节单独看不是完整的 UTF-8 文本:这一帧只是消息的一个分片,"
     "一个字符可能被拆在两帧之间。",
     "utf8.bad": "这些字节不是合法的 UTF-8:接收方必须以 1007 关闭连接。",
+    "deflate.title": "压缩过的负载(permessage-deflate,RFC 7692)",
+    "deflate.none": "RSV1 是 1:负载经过压缩。加上 --deflate 就能解压"
+    "(消息的第一帧带 RSV1,最后一帧结束这条消息)。",
+    "deflate.body": "RSV1 是 1:这 {n} 个字节的负载是压缩过的;解压后消息共 {m} 字节。",
     "binary.title": "二进制负载",
     "binary.body": "操作码 0x{op:X}:负载是字节而不是文本:{hex}",
     "control.title": "控制帧的数据",
@@ -232,7 +241,7 @@ _ZH = {
     "checks.title": "检查结果",
     "checks.ok": "这一帧符合 RFC 6455 的全部规则。",
     "checks.bad": "这一帧违反了 {n} 条规则:",
-    "checks.item": "✗ 字节 {offset}:{message}(RFC 6455 {rfc})",
+    "checks.item": "✗ 字节 {offset}:{message}({rfc})",
     "incomplete": "输入在一帧的中间结束了:还差 {need} 个字节。",
     "nothing": "输入里没有帧。",
     "accept.title": "计算 Sec-WebSocket-Accept(RFC 6455 §4.2.2)",
