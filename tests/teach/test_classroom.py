@@ -135,6 +135,11 @@ async def _lesson(tmp_path: Path, lang: str) -> None:
                 ".querySelector('tr.accept-row:last-child td:last-child').textContent"
             )
             assert shown == accept
+            if lang == "zh":  # header meanings in Chinese too
+                assert await alice.js(
+                    "document.querySelector('.card[data-kind=handshake]').textContent"
+                    ".includes('必须是 13')"
+                )
 
             base = await alice.js(f"{CARDS}.length")  # the first connection's close frames
 

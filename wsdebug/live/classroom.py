@@ -297,8 +297,8 @@ class _ClassroomReporter(Reporter):
     def close(self) -> None:
         self.room.inner.close()
 
-    async def drain(self) -> None:
-        await self.room.inner.drain()
+    async def drain(self, *args: Any, **kwargs: Any) -> None:
+        await self.room.inner.drain(*args, **kwargs)  # whatever the reporter's drain takes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.room.inner, name)
