@@ -46,6 +46,8 @@ class Tcpdump:
                 "-i",
                 "lo",
                 "--immediate-mode",
+                "-B",
+                "16384",
                 "-U",
                 "-n",
                 "-s",
@@ -66,7 +68,12 @@ class Tcpdump:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        time.sleep(0.3)
+        # loopback packets may reach tcpdump a moment late: stop once the file stops growing
+        size, still, deadline = -1, 0, time.monotonic() + 10
+        while still < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = self.out.stat().st_size if self.out.exists() else 0
+            still, size = (still + 1 if now == size else 0), now
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(10)
@@ -120,3 +127,55 @@ def tshark(*args: str) -> str:
     if done.returncode:
         pytest.skip(f"tshark failed: {done.stderr.decode(errors='replace').strip()[:200]}")
     return done.stdout.decode()
+
+
+async def _midstream(
+    out: Path, port: int, before: list[str], after: list[str], no_takeover: bool | None
+) -> None:
+    import websockets
+    from websockets.extensions.permessage_deflate import (
+        ClientPerMessageDeflateFactory,
+        ServerPerMessageDeflateFactory,
+    )
+
+    async def echo(ws: object) -> None:
+        async for msg in ws:  # type: ignore[attr-defined]
+            await ws.send(msg)  # type: ignore[attr-defined]
+
+    server_ext: dict[str, object] = {"compression": None}
+    client_ext: dict[str, object] = {"compression": None}
+    if no_takeover is not None:
+        opts = {
+            "server_no_context_takeover": no_takeover,
+            "client_no_context_takeover": no_takeover,
+        }
+        server_ext = {"extensions": [ServerPerMessageDeflateFactory(**opts)], "compression": None}
+        client_ext = {"extensions": [ClientPerMessageDeflateFactory(**opts)], "compression": None}
+    url = f"ws://127.0.0.1:{port}/mid"
+    async with (
+        websockets.serve(echo, "127.0.0.1", port, **server_ext),  # type: ignore[arg-type]
+        websockets.connect(url, **client_ext) as ws,  # type: ignore[arg-type]
+    ):
+        for m in before:
+            await ws.send(m)
+            await ws.recv()
+        with Tcpdump(out, port):  # started once the handshake and the first messages are done
+            for m in after:
+                await ws.send(m)
+                await ws.recv()
+            await ws.close()
+
+
+def capture_midstream(
+    out: Path,
+    before: list[str],
+    after: list[str],
+    *,
+    no_takeover: bool | None = None,
+    port: int | None = None,
+) -> int:
+    """A pcap begun after the handshake (and after ``before``); the server's port.
+    ``no_takeover``: None no deflate, else permessage-deflate with/without context takeover."""
+    port = port or free_port()
+    asyncio.run(_midstream(out, port, before, after, no_takeover))
+    return port

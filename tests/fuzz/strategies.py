@@ -402,6 +402,7 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "extensions": EXTENSIONS,
     "text_input": TEXT,
     "tool_dump": _or_raw(TOOL_DUMPS),
+    "midstream": _or_raw(st.tuples(st.binary(max_size=300), FRAMES).map(b"".join)),
     "capture_jsonl": CAPTURE_JSONL,
     "capture_pcap": CAPTURE_PCAP,
     "capture_har": CAPTURE_HAR,

@@ -288,6 +288,18 @@ def tool_dump(data: bytes) -> None:
         assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
 
 
+def midstream(data: bytes) -> None:
+    """capture.midstream: resynchronising on frame headers and telling client from server, as
+    for a pcap begun after the handshake; None (not WebSocket) is the only refusal."""
+    from wsdebug.capture.midstream import classify, resync
+
+    found = resync(data)
+    assert found is None or 0 <= found.offset < len(data)
+    half = len(data) // 2
+    decision = classify((data[:half], data[half:]), (50000, 80))
+    assert decision is None or all(0 <= o <= len(data) for o in decision.offsets)
+
+
 # -- captures -----------------------------------------------------------------------------------
 
 _tmp: Path | None = None
@@ -338,6 +350,7 @@ TARGETS: dict[str, Target] = {
         Target("extensions", extensions),
         Target("text_input", text_input),
         Target("tool_dump", tool_dump),
+        Target("midstream", midstream),
         Target(
             "capture_jsonl",
             capture,

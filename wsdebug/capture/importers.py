@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ..codec.deflate import DeflateParams
 from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .session import Conversation, reconstruct
@@ -40,7 +41,7 @@ class Capture:
     gaps: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  #: bytes never captured
     cut: Cut | None = None  #: a wsdebug capture whose last line was cut short (the rest is kept)
 
-    def conversations(self, *, deflate: bool | None = None) -> list[Conversation]:
+    def conversations(self, *, deflate: bool | DeflateParams | None = None) -> list[Conversation]:
         """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`)."""
         return [
             reconstruct(
@@ -64,10 +65,10 @@ def _text(raw: bytes, name: str) -> str:
         raise _not_text(raw, name, exc.start) from None
 
 
-def _pcap(fh: IO[bytes], name: str, magic: bytes) -> Capture:
+def _pcap(fh: IO[bytes], name: str, magic: bytes, server_port: int | None = None) -> Capture:
     from .pcap import read_pcap
 
-    infos, notes, gaps, file_notes = read_pcap(fh, name)
+    infos, notes, gaps, file_notes = read_pcap(fh, name, server_port=server_port)
     return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes, gaps)
 
 
@@ -104,7 +105,9 @@ def _lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[bytes]
         yield line
 
 
-def load(path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
+def load(
+    path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX, server_port: int | None = None
+) -> Capture:
     """Read ``path`` (any supported format), at most ``max_input`` bytes of it.
 
     wsdebug captures and pcap files are streamed; HAR and hex dumps are read whole.
@@ -117,14 +120,20 @@ def load(path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            return load_file(fh, name, max_input=max_input)
+            return load_file(fh, name, max_input=max_input, server_port=server_port)
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
     except OSError as exc:
         raise CaptureError(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
-def load_file(fh: IO[bytes], name: str, *, max_input: int = DEFAULT_REPLAY_MAX) -> Capture:
+def load_file(
+    fh: IO[bytes],
+    name: str,
+    *,
+    max_input: int = DEFAULT_REPLAY_MAX,
+    server_port: int | None = None,
+) -> Capture:
     """Like :func:`load`, from an open binary file (standard input, a pipe)."""
     try:
         check_file_size(fh, max_input, name)
@@ -132,9 +141,12 @@ def load_file(fh: IO[bytes], name: str, *, max_input: int = DEFAULT_REPLAY_MAX) 
         if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
             if fh.seekable():
                 fh.seek(0)
-                return _pcap(fh, name, head[:4])
+                return _pcap(fh, name, head[:4], server_port)
             return _pcap(
-                io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))), name, head[:4]
+                io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))),
+                name,
+                head[:4],
+                server_port,
             )
         if is_capture(head):
             return _jsonl(_lines(fh, head, max_input, name), name)

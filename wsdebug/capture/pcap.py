@@ -285,8 +285,64 @@ Notes = dict[str, list[str]]
 Gaps = dict[str, list[tuple[str, str]]]
 
 
-def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], Notes, Gaps, list[str]]:
+def _first_bytes(stream: _Stream, size: int = 1 << 20) -> bytes:
+    parts: list[bytes] = []
+    have = 0
+    for _, _, data in stream.chunks:
+        if have >= size:
+            break
+        parts.append(data)
+        have += len(data)
+    return b"".join(parts)[:size]
+
+
+def _skip(chunks: list[tuple[int, float, bytes]], n: int) -> list[tuple[int, float, bytes]]:
+    """``chunks`` without their first ``n`` bytes."""
+    out = []
+    for order, t, data in chunks:
+        if n >= len(data):
+            n -= len(data)
+            continue
+        out.append((order, t, data[n:]))
+        n = 0
+    return out
+
+
+def _midstream(
+    tcp: _Tcp, streams: dict[Endpoint, _Stream], server_port: int | None
+) -> tuple[Endpoint, list[str]] | None:
+    """A conversation without its upgrade that carries WebSocket frames: its client, notes;
+    the streams lose the bytes before their first frame (see capture.midstream)."""
+    from .midstream import classify
+
+    eps = (tcp.a, tcp.b)
+    empty = _Stream([])
+    pair = (streams.get(eps[0], empty), streams.get(eps[1], empty))
+    both_syn = all(tcp.flows.get(ep, _Flow()).isn is not None for ep in eps)
+    decision = classify(
+        (_first_bytes(pair[0]), _first_bytes(pair[1])),
+        (eps[0][1], eps[1][1]),
+        syn_sender=0 if both_syn else None,  # the connection's start was captured: a sent the SYN
+        server_port=server_port,
+    )
+    if decision is None:
+        return None
+    for ep, stream, skip in zip(eps, pair, decision.offsets, strict=True):
+        if ep in streams:
+            streams[ep] = _Stream(
+                _skip(stream.chunks, skip), stream.retransmitted, stream.out_of_order, stream.gap
+            )
+    return eps[decision.client], decision.notes
+
+
+def read_pcap(
+    fh: IO[bytes], name: str, *, server_port: int | None = None
+) -> tuple[list[ConnectionInfo], Notes, Gaps, list[str]]:
     """The WebSocket conversations in a pcap/pcapng file.
+
+    A TCP conversation without an upgrade is kept when its bytes hold WebSocket frames (a
+    capture begun after the handshake, :mod:`wsdebug.capture.midstream`); ``server_port``
+    says which side is the server there.
 
     Returns:
         (connections, notes per connection id, gaps per connection id as (direction, text),
@@ -303,14 +359,20 @@ def read_pcap(fh: IO[bytes], name: str) -> tuple[list[ConnectionInfo], Notes, Ga
     for tcp in tcps:
         streams = {ep: reassemble(flow) for ep, flow in tcp.flows.items()}
         client = next((ep for ep, s in streams.items() if _is_upgrade(s.head)), None)
+        assumed: list[str] = []
         if client is None:
-            tls += any(_is_tls(s.head) for s in streams.values())
-            continue
+            if any(_is_tls(s.head) for s in streams.values()):
+                tls += 1
+                continue
+            found = _midstream(tcp, streams, server_port)
+            if found is None:
+                continue
+            client, assumed = found
         server = tcp.b if client == tcp.a else tcp.a
         conn_id = str(len(infos) + 1)
         info = ConnectionInfo(conn_id, role="client", peer=_show(server), local=_show(client))
         merged: list[tuple[int, float, str, bytes]] = []
-        lines: list[str] = []
+        lines: list[str] = list(assumed)
         for ep, direction in ((client, C2S), (server, S2C)):
             stream = streams.get(ep, _Stream([]))
             merged.extend((order, t, direction, data) for order, t, data in stream.chunks)

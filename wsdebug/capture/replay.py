@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import IO
 
+from ..codec.deflate import DeflateParams
 from ..codec.events import (
     ConnectEvent,
     DisconnectEvent,
@@ -33,9 +34,16 @@ Visible = Callable[[Event], bool]
 
 
 def open_capture(
-    path: str, *, deflate: bool | None = None, max_input: int = DEFAULT_REPLAY_MAX
+    path: str,
+    *,
+    deflate: bool | DeflateParams | None = None,
+    max_input: int = DEFAULT_REPLAY_MAX,
+    server_port: int | None = None,
 ) -> tuple[Capture, list[Conversation]]:
     """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
+
+    ``deflate`` overrides the handshake (parameters, on, off); ``server_port`` names the server
+    of a pcap conversation captured without its handshake.
 
     A capture whose last line was cut short loads: ``capture.cut`` says so.  ``path`` "-" is
     standard input (read whole, at most ``max_input`` bytes).
@@ -44,11 +52,13 @@ def open_capture(
         import sys
 
         try:
-            capture = load_file(sys.stdin.buffer, "standard input", max_input=max_input)
+            capture = load_file(
+                sys.stdin.buffer, "standard input", max_input=max_input, server_port=server_port
+            )
         except OSError as exc:
             raise CaptureError(f"cannot read standard input: {exc.strerror or exc}") from None
     else:
-        capture = load(path, max_input=max_input)
+        capture = load(path, max_input=max_input, server_port=server_port)
     return capture, capture.conversations(deflate=deflate)
 
 

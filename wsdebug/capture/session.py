@@ -108,6 +108,7 @@ class _Side:
         self.decoder: StreamDecoder | None = None
         self.waiting: list[tuple[float, bytes]] = []  # client bytes before the server's answer
         self.ignored = 0
+        self.window_noted = False  # a failed inflation blamed on a window begun before capture
 
 
 def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
@@ -118,7 +119,7 @@ def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
 class _Builder:
     """Feeds one connection's chunks through both directions' state machines into ``conv``."""
 
-    def __init__(self, conv: Conversation, deflate: bool | None) -> None:
+    def __init__(self, conv: Conversation, deflate: bool | DeflateParams | None) -> None:
         self.conv = conv
         self.override = deflate
         self.sides: dict[str, _Side] = {C2S: _Side(C2S), S2C: _Side(S2C)}
@@ -224,6 +225,8 @@ class _Builder:
     def _decide_deflate(self, params: DeflateParams | None) -> None:
         if self.override is False:
             params = None
+        elif isinstance(self.override, DeflateParams):
+            params = self.override
         elif self.override is True and params is None:
             params = DeflateParams()
         self.conv.deflate = params
@@ -249,6 +252,26 @@ class _Builder:
             self.frame_no += 1
             self.conv.events.append(
                 FrameEvent(rec, Direction(side.direction), self.frame_no, conn=self.conv.id, t=t)
+            )
+            if self.conv.response is None and not side.window_noted:
+                self._window_note(side, t, rec.problems)
+
+    def _window_note(self, side: _Side, t: float, problems: list[Problem]) -> None:
+        """Without the handshake, a message that fails to inflate most likely refers back into
+        a compression window that began before the capture (context takeover): say so."""
+        failed = [p for p in problems if p.rule is Rule.INFLATE_FAILED]
+        if failed:
+            side.window_noted = True
+            who = "client" if side.direction == C2S else "server"
+            self._note(
+                side.direction,
+                t,
+                f"the {who}'s message does not inflate: the capture began after the handshake, so "
+                "its compression window (context takeover) most likely began before the capture "
+                "and cannot be rebuilt; later messages from this side are affected alike "
+                "(a no_context_takeover connection decodes with --deflate-params)",
+                failed,
+                False,
             )
 
     def _note(
@@ -328,7 +351,7 @@ def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
 def reconstruct(
     info: ConnectionInfo,
     *,
-    deflate: bool | None = None,
+    deflate: bool | DeflateParams | None = None,
     notes: list[str] | None = None,
     gaps: list[tuple[str, str]] | None = None,
 ) -> Conversation:
@@ -336,7 +359,8 @@ def reconstruct(
 
     Args:
         deflate: None follows the recorded handshake; True decodes permessage-deflate even without
-            a handshake (default parameters); False never inflates.
+            a handshake (default parameters); DeflateParams decodes with those whatever the
+            handshake said; False never inflates.
         notes: lines about the source to show with the conversation.
         gaps: (direction, text) of bytes the source lost (a pcap's missing segments): problems
             shown at the end of the conversation.

@@ -29,6 +29,7 @@ from .status import UserError
 
 if TYPE_CHECKING:
     from ..capture.session import Conversation
+    from ..codec.deflate import DeflateParams
 
 
 def _direction(value: str | None) -> str | None:
@@ -84,6 +85,26 @@ def replay(
             help="Override permessage-deflate (default: as the recorded handshake says).",
         ),
     ] = None,
+    deflate_params: Annotated[
+        str | None,
+        typer.Option(
+            "--deflate-params",
+            metavar="PARAMS",
+            help="Inflate with these permessage-deflate parameters whatever the handshake "
+            "says (as in Sec-WebSocket-Extensions: 'server_no_context_takeover; "
+            "client_max_window_bits=10'), for captures begun after the handshake.",
+        ),
+    ] = None,
+    server_port: Annotated[
+        int | None,
+        typer.Option(
+            "--server-port",
+            min=1,
+            max=65535,
+            help="In a pcap begun after the handshake: the server is the side on port N.",
+            metavar="N",
+        ),
+    ] = None,
     to: Annotated[
         str | None,
         typer.Option(
@@ -116,7 +137,12 @@ def replay(
     dir_filter, op_filter = _direction(direction), _opcode(opcode)
     limit = check_size(max_input)
     try:
-        capture, convs = open_capture(str(file), deflate=deflate, max_input=limit)
+        capture, convs = open_capture(
+            str(file),
+            deflate=_deflate_override(deflate, deflate_params),
+            max_input=limit,
+            server_port=server_port,
+        )
         convs = select(convs, conn, str(file))
     except CaptureError as exc:
         raise UserError(str(exc)) from None
@@ -169,6 +195,23 @@ def replay(
         )
         export(console, export_svg, export_html)
     _exit(status(convs), cut)
+
+
+def _deflate_override(on: bool | None, value: str | None) -> bool | DeflateParams | None:
+    """--deflate / --no-deflate / --deflate-params: None follows the handshake."""
+    if value is None:
+        return on
+    if on is False:
+        raise UserError("--deflate-params and --no-deflate contradict each other")
+    from ..codec.deflate import negotiate
+
+    text = value.strip()
+    if not text.lower().startswith("permessage-deflate"):
+        text = f"permessage-deflate; {text}" if text else "permessage-deflate"
+    params = negotiate(text)
+    if params is None:
+        raise UserError(f"--deflate-params: not valid permessage-deflate parameters: {value!r}")
+    return params
 
 
 def _exit(code: int, cut: str | None) -> None:
