@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -70,6 +71,33 @@ def proxy(
             help="Rewrite or drop messages with FILE.py's on_message(msg) (terminated legs: the proxy re-frames; see docs/proxy.md).",
         ),
     ] = None,
+    intercept: Annotated[
+        bool,
+        typer.Option(
+            "--intercept",
+            help="Hold matching messages at a prompt: forward, edit or drop each (terminated legs).",
+        ),
+    ] = False,
+    intercept_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--intercept-dir", metavar="c2s|s2c", help="With --intercept: only this direction."
+        ),
+    ] = None,
+    intercept_opcode: Annotated[
+        str | None,
+        typer.Option(
+            "--intercept-opcode", metavar="text|binary", help="With --intercept: only this kind."
+        ),
+    ] = None,
+    intercept_match: Annotated[
+        str | None,
+        typer.Option(
+            "--intercept-match",
+            metavar="REGEX",
+            help="With --intercept: only messages matching REGEX.",
+        ),
+    ] = None,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     record: Annotated[Path | None, Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
@@ -95,6 +123,14 @@ def proxy(
             hook = load_script(str(script))
         except ScriptError as exc:
             raise UserError(str(exc)) from None
+    if intercept and (script is not None or json_out):
+        raise UserError("--intercept cannot be combined with --script or --json")
+    if not intercept and (intercept_dir or intercept_opcode or intercept_match):
+        raise UserError(
+            "--intercept-dir, --intercept-opcode and --intercept-match need --intercept"
+        )
+    if intercept and not (sys.stdin is not None and sys.stdin.isatty()):
+        raise UserError("--intercept needs a terminal on standard input (use --script in a pipe)")
     opts = ProxyOptions(
         upstream,
         host=host,
@@ -133,8 +169,14 @@ def proxy(
                 " frames shown and recorded are what each side sent"
             )
 
+    interactive = None
+    if intercept:
+        from ..ui.proxy_view import intercept_prompt
+
+        opts.intercept = _interceptor(reporter, intercept_dir, intercept_opcode, intercept_match)
+        interactive = intercept_prompt(reporter)
     status = _run_live(
-        lambda: run_proxy(opts, reporter, recorder, ready=ready),
+        lambda: run_proxy(opts, reporter, recorder, ready=ready, interactive=interactive),
         reporter,
         console,
         recorder,
@@ -142,3 +184,27 @@ def proxy(
         export_html,
     )
     raise typer.Exit(status)
+
+
+def _interceptor(reporter, direction: str | None, opcode: str | None, pattern: str | None):
+    import re
+
+    from ..codec.spec import Direction, Opcode
+    from ..live.proxy_intercept import Interceptor
+
+    try:
+        d = None if direction is None else Direction(direction.lower())
+    except ValueError:
+        raise UserError(f"--intercept-dir must be c2s or s2c, not {direction!r}") from None
+    kinds = {"text": Opcode.TEXT, "binary": Opcode.BINARY}
+    if opcode is not None and opcode.lower() not in kinds:
+        raise UserError(f"--intercept-opcode must be text or binary, not {opcode!r}")
+    try:
+        return Interceptor(
+            reporter,
+            direction=d,
+            opcode=None if opcode is None else kinds[opcode.lower()],
+            pattern=pattern,
+        )
+    except re.error as exc:
+        raise UserError(f"--intercept-match: {exc}") from None

@@ -71,7 +71,7 @@ from ..codec.spec import Direction, Opcode, Role, host_port
 from ..codec.stream import FrameRecord, StreamDecoder
 from .client import ClientOptions, Target, tls_context
 from .proxy_http import Refused, bad_request, rewrite_head, upstream_target
-from .proxy_script import reframe
+from .proxy_script import ScriptMessage, reframe
 
 if TYPE_CHECKING:
     from .proxy_server import Proxy
@@ -211,7 +211,7 @@ class ProxiedConnection:
         forwarded = rewrite_head(
             head, req, upstream_target(target, req.target, opts.keep_path), target.host_header
         )
-        script = self.opts.script is not None
+        script = self.terminated
         server.write(forwarded + (b"" if script else heads.leftover))
         answer = HeadReader(opts.max_handshake)
         try:
@@ -324,7 +324,7 @@ class ProxiedConnection:
                 # the inflater of what this side sends is its peer's
                 pmd = PerMessageDeflate(params, is_client=side is self.server, max_size=limit)
                 inflate = pmd.decompress
-            if params is not None and self.opts.script is not None:
+            if params is not None and self.terminated:
                 # forwarding the client's messages, the proxy is the server's client
                 side.compressor = PerMessageDeflate(params, is_client=side is self.client)
             side.decoder = StreamDecoder(
@@ -423,7 +423,7 @@ class ProxiedConnection:
                 if late is not None:
                     bad = late
                     cut = max(0, min(cut, decoder.parser.offset - start))
-        terminated = self.opts.script is not None
+        terminated = self.terminated
         if not sent and not terminated:
             dst.write(data[:cut] if bad is not None else data)
         for rec in records[:bad_at]:  # the offending frame is shown, not forwarded
@@ -432,7 +432,7 @@ class ProxiedConnection:
             if rec.message is not None:
                 self.emit(MessageEvent(rec.message, src.direction))
             if terminated and not sent and not (bad is not None and rec is records[bad_at - 1]):
-                dst.write(self._reframe(src, rec))
+                dst.write(await self._reframe(src, rec))
             if rec.frame.opcode_raw == Opcode.CLOSE and src.close is None:
                 info = rec.close
                 src.close = (info.code if info else None, (info.reason or "") if info else "")
@@ -449,12 +449,42 @@ class ProxiedConnection:
             return False
         return True
 
-    def _reframe(self, src: _Side, rec: FrameRecord) -> bytes:
-        """``--script``: the bytes the proxy sends for ``rec`` (see :func:`reframe`)."""
-        assert self.opts.script is not None
-        return reframe(
-            self.opts.script, rec, src.direction, src.compressor, self.emit, mask=src is self.client
-        )
+    @property
+    def terminated(self) -> bool:
+        """``--script`` or ``--intercept``: the proxy frames what it forwards."""
+        return self.opts.script is not None or self.opts.intercept is not None
+
+    async def _reframe(self, src: _Side, rec: FrameRecord) -> bytes:
+        """The bytes the proxy sends for ``rec`` (see :func:`reframe`); with ``--intercept``
+        a matching message waits here for the person's decision."""
+        hook = self.opts.script
+        icpt = self.opts.intercept
+        msg = rec.message
+        if icpt is not None and msg is not None and rec.frame.opcode_raw < 8:
+            original = ScriptMessage(src.direction.value, msg.opcode, msg.payload)
+            out = await icpt.decide(self.id, src.direction, original)
+
+            def hook(m: ScriptMessage) -> ScriptMessage | None:
+                return None if out is None else ScriptMessage(m.direction, out[0], out[1])
+
+        assert hook is not None
+        return reframe(hook, rec, src.direction, src.compressor, self.emit, mask=src is self.client)
+
+    def inject(self, direction: Direction, opcode: int, data: bytes) -> bool:
+        """Send a message the proxy made: ``c2s`` to the server, ``s2c`` to the client."""
+        to_server = direction is C2S
+        side = self.server if to_server else self.client
+        source = self.client if to_server else self.server
+        if side is None or source is None or side.decoder is None or side.writer.is_closing():
+            return False
+        if source.compressor is not None and opcode < 8:  # control frames are never compressed
+            frame = encode_frame(
+                opcode, source.compressor.compress(data), rsv1=True, mask=to_server
+            )
+        else:
+            frame = encode_frame(opcode, data, mask=to_server)
+        side.write(frame)
+        return True
 
     async def _fail(self, offender: _Side, other: _Side, problem: Problem) -> None:
         """``--strict``: close the offender with the RFC code, the other side with 1001/1014."""

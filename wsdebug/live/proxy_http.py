@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..codec.connection import DEFAULT_MAX_MESSAGE
 from ..codec.handshake import MAX_HANDSHAKE_SIZE, Request
 from .client import Target
 from .proxy_script import Hook
+
+if TYPE_CHECKING:
+    from .proxy_intercept import Interceptor
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(?P<rest>[/?].*)?$")
@@ -27,6 +31,8 @@ class ProxyOptions:
     once: bool = False  #: stop after the first proxied connection ends
     #: ``--script``: the on_message hook; each leg is then terminated (the proxy re-frames)
     script: Hook | None = None
+    #: ``--intercept``: holds matching messages for the prompt (terminated legs too)
+    intercept: Interceptor | None = None
     connect_timeout: float = 10.0
     handshake_timeout: float = 10.0
     close_timeout: float = 3.0  #: after one side ended, seconds the other gets to end too

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..capture.format import CaptureWriter
 from ..codec.build import build_error_response
@@ -105,6 +106,7 @@ async def run_proxy(
     recorder: CaptureWriter | None = None,
     *,
     ready: Callable[[Proxy], None] | None = None,
+    interactive: Callable[[Proxy], Awaitable[object]] | None = None,
 ) -> int:
     """Proxy until stopped (Ctrl-C: 130, SIGTERM: 143) or, with ``once``, until the first
     connection ends (0, or 1 when it showed a problem); 2 when the port cannot be bound."""
@@ -124,15 +126,25 @@ async def run_proxy(
             return 2
         if ready is not None:
             ready(proxy)
-        waits = {asyncio.create_task(stop.wait())}
+        waits: set[asyncio.Future[Any]] = {asyncio.create_task(stop.wait())}
         if opts.once:
             waits.add(asyncio.create_task(proxy.first_done.wait()))
-        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        prompt = None
+        if interactive is not None:  # the --intercept prompt: leaving it stops the proxy
+            prompt = asyncio.ensure_future(interactive(proxy))
+            waits.add(prompt)
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await proxy.stop()
         if stopper.signum is not None:
             return stopper.status
+        if prompt is not None and prompt in done and not prompt.cancelled():
+            if prompt.exception() is not None:
+                reporter.emit(ErrorEvent(f"the prompt failed: {prompt.exception()}"))
+                return 1
+            if prompt.result() == "interrupted":
+                return 130
         return 1 if proxy.problems else 0
     finally:
         stopper.restore()
