@@ -169,6 +169,12 @@ async def _lesson(tmp_path: Path, lang: str) -> None:
                 ("s2c", 0),
                 ("s2c", 0),
             ]
+            # a code a page may not send (1002 is the browser's own): explained, nothing sent
+            await alice.js(
+                "document.getElementById('code').value = '1002';"
+                "document.getElementById('send-close').click()"
+            )
+            assert await alice.js("document.getElementById('hint').textContent.includes('3000')")
             # a close with a code
             await alice.js(
                 "document.getElementById('code').value = '4000';"
