@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 from _codecs import escape_decode  # the C decoder of bytes literals (what the compiler uses)
 from collections.abc import Iterator, Sequence
 
@@ -60,6 +61,10 @@ def _some(data: bytes) -> bytes:
     return data
 
 
+#: Possessive repeats (Python 3.11+) where a whole input is matched: the grammars below never
+#: need to give back a repeat, and a backtracking repeat keeps state per iteration (hundreds
+#: of MB for a 16 MiB paste).
+_P = "+" if sys.version_info >= (3, 11) else ""
 _COMMENT_LINE = re.compile(r"\n[ \t]*#[^\n]*")  # a literal first: SRE searches for it fast
 _FIRST_COMMENT = re.compile(r"[ \t]*#[^\n]*")
 
@@ -138,19 +143,20 @@ _LITERAL_START = re.compile(rf"[(\s]*(?:(?:bytearray|bytes)\s*\([(\s]*)?{_PREFIX
 _LITERAL_TOKEN = re.compile(
     r"(?P<skip>(?:\s|\\\n|#[^\n]*|[+;])+)|(?P<open>(?:bytearray|bytes)?\s*\()|(?P<close>\))"
     rf"|(?P<prefix>{_PREFIX}?)"
-    r"(?:'(?P<sq>[^\\\n']*(?:\\[\s\S][^\\\n']*)*)'|\"(?P<dq>[^\\\n\"]*(?:\\[\s\S][^\\\n\"]*)*)\")"
+    rf"(?:'(?P<sq>[^\\\n']*{_P}(?:\\[\s\S][^\\\n']*{_P})*{_P})'"
+    rf"|\"(?P<dq>[^\\\n\"]*{_P}(?:\\[\s\S][^\\\n\"]*{_P})*{_P})\")"
 )
 _QUOTE_AHEAD = re.compile(rf"{_PREFIX}?['\"]")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|[\s\S]?)")
 _SIMPLE_ESCAPES = {**dict(zip("\\'\"abfnrtv", "\\'\"\a\b\f\n\r\t\v", strict=True)), "\n": ""}
 _ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
-_ESCAPES_ONLY = re.compile(r"(?:\s*\\x[0-9a-fA-F]{2})+\s*")
+_ESCAPES_ONLY = re.compile(rf"(?:\s*{_P}\\x[0-9a-fA-F]{{2}})+{_P}\s*{_P}")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # bodies that the C decoder reads exactly as a bytes literal, without warnings: ASCII but NUL,
 # CR and backslash, and the escapes Python knows
 _PLAIN_ESCAPES = re.compile(
-    r"[\x01-\x0c\x0e-\x5b\x5d-\x7f]*(?:\\(?:x[0-9a-fA-F]{2}|[0-3][0-7]{2}|[0-7]{1,2}(?![0-7])"
-    r"|[\\'\"abfnrtv\n])[\x01-\x0c\x0e-\x5b\x5d-\x7f]*)*"
+    rf"[\x01-\x0c\x0e-\x5b\x5d-\x7f]*{_P}(?:\\(?:x[0-9a-fA-F]{{2}}|[0-3][0-7]{{2}}"
+    rf"|[0-7]{{1,2}}(?![0-7])|[\\'\"abfnrtv\n])[\x01-\x0c\x0e-\x5b\x5d-\x7f]*{_P})*{_P}"
 )
 _LINE = re.compile(r"[^\n]+")
 
@@ -253,11 +259,13 @@ _C_NOISE = re.compile(
     r"|b(?<!\w.)(?:ytearray|ytes)(?=\s*\()"  # each branch starts with a literal or set: fast
 )
 _OX_TOKEN = re.compile(r"[^\s,;{}\[\]()]+")
-_OX_BYTES, _OX_SEP = r"0[xX](?:[0-9a-fA-F]{2})+", r"[\s,;{}\[\]()]"
+_OX_BYTES, _OX_SEP = rf"0[xX](?:[0-9a-fA-F]{{2}})+{_P}", r"[\s,;{}\[\]()]"
 # the trailing separators sit inside the optional group: ``SEP*(...)?SEP*`` is O(n²) on a miss
-_OX_PREFIX = re.compile(r"0[xX]")
 _OX_SEPARATORS = str.maketrans(",;{}[]()", "        ")
-_OX_ONLY = re.compile(rf"{_OX_SEP}*(?:{_OX_BYTES}(?:{_OX_SEP}+{_OX_BYTES})*{_OX_SEP}*)?")
+_OX_RUN = rf"0[xX][0-9a-fA-F]+{_P}"  # whole bytes or not: an odd run fails in fromhex
+_OX_FAST = re.compile(
+    rf"{_OX_SEP}*{_P}(?:{_OX_RUN}(?:{_OX_SEP}+{_P}{_OX_RUN})*{_P}{_OX_SEP}*{_P})?{_P}"
+)
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -267,9 +275,14 @@ def _blank(m: re.Match[str]) -> str:
 
 
 def _parse_ox(code: str) -> bytes:
-    code = _C_NOISE.sub(_blank, code)
-    if _OX_ONLY.fullmatch(code):  # 0x tokens of whole bytes between separators
-        return bytes.fromhex(_OX_PREFIX.sub("", code).translate(_OX_SEPARATORS))
+    if "/" in code or "=" in code or "byte" in code:  # every _C_NOISE match holds one of them
+        code = _C_NOISE.sub(_blank, code)
+    if _OX_FAST.fullmatch(code):  # 0x tokens between separators: odd ones fail in fromhex
+        try:
+            bare = code.replace("0x", "").replace("0X", "")  # x is only ever in a prefix
+            return bytes.fromhex(bare.translate(_OX_SEPARATORS))
+        except ValueError:
+            pass
     digits: list[str] = []
     for m in _OX_TOKEN.finditer(code):
         token, pos = m.group(), m.start()
@@ -380,8 +393,11 @@ def _dump_runs(code: str) -> bytes | None:
         if pos == nl or code[pos:nl].isspace():
             pos = nl + 1
             continue
-        line = code[pos:nl]
-        m = _XXD_LINE.match(line) or _COLUMN_LINE.match(line)
+        if not (_XXD_LINE.match(code, pos, nl) or _COLUMN_LINE.match(code, pos, nl)):
+            m = None  # (not copied: a one-line paste can be the whole input)
+        else:
+            line = code[pos:nl]
+            m = _XXD_LINE.match(line) or _COLUMN_LINE.match(line)
         if m is None:
             last_line = _OFFSET_LINE.fullmatch(code, pos, nl)
             if last_line is None or last_line.group(1) or int(last_line.group(2), 16) != expected:

@@ -99,23 +99,35 @@ def read_text(args: list[str], file: Path | None, limit: int = DEFAULT_DECODE_MA
     return " ".join(args)
 
 
-def directional_segments(text: str) -> list[tuple[Role, bytes]]:
-    """``[(Role, bytes)]`` when the dump marks directions (c:/s:, >/<, Follow TCP Stream)."""
+def parse_input(text: str, *, base64: bool = False) -> tuple[list[tuple[Role, bytes]], bytes]:
+    """Pasted text, parsed once: ``(segments, b"")`` when the dump marks directions (c:/s:,
+    >/<, Follow TCP Stream), else ``([], data)`` for one stream; UserError when unreadable.
+    """
     from ..capture import textinput as inputs
     from ..codec.spec import Role
 
     try:
-        segments = inputs.parse_directional(text)
-    except inputs.HexInputError as exc:
+        if base64:
+            return [], inputs.parse_base64(text)
         try:
-            inputs.parse_bytes(text)
-        except inputs.HexInputError:  # unreadable either way: this error's place is right for
-            raise UserError(f"unreadable input: {exc}") from None  # marked dumps too
-        return []
+            segments = inputs.parse_directional(text)
+        except inputs.HexInputError as exc:
+            try:  # splitting at the markers broke a literal, say: read it as one stream
+                return [], inputs.parse_bytes(text)
+            except inputs.HexInputError:  # unreadable either way: this error's place is right
+                raise UserError(f"unreadable input: {exc}") from None  # for marked dumps too
+    except inputs.HexInputError as exc:
+        raise UserError(f"unreadable input: {exc}") from None
     if not any(side for side, _ in segments):
-        return []
+        return [], b"".join(data for _, data in segments)
     if any(side is None for side, _ in segments):
         raise UserError(
             "unreadable input: some bytes come before the first direction marker (c:/s: or >/<)"
         )
-    return [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
+    roles = [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
+    return roles, b""
+
+
+def directional_segments(text: str) -> list[tuple[Role, bytes]]:
+    """``[(Role, bytes)]`` when the dump marks directions (c:/s:, >/<, Follow TCP Stream)."""
+    return parse_input(text)[0]

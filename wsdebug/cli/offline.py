@@ -19,8 +19,8 @@ from .common import (
     check_detail,
     check_role,
     check_size,
-    directional_segments,
     max_input_option,
+    parse_input,
     read_text,
 )
 from .status import ExitStatus, UserError
@@ -68,18 +68,12 @@ def decode(
     A dump whose lines carry direction markers (c: / s:, or > / <) is decoded as two streams,
     client to server and server to client, each with its own checks.
     """
-    from ..capture import textinput as inputs
     from ..capture.offline import decode_bytes, decode_segments
 
     detail = check_detail(detail)
     text = read_text(hex_input or [], file, check_size(max_input))
-    segments = [] if base64 else directional_segments(text)
-    try:
-        data = (
-            inputs.parse_base64(text) if base64 else b"" if segments else inputs.parse_bytes(text)
-        )
-    except inputs.HexInputError as exc:
-        raise UserError(f"unreadable input: {exc}") from None
+    segments, data = parse_input(text, base64=base64)  # parsed once
+    del text  # the text can be several times the bytes: freed before they are decoded
     if segments:
         result = decode_segments(
             segments, deflate=deflate, no_context_takeover=no_context_takeover, max_message=max_size
