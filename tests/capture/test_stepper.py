@@ -38,7 +38,19 @@ def test_next_previous_first_last() -> None:
     assert frame_no(st) == 8 and not st.next() and st.message == "last event"
     st.first()
     assert st.cursor == 0
-    assert st.position() == (1, 10)
+    assert st.position() == (0, 8)  # on REQ: no frame yet, and REQ/101 are not frames
+
+
+def test_the_counter_counts_frames_not_heads() -> None:
+    st = stepper()
+    st.next()
+    assert label(st.current) == "101" and st.position() == (0, 8)  # type: ignore[arg-type]
+    assert st.jump(5) and st.position() == (5, 8)
+    st.last()
+    assert st.position() == (8, 8)
+    st.direction = "c2s"
+    st.first()
+    assert st.jump(4) and st.position() == (3, 5)  # 1, 2, 4 of the client's 5 frames
 
 
 def test_jump() -> None:
@@ -176,7 +188,7 @@ def test_app_draws_the_current_event() -> None:
         status = "".join(text for _, text in app._status())
     assert "#4 -> 10:00:00.205 CONT" in body and "Frame layout" in body
     assert "4→CONT" in strip and "3←PONG" in strip
-    assert "6/10" in status and "q quit" in status
+    assert "4/8" in status and "q quit" in status  # frame 4 of 8 (REQ and 101 not counted)
 
 
 def test_app_export(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ few words (for the status bar), e.g. "no later problem" or "frame 9 is hidden by
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -145,9 +146,10 @@ class Stepper:
         return [i for i, ev in enumerate(self.events) if self.visible(ev)]
 
     def position(self) -> tuple[int, int]:
-        """(1-based place of the cursor among the visible events, how many are visible)."""
-        shown = self.visible_indices()
-        return (shown.index(self.cursor) + 1 if self.cursor in shown else 0), len(shown)
+        """(frames shown up to and including the cursor, frames shown): the counter counts
+        frames only, not the REQ/101 heads or notes around them (0 before the first frame)."""
+        frames = [i for i in self.visible_indices() if isinstance(self.events[i], FrameEvent)]
+        return bisect.bisect_right(frames, self.cursor), len(frames)
 
     def filters(self) -> str:
         parts = []
