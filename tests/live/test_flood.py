@@ -26,14 +26,21 @@ from websockets.sync.client import connect as ws_connect
 from wsdebug.capture.serialize import Blob, dumps, frame_json, iter_json, message_json
 from wsdebug.capture.offline import build, decode_bytes
 
-ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {"NO_COLOR": "1"}
+ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
+    "NO_COLOR": "1"
+}
 BIG = 4 << 20  #: characters in the big text message (all "a": deflate makes it ~4 KB)
 
 
 def start_listener(*args: str) -> tuple[subprocess.Popen[bytes], str, int]:
     """``wsdebug listen --json --port 0 ARGS`` with a one-page stdout pipe; (proc, url, pipe size)."""
-    proc = subprocess.Popen([sys.executable, "-m", "wsdebug", "listen", "--json", "--port", "0", *args],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", "listen", "--json", "--port", "0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
     assert proc.stdout is not None
     size = fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
     line = proc.stdout.readline()  # the "listening on" line: small, written before any client
@@ -53,34 +60,52 @@ def listener() -> Iterator[tuple[subprocess.Popen[bytes], str, int]]:
     proc.communicate(timeout=30)
 
 
+# 16 MiB: more output queued than the reporter's backpressure threshold (64 MB): the big
+# peer's own reading is held back, the probe's is not.
+@pytest.mark.parametrize("size", [BIG, 16 << 20], ids=["4MiB", "16MiB"])
 def test_probe_echo_completes_while_a_huge_message_is_still_being_written(
-    listener: tuple[subprocess.Popen[bytes], str, int],
+    listener: tuple[subprocess.Popen[bytes], str, int], size: int
 ) -> None:
     proc, url, pipe_size = listener
     with ws_connect(url, max_size=None, open_timeout=10, close_timeout=2) as big:
-        big.send("a" * BIG)
-        assert big.recv(timeout=30) == "a" * BIG  # the echo: the listener is now reporting the message
-        with ws_connect(url, open_timeout=10, close_timeout=2) as probe:  # stuck here when output blocks
+        big.send("a" * size)
+        assert (
+            big.recv(timeout=30) == "a" * size
+        )  # the echo: the listener is now reporting the message
+        with ws_connect(
+            url, open_timeout=10, close_timeout=2
+        ) as probe:  # stuck here when output blocks
             t0 = time.perf_counter()
             probe.send("probe")
             assert probe.recv(timeout=10) == "probe"
             rtt = time.perf_counter() - t0
+            probe.send("again")  # a second round trip: the probe's reading was not held back
+            assert probe.recv(timeout=10) == "again"
     out, _ = proc.communicate(timeout=60)
     lines = out.splitlines()
     events = [json.loads(line) for line in lines]
-    big_at = next(i for i, e in enumerate(events) if e["event"] == "message" and e["conn"] == "c1"
-                  and e["direction"] == "c2s")
-    probe_at = next(i for i, e in enumerate(events) if e["event"] == "message" and e["conn"] == "c2"
-                    and e["direction"] == "c2s")
+    big_at = next(
+        i
+        for i, e in enumerate(events)
+        if e["event"] == "message" and e["conn"] == "c1" and e["direction"] == "c2s"
+    )
+    probe_at = next(
+        i
+        for i, e in enumerate(events)
+        if e["event"] == "message" and e["conn"] == "c2" and e["direction"] == "c2s"
+    )
     # The big message's JSON came before the probe's, and it is far larger than the pipe: it
     # could not all be written while the test read nothing, yet the probe's echo came back.
     assert big_at < probe_at
-    assert sum(len(line) + 1 for line in lines[:big_at + 1]) > 100 * pipe_size
+    assert sum(len(line) + 1 for line in lines[: big_at + 1]) > 100 * pipe_size
     # Nothing was cut or lost: the full text, every frame, in order.
-    assert events[big_at]["text"] == "a" * BIG and "truncated" not in events[big_at]
-    frames_in = [e for e in events if e["event"] == "frame" and e["conn"] == "c1" and e["direction"] == "c2s"]
-    assert frames_in[0]["rsv1"] and len(frames_in[0]["inflated_hex"]) == 2 * BIG
-    assert [e["text"] for e in events if e["event"] == "message" and e["conn"] == "c2"] == ["probe", "probe"]
+    assert events[big_at]["text"] == "a" * size and "truncated" not in events[big_at]
+    frames_in = [
+        e for e in events if e["event"] == "frame" and e["conn"] == "c1" and e["direction"] == "c2s"
+    ]
+    assert frames_in[0]["rsv1"] and len(frames_in[0]["inflated_hex"]) == 2 * size
+    probe_texts = [e["text"] for e in events if e["event"] == "message" and e["conn"] == "c2"]
+    assert probe_texts == ["probe", "probe", "again", "again"]
     print(f"probe echo round trip while the big message's JSON was blocked: {rtt * 1000:.1f} ms")
 
 
@@ -94,16 +119,26 @@ def test_json_max_payload_cuts_and_marks() -> None:
         assert ws.recv(timeout=10) == b"\x01" * 50
     out, err = proc.communicate(timeout=30)
     events = [json.loads(line) for line in out.splitlines()]
-    frame = next(e for e in events if e["event"] == "frame" and e["direction"] == "c2s" and e["opcode"] == 1)
+    frame = next(
+        e for e in events if e["event"] == "frame" and e["direction"] == "c2s" and e["opcode"] == 1
+    )
     assert frame["truncated"] is True
     assert frame["full_lengths"] == {"text": 1200, "payload_hex": 1200}
     assert frame["payload_length"] == 1200 and len(frame["payload_hex"]) == 200
     assert frame["text"] == "é" * 50  # 100 bytes, cut on a character boundary
     payload_field = next(f for f in frame["fields"] if f["name"] == "payload")
     assert payload_field["truncated"] is True and len(payload_field["value"]) == 200
-    msg = next(e for e in events if e["event"] == "message" and e["direction"] == "c2s" and e["opcode"] == 1)
+    msg = next(
+        e
+        for e in events
+        if e["event"] == "message" and e["direction"] == "c2s" and e["opcode"] == 1
+    )
     assert msg["text"] == "é" * 50 and msg["size"] == 1200 and msg["full_lengths"] == {"text": 1200}
-    small = next(e for e in events if e["event"] == "message" and e["direction"] == "c2s" and e["opcode"] == 2)
+    small = next(
+        e
+        for e in events
+        if e["event"] == "message" and e["direction"] == "c2s" and e["opcode"] == 2
+    )
     assert small["payload_hex"] == "01" * 50 and "truncated" not in small
 
 
@@ -112,18 +147,23 @@ def _doc(payload: bytes, **kw: Any) -> dict[str, Any]:
     return frame_json(rec, **kw)
 
 
-@pytest.mark.parametrize("payload", [b"", "\x1b]52;c;x\x07 \u202e \U0001f600 ok".encode() * 9000,
-                                     b"z" * 700_000])
+@pytest.mark.parametrize(
+    "payload", [b"", "\x1b]52;c;x\x07 \u202e \U0001f600 ok".encode() * 9000, b"z" * 700_000]
+)
 def test_lazy_pieces_are_the_same_json(payload: bytes) -> None:
     """The writer thread's chunked encoding is byte for byte what one dumps() call gives."""
     lazy = _doc(payload, lazy=True)
     assert len(payload) < 65536 or any(isinstance(v, Blob) for v in lazy.values())
     text = "".join(iter_json(lazy))
     assert text == dumps(_doc(payload))
-    assert "\x1b" not in text and "\u202e" not in text and json.loads(text)["text"] == payload.decode()
-    assert dumps(message_json(decode_bytes(build("binary", payload), sender=None).records[0].message,
-                              lazy=True)) == dumps(message_json(decode_bytes(build("binary", payload),
-                                                                              sender=None).records[0].message))
+    assert (
+        "\x1b" not in text and "\u202e" not in text and json.loads(text)["text"] == payload.decode()
+    )
+    assert dumps(
+        message_json(
+            decode_bytes(build("binary", payload), sender=None).records[0].message, lazy=True
+        )
+    ) == dumps(message_json(decode_bytes(build("binary", payload), sender=None).records[0].message))
 
 
 def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
@@ -143,7 +183,9 @@ def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
     reader.start()
     with os.fdopen(w, "w", encoding="utf-8") as out:
         rep = JsonReporter(out, threaded=True)
-        big = decode_bytes(build("text", "é\x1b".encode() * 300_000), sender=None).records[0].message
+        big = (
+            decode_bytes(build("text", "é\x1b".encode() * 300_000), sender=None).records[0].message
+        )
         assert big is not None
         for i in range(300):
             rep.info(f"n{i}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +100,8 @@ class LiveConnection:
         self.options = options
         self.recorder = recorder
         self.conn: Connection | None = None
+        #: held while the codec runs: receive() may run it on a worker thread (deflate)
+        self._codec_lock = threading.RLock()
         self.subprotocol: str | None = None
         self.extensions: str | None = None
         self.close_event: CloseEvent | None = None
@@ -182,10 +185,26 @@ class LiveConnection:
         conn = self.conn
         if conn is None:
             return
-        self.write(conn.data_to_send())
-        events = conn.events_received()
+        with self._codec_lock:
+            out, events = conn.data_to_send(), conn.events_received()
+        self.write(out)
         if events:
             self.report(events)
+
+    async def receive(self, data: bytes) -> None:
+        """Feed ``data`` to the codec.  On a compressed connection this runs on a worker thread
+        (zlib lets go of the GIL): one peer's message that inflates to megabytes, and its echo's
+        compression, then cost the loop nothing, and the other connections go on."""
+        conn = self.conn
+        assert conn is not None
+        if conn.deflate is None:
+            conn.receive_data(data)  # plain frames are cheap: no thread hop per read
+            return
+        await asyncio.to_thread(self._receive_locked, conn, data)
+
+    def _receive_locked(self, conn: Connection, data: bytes) -> None:
+        with self._codec_lock:
+            conn.receive_data(data)
 
     def report(self, events: list[Event]) -> None:
         """Stamp the codec's events and hand them to the reporter (noting the close and any
@@ -244,11 +263,11 @@ class LiveConnection:
                 if data:
                     last_read = loop.time()
                     self.record_in(data)
-                    conn.receive_data(data)
+                    await self.receive(data)
                 else:
                     conn.receive_eof()
                 self.flush()
-                await self.reporter.drain()  # a slow --json reader holds the reading back
+                await self.reporter.drain(self.id)  # a slow --json reader holds this peer back
                 if not data:
                     reason = "the peer closed the TCP connection"
                     break
@@ -348,12 +367,13 @@ class LiveConnection:
         conn = self.conn
         if conn is None:
             raise RuntimeError("the handshake is not complete")
-        if action == "raw":
-            conn.send_raw(args[0])
-        elif action == "frag":
-            conn.send_message(Opcode.TEXT, args[1].encode("utf-8"), fragments=args[0])
-        else:
-            getattr(conn, f"send_{action}")(*args)
+        with self._codec_lock:  # a worker thread may be inside receive() of this connection
+            if action == "raw":
+                conn.send_raw(args[0])
+            elif action == "frag":
+                conn.send_message(Opcode.TEXT, args[1].encode("utf-8"), fragments=args[0])
+            else:
+                getattr(conn, f"send_{action}")(*args)
         self.flush()
 
     async def drain(self) -> None:

@@ -51,8 +51,9 @@ class Reporter:
 
     def close(self) -> None: ...
 
-    async def drain(self) -> None:
-        """Wait (without blocking the loop) while the output is far behind; a pump may call it."""
+    async def drain(self, conn: str = "") -> None:
+        """Wait (without blocking the loop) while the output is far behind on ``conn``'s events
+        (or on everyone's, when very far behind); the pump of ``conn`` calls it."""
 
     # -- conveniences ---------------------------------------------------------------------------
 
@@ -82,7 +83,8 @@ class JsonReporter(Reporter):
         self.max_payload = max_payload
         self.threaded = threaded
         self._lazy = threaded
-        self._queue: collections.deque[tuple[dict[str, Any], int] | None] = collections.deque()
+        self._queue: collections.deque[tuple[dict[str, Any], int, str] | None] = collections.deque()
+        self._by_conn: collections.Counter[str] = collections.Counter()  #: queued bytes per conn
         self._cond = threading.Condition()
         self._queued = 0  #: estimated bytes waiting in the queue
         self._writing = False  #: the writer holds a document it has not finished writing
@@ -90,7 +92,7 @@ class JsonReporter(Reporter):
         self._fd: int | None = None
         self.error_seen: OSError | None = None  #: the write error that stopped the output, if any
 
-    def _emit(self, obj: dict[str, Any], size: int = 512) -> None:
+    def _emit(self, obj: dict[str, Any], size: int = 512, conn: str = "") -> None:
         if not self.threaded:
             self._write(obj)
             return
@@ -101,8 +103,9 @@ class JsonReporter(Reporter):
                 self._queued > HARD_LIMIT and self._thread is not None and self._thread.is_alive()
             ):
                 self._cond.wait(0.1)  # the last resort against unbounded memory: the loop waits
-            self._queue.append((obj, size))
+            self._queue.append((obj, size, conn))
             self._queued += size
+            self._by_conn[conn] += size
             self._cond.notify_all()
 
     # -- the writer ------------------------------------------------------------------------------
@@ -150,10 +153,13 @@ class JsonReporter(Reporter):
                 self._writing = item is not None
             if item is None:
                 return
-            obj, size = item
+            obj, size, conn = item
             self._write(obj)
             with self._cond:
                 self._queued -= size
+                self._by_conn[conn] -= size
+                if not self._by_conn[conn]:
+                    del self._by_conn[conn]
                 self._cond.notify_all()
 
     @property
@@ -166,8 +172,12 @@ class JsonReporter(Reporter):
         with self._cond:
             return not self._queue and not self._writing
 
-    async def drain(self) -> None:
-        while self._queued > SOFT_LIMIT and self._thread is not None and self._thread.is_alive():
+    async def drain(self, conn: str = "") -> None:
+        # Per connection: one peer's huge message holds back that peer's reading only, so the
+        # others' round trips go on; everyone waits once the whole queue is far behind.
+        while (self._by_conn.get(conn, 0) > SOFT_LIMIT or self._queued > HARD_LIMIT // 2) and (
+            self._thread is not None and self._thread.is_alive()
+        ):
             await asyncio.sleep(0.005)
 
     def close(self, timeout: float | None = None) -> None:
@@ -189,7 +199,9 @@ class JsonReporter(Reporter):
             size += 4 * (rec.frame.payload_len + len(rec.inflated or b""))
         elif isinstance(event, MessageEvent):
             size += 2 * len(event.message.payload)
-        self._emit(event_json(event, max_payload=self.max_payload, lazy=self._lazy), size)
+        self._emit(
+            event_json(event, max_payload=self.max_payload, lazy=self._lazy), size, event.conn
+        )
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
