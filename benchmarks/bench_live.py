@@ -438,8 +438,8 @@ def build_workloads(n_small: int, n_big: int) -> list[Workload]:
     texts = ["".join(rng.choices(alphabet, k=100)) for _ in range(1000)]
     blobs = [rng.randbytes(MiB) for _ in range(4)]
     return [
-        Workload("small", f"{n_small:,} x 100 B text", texts, n_small, 100),
-        Workload("big", f"{n_big:,} x 1 MiB binary", blobs, n_big, MiB),
+        Workload("small", f"{n_small:,} x 100 B text, permessage-deflate", texts, n_small, 100),
+        Workload("big", f"{n_big:,} x 1 MiB binary, permessage-deflate", blobs, n_big, MiB),
     ]
 
 

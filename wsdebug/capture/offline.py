@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import IO
 
 from ..codec.deflate import Inflater
 from ..codec.frames import NeedMore, encode_frame
@@ -76,6 +77,37 @@ def decode_segments(
         problems.extend(dec.receive_eof())
         problems.extend(dec.stream_problems())
     return Decoded(records, incomplete, problems)
+
+
+_BATCH = 1000  #: frames encoded per C-encoder call by :func:`write_decode_json`
+
+
+def write_decode_json(result: Decoded, out: IO[str]) -> None:
+    """The ``decode --json`` document, written piece by piece to ``out``.
+
+    The same text as ``dumps(decode_document(...))``, but never held whole: frames are encoded
+    a thousand at a time, and payloads of 64 KiB and more go out 64 KiB at a time
+    (:func:`~wsdebug.capture.serialize.iter_json`), so memory stays near the decoded bytes.
+    """
+    from .serialize import decode_document, frame_json, iter_json
+
+    envelope = "".join(iter_json(decode_document([], result.incomplete, result.problems)))
+    at = envelope.index('"frames":[]') + len('"frames":[')
+    out.write(envelope[:at])
+    records = result.records
+    for start in range(0, len(records), _BATCH):
+        if start:
+            out.write(",")
+        batch = [frame_json(r, lazy=True) for r in records[start : start + _BATCH]]
+        held: str | None = None  # each piece is written once the next is known: the batch's
+        for piece in iter_json(batch):  # own brackets (first and last character) are cut
+            if held is None:
+                piece = piece[1:]
+            else:
+                out.write(held)
+            held = piece
+        out.write((held or "")[:-1])
+    out.write(envelope[at:])
 
 
 KINDS = {

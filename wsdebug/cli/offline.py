@@ -87,10 +87,10 @@ def decode(
             max_message=max_size,
         )
     if json_out:
-        from ..capture.serialize import decode_document, dumps
+        from ..capture.offline import write_decode_json
 
-        doc = decode_document(result.records, result.incomplete, result.problems)
-        sys.stdout.write(dumps(doc) + "\n")
+        write_decode_json(result, sys.stdout)  # one document, written piecewise
+        sys.stdout.write("\n")
     else:
         from ..ui.output import print_decoded
 
