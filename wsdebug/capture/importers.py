@@ -20,6 +20,7 @@ from ..codec.deflate import DeflateParams
 from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .session import Conversation, reconstruct
+from .tls import KeyLog
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1",
@@ -65,10 +66,16 @@ def _text(raw: bytes, name: str) -> str:
         raise _not_text(raw, name, exc.start) from None
 
 
-def _pcap(fh: IO[bytes], name: str, magic: bytes, server_port: int | None = None) -> Capture:
+def _pcap(
+    fh: IO[bytes],
+    name: str,
+    magic: bytes,
+    server_port: int | None = None,
+    keylog: KeyLog | None = None,
+) -> Capture:
     from .pcap import read_pcap
 
-    infos, notes, gaps, file_notes = read_pcap(fh, name, server_port=server_port)
+    infos, notes, gaps, file_notes = read_pcap(fh, name, server_port=server_port, keylog=keylog)
     return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes, gaps)
 
 
@@ -106,7 +113,11 @@ def _lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[bytes]
 
 
 def load(
-    path: str | Path, *, max_input: int = DEFAULT_REPLAY_MAX, server_port: int | None = None
+    path: str | Path,
+    *,
+    max_input: int = DEFAULT_REPLAY_MAX,
+    server_port: int | None = None,
+    keylog: KeyLog | None = None,
 ) -> Capture:
     """Read ``path`` (any supported format), at most ``max_input`` bytes of it.
 
@@ -120,7 +131,7 @@ def load(
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            return load_file(fh, name, max_input=max_input, server_port=server_port)
+            return load_file(fh, name, max_input=max_input, server_port=server_port, keylog=keylog)
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
     except OSError as exc:
@@ -133,20 +144,24 @@ def load_file(
     *,
     max_input: int = DEFAULT_REPLAY_MAX,
     server_port: int | None = None,
+    keylog: KeyLog | None = None,
 ) -> Capture:
-    """Like :func:`load`, from an open binary file (standard input, a pipe)."""
+    """Like :func:`load`, from an open binary file (standard input, a pipe).
+
+    ``server_port`` and ``keylog`` (TLS secrets) apply to pcap files."""
     try:
         check_file_size(fh, max_input, name)
         head = fh.read(min(4096, max_input + 1))
         if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
             if fh.seekable():
                 fh.seek(0)
-                return _pcap(fh, name, head[:4], server_port)
+                return _pcap(fh, name, head[:4], server_port, keylog)
             return _pcap(
                 io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))),
                 name,
                 head[:4],
                 server_port,
+                keylog,
             )
         if is_capture(head):
             return _jsonl(_lines(fh, head, max_input, name), name)

@@ -25,13 +25,16 @@ import heapq
 import re
 import socket
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import dpkt
 
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
+
+if TYPE_CHECKING:
+    from .tls import KeyLog
 
 _UPGRADE = re.compile(rb"\r?\nupgrade[ \t]*:[^\r\n]*websocket", re.IGNORECASE)
 _LINK_NAMES = "Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback"
@@ -335,8 +338,30 @@ def _midstream(
     return eps[decision.client], decision.notes
 
 
+def _tls(
+    tcp: _Tcp, streams: dict[Endpoint, _Stream], keylog: KeyLog
+) -> tuple[Endpoint, dict[Endpoint, _Stream], list[str]] | str:
+    """The decrypted streams of a TLS conversation, its client and notes; else why not."""
+    from .tls import decrypt, is_client_hello
+
+    client = next((ep for ep, s in streams.items() if is_client_hello(s.head)), None)
+    if client is None:
+        return "a TLS conversation whose ClientHello was not captured cannot be decrypted"
+    server = tcp.b if client == tcp.a else tcp.a
+    empty = _Stream([])
+    out = decrypt(streams[client].chunks, streams.get(server, empty).chunks, keylog)
+    if out.failure:
+        return f"{_show(client)} -> {_show(server)}: {out.failure}"
+    plain = {client: _Stream(out.client), server: _Stream(out.server)}
+    for ep in (client, server):
+        old = streams.get(ep, empty)
+        plain[ep].retransmitted, plain[ep].out_of_order = old.retransmitted, old.out_of_order
+        plain[ep].gap = old.gap
+    return client, plain, out.notes
+
+
 def read_pcap(
-    fh: IO[bytes], name: str, *, server_port: int | None = None
+    fh: IO[bytes], name: str, *, server_port: int | None = None, keylog: KeyLog | None = None
 ) -> tuple[list[ConnectionInfo], Notes, Gaps, list[str]]:
     """The WebSocket conversations in a pcap/pcapng file.
 
@@ -356,10 +381,23 @@ def read_pcap(
     notes: Notes = {}
     gaps: Gaps = {}
     tls = 0
+    tls_failed: list[str] = []  # TLS conversations the key log did not open
     for tcp in tcps:
         streams = {ep: reassemble(flow) for ep, flow in tcp.flows.items()}
         client = next((ep for ep, s in streams.items() if _is_upgrade(s.head)), None)
         assumed: list[str] = []
+        if client is None and keylog is not None and any(_is_tls(s.head) for s in streams.values()):
+            decrypted = _tls(tcp, streams, keylog)
+            if isinstance(decrypted, str):
+                tls_failed.append(decrypted)
+                continue
+            tls_client, streams, assumed = decrypted
+            if not _is_upgrade(streams[tls_client].head):
+                tls_failed.append(
+                    f"{_show(tls_client)}: decrypted, but no WebSocket upgrade inside the TLS"
+                )
+                continue
+            client = tls_client
         if client is None:
             if any(_is_tls(s.head) for s in streams.values()):
                 tls += 1
@@ -407,10 +445,14 @@ def read_pcap(
             f"{skipped} packets could not be parsed or were IP fragments, and were skipped"
         )
     if not infos:
+        if tls_failed:
+            more = f" (and {len(tls_failed) - 1} more)" if len(tls_failed) > 1 else ""
+            raise CaptureError(f"{name}: no readable WebSocket: {tls_failed[0]}{more}")
         if tls:
             raise CaptureError(
                 f"{name}: no readable WebSocket: {tls} TCP conversation{'s' if tls != 1 else ''} "
-                "use TLS (wss:// or https://), which wsdebug cannot decrypt; capture ws:// traffic instead"
+                "use TLS (wss:// or https://), which wsdebug cannot decrypt without the key log "
+                "its client wrote (--keylog FILE or SSLKEYLOGFILE); or capture ws:// traffic"
             )
         raise CaptureError(
             f"{name}: no WebSocket upgrade (GET with Upgrade: websocket) in "
@@ -418,6 +460,7 @@ def read_pcap(
         )
     if tls:
         file_notes.append(
-            f"{tls} TLS-encrypted TCP conversations skipped (wsdebug cannot decrypt them)"
+            f"{tls} TLS-encrypted TCP conversations skipped (no key log: --keylog FILE)"
         )
+    file_notes.extend(f"not decrypted: {why}" for why in tls_failed)
     return infos, notes, gaps, file_notes

@@ -29,6 +29,7 @@ from .importers import Capture, load, load_file
 from .inputcap import DEFAULT_REPLAY_MAX
 from .serialize import dumps, event_json
 from .session import Conversation
+from .tls import KeyLog
 
 Visible = Callable[[Event], bool]
 
@@ -39,6 +40,7 @@ def open_capture(
     deflate: bool | DeflateParams | None = None,
     max_input: int = DEFAULT_REPLAY_MAX,
     server_port: int | None = None,
+    keylog: KeyLog | None = None,
 ) -> tuple[Capture, list[Conversation]]:
     """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
 
@@ -53,12 +55,16 @@ def open_capture(
 
         try:
             capture = load_file(
-                sys.stdin.buffer, "standard input", max_input=max_input, server_port=server_port
+                sys.stdin.buffer,
+                "standard input",
+                max_input=max_input,
+                server_port=server_port,
+                keylog=keylog,
             )
         except OSError as exc:
             raise CaptureError(f"cannot read standard input: {exc.strerror or exc}") from None
     else:
-        capture = load(path, max_input=max_input, server_port=server_port)
+        capture = load(path, max_input=max_input, server_port=server_port, keylog=keylog)
     return capture, capture.conversations(deflate=deflate)
 
 

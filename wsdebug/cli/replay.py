@@ -29,6 +29,7 @@ from .status import UserError
 
 if TYPE_CHECKING:
     from ..capture.session import Conversation
+    from ..capture.tls import KeyLog
     from ..codec.deflate import DeflateParams
 
 
@@ -95,6 +96,15 @@ def replay(
             "client_max_window_bits=10'), for captures begun after the handshake.",
         ),
     ] = None,
+    keylog: Annotated[
+        Path | None,
+        typer.Option(
+            "--keylog",
+            metavar="FILE",
+            help="TLS key log (SSLKEYLOGFILE format) to decrypt wss:// in a pcap; "
+            "default: $SSLKEYLOGFILE when set.",
+        ),
+    ] = None,
     server_port: Annotated[
         int | None,
         typer.Option(
@@ -142,6 +152,7 @@ def replay(
             deflate=_deflate_override(deflate, deflate_params),
             max_input=limit,
             server_port=server_port,
+            keylog=_keylog(keylog),
         )
         convs = select(convs, conn, str(file))
     except CaptureError as exc:
@@ -195,6 +206,24 @@ def replay(
         )
         export(console, export_svg, export_html)
     _exit(status(convs), cut)
+
+
+def _keylog(path: Path | None) -> KeyLog | None:
+    """--keylog FILE, else $SSLKEYLOGFILE when set; an unreadable file is a usage error."""
+    import os
+
+    from ..capture.charsafety import terminal_safe
+    from ..capture.tls import read_keylog
+
+    name = str(path) if path is not None else os.environ.get("SSLKEYLOGFILE") or None
+    if name is None:
+        return None
+    try:
+        return read_keylog(name)
+    except OSError as exc:
+        raise UserError(
+            f"cannot read the key log {terminal_safe(name)}: {exc.strerror or exc}"
+        ) from None
 
 
 def _deflate_override(on: bool | None, value: str | None) -> bool | DeflateParams | None:
