@@ -16,7 +16,9 @@ from .status import UserError
 
 @app.command()
 def proxy(
-    upstream: Annotated[str, typer.Argument(help="The server's ws:// or wss:// URL.")],
+    upstream: Annotated[
+        str | None, typer.Argument(help="The server's ws:// or wss:// URL (none with --forward).")
+    ] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
     ] = "127.0.0.1",
@@ -98,6 +100,29 @@ def proxy(
             help="With --intercept: only messages matching REGEX.",
         ),
     ] = None,
+    forward: Annotated[
+        bool,
+        typer.Option(
+            "--forward",
+            help="Be an HTTP proxy (HTTPS_PROXY, --proxy-server): CONNECT and absolute ws:// URLs; wss:// decoded with a local CA.",
+        ),
+    ] = False,
+    intercept_host: Annotated[
+        str | None,
+        typer.Option(
+            "--intercept-host",
+            metavar="PATTERN",
+            help="With --forward: decode only hosts matching this glob; tunnel the rest blind.",
+        ),
+    ] = None,
+    ca_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-dir",
+            metavar="DIR",
+            help="With --forward: where the local CA lives (default: the user's data directory).",
+        ),
+    ] = None,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     record: Annotated[Path | None, Record] = None,
     detail: Annotated[str, LiveDetail] = "summary",
@@ -131,11 +156,20 @@ def proxy(
         )
     if intercept and not (sys.stdin is not None and sys.stdin.isatty()):
         raise UserError("--intercept needs a terminal on standard input (use --script in a pipe)")
+    if forward and upstream is not None:
+        raise UserError("--forward takes no UPSTREAM_URL: the clients say where they go")
+    if not forward and upstream is None:
+        raise UserError("give the server's ws:// or wss:// URL (or --forward)")
+    if not forward and (intercept_host or ca_dir):
+        raise UserError("--intercept-host and --ca-dir need --forward")
     opts = ProxyOptions(
-        upstream,
+        upstream or "",
         host=host,
         port=port,
         keep_path=keep_path,
+        forward=forward,
+        intercept_host=intercept_host,
+        ca_dir=str(ca_dir) if ca_dir else None,
         insecure=insecure,
         cacert=str(cacert) if cacert else None,
         strict=strict,
@@ -162,7 +196,11 @@ def proxy(
     recorder = _recorder(record, "proxy")
 
     def ready(p: Proxy) -> None:
-        reporter.info(f"proxying {p.url} → {upstream}  (Ctrl-C stops)")
+        if p.ca is not None:
+            reporter.info(f"forward proxy on {p.url}  (HTTPS_PROXY={p.url}; Ctrl-C stops)")
+            reporter.info(p.ca.instructions())
+        else:
+            reporter.info(f"proxying {p.url} → {upstream}  (Ctrl-C stops)")
         if hook is not None:
             reporter.info(
                 f"--script {script}: each leg is terminated (the proxy re-frames what it forwards);"

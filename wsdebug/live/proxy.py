@@ -202,14 +202,14 @@ class ProxiedConnection:
         if head is None:
             return "the client closed before sending a request"
         req = parse_request(head)
-        bad = bad_request(req)
-        if bad is not None:
-            raise Refused(400, "Bad Request", bad)
-        target = self.proxy.target
+        routed = await self._route(req)
+        if isinstance(routed, str):  # answered or tunnelled: nothing more to do
+            return routed
+        target, keep_path = routed
         server = await self._open_upstream(target)
         self.server = server
         forwarded = rewrite_head(
-            head, req, upstream_target(target, req.target, opts.keep_path), target.host_header
+            head, req, upstream_target(target, req.target, keep_path), target.host_header
         )
         script = self.terminated
         server.write(forwarded + (b"" if script else heads.leftover))
@@ -245,6 +245,15 @@ class ProxiedConnection:
         if heads.leftover:  # frames the client sent behind its request (already forwarded)
             await self._chunk(self.client, server, heads.leftover, recorded=True, sent=not script)
         return await self._relay()
+
+    async def _route(self, req: Request) -> tuple[Target, bool] | str:
+        """Where the request goes (and whether the upstream URL's path is kept), or the reason
+        the connection is over (the forward proxy tunnels, see :mod:`.proxy_forward`)."""
+        bad = bad_request(req)
+        if bad is not None:
+            raise Refused(400, "Bad Request", bad)
+        assert self.proxy.target is not None
+        return self.proxy.target, self.opts.keep_path
 
     async def _open_upstream(self, target: Target) -> _Side:
         opts = self.opts

@@ -33,6 +33,9 @@ class ProxyOptions:
     script: Hook | None = None
     #: ``--intercept``: holds matching messages for the prompt (terminated legs too)
     intercept: Interceptor | None = None
+    forward: bool = False  #: ``--forward``: an HTTP proxy (CONNECT, absolute URLs), no upstream
+    ca_dir: str | None = None  #: where the local CA lives (default: the user's data directory)
+    intercept_host: str | None = None  #: forward: decode only hosts matching this glob
     connect_timeout: float = 10.0
     handshake_timeout: float = 10.0
     close_timeout: float = 3.0  #: after one side ended, seconds the other gets to end too

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..capture.format import CaptureWriter
 from ..codec.build import build_error_response
@@ -15,12 +15,21 @@ from ..codec.events import ConnectEvent, ErrorEvent
 from ..codec.spec import Role, host_port
 from .client import ClientOptions, Target, tls_context
 from .proxy import C2S, HIGH_WATER, ProxiedConnection, _Side
+from .proxy_forward import ForwardConnection
 from .proxy_http import ProxyOptions
 from .reporter import Reporter
 
+if TYPE_CHECKING:
+    from .proxy_ca import LocalCA
 
-def check_options(opts: ProxyOptions) -> Target:
-    """The upstream target; ConnectError (status 2) for a bad URL or an unreadable --cacert."""
+
+def check_options(opts: ProxyOptions) -> Target | None:
+    """The upstream target (None for ``--forward``); ConnectError (status 2) for a bad URL or
+    an unreadable --cacert."""
+    if opts.cacert is not None or opts.forward:
+        tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
+    if opts.forward:
+        return None
     target = Target.parse(opts.upstream)
     if target.secure:
         tls_context(ClientOptions(insecure=opts.insecure, cacert=opts.cacert))
@@ -35,6 +44,13 @@ class Proxy:
     ) -> None:
         self.opts, self.reporter, self.recorder = opts, reporter, recorder
         self.target = check_options(opts)
+        self.ca: LocalCA | None = None
+        if opts.forward:
+            from pathlib import Path
+
+            from .proxy_ca import LocalCA as _CA
+
+            self.ca = _CA(Path(opts.ca_dir) if opts.ca_dir else None)
         self.server: asyncio.base_events.Server | None = None
         self._ids = itertools.count(1)
         self.active: set[asyncio.Task[None]] = set()
@@ -56,7 +72,8 @@ class Proxy:
 
     @property
     def url(self) -> str:
-        return f"ws://{host_port(*self.address)}/"
+        scheme = "http" if self.opts.forward else "ws"
+        return f"{scheme}://{host_port(*self.address)}/"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn_id = f"p{next(self._ids)}"
@@ -75,9 +92,11 @@ class Proxy:
         local = writer.get_extra_info("sockname")
         peer_s = host_port(peer[0], peer[1]) if peer else "?"
         local_s = host_port(local[0], local[1]) if local else ""
-        conn = self.connections[conn_id] = ProxiedConnection(self, conn_id, client)
+        kind = ProxiedConnection if self.target is not None else ForwardConnection
+        conn = self.connections[conn_id] = kind(self, conn_id, client)
         if self.recorder is not None:
-            upstream = f"{self.target.host}:{self.target.port}"
+            t = self.target
+            upstream = f"{t.host}:{t.port}" if t is not None else "(forward proxy)"
             self.recorder.open(
                 conn_id, role="server", peer=peer_s, local=upstream, url=self.opts.upstream
             )
@@ -116,7 +135,11 @@ async def run_proxy(
     stop = asyncio.Event()
     stopper = Stopper(loop, stop).install()
     try:
-        proxy = Proxy(opts, reporter, recorder)
+        try:
+            proxy = Proxy(opts, reporter, recorder)
+        except (OSError, ValueError) as exc:  # the local CA cannot be made or read
+            reporter.emit(ErrorEvent(f"cannot use the local CA: {exc}"))
+            return 2
         try:
             await proxy.start()
         except OSError as exc:
