@@ -403,6 +403,15 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "text_input": TEXT,
     "tool_dump": _or_raw(TOOL_DUMPS),
     "midstream": _or_raw(st.tuples(st.binary(max_size=300), FRAMES).map(b"".join)),
+    "tls": _or_raw(
+        st.lists(
+            st.tuples(
+                st.sampled_from((b"\x16\x03\x03", b"\x17\x03\x03", b"\x14\x03\x03")),
+                st.binary(max_size=80),
+            ).map(lambda r: r[0] + len(r[1]).to_bytes(2, "big") + r[1]),
+            max_size=8,
+        ).map(b"".join)
+    ),
     "capture_jsonl": CAPTURE_JSONL,
     "capture_pcap": CAPTURE_PCAP,
     "capture_har": CAPTURE_HAR,

@@ -300,6 +300,27 @@ def midstream(data: bytes) -> None:
     assert decision is None or all(0 <= o <= len(data) for o in decision.offsets)
 
 
+def tls(data: bytes) -> None:
+    """capture.tls: TLS records of two directions (split at the first two bytes' offset)
+    decrypted with a key log holding (wrong) secrets for the ClientHello's random; whatever
+    fails is a note or a failure line, never an exception."""
+    from wsdebug.capture.tls import KeyLog, decrypt
+
+    cut = int.from_bytes(data[:2], "big") % (len(data) + 1) if data else 0
+    client, server = data[2:cut], data[cut:]
+    log = KeyLog()
+    if len(client) >= 43:
+        labels = (
+            "CLIENT_RANDOM",
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        )
+        log.secrets[client[11:43]] = {name: bytes(48) for name in labels}
+    out = decrypt([(0, 0.0, client)], [(1, 0.0, server)], log)
+    assert sum(len(c[2]) for c in out.client + out.server) <= len(data)
+    assert all("\n" not in n for n in [*out.notes, out.failure or ""])
+
+
 # -- captures -----------------------------------------------------------------------------------
 
 _tmp: Path | None = None
@@ -351,6 +372,7 @@ TARGETS: dict[str, Target] = {
         Target("text_input", text_input),
         Target("tool_dump", tool_dump),
         Target("midstream", midstream),
+        Target("tls", tls),
         Target(
             "capture_jsonl",
             capture,

@@ -133,6 +133,10 @@ class _Cipher:
         """Decrypt one record's body; cryptography's InvalidTag when it does not authenticate."""
         seq = struct.pack("!Q", self.seq)
         self.seq += 1
+        if len(body) < (24 if self.kind == "gcm" and not self.tls13 else 16):
+            from cryptography.exceptions import InvalidTag
+
+            raise InvalidTag  # too short for the tag (and explicit nonce): not authentic
         if self.tls13:
             nonce = self._xor_nonce()
             header = struct.pack("!B2sH", rtype, version, len(body))
