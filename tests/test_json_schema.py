@@ -23,6 +23,7 @@ from wsdebug.codec.events import (
     HttpEvent,
     InfoEvent,
     NoteEvent,
+    TlsEvent,
 )
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.handshake import parse_request
@@ -94,6 +95,17 @@ def _written() -> list[Event]:
         HttpEvent(request, 404, "not found", conn="c3", t=1.0),
         FailEvent(problem, 1002, conn="c4", t=1.0),
         NoteEvent("a TCP gap", Direction.S2C, [], True, conn="c5", t=1.0),
+        TlsEvent(
+            "TLSv1.3",
+            "TLS_AES_256_GCM_SHA384",
+            None,
+            "CN=localhost",
+            "CN=wsdebug test CA",
+            ["DNS:localhost", "IP Address:127.0.0.1"],
+            "Jun  1 12:00:00 2030 GMT",
+            conn="c1",
+            t=1.0,
+        ),
     ]
     return events
 

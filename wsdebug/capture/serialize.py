@@ -26,6 +26,7 @@ from ..codec.events import (
     InfoEvent,
     MessageEvent,
     NoteEvent,
+    TlsEvent,
 )
 from ..codec.frames import NeedMore
 from ..codec.handshake import Request, Response
@@ -356,6 +357,19 @@ def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False)
             "request": head_json(ev.request),
             "status": ev.status,
             "note": ev.note,
+        }
+    if isinstance(ev, TlsEvent):
+        return {
+            "event": "tls",
+            **base,
+            "version": ev.version,
+            "cipher": ev.cipher,
+            "alpn": ev.alpn,
+            "subject": ev.subject,
+            "issuer": ev.issuer,
+            "sans": list(ev.sans),
+            "not_after": ev.not_after,
+            "verified": ev.verified,
         }
     if isinstance(ev, ErrorEvent):
         return {"event": "error", "conn": ev.conn or None, "message": ev.text}

@@ -110,6 +110,16 @@ def connect(
     execute: Annotated[list[str] | None, typer.Option("--execute", "-x", metavar="TEXT",
                                                          help="Send TEXT once connected (repeatable, in order) instead of reading standard input.")] = None,
     one_message: Annotated[bool, typer.Option("--one-message", "-1", help="Close after the first message received.")] = False,
+    ping_interval: Annotated[float | None, typer.Option("--ping-interval", min=0.01, metavar="SECONDS",
+                                                          help="Send a ping every SECONDS; each pong's round trip is shown.")] = None,
+    proxy: Annotated[str | None, typer.Option("--proxy", metavar="URL",
+                                              help="Connect through this proxy: http:// (CONNECT), socks5://, socks5h://, socks4://.")] = None,
+    no_proxy: Annotated[bool, typer.Option("--no-proxy", help="Ignore HTTPS_PROXY / HTTP_PROXY / ALL_PROXY.")] = False,
+    certfile: Annotated[Path | None, typer.Option("--cert", metavar="FILE", help="Client certificate (PEM) for mutual TLS.")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--key", metavar="FILE", help="Private key for --cert (PEM; default: in --cert).")] = None,
+    unix: Annotated[Path | None, typer.Option("--unix", metavar="PATH", help="Connect to this Unix socket (the URL still gives Host and path).")] = None,
+    auth: Annotated[str | None, typer.Option("--auth", metavar="USER:PASS", help="HTTP Basic authentication (shown as 'Basic ****').")] = None,
+    location: Annotated[bool, typer.Option("--location", "-L", help="Follow redirects (301/302/303/307/308) during the handshake, at most 5.")] = False,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
@@ -127,13 +137,9 @@ def connect(
     Lines on standard input (when it is not a terminal) are sent as text messages; at the end
     of input wsdebug keeps reading for --wait seconds (1 by default), then closes cleanly.
     """
-    from ..live.client import ClientOptions, ConnectError, Target
+    from ..live.client import ClientOptions, ConnectError, Target, check_options
     from ..live.run import run_connect
 
-    try:
-        Target.parse(url)
-    except ConnectError as exc:
-        raise UserError(str(exc)) from None
     opts = ClientOptions(
         lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
         headers=_headers(header or []), origin=origin, insecure=insecure,
@@ -142,7 +148,15 @@ def connect(
         wait=1.0 if wait is None else wait, no_close=no_close or (one_message and wait is None),
         execute=list(execute or []),
         one_message=one_message,
+        ping_interval=ping_interval, proxy=proxy, no_proxy=no_proxy,
+        certfile=str(certfile) if certfile else None, keyfile=str(keyfile) if keyfile else None,
+        unix=str(unix) if unix else None, auth=auth, follow=location,
     )
+    try:
+        Target.parse(url)
+        check_options(opts)
+    except ConnectError as exc:
+        raise UserError(str(exc)) from None
     reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
                                        json_max_payload)
     recorder = _recorder(record, "connect")

@@ -187,6 +187,26 @@ class DisconnectEvent(Event):
 
 
 @dataclass(slots=True)
+class TlsEvent(Event):
+    """The TLS session under a ``wss://`` connection, as the client saw it (pure data).
+
+    Names are ``"CN=example.org, O=Example"`` strings; ``not_after`` is the certificate's
+    expiry as the ``ssl`` module gives it (``"Jun  1 12:00:00 2030 GMT"``).  Without
+    verification (``--insecure``) the peer certificate is not parsed: subject, issuer, SANs
+    and expiry are empty and ``verified`` is false.
+    """
+
+    version: str  #: "TLSv1.3", ...
+    cipher: str  #: the cipher suite's name
+    alpn: str | None = None  #: the ALPN protocol agreed, if any
+    subject: str = ""
+    issuer: str = ""
+    sans: list[str] = field(default_factory=list)  #: "DNS:example.org", "IP Address:127.0.0.1"
+    not_after: str = ""
+    verified: bool = True
+
+
+@dataclass(slots=True)
 class InfoEvent(Event):
     """A line for the person watching (a listener's address, a reconnect, ...)."""
 

@@ -30,6 +30,7 @@ from ..codec.events import (
     HttpEvent,
     InfoEvent,
     MessageEvent,
+    TlsEvent,
 )
 from ..codec.spec import Direction, close_code_meaning
 from ..live.reporter import Reporter
@@ -401,6 +402,20 @@ class RichReporter(Reporter):
     # Messages may quote the peer (a refused handshake's status line, a header value), so they
     # are made inert like payloads.
 
+    def _tls(self, ev: TlsEvent) -> None:
+        """One line: version, cipher, ALPN; then the certificate (peer text: escaped)."""
+        mark = ("TLS ", "ws.ok") if ev.verified else ("TLS ", "ws.problem")
+        line = Text.assemble((f"{clock(ev.t)} ", "ws.dim"), (ev.conn, "bold"), " ", mark)
+        alpn = f", ALPN {ev.alpn}" if ev.alpn else ""
+        line.append_text(inert_text(f"{ev.version} {ev.cipher}{alpn}", "ws.info"))
+        if not ev.verified:
+            line.append("; certificate not verified (--insecure)", "ws.problem")
+        else:
+            sans = ", ".join(ev.sans) or "none"
+            cert = f"; cert {ev.subject}, issuer {ev.issuer}, SANs {sans}, expires {ev.not_after}"
+            line.append_text(inert_text(cert, "ws.info"))
+        self._put(line)
+
     def _info(self, ev: InfoEvent) -> None:
         self._put(inert_text(ev.text, "ws.info"))
 
@@ -427,6 +442,7 @@ class RichReporter(Reporter):
         FailEvent: _fail,
         DisconnectEvent: _disconnected,
         InfoEvent: _info,
+        TlsEvent: _tls,
         ErrorEvent: _error,
         HttpEvent: _http,
     }
