@@ -15,6 +15,7 @@ from .app import app, main
 from . import offline  # noqa: F401
 from . import live  # noqa: F401
 from . import replay  # noqa: F401
+from . import sniff  # noqa: F401 - `sniff`, live capture through tcpdump
 from . import proxy  # noqa: F401
 from . import teach  # noqa: F401
 from . import conformance  # noqa: F401 - `test`, the conformance tester
