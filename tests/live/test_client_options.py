@@ -502,3 +502,110 @@ def test_bad_proxy_url_is_usage_error() -> None:
     assert proc.returncode == 2
     out = (proc.stdout + proc.stderr).strip()
     assert len(out.splitlines()) == 1 and "scheme" in out and "Traceback" not in out
+
+
+# -- --reconnect -------------------------------------------------------------------------------------
+
+
+def test_reconnect_after_the_server_drops_the_first_connection() -> None:
+    from wsdebug.live.reconnect import run_connect_reconnecting
+
+    seen = [0]
+
+    async def flaky(ws: Any) -> None:
+        seen[0] += 1
+        if seen[0] == 1:
+            ws.transport.abort()  # no closing handshake: 1006
+            return
+        await echo(ws)
+
+    async def main() -> tuple[int, Events]:
+        events = Events()
+        async with serve(flaky, HOST, 0) as server:
+            opts = ClientOptions(execute=["hi"], wait=2.0, one_message=True)
+            status = await run_connect_reconnecting(
+                f"ws://{HOST}:{ws_port(server)}/", opts, events, first_delay=0.05
+            )
+        return status, events
+
+    status, ev = arun(main())
+    assert status == 0, ev.dump()  # the second connection ended because we closed it: no third
+    assert seen[0] == 2
+    assert [e["conn"] for e in ev.of("connect")] == ["c1", "c2"]
+    assert [e["conn"] for e in ev.of("close")] == ["c1", "c2"]
+    assert ev.of("close")[0]["code"] == 1006 and ev.of("close")[1]["initiator"] == "client"
+    assert infos(ev) == ["reconnecting in 0.05 s (attempt 1 of 10)"]
+    assert [m["conn"] for m in ev.messages("s2c")] == ["c2"]
+
+
+def test_reconnect_backs_off_and_gives_up() -> None:
+    from wsdebug.live.reconnect import backoff, run_connect_reconnecting
+
+    from .conftest import closed_port
+
+    async def main() -> tuple[int, Events]:
+        events = Events()
+        opts = ClientOptions(execute=["hi"], connect_timeout=2.0)
+        status = await run_connect_reconnecting(
+            f"ws://{HOST}:{closed_port()}/", opts, events, attempts=4, first_delay=0.01
+        )
+        return status, events
+
+    status, ev = arun(main())
+    assert status == 1
+    assert len(errors(ev)) == 4 and all("connection refused" in e for e in errors(ev))
+    assert infos(ev) == [
+        "reconnecting in 0.01 s (attempt 2 of 4)",
+        "reconnecting in 0.02 s (attempt 3 of 4)",
+        "reconnecting in 0.04 s (attempt 4 of 4)",
+        "giving up after 4 failed attempts in a row",
+    ]
+    assert [backoff(n) for n in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+
+
+def test_reconnect_from_the_command_line() -> None:
+    seen = [0]
+
+    async def flaky(ws: Any) -> None:
+        seen[0] += 1
+        if seen[0] == 1:
+            await ws.close(1001, "restarting")  # a clean close by the server: still reconnect
+            return
+        await echo(ws)
+
+    async def main() -> subprocess.CompletedProcess[str]:
+        async with serve(flaky, HOST, 0) as server:
+            argv = [
+                sys.executable,
+                "-m",
+                "wsdebug",
+                "connect",
+                f"ws://{HOST}:{ws_port(server)}/",
+                "--reconnect",
+                "-x",
+                "hi",
+                "-1",
+                "--json",
+            ]
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=ENV,
+            )
+            out, err = await proc.communicate()
+            return subprocess.CompletedProcess(
+                argv, proc.returncode or 0, out.decode(), err.decode()
+            )
+
+    proc = arun(main())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    import json
+
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [e["conn"] for e in events if e["event"] == "connect"] == ["c1", "c2"]
+    assert {"event": "info", "message": "reconnecting in 0.5 s (attempt 1 of 10)"} in events
+    assert [e["text"] for e in events if e["event"] == "message" and e["direction"] == "s2c"] == [
+        "hi"
+    ]

@@ -120,6 +120,7 @@ def connect(
     unix: Annotated[Path | None, typer.Option("--unix", metavar="PATH", help="Connect to this Unix socket (the URL still gives Host and path).")] = None,
     auth: Annotated[str | None, typer.Option("--auth", metavar="USER:PASS", help="HTTP Basic authentication (shown as 'Basic ****').")] = None,
     location: Annotated[bool, typer.Option("--location", "-L", help="Follow redirects (301/302/303/307/308) during the handshake, at most 5.")] = False,
+    reconnect: Annotated[bool, typer.Option("--reconnect", help="When the server goes away, connect again (backoff 0.5 s doubling to 30 s; gives up after 10 failures in a row).")] = False,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
@@ -170,6 +171,8 @@ def connect(
         from ..ui.session import interactive_connect
 
         interactive = interactive_connect(reporter, console, history=not no_history)
+    if reconnect:
+        from ..live.reconnect import run_connect_reconnecting as run_connect
     status = _run_live(
         lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
         reporter, console, recorder, export_svg, export_html,

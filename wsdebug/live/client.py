@@ -8,6 +8,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from typing import Any
@@ -110,6 +111,14 @@ class ClientOptions(Options):
     auth: str | None = None
     #: ``-L``: follow 301/302/303/307/308 during the handshake (at most MAX_REDIRECTS hops)
     follow: bool = False
+    #: connections opened so far (redirect hops and reconnects each get the next id: c1, c2, ...)
+    opened: int = 0
+    #: called with each connection whose handshake succeeded (``--reconnect`` watches them)
+    on_open: Callable[[LiveConnection], None] | None = None
+
+    def next_id(self) -> str:
+        self.opened += 1
+        return f"c{self.opened}"
 
 
 _TOKEN = re.compile(HTTP_TOKEN)
@@ -294,15 +303,18 @@ async def open_client(
     opts: ClientOptions,
     reporter: Reporter,
     recorder: CaptureWriter | None = None,
-    conn_id: str = "c1",
+    conn_id: str | None = None,
 ) -> LiveConnection:
     """Connect, do the opening handshake (following redirects with ``opts.follow``), and
     return the live connection (pump not started; with ``ping_interval`` the pinger runs)."""
     check_options(opts)
     hops = 0
     while True:
-        result = await _open_once(url, opts, reporter, recorder, conn_id)
+        this = conn_id if conn_id is not None and not hops else opts.next_id()
+        result = await _open_once(url, opts, reporter, recorder, this)
         if isinstance(result, LiveConnection):
+            if opts.on_open is not None:
+                opts.on_open(result)
             return result
         hops += 1
         status, location = result
@@ -316,7 +328,7 @@ async def open_client(
         reporter.emit(
             InfoEvent(
                 f"redirect {hops} of at most {MAX_REDIRECTS}: {status} → {nxt}",
-                conn=conn_id,
+                conn=this,
                 t=time.time(),
             )
         )
