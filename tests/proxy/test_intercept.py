@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ class Peers:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server, self.port = self.run(echo_server(None))
+        self.seen: dict = {}
+        self.server, self.port = self.run(echo_server(None, self.seen))
         self.ws: websockets.ClientConnection | None = None
 
     def run(self, coro):  # type: ignore[no-untyped-def]
@@ -109,6 +111,12 @@ def test_intercept_at_the_prompt(tmp_path: Path) -> None:
         with pytest.raises(websockets.ConnectionClosed):
             peers.recv()
         assert peers.ws is not None and peers.ws.close_code == 4007
+        # the client's answering close frame went on to the server, re-encoded by the proxy
+        for _ in range(500):
+            if "code" in peers.seen:
+                break
+            time.sleep(0.01)
+        assert peers.seen.get("code") == 4007
         child.send("/quit\r")
         child.expect(pexpect.EOF)
     finally:

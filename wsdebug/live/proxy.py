@@ -476,8 +476,15 @@ class ProxiedConnection:
             def hook(m: ScriptMessage) -> ScriptMessage | None:
                 return None if out is None else ScriptMessage(m.direction, out[0], out[1])
 
-        assert hook is not None
-        return reframe(hook, rec, src.direction, src.compressor, self.emit, mask=src is self.client)
+        if hook is None:  # --intercept: a control frame or a fragment, never shown to a hook
+
+            def hook(m: ScriptMessage) -> ScriptMessage:
+                return m
+
+        who = "--script" if icpt is None else "--intercept"
+        return reframe(
+            hook, rec, src.direction, src.compressor, self.emit, mask=src is self.client, who=who
+        )
 
     def inject(self, direction: Direction, opcode: int, data: bytes) -> bool:
         """Send a message the proxy made: ``c2s`` to the server, ``s2c`` to the client."""

@@ -108,6 +108,7 @@ def reframe(
     emit: Callable[[Event], None],
     *,
     mask: bool,
+    who: str = "--script",
 ) -> bytes:
     """What the proxy sends for ``rec``: a control frame re-encoded, a complete message passed
     through the hook and sent as one frame (compressed with the leg's own context when
@@ -121,17 +122,17 @@ def reframe(
     try:
         out = apply(hook, ScriptMessage(direction.value, msg.opcode, msg.payload))
     except Exception as exc:  # the user's code: report it, forward the message unchanged
-        emit(ErrorEvent(f"--script on_message failed: {type(exc).__name__}: {exc}"))
+        emit(ErrorEvent(f"{who} on_message failed: {type(exc).__name__}: {exc}"))
         out = (msg.opcode, msg.payload)
     if out is None:
-        emit(NoteEvent(f"--script dropped this {len(msg.payload)}-byte message", direction))
+        emit(NoteEvent(f"{who} dropped this {len(msg.payload)}-byte message", direction))
         return b""
     opcode, data = out
     if (opcode, data) != (msg.opcode, msg.payload):
         kind = "TEXT" if opcode == Opcode.TEXT else "BINARY"
         emit(
             NoteEvent(
-                f"--script changed this message: forwarded {len(data)} bytes as {kind}", direction
+                f"{who} changed this message: forwarded {len(data)} bytes as {kind}", direction
             )
         )
     if compressor is not None:
