@@ -102,3 +102,42 @@ def test_sniff_on_a_missing_interface_is_one_line() -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "nosuchif0" in done.stderr
+
+
+def test_replay_follow_shows_events_as_a_pcap_grows(tmp_path: Path) -> None:
+    from .livecap import capture_ws
+
+    pcap = capture_ws(tmp_path / "ws.pcap").read_bytes()
+    half = len(pcap) // 2
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", "replay", "--follow", "-", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=False,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    events: list[dict[str, Any]] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            events.append(json.loads(line))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc.stdin.write(pcap[:half])
+        proc.stdin.flush()
+        _wait(lambda: any(e["event"] == "frame" for e in events))  # before the rest exists
+        assert not any(e["event"] == "disconnect" for e in events)
+        proc.stdin.write(pcap[half:])
+        proc.stdin.close()
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(5)
+    messages = [e for e in events if e["event"] == "message"]
+    assert len(messages) == 2 * len(MESSAGES)
+    assert events[-1]["event"] == "disconnect"

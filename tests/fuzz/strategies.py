@@ -403,6 +403,7 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "text_input": TEXT,
     "tool_dump": _or_raw(TOOL_DUMPS),
     "midstream": _or_raw(st.tuples(st.binary(max_size=300), FRAMES).map(b"".join)),
+    "follow": CAPTURE_PCAP,
     "tls": _or_raw(
         st.lists(
             st.tuples(

@@ -321,6 +321,24 @@ def tls(data: bytes) -> None:
     assert all("\n" not in n for n in [*out.notes, out.failure or ""])
 
 
+def follow(data: bytes) -> None:
+    """capture.follow (sniff, replay --follow): a pcap/pcapng stream packet by packet;
+    CaptureError (not a pcap stream) is the documented refusal."""
+    import io
+
+    from wsdebug.capture.follow import Follower, packets
+
+    try:
+        linktype, stream = packets(io.BufferedReader(io.BytesIO(data)), "input")  # type: ignore[arg-type]
+    except CaptureError as exc:
+        assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
+        return
+    follower = Follower(linktype)
+    for ts, buf in stream:
+        follower.packet(ts, buf)
+    follower.finish(0.0)
+
+
 # -- captures -----------------------------------------------------------------------------------
 
 _tmp: Path | None = None
@@ -373,6 +391,7 @@ TARGETS: dict[str, Target] = {
         Target("tool_dump", tool_dump),
         Target("midstream", midstream),
         Target("tls", tls),
+        Target("follow", follow),
         Target(
             "capture_jsonl",
             capture,

@@ -25,12 +25,13 @@ from .common import (
     check_size,
     max_input_option,
 )
-from .status import UserError
+from .status import ExitStatus, UserError
 
 if TYPE_CHECKING:
     from ..capture.session import Conversation
     from ..capture.tls import KeyLog
     from ..codec.deflate import DeflateParams
+    from ..live.reporter import Reporter
 
 
 def _direction(value: str | None) -> str | None:
@@ -105,6 +106,14 @@ def replay(
             "default: $SSLKEYLOGFILE when set.",
         ),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="FILE is a growing pcap/pcapng ('-': tcpdump -U -w - | wsdebug replay --follow -):"
+            " show each event as its packets arrive.",
+        ),
+    ] = False,
     server_port: Annotated[
         int | None,
         typer.Option(
@@ -146,6 +155,8 @@ def replay(
     detail = check_detail(detail)
     dir_filter, op_filter = _direction(direction), _opcode(opcode)
     limit = check_size(max_input)
+    if follow:
+        raise typer.Exit(_follow(file, json_out=json_out, detail=detail, plain=plain))
     try:
         capture, convs = open_capture(
             str(file),
@@ -206,6 +217,38 @@ def replay(
         )
         export(console, export_svg, export_html)
     _exit(status(convs), cut)
+
+
+def _follow(file: Path, *, json_out: bool, detail: str, plain: bool) -> int:
+    """replay --follow: events as the pcap grows (the sniff pipeline over a file or stdin)."""
+    from ..capture.format import CaptureError
+    from ..live.sniff import follow
+
+    reporter: Reporter
+    if json_out:
+        from ..live.reporter import JsonReporter
+
+        reporter = JsonReporter(sys.stdout)
+    else:
+        from ..ui.live_view import RichReporter
+        from ..ui.output import stdout_console
+
+        reporter = RichReporter(stdout_console(plain=plain), check_detail(detail), plain=plain)
+    try:
+        if str(file) == "-":
+            follow(sys.stdin.buffer, "standard input", reporter)
+        else:
+            with open(file, "rb") as fh:
+                follow(fh, str(file), reporter)
+    except CaptureError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        return int(ExitStatus.INTERRUPTED)
+    finally:
+        reporter.close()
+    return 0
 
 
 def _keylog(path: Path | None) -> KeyLog | None:
