@@ -69,7 +69,7 @@ def test_ping_interval_sends_pings_and_shows_each_round_trip() -> None:
     pongs = [f for f in ev.of("frame", direction="s2c") if f["opcode"] == 0xA]
     assert len(pings) >= 3 and len(pongs) >= 3, ev.dump()
     trips = [m for m in infos(ev) if "round trip" in m]
-    assert trips and trips[0].startswith("pong 'wsdebug 1': round trip "), trips
+    assert trips and trips[0].startswith("c1 pong 'wsdebug 1': round trip "), trips
     assert trips[0].endswith(" ms")
 
 

@@ -223,7 +223,9 @@ class ClientLive(LiveConnection):
                 if frame.opcode_raw == Opcode.PONG and frame.payload in self.pings:
                     rtt = time.monotonic() - self.pings.pop(frame.payload)
                     name = frame.payload.decode("ascii", "replace")
-                    extra.append(InfoEvent(f"pong {name!r}: round trip {rtt * 1000:.1f} ms"))
+                    extra.append(
+                        InfoEvent(f"{self.id} pong {name!r}: round trip {rtt * 1000:.1f} ms")
+                    )
         super().report(events)
         for ev in extra:
             ev.conn, ev.t = self.id, time.time()
