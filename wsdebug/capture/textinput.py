@@ -21,32 +21,11 @@ import binascii
 import re
 import sys
 from _codecs import escape_decode  # the C decoder of bytes literals (what the compiler uses)
-from collections.abc import Iterator, Sequence
+
+from .hexdumps import _dump_rows, _may_be_dump, _parse_dump, _parse_dump_fast
+from .textbase import HexInputError, _char_error, _check_hex, _error
 
 __all__ = ["HexInputError", "parse_base64", "parse_bytes", "parse_directional"]
-
-_MAX_EXPAND = 64 << 20  #: refuse to expand the '*' lines of a dump into more than 64 MiB
-
-
-class HexInputError(ValueError):
-    """Unreadable input; ``line``/``column`` are 1-based (or None), ``reason`` says what is wrong.
-
-    ``str(err)`` is one line, such as ``"line 3, column 7: 'g' is not a hex digit"``.
-    """
-
-    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
-        self.reason, self.line, self.column = reason, line, column
-        named = (("line", line), ("column", column))
-        place = ", ".join(f"{name} {value}" for name, value in named if value is not None)
-        super().__init__(f"{place}: {reason}" if place else reason)
-
-
-def _error(text: str, pos: int, reason: str) -> HexInputError:
-    return HexInputError(reason, text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos))
-
-
-def _char_error(text: str, pos: int, what: str = "a hex digit") -> HexInputError:
-    return _error(text, pos, f"{text[pos]!r} is not {what}")
 
 
 def _normalize(text: str) -> str:  # one kind of line break, and no byte-order mark
@@ -80,7 +59,6 @@ def _uncomment(text: str) -> str:
 
 _LEAD = re.compile(r"\s*")
 _NON_HEX = re.compile(r"[^0-9a-fA-F]")
-_ODD_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2})*[0-9a-fA-F](?![0-9a-fA-F])")
 
 
 def parse_bytes(text: str) -> bytes:
@@ -92,31 +70,26 @@ def parse_bytes(text: str) -> bytes:
         return _some(tool)
     code = _uncomment(text)
     lead = _LEAD.match(code).end()  # type: ignore[union-attr]  # (no copy of a large text)
+    if not _may_be_dump(code, lead):  # hex and blanks only: what _parse_plain would return
+        try:
+            return _some(bytes.fromhex(code))
+        except ValueError:
+            pass  # anything else (quotes, 0x, \x, separators) makes fromhex refuse
     if code[lead : lead + 1] in ("'", '"') and "\\" not in code:  # quoted hex
         code = code.replace("'", " ").replace('"', " ")
     if _LITERAL_START.match(code, lead):
         data = _parse_literal(text)
     elif (fast := _parse_dump_fast(code)) is not None:
         data = fast
-    elif (rows := _dump_rows(code)) is not None:
+    elif _may_be_dump(code, lead) and (rows := _dump_rows(code)) is not None:
         data = _parse_dump(code, rows)
-    elif _ESCAPE_HINT.search(code):
+    elif "\\x" in code and _ESCAPE_HINT.search(code):  # ('in' first: a fast scan)
         data = _parse_escapes(code)
     elif ("x" in code or "X" in code) and _OX_HINT.search(code):
         data = _parse_ox(code)
     else:
         data = _parse_plain(code)
     return _some(data)
-
-
-def _check_hex(text: str, start: int, end: int, bad: re.Pattern[str]) -> None:
-    """Raise at the first character matching ``bad``, else at the first odd run of hex digits."""
-    found = bad.search(text, start, end)
-    if found:
-        raise _char_error(text, found.start())
-    odd = _ODD_RUN.search(text, start, end)
-    if odd:
-        raise _error(text, odd.end() - 1, f"odd number of hex digits ({odd.end() - odd.start()})")
 
 
 # -- plain hex ------------------------------------------------------------------------------------
@@ -128,7 +101,9 @@ _PLAIN_BAD = re.compile(r"[^0-9a-fA-F\s:,\-]")
 def _parse_plain(code: str) -> bytes:
     if code.isascii():
         try:  # fast path: fromhex skips ASCII whitespace between (never inside) pairs
-            return bytes.fromhex(code.translate(_PLAIN_SEPARATORS))
+            if ":" in code or "-" in code or "," in code:
+                code = code.translate(_PLAIN_SEPARATORS)
+            return bytes.fromhex(code)
         except ValueError:
             pass
     _check_hex(code, 0, len(code), _PLAIN_BAD)
@@ -294,199 +269,38 @@ def _parse_ox(code: str) -> bytes:
     return bytes.fromhex("".join(digits))
 
 
-# -- hex dumps ------------------------------------------------------------------------------------
-
-_XXD_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16}):[ \t]+(?=[0-9a-fA-F]{2})")
-_COLUMN_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})(?:\t|  )[ \t]*(?=[0-9a-fA-F]{2}(?:\s|$))")
-_STAR_LINE = re.compile(r"[ \t]*\*[ \t]*")
-_OFFSET_LINE = re.compile(r"([ \t]*)([0-9a-fA-F]{4,16})[ \t]*")
-_HEX_AREA = re.compile(r"[^ \t]+(?: [^ \t]+)*")  # groups split by single spaces
-_SECOND_HALF = re.compile(r"(?=[0-9a-fA-F]{2}(?:[ \t]|$))[^ \t]+(?: [^ \t]+)*")
-_DUMP_BAD = re.compile(r"[^0-9a-fA-F ]")
-_Row = tuple[int, str, int, "re.Match[str] | None"]  # line index, kind, line start, match
-
-
-def _lines(code: str) -> Iterator[str]:
-    """``code.split("\\n")``, one line at a time (no list of millions of lines up front)."""
-    start = 0
-    while (end := code.find("\n", start)) >= 0:
-        yield code[start:end]
-        start = end + 1
-    yield code[start:]
-
-
-def _dump_rows(code: str) -> list[_Row] | None:
-    """Classify every non-blank line as "data", "star" or "end" (offset only), else None."""
-    rows: list[_Row] = []
-    start = 0
-    for index, line in enumerate(_lines(code)):  # stops at the first line that is not a dump's
-        if line.strip():
-            if m := _XXD_LINE.match(line) or _COLUMN_LINE.match(line):
-                rows.append((index, "data", start, m))
-            elif _STAR_LINE.fullmatch(line):
-                rows.append((index, "star", start, None))
-            elif m := _OFFSET_LINE.fullmatch(line):
-                rows.append((index, "end", start, m))
-            else:
-                return None
-        start += len(line) + 1
-    return rows if any(row[1] == "data" for row in rows) else None
-
-
-def _hex_spans(code: str, start: int, m: re.Match[str]) -> list[tuple[int, int]]:
-    """Where one dump line's hex area is: up to the first run of 2+ blanks (bar byte 8's)."""
-    end = code.find("\n", start)
-    end = len(code) if end < 0 else end
-    area = _HEX_AREA.match(code, start + m.end(), end)
-    assert area is not None  # the line patterns look ahead for a hex digit
-    spans, gap = [area.span()], area.end() + 2  # hexdump -C, Wireshark: 2 spaces after byte 8
-    eighth = m.re is _COLUMN_LINE and area.group().count(" ") == 7 and code[gap - 2 : gap] == "  "
-    if eighth and (more := _SECOND_HALF.match(code, gap, end)):
-        spans.append(more.span())
-    return spans
-
-
-def _dump_line_bytes(code: str, start: int, m: re.Match[str]) -> bytes:
-    """The bytes of one dump line: its hex area, up to the first run of 2+ blanks."""
-    spans = _hex_spans(code, start, m)
-    for a, b in spans:
-        _check_hex(code, a, b, _DUMP_BAD)
-    return bytes.fromhex(" ".join(code[a:b] for a, b in spans))
-
-
-_RUN_BLOCK = 1 << 16  #: lines sliced at a time in a run (the digits of a block are 2 MiB)
-
-
-def _parse_dump_fast(code: str) -> bytes | None:
-    """A dump read run by run: lines of one length are sliced column by column, in C.
-
-    xxd, ``hexdump -C`` and Wireshark print every full line alike, so in a run of lines of the
-    same length each hex digit sits in the same column: a strided slice takes that column from
-    every line at once, and one ``unhexlify`` per block decodes them.  Each run is checked: its
-    separators are blanks on every line, its digits hex, its first offset follows the previous
-    line and its last offset follows from the line count.  Anything else (``*`` lines, indented
-    Follow-stream sides, a new dump at 0, a bad digit) returns None: :func:`_parse_dump` then
-    reads the input line by line and reports the exact place.
-    """
-    if not code.isascii():
-        return None
-    try:
-        return _dump_runs(code)
-    except (HexInputError, ValueError):
-        return None
-
-
-def _columns(code: str, start: int, stop: int, width: int, places: Sequence[int]) -> bytearray:
-    """The characters at ``places`` of every line in ``code[start:stop]``, line after line."""
-    out = bytearray((stop - start) // width * len(places))
-    for j, c in enumerate(places):
-        out[j :: len(places)] = code[start + c : stop : width].encode("ascii")
-    return out
-
-
-def _dump_runs(code: str) -> bytes | None:
-    out = bytearray()
-    n, pos, expected = len(code), 0, -1
-    while pos < n:
-        nl = code.find("\n", pos)
-        nl = n if nl < 0 else nl
-        if pos == nl or code[pos:nl].isspace():
-            pos = nl + 1
-            continue
-        if not (_XXD_LINE.match(code, pos, nl) or _COLUMN_LINE.match(code, pos, nl)):
-            m = None  # (not copied: a one-line paste can be the whole input)
-        else:
-            line = code[pos:nl]
-            m = _XXD_LINE.match(line) or _COLUMN_LINE.match(line)
-        if m is None:
-            last_line = _OFFSET_LINE.fullmatch(code, pos, nl)
-            if last_line is None or last_line.group(1) or int(last_line.group(2), 16) != expected:
-                return None
-            pos = nl + 1
-            continue
-        offset = int(m.group(2), 16)
-        if m.group(1) or (expected >= 0 and offset != expected):
-            return None
-        width = nl + 1 - pos
-        ends = code[pos + width - 1 :: width]  # a run: the same line length, line after line
-        lines = len(ends) - len(ends.lstrip("\n"))
-        if lines < 2 or code.count("\n", pos, pos + lines * width) != lines:
-            data = _dump_line_bytes(code, pos, m)
-            out += data
-            expected, pos = offset + len(data), nl + 1
-            continue
-        spans = [(a - pos, b - pos) for a, b in _hex_spans(code, pos, m)]  # within a line
-        digits = [c for a, b in spans for c in range(a, b) if code[pos + c] != " "]
-        blanks = [c for a, b in spans for c in range(a, b) if code[pos + c] == " "]
-        per_line = len(digits) // 2
-        last = pos + (lines - 1) * width
-        tail_line = code[last : last + width - 1]
-        tail = _XXD_LINE.match(tail_line) or _COLUMN_LINE.match(tail_line)
-        if (
-            len(digits) % 2
-            or tail is None
-            or tail.span() != m.span()
-            or int(tail.group(2), 16) != offset + (lines - 1) * per_line
-        ):
-            return None
-        stop = pos + lines * width
-        if any(code[pos + c : stop : width].strip(" ") for c in blanks):
-            return None
-        places = range(m.start(2), m.end(2))  # the offset's digits
-        form = f"{{:0{len(places)}x}}".format
-        for first in range(pos, stop, _RUN_BLOCK * width):
-            upto = min(stop, first + _RUN_BLOCK * width)
-            at = offset + (first - pos) // width * per_line
-            count = (upto - first) // width
-            said = _columns(code, first, upto, width, places).lower()
-            if said != "".join(map(form, range(at, at + count * per_line, per_line))).encode():
-                return None  # a line lost or moved: the slow path says where
-            out += binascii.unhexlify(_columns(code, first, upto, width, digits))  # ValueError
-        expected, pos = offset + lines * per_line, stop
-    return bytes(out) if out else None
-
-
-def _parse_dump(code: str, rows: list[_Row]) -> bytes:
-    out = bytearray()
-    expected: dict[bool, int] = {}  # next offset per side (indented or not, as in Follow Stream)
-    last, last_side, star = b"", False, -1  # star: start of a '*' line awaiting its end offset
-    for _, kind, start, m in rows:
-        if m is None:  # a '*' line
-            if not last:
-                raise _error(code, start, "'*' line before any data line")
-            star = start
-            continue
-        side, offset, at = bool(m.group(1)), int(m.group(2), 16), start + m.start(2)
-        if star >= 0:
-            gap = offset - expected[last_side]
-            if side != last_side or gap < 0 or gap % len(last):
-                raise _error(code, at, "offset does not end whole lines repeated by the '*' line")
-            if len(out) + gap > _MAX_EXPAND:
-                raise _error(code, star, "'*' line expands to more than 64 MiB")
-            out += last * (gap // len(last))
-            expected[side], star = offset, -1
-        want = expected.get(side, offset)
-        if offset != want and (kind == "end" or offset != 0):  # a data line at 0 starts a new dump
-            form = f"0{len(m.group(2))}{'X' if m.group(2).isupper() else 'x'}"
-            raise _error(code, at, f"offset {m.group(2)} should be {want:{form}}: lines lost?")
-        if kind == "data":
-            last, last_side = _dump_line_bytes(code, start, m), side
-            out += last
-            expected[side] = offset + len(last)
-    if star >= 0:
-        raise _error(code, star, "'*' elides repeated lines, but no later offset says how many")
-    return bytes(out)
-
-
 # -- base64 and direction-marked input ------------------------------------------------------------
 
 _B64_BAD = re.compile(r"[^A-Za-z0-9+/=\-_\s]")
 _B64_NOT_PAD = re.compile(r"[^=\s]")
 
 
+_B64_BLANKS = b" \t\n\r\v\f"
+
+
+def _base64_strict(text: str) -> bytes | None:
+    """Padded standard base64 (``base64`` and most tools print it), decoded in C, else None.
+
+    The text is stripped of whitespace 1 MiB at a time (no list of lines); ``strict_mode``
+    (Python 3.11+) refuses any other character and misplaced padding, and the careful reader
+    below then says what is wrong or reads URL-safe and unpadded input.
+    """
+    if sys.version_info < (3, 11) or not text.isascii():
+        return None
+    digits = bytearray()
+    for i in range(0, len(text), _CHUNK):
+        digits += text[i : i + _CHUNK].encode("ascii").translate(None, _B64_BLANKS)
+    try:
+        return binascii.a2b_base64(digits, strict_mode=True)
+    except binascii.Error:
+        return None
+
+
 def parse_base64(text: str) -> bytes:
     """Decode standard or URL-safe base64; whitespace is ignored, missing padding tolerated."""
     text = _normalize(text)
+    if (fast := _base64_strict(text)) is not None:
+        return _some(fast)
     bad = _B64_BAD.search(text)
     if bad:
         raise _char_error(text, bad.start(), "a base64 character")
@@ -503,22 +317,21 @@ def parse_base64(text: str) -> bytes:
 
 
 _MARKER = re.compile(r"[ \t]*(?:([<>])|([cCsS]):)")
-_MARKER_AHEAD = re.compile(r"\n[ \t]*(?:[<>]|[cCsS]:)")
 # a superset of the indented data lines of _XXD_LINE and _COLUMN_LINE (Follow TCP Stream sides)
 _INDENTED_FIRST = re.compile(r"[ \t]+[0-9a-fA-F]{4,16}[: \t]")
-_INDENTED_AHEAD = re.compile(r"\n[ \t]+[0-9a-fA-F]{4,16}[: \t]")
+_SPLIT_AHEAD = re.compile(r"\n[ \t]*(?:[<>]|[cCsS]:|(?<=[ \t])[0-9a-fA-F]{4,16}[: \t])")
 _BLANK_FIRST = re.compile(r"[ \t\f\v]+(?=\n|\Z)")
 _BLANK_AHEAD = re.compile(r"\n[ \t\f\v]+(?=\n|\Z)")
 
 
 def _one_stream(text: str) -> bool:
-    """No line could split ``text`` into directions (searches led by a literal: fast)."""
-    return not (
-        _MARKER.match(text)
-        or _MARKER_AHEAD.search(text)
-        or _INDENTED_FIRST.match(text)
-        or _INDENTED_AHEAD.search(text)
-    )
+    """No line could split ``text`` into directions (one scan of a many-line text)."""
+    if _MARKER.match(text) or _INDENTED_FIRST.match(text):
+        return False
+    nl = text.find("\n")
+    if nl < 0 or text.count("\n", nl) == len(text) - nl:  # one line (and line breaks)
+        return True
+    return not _SPLIT_AHEAD.search(text, nl)
 
 
 def _parse_one_stream(text: str) -> bytes:
@@ -528,7 +341,9 @@ def _parse_one_stream(text: str) -> bytes:
     on the first line that holds anything, exactly as for a marked segment.
     """
     body = _uncomment(text)
-    body = _BLANK_AHEAD.sub("\n", body)
+    nl = body.find("\n")
+    if nl >= 0 and body.count("\n", nl) != len(body) - nl:  # more than one line
+        body = _BLANK_AHEAD.sub("\n", body)  # (the same object when no line is blank)
     if first := _BLANK_FIRST.match(body):
         body = body[first.end() :]
     lead = _LEAD.match(body).end()  # type: ignore[union-attr]
