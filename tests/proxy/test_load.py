@@ -9,7 +9,7 @@ import websockets
 from tests.live.conftest import Pki, pki  # noqa: F401 - the throw-away CA fixture
 from wsdebug.codec.events import ConnectEvent, DisconnectEvent, HandshakeEvent
 from wsdebug.codec.frames import encode_frame
-from wsdebug.live.proxy import HIGH_WATER, READ_SIZE
+from wsdebug.live.proxy_side import HIGH_WATER, READ_SIZE
 
 from .conftest import HOST, Collect, arun, start_proxy
 from .test_reverse import _exchange, echo_server, raw_client

@@ -72,43 +72,13 @@ from ..codec.stream import FrameRecord, StreamDecoder
 from .client import ClientOptions, Target, tls_context
 from .proxy_http import Refused, bad_request, rewrite_head, upstream_target
 from .proxy_script import ScriptMessage, reframe
+from .proxy_side import C2S, HIGH_WATER, READ_SIZE, S2C
+from .proxy_side import Side as _Side
 
 if TYPE_CHECKING:
     from .proxy_server import Proxy
 
-C2S, S2C = Direction.C2S, Direction.S2C
-HIGH_WATER = 1 << 20  #: bytes waiting in a transport before the other side is no longer read
-READ_SIZE = 1 << 18  #: bytes asked for per read
 GOING_AWAY, BAD_GATEWAY = 1001, 1014
-
-
-class _Side:
-    """One TCP side of a proxied connection, and the decoder for what it sends."""
-
-    def __init__(
-        self, direction: Direction, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.direction = direction  #: what this side sends
-        self.reader, self.writer = reader, writer
-        self.decoder: StreamDecoder | None = None
-        #: ``--script``: compresses this side's messages as the proxy forwards them
-        self.compressor: PerMessageDeflate | None = None
-        self.close: tuple[int | None, str] | None = None  #: its close frame, once seen
-        self.ended = False
-        writer.transport.set_write_buffer_limits(high=HIGH_WATER)
-
-    def write(self, data: bytes) -> None:
-        if data and not self.writer.is_closing():
-            self.writer.write(data)
-
-    async def drain(self) -> None:
-        """Wait while this side's buffer is over the mark (backpressure on the other side)."""
-        if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
-            await self.writer.drain()
-
-    def abort(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.transport.abort()
 
 
 class ProxiedConnection:
@@ -356,7 +326,7 @@ class ProxiedConnection:
             _, pending = await asyncio.wait(pending, timeout=self.opts.close_timeout)
         for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._report_crashes(await asyncio.gather(*tasks, return_exceptions=True))
         self._summary()
         first = tasks[next(iter(done))]
         if self.failed:
@@ -364,6 +334,12 @@ class ProxiedConnection:
         if pending:
             return f"the {first.direction.sender.value} ended; the other side did not within {self.opts.close_timeout:g} s"
         return f"the {first.direction.sender.value} closed the TCP connection first"
+
+    def _report_crashes(self, results: list[Any]) -> None:
+        """A relay task that died of a bug is one error line, not a silent stall."""
+        for r in results:
+            if isinstance(r, Exception) and not isinstance(r, asyncio.CancelledError):
+                self.emit(ErrorEvent(f"relay failed: {type(r).__name__}: {r}"))
 
     async def _blind(self) -> None:
         """Relay without decoding (a refused handshake's body, whatever follows) until either
@@ -378,7 +354,7 @@ class ProxiedConnection:
             await asyncio.wait(pending, timeout=self.opts.close_timeout)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._report_crashes(await asyncio.gather(*tasks, return_exceptions=True))
 
     async def _pipe(self, src: _Side, dst: _Side) -> None:
         try:

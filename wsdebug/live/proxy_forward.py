@@ -25,8 +25,10 @@ from ..codec.events import ErrorEvent, InfoEvent
 from ..codec.handshake import Request
 from ..codec.spec import host_port
 from .client import Target
-from .proxy import HIGH_WATER, S2C, ProxiedConnection, _Side
+from .proxy import ProxiedConnection
 from .proxy_http import Refused
+from .proxy_side import HIGH_WATER, S2C
+from .proxy_side import Side as _Side
 
 _AUTHORITY = re.compile(
     r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\[\]/@\s]+)):(?P<port>\d{1,5})$"

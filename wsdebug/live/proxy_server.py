@@ -14,9 +14,11 @@ from ..codec.build import build_error_response
 from ..codec.events import ConnectEvent, ErrorEvent
 from ..codec.spec import Role, host_port
 from .client import ClientOptions, Target, tls_context
-from .proxy import C2S, HIGH_WATER, ProxiedConnection, _Side
+from .proxy import ProxiedConnection
 from .proxy_forward import ForwardConnection
 from .proxy_http import ProxyOptions
+from .proxy_side import C2S, HIGH_WATER
+from .proxy_side import Side as _Side
 from .reporter import Reporter
 
 if TYPE_CHECKING:
