@@ -609,3 +609,66 @@ def test_reconnect_from_the_command_line() -> None:
     assert [e["text"] for e in events if e["event"] == "message" and e["direction"] == "s2c"] == [
         "hi"
     ]
+
+
+def test_location_keeps_credentials_on_the_same_host_only() -> None:
+    got: list[tuple[str | None, str | None]] = []
+
+    def seen(conn: Any, request: Any) -> None:
+        got.append((request.headers.get("Authorization"), request.headers.get("Cookie")))
+
+    async def main(host: str) -> tuple[int, Events]:
+        async with serve(echo, HOST, 0, process_request=seen) as real:
+            hop = await redirector(f"ws://{host}:{ws_port(real)}/next", status=307)
+            async with hop:
+                return await client(
+                    f"ws://{HOST}:{hop.sockets[0].getsockname()[1]}/",
+                    follow=True,
+                    auth="u:p",
+                    headers=[("Cookie", "session=1"), ("X-Other", "kept")],
+                )
+
+    status, ev = arun(main(HOST))  # another port is another origin: nothing sent
+    assert status == 0, ev.dump()
+    assert got == [(None, None)]
+    assert any("credentials are not sent to another host" in m for m in infos(ev)), ev.dump()
+    assert "X-Other" in [h["name"] for h in ev.of("handshake")[-1]["request"]["headers"]]
+
+
+def test_wss_through_an_http_connect_proxy(pki: Pki) -> None:
+    tunnels: list[str] = []
+
+    async def main() -> tuple[int, Events, int]:
+        proxy = await connect_proxy(tunnels)
+        async with proxy, serve(echo, HOST, 0, ssl=pki.server_context()) as server:
+            port = ws_port(server)
+            url = f"http://{HOST}:{proxy.sockets[0].getsockname()[1]}"
+            status, ev = await client(f"wss://localhost:{port}/", proxy=url, cacert=str(pki.ca))
+            return status, ev, port
+
+    status, ev, port = arun(main())
+    assert status == 0, ev.dump()
+    assert tunnels == [f"localhost:{port}"]  # the name goes to the proxy; TLS is end to end
+    assert ev.one("tls")["subject"] == "CN=localhost"
+
+
+def test_location_on_the_same_host_keeps_credentials() -> None:
+    got: list[tuple[str, str | None]] = []
+
+    def moved(conn: Any, request: Any) -> Any:
+        got.append((request.path, request.headers.get("Authorization")))
+        if request.path == "/":
+            response = conn.respond(303, "see /next\n")
+            response.headers["Location"] = "/next"
+            return response
+        return None
+
+    async def main() -> tuple[int, Events]:
+        async with serve(echo, HOST, 0, process_request=moved) as server:
+            return await client(f"ws://{HOST}:{ws_port(server)}/", follow=True, auth="u:p")
+
+    status, ev = arun(main())
+    assert status == 0, ev.dump()
+    basic = "Basic " + base64.b64encode(b"u:p").decode()
+    assert got == [("/", basic), ("/next", basic)]
+    assert [e["conn"] for e in ev.of("connect")] == ["c1", "c2"]

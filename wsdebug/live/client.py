@@ -311,9 +311,11 @@ async def open_client(
     return the live connection (pump not started; with ``ping_interval`` the pinger runs)."""
     check_options(opts)
     hops = 0
+    first = Target.parse(url)
+    trusted = True  #: still on the first host: credentials may be sent
     while True:
         this = conn_id if conn_id is not None and not hops else opts.next_id()
-        result = await _open_once(url, opts, reporter, recorder, this)
+        result = await _open_once(url, opts, reporter, recorder, this, trusted)
         if isinstance(result, LiveConnection):
             if opts.on_open is not None:
                 opts.on_open(result)
@@ -324,17 +326,29 @@ async def open_client(
             raise ConnectError(f"handshake failed: more than {MAX_REDIRECTS} redirects")
         nxt = _redirect_url(url, location)
         try:
-            Target.parse(nxt)
+            hop = Target.parse(nxt)
         except ConnectError as exc:
             raise ConnectError(f"redirect {status} to {location!r}: {exc}") from None
+        note = ""
+        if trusted and (hop.host, hop.port) != (first.host, first.port):
+            trusted = False  # as curl does: credentials stay with the host they were given for
+            if opts.auth is not None or _credential_headers(opts.headers):
+                note = " (credentials are not sent to another host)"
         reporter.emit(
             InfoEvent(
-                f"redirect {hops} of at most {MAX_REDIRECTS}: {status} → {nxt}",
+                f"redirect {hops} of at most {MAX_REDIRECTS}: {status} → {nxt}{note}",
                 conn=this,
                 t=time.time(),
             )
         )
         url = nxt
+
+
+_CREDENTIALS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _credential_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(n, v) for n, v in headers if n.lower() in _CREDENTIALS]
 
 
 async def _open_once(
@@ -343,6 +357,7 @@ async def _open_once(
     reporter: Reporter,
     recorder: CaptureWriter | None,
     conn_id: str,
+    trusted: bool = True,
 ) -> LiveConnection | tuple[int, str]:
     """One connection and handshake: the live connection, or (status, Location) to follow."""
     target = Target.parse(url)
@@ -350,8 +365,8 @@ async def _open_once(
     reader, writer = await _open_stream(target, opts, ctx)
 
     live = ClientLive(conn_id, Role.CLIENT, reader, writer, reporter, opts, recorder)
-    headers = list(opts.headers)
-    if opts.auth is not None:
+    headers = [h for h in opts.headers if trusted or h not in _credential_headers(opts.headers)]
+    if opts.auth is not None and trusted:
         live.secret = basic_credentials(opts.auth)
         headers.append(("Authorization", live.secret))
     if recorder is not None:
