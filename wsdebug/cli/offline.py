@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .app import app, handshake_app
+from .app import app, error_line, handshake_app
 from .common import (
     Detail,
     ExportHtml,
@@ -95,6 +95,11 @@ def decode(
         from ..ui.output import print_decoded
 
         print_decoded(result, detail=detail, plain=plain, svg=export_svg, html=export_html)
+    if base64:
+        from ..capture.hints import base64_payload_hint  # a DevTools payload is not a frame
+
+        if hint := base64_payload_hint(data, result):
+            error_line(hint)
     raise typer.Exit(int(ExitStatus.OK if result.ok else ExitStatus.PROBLEMS))
 
 
