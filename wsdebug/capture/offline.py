@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -24,6 +27,19 @@ class Decoded:
         return not self.problems and not any(r.problems for r in self.records)
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic GC paused while records are built: they hold no reference cycles, and each
+    collection would walk every record made so far (100k frames: 40% of the decode time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def decode_bytes(
     data: bytes,
     *,
@@ -39,10 +55,11 @@ def decode_bytes(
         else None
     )
     dec = StreamDecoder(sender, inflate=inflate, max_message=max_message)
-    records = dec.receive_data(data)
-    incomplete = dec.incomplete()
-    problems = dec.receive_eof()
-    problems.extend(dec.stream_problems())
+    with _no_gc():
+        records = dec.receive_data(data)
+        incomplete = dec.incomplete()
+        problems = dec.receive_eof()
+        problems.extend(dec.stream_problems())
     return Decoded(records, incomplete, problems)
 
 
@@ -69,7 +86,8 @@ def decode_segments(
                     no_context_takeover=no_context_takeover, max_size=max_message
                 ).inflate
             dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
-        records.extend(dec.receive_data(data))
+        with _no_gc():
+            records.extend(dec.receive_data(data))
     problems: list[Problem] = []
     incomplete = None
     for dec in decoders.values():
