@@ -106,6 +106,7 @@ def test_location_follows_a_302_and_shows_the_hop() -> None:
     assert status == 0, ev.dump()
     assert paths == ["/real?x=1"]
     assert [h["response"]["status"] for h in ev.of("handshake")] == [302, 101]
+    assert [h["ok"] for h in ev.of("handshake")] == [True, True]  # -L asked for the redirect
     assert any(m.startswith(f"redirect 1 of at most 5: 302 → ws://{HOST}:") for m in infos(ev)), (
         ev.dump()
     )
@@ -114,6 +115,7 @@ def test_location_follows_a_302_and_shows_the_hop() -> None:
     status, ev = arun(main(False))  # without -L: refused, with a hint
     assert status == 1 and paths == ["/real?x=1"]
     assert "302" in errors(ev)[0] and "-L follows redirects" in errors(ev)[0]
+    assert [h["ok"] for h in ev.of("handshake")] == [False]
 
 
 def test_location_gives_up_after_five_hops() -> None:
@@ -334,7 +336,7 @@ def test_client_certificate_for_mutual_tls(tmp_path: Path) -> None:
 
     status, ev = arun(main())  # no client certificate: the server refuses
     assert status == 1 and errors(ev), ev.dump()
-    assert "Traceback" not in errors(ev)[0]
+    assert "--cert FILE --key FILE" in errors(ev)[0]
 
 
 def test_cert_that_cannot_be_loaded_is_usage_error(tmp_path: Path) -> None:

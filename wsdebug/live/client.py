@@ -402,7 +402,13 @@ async def _open_once(
         await live.drain()
         await live.read_handshake(conn, lambda: conn.state is not State.CONNECTING)
     except HandshakeFailed as exc:
-        raise await give_up(f"handshake failed: {exc}") from None
+        hint = ""
+        if ctx is not None and not opts.certfile and "(0 bytes received)" in str(exc):
+            # TLS 1.3 sends "certificate required" after the handshake: it reads as an EOF
+            hint = (
+                " (a TLS server that wants a client certificate does this: --cert FILE --key FILE)"
+            )
+        raise await give_up(f"handshake failed: {exc}{hint}") from None
     except (ConnectionError, OSError) as exc:
         raise await give_up(f"handshake failed: connection lost ({exc})") from None
     ev = conn.handshake
@@ -412,10 +418,13 @@ async def _open_once(
             f"handshake failed: the response head is larger than {opts.max_handshake} bytes"
         )
     if not ev.accepted:
-        live.report(conn.events_received())
         resp = ev.response
         location = resp.get("Location") if resp is not None else None
-        if opts.follow and resp is not None and resp.status in REDIRECTS and location:
+        follow = opts.follow and resp is not None and resp.status in REDIRECTS and location
+        if follow:  # with -L a redirect is what was asked for, not a problem
+            ev.problems = [p for p in ev.problems if p.rule is not Rule.HANDSHAKE_STATUS]
+        live.report(conn.events_received())
+        if follow and resp is not None and location:
             await live.close_transport()
             if recorder is not None:
                 recorder.end(conn_id, f"redirect {resp.status} to {location}")

@@ -274,6 +274,8 @@ class RichReporter(Reporter):
             )  # the reason is the peer's
         if problems:
             line.append(f"  ✗ {len(problems)} problem(s)", "ws.problem")
+        elif not ev.accepted:  # a redirect connect -L follows
+            line.append("  not upgraded", "ws.info")
         else:
             line.append("  ✓ accepted", "ws.ok")
         if subprotocol:
