@@ -39,7 +39,7 @@ from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import Opcode, Role, host_port
 from .format import C2S, S2C, CaptureError
 from .pcap import _ip_layer, _is_upgrade
-from .session import Conversation, _Builder
+from .session import Conversation, InflateBudget, _Builder
 
 _WAIT_LIMIT = 4 << 20  #: bytes held per direction beyond a hole before the hole is given up
 Endpoint = tuple[str, int]
@@ -182,7 +182,8 @@ class Follower:
         server = conn.b if client == conn.a else conn.a
         conv_id = str(self.count)
         conv = Conversation(conv_id, host_port(*client), host_port(*server), t0=t)
-        conn.conv, conn.builder = conv, _Builder(conv, None)
+        # events are handed out and forgotten: no capture-wide inflation total to keep
+        conn.conv, conn.builder = conv, _Builder(conv, None, InflateBudget(1 << 62))
         if self.record is not None:
             self.record.open(conv_id, role="client", peer=conv.server, local=conv.client, t=t)
         events: list[Event] = [

@@ -19,7 +19,7 @@ from typing import IO
 from ..codec.deflate import DeflateParams
 from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
-from .session import Conversation, reconstruct
+from .session import Conversation, InflateBudget, reconstruct
 from .tls import KeyLog
 
 PCAP_MAGICS = {
@@ -43,10 +43,16 @@ class Capture:
     cut: Cut | None = None  #: a wsdebug capture whose last line was cut short (the rest is kept)
 
     def conversations(self, *, deflate: bool | DeflateParams | None = None) -> list[Conversation]:
-        """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`)."""
+        """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`),
+        all of them within one total inflation budget."""
+        budget = InflateBudget()
         return [
             reconstruct(
-                c, deflate=deflate, notes=self.notes.get(c.conn), gaps=self.gaps.get(c.conn)
+                c,
+                deflate=deflate,
+                notes=self.notes.get(c.conn),
+                gaps=self.gaps.get(c.conn),
+                budget=budget,
             )
             for c in self.connections
         ]

@@ -24,9 +24,10 @@ Nothing here draws anything; ``ui/replay.py`` renders these events with the live
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..codec.deflate import DeflateParams, PerMessageDeflate, params_in_force
+from ..codec.deflate import DeflateParams, MessageTooBig, PerMessageDeflate, params_in_force
 from ..codec.events import CloseEvent, Event, FrameEvent, HeadEvent, NoteEvent, has_problem
 from ..codec.handshake import (
     HeadReader,
@@ -44,6 +45,37 @@ from .format import C2S, S2C, ConnectionInfo
 
 #: Inflated size beyond which a recorded message counts as a zip bomb (MESSAGE_TOO_BIG).
 MAX_INFLATED = 256 * 1024 * 1024
+#: Inflated bytes one capture may hold in all its messages together (every conversation).
+MAX_INFLATED_TOTAL = 512 * 1024 * 1024
+
+
+class InflateBudget:
+    """The inflated bytes a whole capture may still produce: shared by every direction of
+    every conversation, so eight 250 MiB messages cannot hold 2 GB.  Once it is spent, later
+    compressed messages are not inflated (MESSAGE_TOO_BIG says why)."""
+
+    def __init__(self, total: int = MAX_INFLATED_TOTAL) -> None:
+        self.total, self.left = total, total
+
+    def wrap(self, inflate: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+        def inflate_within(payload: bytes) -> bytes:
+            if self.left <= 0:
+                raise MessageTooBig(self._spent())
+            out = inflate(payload)
+            if len(out) > self.left:
+                self.left = 0
+                raise MessageTooBig(self._spent())
+            self.left -= len(out)
+            return out
+
+        return inflate_within
+
+    def _spent(self) -> str:
+        return (
+            f"not inflated: the capture's messages already inflate to "
+            f"{self.total >> 20} MiB in all (the replay's total inflation budget)"
+        )
+
 
 SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}
 
@@ -119,8 +151,14 @@ def _deflate_for(req: Request | None, resp: Response) -> DeflateParams | None:
 class _Builder:
     """Feeds one connection's chunks through both directions' state machines into ``conv``."""
 
-    def __init__(self, conv: Conversation, deflate: bool | DeflateParams | None) -> None:
+    def __init__(
+        self,
+        conv: Conversation,
+        deflate: bool | DeflateParams | None,
+        budget: InflateBudget | None = None,
+    ) -> None:
         self.conv = conv
+        self.budget = budget or InflateBudget()
         self.override = deflate
         self.sides: dict[str, _Side] = {C2S: _Side(C2S), S2C: _Side(S2C)}
         self.negotiated = False  # the deflate decision has been made
@@ -243,7 +281,7 @@ class _Builder:
                 pmd = PerMessageDeflate(
                     params, is_client=side.direction == S2C, max_size=MAX_INFLATED
                 )
-                inflate = pmd.decompress
+                inflate = self.budget.wrap(pmd.decompress)
             side.decoder = StreamDecoder(SENDERS[side.direction], inflate=inflate)
         return side.decoder
 
@@ -354,6 +392,7 @@ def reconstruct(
     deflate: bool | DeflateParams | None = None,
     notes: list[str] | None = None,
     gaps: list[tuple[str, str]] | None = None,
+    budget: InflateBudget | None = None,
 ) -> Conversation:
     """Rebuild the conversation in ``info``.
 
@@ -364,6 +403,7 @@ def reconstruct(
         notes: lines about the source to show with the conversation.
         gaps: (direction, text) of bytes the source lost (a pcap's missing segments): problems
             shown at the end of the conversation.
+        budget: the capture's total inflation budget, shared by its conversations.
     """
     client, server = _endpoints(info)
     conv = Conversation(
@@ -375,7 +415,7 @@ def reconstruct(
         end_reason=info.end_reason,
         role="server" if info.role == "server" else "client",
     )
-    builder = _Builder(conv, deflate)
+    builder = _Builder(conv, deflate, budget)
     t = 0.0
     for chunk in info.chunks:
         t = chunk.t
