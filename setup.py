@@ -5,4 +5,6 @@ If no C compiler is available the extension is skipped and wsdebug uses its pure
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("wsdebug.codec._speedups", ["wsdebug/codec/_speedups.c"], optional=True)])
+setup(
+    ext_modules=[Extension("wsdebug.codec._speedups", ["wsdebug/codec/_speedups.c"], optional=True)]
+)

@@ -7,6 +7,7 @@ a hard timeout around the whole coroutine so a bug cannot hang the suite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib.util
 import io
@@ -84,7 +85,9 @@ class Events(JsonReporter):
         self._gates: list[tuple[Callable[[dict[str, Any]], bool], list[int], threading.Event]] = []
 
     def _line(self, text: str) -> None:
-        assert text.endswith("\n") and text.count("\n") == 1, f"one JSON object per write and line: {text!r}"
+        assert text.endswith("\n") and text.count("\n") == 1, (
+            f"one JSON object per write and line: {text!r}"
+        )
         ev = json.loads(text)
         assert isinstance(ev, dict) and isinstance(ev.get("event"), str), text
         self.items.append(ev)
@@ -102,7 +105,11 @@ class Events(JsonReporter):
         return flag
 
     def of(self, kind: str, **match: Any) -> list[dict[str, Any]]:
-        return [e for e in self.items if e["event"] == kind and all(e.get(k) == v for k, v in match.items())]
+        return [
+            e
+            for e in self.items
+            if e["event"] == kind and all(e.get(k) == v for k, v in match.items())
+        ]
 
     def one(self, kind: str, **match: Any) -> dict[str, Any]:
         found = self.of(kind, **match)
@@ -116,21 +123,28 @@ class Events(JsonReporter):
         return [m["text"] for m in self.messages(direction)]
 
     def dump(self) -> str:
-        short = [{k: v for k, v in e.items() if k not in ("fields", "request", "response")} for e in self.items]
+        short = [
+            {k: v for k, v in e.items() if k not in ("fields", "request", "response")}
+            for e in self.items
+        ]
         return "\n".join(json.dumps(e) for e in short)
 
 
 def require_hex_input() -> None:
     """--binary parses each line with wsdebug.capture.textinput; fail fast (not by timeout) when it is missing."""
     if importlib.util.find_spec("wsdebug.capture.textinput") is None:
-        pytest.fail("wsdebug.capture.textinput does not exist: wsdebug.live.run.parse_line imports it for --binary")
+        pytest.fail(
+            "wsdebug.capture.textinput does not exist: wsdebug.live.run.parse_line imports it for --binary"
+        )
 
 
 def is_msg(direction: str) -> Callable[[dict[str, Any]], bool]:
     return lambda e: e["event"] == "message" and e["direction"] == direction
 
 
-def script(lines: Iterable[str], wait: threading.Event | None = None, timeout: float = STEP) -> Iterator[str]:
+def script(
+    lines: Iterable[str], wait: threading.Event | None = None, timeout: float = STEP
+) -> Iterator[str]:
     """A stand-in for stdin: the lines, then (optionally) a pause until ``wait`` is set, then EOF."""
     for line in lines:
         yield line + "\n"
@@ -163,7 +177,9 @@ class Listen:
         self.task = asyncio.create_task(
             run_listen(self.opts, self.events, self.recorder, ready=lambda lst: up.set_result(lst))
         )
-        done, _ = await asyncio.wait({up, self.task}, timeout=STEP, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {up, self.task}, timeout=STEP, return_when=asyncio.FIRST_COMPLETED
+        )
         assert up in done, f"the listener did not start: {self.events.dump()}"
         self.listener = up.result()
         return self
@@ -247,7 +263,9 @@ class RawClient:
             self.pending.extend(self.parser.frames())
             if self.pending:
                 break
-            data = await asyncio.wait_for(self.reader.read(65536), max(deadline - loop.time(), 0.01))
+            data = await asyncio.wait_for(
+                self.reader.read(65536), max(deadline - loop.time(), 0.01)
+            )
             if not data:
                 return None
             self.parser.receive_data(data)
@@ -264,10 +282,8 @@ class RawClient:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError, OSError, ConnectionError):
             await asyncio.wait_for(self.writer.wait_closed(), 2.0)
-        except (asyncio.TimeoutError, OSError, ConnectionError):
-            pass
 
 
 def close_code(frame: WireFrame) -> int | None:
@@ -286,7 +302,11 @@ def closed_port() -> int:
 
 
 def ws_port(server: Any) -> int:
-    return server.sockets[0].getsockname()[1] if hasattr(server, "sockets") else server.socket.getsockname()[1]
+    return (
+        server.sockets[0].getsockname()[1]
+        if hasattr(server, "sockets")
+        else server.socket.getsockname()[1]
+    )
 
 
 # -- recording --------------------------------------------------------------------------------------
@@ -337,12 +357,22 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -355,12 +385,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     d = tmp_path_factory.mktemp("pki")
@@ -368,7 +402,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     pki.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pki.key.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
     )
     return pki

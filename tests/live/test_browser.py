@@ -28,7 +28,10 @@ def test_a_browser_talks_to_the_listener(tmp_path: Path) -> None:
     port = _free_port()
     listener = subprocess.Popen(
         [sys.executable, "-m", "wsdebug", "listen", "--port", str(port), "--json"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert listener.stdout is not None and listener.stdin is not None
@@ -36,11 +39,24 @@ def test_a_browser_talks_to_the_listener(tmp_path: Path) -> None:
         listener.stdin.write("hello from the terminal\n")  # sent to the browser once it connects
         listener.stdin.flush()
         dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=4000", "--dump-dom",
-             f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, timeout=90,
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--virtual-time-budget=4000",
+                "--dump-dom",
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
         ).stdout
         assert "← hello from the terminal" in dom and f"connected to ws://127.0.0.1:{port}/" in dom
     finally:

@@ -23,14 +23,23 @@ from wsdebug.capture.format import C2S, S2C
 from .conftest import HOST, closed_port, load_capture, stream
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
-    "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
+    "NO_COLOR": "1",
+    "PYTHONUNBUFFERED": "1",
     # rich hard-wraps the human view at the width (80 when piped); wide enough for any one message
-    "COLUMNS": "500"}
+    "COLUMNS": "500",
+}
 
 
 def wsdebug(*args: str, stdin: str = "", timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wsdebug", *args], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=ENV, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "wsdebug", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+        encoding="utf-8",
+    )
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -101,7 +110,9 @@ def test_connect_human_output_against_websockets(echo_url: str) -> None:
 def test_connect_binary_against_websockets(echo_url: str) -> None:
     proc = wsdebug("connect", echo_url, "--json", "--binary", "--no-deflate", stdin="0001feff\n")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    sent = [e for e in json_lines(proc.stdout) if e["event"] == "message" and e["direction"] == "c2s"]
+    sent = [
+        e for e in json_lines(proc.stdout) if e["event"] == "message" and e["direction"] == "c2s"
+    ]
     assert [(m["opcode_name"], m["payload_hex"]) for m in sent] == [("BINARY", "0001feff")]
 
 
@@ -190,8 +201,14 @@ def start_listen(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Pat
     """``wsdebug listen --port 0 --json ...`` in the background; returns it, its stdout file and its URL."""
     out = tmp_path / "listen.out"
     with open(out, "w", encoding="utf-8") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "wsdebug", "listen", "--port", "0", "--json", *args],
-                                stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, text=True, env=ENV)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wsdebug", "listen", "--port", "0", "--json", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=ENV,
+        )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         found = re.search(r"listening on (ws://\S+/)", out.read_text(encoding="utf-8"))
@@ -206,10 +223,14 @@ def start_listen(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Pat
 
 def test_connect_against_listen_cli_with_recordings(tmp_path: Path) -> None:
     server_rec, client_rec = tmp_path / "server.jsonl", tmp_path / "client.jsonl"
-    listen, listen_out, url = start_listen(tmp_path, "--echo", "--once", "--record", str(server_rec))
+    listen, listen_out, url = start_listen(
+        tmp_path, "--echo", "--once", "--record", str(server_rec)
+    )
     try:
         lines = [f"line {i}" for i in range(50)]
-        proc = wsdebug("connect", url, "--json", "--record", str(client_rec), stdin="\n".join(lines) + "\n")
+        proc = wsdebug(
+            "connect", url, "--json", "--record", str(client_rec), stdin="\n".join(lines) + "\n"
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert listen.wait(timeout=15) == 0
     finally:
@@ -218,8 +239,12 @@ def test_connect_against_listen_cli_with_recordings(tmp_path: Path) -> None:
             listen.wait(5)
     client_events = json_lines(proc.stdout)
     server_events = json_lines(listen_out.read_text(encoding="utf-8"))
-    assert [e["text"] for e in client_events if e["event"] == "message" and e["direction"] == "c2s"] == lines
-    assert [e["text"] for e in server_events if e["event"] == "message" and e["direction"] == "c2s"] == lines
+    assert [
+        e["text"] for e in client_events if e["event"] == "message" and e["direction"] == "c2s"
+    ] == lines
+    assert [
+        e["text"] for e in server_events if e["event"] == "message" and e["direction"] == "c2s"
+    ] == lines
     [client] = load_capture(client_rec)
     [server] = load_capture(server_rec)
     assert stream(client, C2S) == stream(server, C2S)
@@ -271,12 +296,12 @@ def test_listen_serves_the_page_to_a_browser(tmp_path: Path) -> None:
     listen, listen_out, url = start_listen(tmp_path, "--once", "--echo")
     try:
         page_url = url.replace("ws://", "http://", 1)
-        with urllib.request.urlopen(page_url, timeout=10) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(page_url, timeout=10) as resp:
             assert resp.status == 200
             body = resp.read().decode("utf-8")
         assert "new WebSocket" in body
         with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(page_url + "nothing-here", timeout=10)  # noqa: S310
+            urllib.request.urlopen(page_url + "nothing-here", timeout=10)
         assert info.value.code == 404
     finally:
         listen.terminate()

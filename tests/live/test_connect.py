@@ -26,19 +26,32 @@ async def echo(ws: Any) -> None:
         pass
 
 
-async def connect_echo(lines: list[str], *, expect: int | None = None, binary: bool = False,
-                       compression: str | None = "deflate", **opts: Any) -> tuple[int, Events]:
+async def connect_echo(
+    lines: list[str],
+    *,
+    expect: int | None = None,
+    binary: bool = False,
+    compression: str | None = "deflate",
+    **opts: Any,
+) -> tuple[int, Events]:
     """run_connect against a websockets echo server; the script waits for ``expect`` echoes."""
     async with serve(echo, HOST, 0, compression=compression) as server:
         ev = Events()
         gate = ev.gate(is_msg("s2c"), len(lines) if expect is None else expect)
-        status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(**opts), ev,
-                                   script=script(lines, gate), binary=binary)
+        status = await run_connect(
+            f"ws://{HOST}:{ws_port(server)}/",
+            ClientOptions(**opts),
+            ev,
+            script=script(lines, gate),
+            binary=binary,
+        )
     return status, ev
 
 
 def frames(ev: Events, direction: str, opcode: int | None = None) -> list[dict[str, Any]]:
-    return [e for e in ev.of("frame", direction=direction) if opcode is None or e["opcode"] == opcode]
+    return [
+        e for e in ev.of("frame", direction=direction) if opcode is None or e["opcode"] == opcode
+    ]
 
 
 # -- against a websockets echo server ---------------------------------------------------------------
@@ -95,9 +108,15 @@ def test_binary_script_lines_are_hex() -> None:
     status, ev = arun(connect_echo(["00ff10", "de ad be ef"], binary=True))
     assert status == 0, ev.dump()
     sent = ev.messages("c2s")
-    assert [(m["opcode_name"], m["payload_hex"]) for m in sent] == [("BINARY", "00ff10"), ("BINARY", "deadbeef")]
+    assert [(m["opcode_name"], m["payload_hex"]) for m in sent] == [
+        ("BINARY", "00ff10"),
+        ("BINARY", "deadbeef"),
+    ]
     got = ev.messages("s2c")
-    assert [(m["opcode"], m["payload_hex"], m["text"]) for m in got] == [(2, "00ff10", None), (2, "deadbeef", None)]
+    assert [(m["opcode"], m["payload_hex"], m["text"]) for m in got] == [
+        (2, "00ff10", None),
+        (2, "deadbeef", None),
+    ]
 
 
 def test_binary_script_skips_a_bad_hex_line() -> None:
@@ -120,16 +139,21 @@ def test_subprotocol_offered_and_chosen() -> None:
         async with serve(handler, HOST, 0, subprotocols=["chat.v2"]) as server:
             ev = Events()
             gate = ev.gate(is_msg("s2c"))
-            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/",
-                                       ClientOptions(subprotocols=["chat.v1", "chat.v2"]), ev,
-                                       script=script(["hi"], gate))
+            status = await run_connect(
+                f"ws://{HOST}:{ws_port(server)}/",
+                ClientOptions(subprotocols=["chat.v1", "chat.v2"]),
+                ev,
+                script=script(["hi"], gate),
+            )
         return status, ev, chosen[0]
 
     status, ev, chosen = arun(main())
     assert status == 0 and chosen == "chat.v2"
     hs = ev.one("handshake")
     assert hs["subprotocol"] == "chat.v2"
-    assert {h["name"]: h["value"] for h in hs["request"]["headers"]}["Sec-WebSocket-Protocol"] == "chat.v1, chat.v2"
+    assert {h["name"]: h["value"] for h in hs["request"]["headers"]}[
+        "Sec-WebSocket-Protocol"
+    ] == "chat.v1, chat.v2"
 
 
 def test_extra_headers_and_path_reach_the_server() -> None:
@@ -142,9 +166,12 @@ def test_extra_headers_and_path_reach_the_server() -> None:
 
         async with serve(handler, HOST, 0) as server:
             ev = Events()
-            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/chat?room=1",
-                                       ClientOptions(headers=[("Authorization", "Bearer t0k")], origin="http://o.test"),
-                                       ev, script=script(["x"], ev.gate(is_msg("s2c"))))
+            status = await run_connect(
+                f"ws://{HOST}:{ws_port(server)}/chat?room=1",
+                ClientOptions(headers=[("Authorization", "Bearer t0k")], origin="http://o.test"),
+                ev,
+                script=script(["x"], ev.gate(is_msg("s2c"))),
+            )
         return status, seen[0]
 
     status, request = arun(main())
@@ -173,8 +200,12 @@ def test_server_speaks_first() -> None:
 
         async with serve(handler, HOST, 0) as server:
             ev = Events()
-            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev,
-                                       script=script(["thanks"], ev.gate(is_msg("s2c"), 2)))
+            status = await run_connect(
+                f"ws://{HOST}:{ws_port(server)}/",
+                ClientOptions(),
+                ev,
+                script=script(["thanks"], ev.gate(is_msg("s2c"), 2)),
+            )
         return status, ev
 
     status, ev = arun(main())
@@ -193,8 +224,9 @@ async def server_closes(code: int, reason: str) -> tuple[int, Events]:
     async with serve(handler, HOST, 0) as server:
         ev = Events()
         gate = ev.gate(lambda e: e["event"] == "disconnect")
-        status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev,
-                                   script=script(["bye?"], gate))
+        status = await run_connect(
+            f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev, script=script(["bye?"], gate)
+        )
     return status, ev
 
 
@@ -202,11 +234,18 @@ def test_server_closes_going_away() -> None:
     status, ev = arun(server_closes(1001, "going away"))
     assert status == 0, ev.dump()
     close = ev.one("close")
-    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (1001, "going away", "server", True)
+    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (
+        1001,
+        "going away",
+        "server",
+        True,
+    )
     got = frames(ev, "s2c", 8)
     assert len(got) == 1 and got[0]["close_code"] == 1001 and got[0]["close_reason"] == "going away"
     echoed = frames(ev, "c2s", 8)
-    assert len(echoed) == 1 and echoed[0]["close_code"] == 1001  # the status code is echoed (§5.5.1)
+    assert (
+        len(echoed) == 1 and echoed[0]["close_code"] == 1001
+    )  # the status code is echoed (§5.5.1)
 
 
 @pytest.mark.parametrize("code", [1011, 1003, 4000, 3000])
@@ -245,8 +284,12 @@ def test_server_pings_are_answered() -> None:
 
         async with serve(handler, HOST, 0) as server:
             ev = Events()
-            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev,
-                                       script=script(["go"], ev.gate(is_msg("s2c"))))
+            status = await run_connect(
+                f"ws://{HOST}:{ws_port(server)}/",
+                ClientOptions(),
+                ev,
+                script=script(["go"], ev.gate(is_msg("s2c"))),
+            )
         return status, ev, latency[0]
 
     status, ev, latency = arun(main())
@@ -261,7 +304,9 @@ def test_server_pings_are_answered() -> None:
 # -- misbehaving servers -------------------------------------------------------------------------------
 
 
-async def raw_server(answer: Callable[[bytes], bytes | None], *, then_close: bool = True) -> asyncio.Server:
+async def raw_server(
+    answer: Callable[[bytes], bytes | None], *, then_close: bool = True
+) -> asyncio.Server:
     """A TCP server that reads one request head and writes ``answer(head)`` (None: say nothing)."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -288,16 +333,22 @@ def key_of(head: bytes) -> str:
 
 
 def good_101(head: bytes) -> bytes:
-    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept_key(key_of(head)).encode() + b"\r\n\r\n")
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept_key(key_of(head)).encode() + b"\r\n\r\n"
+    )
 
 
 async def connect_raw(answer: Callable[[bytes], bytes | None], **opts: Any) -> tuple[int, Events]:
     server = await raw_server(answer)
     async with server:
         ev = Events()
-        status = await run_connect(f"ws://{HOST}:{server.sockets[0].getsockname()[1]}/", ClientOptions(**opts), ev,
-                                   script=script([]))
+        status = await run_connect(
+            f"ws://{HOST}:{server.sockets[0].getsockname()[1]}/",
+            ClientOptions(**opts),
+            ev,
+            script=script([]),
+        )
     return status, ev
 
 
@@ -311,8 +362,14 @@ def one_error(ev: Events) -> str:
 
 def test_refused_handshake_403_reports_status_and_body() -> None:
     body = b"no entry: token missing\n"
-    status, ev = arun(connect_raw(lambda head: b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
-                                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body)))
+    status, ev = arun(
+        connect_raw(
+            lambda head: (
+                b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+        )
+    )
     assert status == 1
     message = one_error(ev)
     assert "403" in message and "Forbidden" in message and "no entry: token missing" in message
@@ -328,7 +385,9 @@ def test_refused_handshake_from_websockets_process_request() -> None:
 
         async with serve(echo, HOST, 0, process_request=process_request) as server:
             ev = Events()
-            status = await run_connect(f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev, script=script([]))
+            status = await run_connect(
+                f"ws://{HOST}:{ws_port(server)}/", ClientOptions(), ev, script=script([])
+            )
         return status, ev
 
     status, ev = arun(main())
@@ -338,8 +397,13 @@ def test_refused_handshake_from_websockets_process_request() -> None:
 
 
 def test_wrong_accept_is_refused() -> None:
-    status, ev = arun(connect_raw(
-        lambda head: good_101(head).replace(accept_key(key_of(head)).encode(), accept_key("x" * 24).encode())))
+    status, ev = arun(
+        connect_raw(
+            lambda head: good_101(head).replace(
+                accept_key(key_of(head)).encode(), accept_key("x" * 24).encode()
+            )
+        )
+    )
     assert status == 1
     message = one_error(ev)
     assert "101" in message and "Accept" in message
@@ -347,7 +411,9 @@ def test_wrong_accept_is_refused() -> None:
 
 
 def test_missing_upgrade_header_is_refused() -> None:
-    status, ev = arun(connect_raw(lambda head: good_101(head).replace(b"Upgrade: websocket\r\n", b"")))
+    status, ev = arun(
+        connect_raw(lambda head: good_101(head).replace(b"Upgrade: websocket\r\n", b""))
+    )
     assert status == 1
     one_error(ev)
     assert "HANDSHAKE_UPGRADE" in [p["rule"] for p in ev.one("handshake")["problems"]]
@@ -362,8 +428,12 @@ def test_not_http_at_all_is_refused() -> None:
 def test_oversized_response_head_is_one_line() -> None:
     """A 101 whose head passes --max-handshake is refused by the codec's size cap, not read on."""
     big = b"X-Filler: " + b"f" * 2000 + b"\r\n"
-    status, ev = arun(connect_raw(lambda head: good_101(head).replace(b"\r\n\r\n", b"\r\n" + big * 4 + b"\r\n"),
-                                  max_handshake=4096))
+    status, ev = arun(
+        connect_raw(
+            lambda head: good_101(head).replace(b"\r\n\r\n", b"\r\n" + big * 4 + b"\r\n"),
+            max_handshake=4096,
+        )
+    )
     assert status == 1
     assert "response head is larger than 4096 bytes" in one_error(ev)
     assert ev.of("frame") == []
@@ -390,7 +460,9 @@ def test_server_drops_tcp_after_handshake_is_1006() -> None:
 
 def test_connection_refused_one_line() -> None:
     ev = Events()
-    status = arun(run_connect(f"ws://{HOST}:{closed_port()}/", ClientOptions(), ev, script=script([])))
+    status = arun(
+        run_connect(f"ws://{HOST}:{closed_port()}/", ClientOptions(), ev, script=script([]))
+    )
     assert status == 1
     assert "connection refused" in one_error(ev)
     assert [e["event"] for e in ev.items] == ["error"]
@@ -418,8 +490,12 @@ async def wss_echo(pki: Any, host: str, **opts: Any) -> tuple[int, Events]:
     async with serve(echo, HOST, 0, ssl=pki.server_context()) as server:
         ev = Events()
         gate = ev.gate(is_msg("s2c"))
-        status = await run_connect(f"wss://{host}:{ws_port(server)}/", ClientOptions(**opts), ev,
-                                   script=script(["secret"], gate))
+        status = await run_connect(
+            f"wss://{host}:{ws_port(server)}/",
+            ClientOptions(**opts),
+            ev,
+            script=script(["secret"], gate),
+        )
     return status, ev
 
 
@@ -446,8 +522,14 @@ def test_wss_insecure_skips_verification(pki: Any) -> None:
 
 def test_wss_unreadable_cacert_is_usage_error(tmp_path: Any) -> None:
     ev = Events()
-    status = arun(run_connect(f"wss://{HOST}:{closed_port()}/", ClientOptions(cacert=str(tmp_path / "none.pem")),
-                              ev, script=script([])))
+    status = arun(
+        run_connect(
+            f"wss://{HOST}:{closed_port()}/",
+            ClientOptions(cacert=str(tmp_path / "none.pem")),
+            ev,
+            script=script([]),
+        )
+    )
     assert status == 2
     assert "--cacert" in one_error(ev)
 
@@ -462,8 +544,12 @@ def test_wss_against_plain_tcp_server_fails_one_line() -> None:
         server = await asyncio.start_server(handle, HOST, 0)
         async with server:
             ev = Events()
-            status = await run_connect(f"wss://{HOST}:{server.sockets[0].getsockname()[1]}/",
-                                       ClientOptions(connect_timeout=5), ev, script=script([]))
+            status = await run_connect(
+                f"wss://{HOST}:{server.sockets[0].getsockname()[1]}/",
+                ClientOptions(connect_timeout=5),
+                ev,
+                script=script([]),
+            )
         return status, ev
 
     status, ev = arun(main())

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from wsdebug.capture.serialize import Blob, dumps, frame_json, iter_json, message_json
 from wsdebug.capture.offline import build, decode_bytes
+from wsdebug.capture.serialize import Blob, dumps, frame_json, iter_json, message_json
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
     "NO_COLOR": "1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 from websockets.asyncio.client import connect
 
@@ -32,7 +33,9 @@ def test_browser_get_serves_the_page_then_its_websocket_works() -> None:
         async with Listen(echo=True) as srv:
             page = await http(srv.port, BROWSER_GET.format(path="/", port=srv.port).encode())
             # the page then opens a WebSocket back to where it came from
-            async with connect(srv.url, origin=f"http://127.0.0.1:{srv.port}", open_timeout=STEP) as ws:
+            async with connect(
+                srv.url, origin=f"http://127.0.0.1:{srv.port}", open_timeout=STEP
+            ) as ws:
                 await ws.send("from the page")
                 echo = await asyncio.wait_for(ws.recv(), STEP)
             return page, echo, await srv.result(), srv.events
@@ -44,7 +47,11 @@ def test_browser_get_serves_the_page_then_its_websocket_works() -> None:
     assert b"new WebSocket" in body and b"<html" in body
     assert echo == "from the page" and lstatus == 0
     served = ev.one("http")
-    assert served["status"] == 200 and served["request"]["method"] == "GET" and served["request"]["target"] == "/"
+    assert (
+        served["status"] == 200
+        and served["request"]["method"] == "GET"
+        and served["request"]["target"] == "/"
+    )
     assert ev.of("handshake", conn=served["conn"]) == []
     assert ev.one("disconnect", conn=served["conn"])["reason"] == "no WebSocket connection"
 
@@ -59,7 +66,9 @@ def test_page_aliases(path: str) -> None:
     assert status == 200 and b"new WebSocket" in body
 
 
-@pytest.mark.parametrize("request_line", ["GET /other HTTP/1.1", "GET /favicon.ico HTTP/1.1", "POST / HTTP/1.1"])
+@pytest.mark.parametrize(
+    "request_line", ["GET /other HTTP/1.1", "GET /favicon.ico HTTP/1.1", "POST / HTTP/1.1"]
+)
 def test_other_plain_requests_get_404(request_line: str) -> None:
     async def main() -> tuple[tuple[int, dict[str, str], bytes], Events]:
         async with Listen() as srv:
@@ -79,7 +88,9 @@ def ws_request(port: int) -> bytes:
 def test_bad_websocket_version_gets_426() -> None:
     async def main() -> tuple[tuple[int, dict[str, str], bytes], Events]:
         async with Listen() as srv:
-            req = ws_request(srv.port).replace(b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Version: 8")
+            req = ws_request(srv.port).replace(
+                b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Version: 8"
+            )
             return await http(srv.port, req), srv.events
 
     (status, headers, body), ev = arun(main())
@@ -91,11 +102,14 @@ def test_bad_websocket_version_gets_426() -> None:
     assert [p["rule"] for p in hs["problems"]] == ["HANDSHAKE_WS_VERSION"]
 
 
-@pytest.mark.parametrize(("change", "rule"), [
-    ((b"Sec-WebSocket-Key: ", b"X-Nothing: "), "HANDSHAKE_KEY"),
-    ((b"Connection: Upgrade", b"Connection: keep-alive"), "HANDSHAKE_CONNECTION"),
-    ((b"GET / HTTP/1.1", b"GET / HTTP/1.0"), "HANDSHAKE_VERSION"),
-])
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ((b"Sec-WebSocket-Key: ", b"X-Nothing: "), "HANDSHAKE_KEY"),
+        ((b"Connection: Upgrade", b"Connection: keep-alive"), "HANDSHAKE_CONNECTION"),
+        ((b"GET / HTTP/1.1", b"GET / HTTP/1.0"), "HANDSHAKE_VERSION"),
+    ],
+)
 def test_bad_handshake_gets_400(change: tuple[bytes, bytes], rule: str) -> None:
     async def main() -> tuple[tuple[int, dict[str, str], bytes], Events]:
         async with Listen() as srv:
@@ -110,9 +124,10 @@ def test_bad_handshake_gets_400(change: tuple[bytes, bytes], rule: str) -> None:
 def test_oversized_handshake_gets_431() -> None:
     async def main() -> tuple[int, dict[str, str], bytes]:
         async with Listen(max_handshake=1024) as srv:
-            req = ws_request(srv.port).replace(b"\r\n\r\n", b"\r\nX-Padding: " + b"p" * 2000 + b"\r\n\r\n")
+            req = ws_request(srv.port).replace(
+                b"\r\n\r\n", b"\r\nX-Padding: " + b"p" * 2000 + b"\r\n\r\n"
+            )
             return await http(srv.port, req)
 
     status, _, _ = arun(main())
     assert status == 431
-

@@ -33,7 +33,9 @@ def test_websockets_client_echo(compression: str | None) -> None:
 
     async def main() -> tuple[int, Events, Any]:
         async with Listen(echo=True) as srv:
-            async with connect(srv.url, compression=compression, open_timeout=STEP, close_timeout=STEP) as ws:
+            async with connect(
+                srv.url, compression=compression, open_timeout=STEP, close_timeout=STEP
+            ) as ws:
                 await ws.send("hello")
                 assert await recv(ws) == "hello"
                 await ws.send(b"\x00\x01\xfe\xff")
@@ -55,7 +57,11 @@ def test_websockets_client_echo(compression: str | None) -> None:
     assert status == 0, ev.dump()
     received = ev.messages("c2s")
     assert [(m["opcode_name"], m["frames"], m["size"]) for m in received] == [
-        ("TEXT", 1, 5), ("BINARY", 1, 4), ("TEXT", 4, 16), ("BINARY", 3, 3), ("BINARY", 1, 100_000),
+        ("TEXT", 1, 5),
+        ("BINARY", 1, 4),
+        ("TEXT", 4, 16),
+        ("BINARY", 3, 3),
+        ("BINARY", 1, 100_000),
         ("TEXT", 1, 70_000),
     ]
     assert received[2]["text"] == "fragmented téxt"
@@ -63,13 +69,24 @@ def test_websockets_client_echo(compression: str | None) -> None:
     assert [m["size"] for m in echoed] == [m["size"] for m in received]
     assert all(m["frames"] == 1 for m in echoed)
     incoming = data_frames(ev, "c2s")
-    assert all(f["masked"] for f in incoming) and not any(f["masked"] for f in data_frames(ev, "s2c"))
+    assert all(f["masked"] for f in incoming) and not any(
+        f["masked"] for f in data_frames(ev, "s2c")
+    )
     # the fragments as they crossed the wire: websockets ends an iterable with an empty final frame
     frag = incoming[2:6]
     assert [(f["opcode_name"], f["fin"]) for f in frag] == [
-        ("TEXT", False), ("CONT", False), ("CONT", False), ("CONT", True)]
+        ("TEXT", False),
+        ("CONT", False),
+        ("CONT", False),
+        ("CONT", True),
+    ]
     if not compression:
-        assert [bytes.fromhex(f["payload_hex"]) for f in frag] == [b"frag", b"mented ", "téxt".encode(), b""]
+        assert [bytes.fromhex(f["payload_hex"]) for f in frag] == [
+            b"frag",
+            b"mented ",
+            "téxt".encode(),
+            b"",
+        ]
         assert [f["text"] for f in frag] == ["frag", "mented ", "téxt", ""]
     hs = ev.one("handshake")
     negotiated = response.headers.get("Sec-WebSocket-Extensions")
@@ -84,7 +101,10 @@ def test_websockets_client_echo(compression: str | None) -> None:
         assert not any(f["rsv1"] for f in ev.of("frame"))
     ping = [f for f in ev.of("frame", direction="c2s") if f["opcode"] == 9]
     pong = [f for f in ev.of("frame", direction="s2c") if f["opcode"] == 10]
-    assert len(ping) == len(pong) == 1 and ping[0]["payload_hex"] == pong[0]["payload_hex"] == b"ping!".hex()
+    assert (
+        len(ping) == len(pong) == 1
+        and ping[0]["payload_hex"] == pong[0]["payload_hex"] == b"ping!".hex()
+    )
     close = ev.one("close")
     assert (close["code"], close["initiator"], close["clean"]) == (1000, "client", True)
     assert ev.of("fail") == []
@@ -108,12 +128,15 @@ def test_listen_no_deflate_refuses_the_offer() -> None:
     assert not any(f["rsv1"] for f in ev.of("frame"))
 
 
-@pytest.mark.parametrize(("ours", "offered", "chosen"), [
-    (["chat"], ["superchat", "chat"], "chat"),
-    (["a", "b"], ["b", "a"], "b"),  # the client's order of preference
-    (["chat"], ["other"], None),
-    ([], ["chat"], None),
-])
+@pytest.mark.parametrize(
+    ("ours", "offered", "chosen"),
+    [
+        (["chat"], ["superchat", "chat"], "chat"),
+        (["a", "b"], ["b", "a"], "b"),  # the client's order of preference
+        (["chat"], ["other"], None),
+        ([], ["chat"], None),
+    ],
+)
 def test_subprotocol_negotiation(ours: list[str], offered: list[str], chosen: str | None) -> None:
     async def main() -> tuple[int, Events, str | None]:
         async with Listen(echo=True, subprotocols=ours) as srv:
@@ -143,7 +166,12 @@ def test_client_close_code_and_reason_reach_listen() -> None:
 
     status, ev, ws = arun(main())
     close = ev.one("close")
-    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (4000, "app says bye", "client", True)
+    assert (close["code"], close["reason"], close["initiator"], close["clean"]) == (
+        4000,
+        "app says bye",
+        "client",
+        True,
+    )
     # the listener echoes the code (RFC 6455 §5.5.1)
     assert ws.close_code == 4000
     assert status == 0  # a clean closing handshake with any code that may be sent
@@ -207,8 +235,9 @@ def test_listen_stop_sends_going_away() -> None:
 # -- connect against listen ----------------------------------------------------------------------------
 
 
-async def connect_listen(lines: list[str], *, listen: dict[str, Any] | None = None,
-                         **client: Any) -> tuple[int, int, Events, Events]:
+async def connect_listen(
+    lines: list[str], *, listen: dict[str, Any] | None = None, **client: Any
+) -> tuple[int, int, Events, Events]:
     async with Listen(echo=True, **(listen or {})) as srv:
         ev = Events()
         gate = ev.gate(is_msg("s2c"), len(lines))
@@ -235,34 +264,51 @@ def test_connect_against_listen(deflate: bool) -> None:
     ext = client.one("handshake")["extensions"]
     assert (ext is not None and ext.startswith("permessage-deflate")) if deflate else ext is None
     assert server.one("handshake")["extensions"] == ext
-    assert all(f["rsv1"] == deflate for f in data_frames(client, "c2s") + data_frames(client, "s2c"))
+    assert all(
+        f["rsv1"] == deflate for f in data_frames(client, "c2s") + data_frames(client, "s2c")
+    )
     same_frames(client, server)
     assert client.one("close")["initiator"] == server.one("close")["initiator"] == "client"
 
 
 def test_connect_against_listen_subprotocol() -> None:
-    status, lstatus, client, server = arun(connect_listen(
-        ["x"], listen={"subprotocols": ["v2.proto"]}, subprotocols=["v1.proto", "v2.proto"]))
+    status, lstatus, client, server = arun(
+        connect_listen(
+            ["x"], listen={"subprotocols": ["v2.proto"]}, subprotocols=["v1.proto", "v2.proto"]
+        )
+    )
     assert (status, lstatus) == (0, 0)
-    assert client.one("handshake")["subprotocol"] == server.one("handshake")["subprotocol"] == "v2.proto"
+    assert (
+        client.one("handshake")["subprotocol"]
+        == server.one("handshake")["subprotocol"]
+        == "v2.proto"
+    )
 
 
 def test_connect_wss_against_listen_tls(pki: Any) -> None:
     lines = ["over TLS"]
-    status, lstatus, client, server = arun(connect_listen(
-        lines, listen={"certfile": str(pki.cert), "keyfile": str(pki.key)}, cacert=str(pki.ca)))
+    status, lstatus, client, server = arun(
+        connect_listen(
+            lines, listen={"certfile": str(pki.cert), "keyfile": str(pki.key)}, cacert=str(pki.ca)
+        )
+    )
     assert (status, lstatus) == (0, 0), client.dump()
     assert client.texts("s2c") == lines
 
 
 def test_connect_max_size_against_listen() -> None:
     """The client is strict too: an echo over its --max-size fails the connection with 1009."""
+
     async def main() -> tuple[int, Events]:
         async with Listen(echo=True) as srv:
             ev = Events()
             gate = ev.gate(lambda e: e["event"] == "disconnect")
-            status = await run_connect(srv.url, ClientOptions(max_message=100, deflate=False), ev,
-                                       script=script(["y" * 101], gate))
+            status = await run_connect(
+                srv.url,
+                ClientOptions(max_message=100, deflate=False),
+                ev,
+                script=script(["y" * 101], gate),
+            )
             await srv.result()
             return status, ev
 

@@ -29,21 +29,38 @@ CASES = {
     "ping with 126-byte payload": ([masked(0x9, b"p" * 126)], 1002, "CONTROL_TOO_LONG"),
     "ping with FIN=0": ([masked(0x9, b"p", fin=False)], 1002, "CONTROL_FRAGMENTED"),
     "continuation without start": ([masked(0x0, b"orphan")], 1002, "CONTINUATION_WITHOUT_START"),
-    "new message inside a fragmented one": ([masked(0x1, b"a", fin=False), masked(0x1, b"b")], 1002,
-                                            "DATA_FRAME_INTERLEAVED"),
+    "new message inside a fragmented one": (
+        [masked(0x1, b"a", fin=False), masked(0x1, b"b")],
+        1002,
+        "DATA_FRAME_INTERLEAVED",
+    ),
     "invalid UTF-8 text": ([masked(0x1, b"ok \xff")], 1007, "INVALID_UTF8"),
     "surrogate in UTF-8 text": ([masked(0x1, b"\xed\xa0\x80")], 1007, "INVALID_UTF8"),
     "close with 1-byte payload": ([masked(0x8, b"\x03")], 1002, "CLOSE_PAYLOAD_ONE_BYTE"),
     "close code 1005": ([masked(0x8, (1005).to_bytes(2, "big"))], 1002, "CLOSE_CODE_INVALID"),
     "close code 999": ([masked(0x8, (999).to_bytes(2, "big"))], 1002, "CLOSE_CODE_INVALID"),
-    "close reason not UTF-8": ([masked(0x8, (1000).to_bytes(2, "big") + b"\xc0")], 1007, "CLOSE_REASON_UTF8"),
+    "close reason not UTF-8": (
+        [masked(0x8, (1000).to_bytes(2, "big") + b"\xc0")],
+        1007,
+        "CLOSE_REASON_UTF8",
+    ),
     "message over --max-size": ([masked(0x2, b"B" * (MAX + 1))], 1009, "MESSAGE_TOO_BIG"),
-    "fragmented message over --max-size": ([masked(0x2, b"B" * 600, fin=False), masked(0x0, b"B" * 600)], 1009,
-                                           "MESSAGE_TOO_BIG"),
+    "fragmented message over --max-size": (
+        [masked(0x2, b"B" * 600, fin=False), masked(0x0, b"B" * 600)],
+        1009,
+        "MESSAGE_TOO_BIG",
+    ),
     "non-minimal 16-bit length": ([masked(0x1, b"hi", length_form=16)], 1002, "NON_MINIMAL_LENGTH"),
-    "non-minimal 64-bit length": ([masked(0x2, b"b" * 200, length_form=64)], 1002, "NON_MINIMAL_LENGTH"),
-    "64-bit length with the high bit set": ([masked(0x2, b"", length_form=64, length=1 << 63)], 1002,
-                                            "LENGTH_HIGH_BIT"),
+    "non-minimal 64-bit length": (
+        [masked(0x2, b"b" * 200, length_form=64)],
+        1002,
+        "NON_MINIMAL_LENGTH",
+    ),
+    "64-bit length with the high bit set": (
+        [masked(0x2, b"", length_form=64, length=1 << 63)],
+        1002,
+        "LENGTH_HIGH_BIT",
+    ),
 }
 
 
@@ -59,7 +76,9 @@ async def strict_exchange(frames: list[bytes]) -> tuple[list[Any], int, Events]:
 
 
 @pytest.mark.parametrize(("frames", "code", "rule"), list(CASES.values()), ids=list(CASES))
-def test_strict_listen_fails_with_the_rfc_close_code(frames: list[bytes], code: int, rule: str) -> None:
+def test_strict_listen_fails_with_the_rfc_close_code(
+    frames: list[bytes], code: int, rule: str
+) -> None:
     got, status, ev = arun(strict_exchange(frames))
     assert got, "the server sent nothing before closing TCP"
     assert [f.opcode_name for f in got] == ["CLOSE"], got
@@ -138,7 +157,10 @@ def test_ping_gets_pong_with_same_payload() -> None:
             return got, await srv.result()
 
     got, status = arun(main())
-    assert [(f.opcode_name, f.payload) for f in got] == [("PONG", b"p" * 125), ("CLOSE", b"\x03\xe8")]
+    assert [(f.opcode_name, f.payload) for f in got] == [
+        ("PONG", b"p" * 125),
+        ("CLOSE", b"\x03\xe8"),
+    ]
     assert status == 0
 
 
@@ -255,7 +277,9 @@ def test_handshake_slower_than_timeout_is_closed() -> None:
             raw = await RawClient.connect(srv.port)
             loop = asyncio.get_running_loop()
             start = loop.time()
-            raw.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")  # and then nothing
+            raw.send(
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            )  # and then nothing
             rest = await asyncio.wait_for(raw.reader.read(), 5)
             elapsed = loop.time() - start
             await raw.close()

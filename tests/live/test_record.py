@@ -33,8 +33,9 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 
 
 @pytest.mark.parametrize(("count", "deflate"), [(2000, True), (200, False)])
-def test_recordings_agree_byte_for_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int,
-                                        deflate: bool) -> None:
+def test_recordings_agree_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, deflate: bool
+) -> None:
     sent_requests: list[bytes] = []
 
     class Spy(ClientConnection):
@@ -56,8 +57,9 @@ def test_recordings_agree_byte_for_byte(tmp_path: Path, monkeypatch: pytest.Monk
             with open(client_file, "w", encoding="utf-8") as fh:
                 recorder = CaptureWriter(fh, mode="connect")
                 # no waiting: the script closes right after the last line, nothing may be lost
-                status = await run_connect(srv.url, ClientOptions(deflate=deflate), ev, recorder,
-                                           script=script(lines))
+                status = await run_connect(
+                    srv.url, ClientOptions(deflate=deflate), ev, recorder, script=script(lines)
+                )
             return status, await srv.result(), ev, srv.events
 
     status, lstatus, cev, sev = arun(main(), timeout=40)
@@ -85,8 +87,9 @@ def test_recordings_agree_byte_for_byte(tmp_path: Path, monkeypatch: pytest.Monk
     response, s2c_frames = split_head(s2c)
     assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
     json_response = cev.one("handshake")["response"]
-    assert [h["value"] for h in json_response["headers"] if h["name"] == "Sec-WebSocket-Accept"] == [
-        response.split(b"Sec-WebSocket-Accept: ")[1].split(b"\r\n")[0].decode()]
+    assert [
+        h["value"] for h in json_response["headers"] if h["name"] == "Sec-WebSocket-Accept"
+    ] == [response.split(b"Sec-WebSocket-Accept: ")[1].split(b"\r\n")[0].decode()]
 
     # nothing missing: every message out and every echo back, then the close frames
     out = parse_all(c2s_frames, Role.CLIENT)
@@ -117,7 +120,9 @@ def test_refused_handshake_is_recorded(tmp_path: Path) -> None:
             with open(path, "w", encoding="utf-8") as fh:
                 opts = ClientOptions(headers=[("Sec-WebSocket-Version", "99")])
                 ev = Events()
-                return await run_connect(srv.url, opts, ev, CaptureWriter(fh, mode="connect"), script=script([]))
+                return await run_connect(
+                    srv.url, opts, ev, CaptureWriter(fh, mode="connect"), script=script([])
+                )
 
     status = arun(main())
     assert status == 1

@@ -25,14 +25,21 @@ from websockets.sync.server import serve
 
 from .conftest import HOST
 
-ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {"NO_COLOR": "1"}
+ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")} | {
+    "NO_COLOR": "1"
+}
 STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 SIGNALS = [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM")]
 
 
 def popen(*args: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "wsdebug", *args], stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=ENV)
+    return subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
 
 
 def listening(proc: subprocess.Popen[bytes]) -> str:
@@ -127,7 +134,9 @@ def test_listen_with_the_loop_stuck_in_a_callback() -> None:
 
         sys.exit(asyncio.run(run_listen(ListenOptions(port=0), JsonReporter(), interactive=stuck)))
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"stuck\n"
     proc.send_signal(signal.SIGINT)

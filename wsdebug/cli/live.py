@@ -23,8 +23,14 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _live_reporter(json_out: bool, detail: str, plain: bool, record: Path | None, export: bool,
-                   json_max_payload: int | None = None):
+def _live_reporter(
+    json_out: bool,
+    detail: str,
+    plain: bool,
+    record: Path | None,
+    export: bool,
+    json_max_payload: int | None = None,
+):
     if json_out:
         from ..live.reporter import JsonReporter
 
@@ -33,7 +39,9 @@ def _live_reporter(json_out: bool, detail: str, plain: bool, record: Path | None
     from ..ui.output import stdout_console
 
     console = stdout_console(plain=plain, record=export)
-    return RichReporter(console, check_detail(detail), plain=plain, recording=record is not None), console
+    return RichReporter(
+        console, check_detail(detail), plain=plain, recording=record is not None
+    ), console
 
 
 def _recorder(record: Path | None, mode: str):
@@ -84,43 +92,141 @@ def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:
     return status
 
 
-Lenient = typer.Option("--lenient", help="Annotate protocol violations but keep the connection open.")
-MaxSize = typer.Option("--max-size", min=1, help="Largest message accepted, in bytes (1009 beyond).")
-Record = typer.Option("--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE")
+Lenient = typer.Option(
+    "--lenient", help="Annotate protocol violations but keep the connection open."
+)
+MaxSize = typer.Option(
+    "--max-size", min=1, help="Largest message accepted, in bytes (1009 beyond)."
+)
+Record = typer.Option(
+    "--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE"
+)
 Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
-NoHistory = typer.Option("--no-history", help="Keep no history file of the lines typed at the prompt.")
+NoHistory = typer.Option(
+    "--no-history", help="Keep no history file of the lines typed at the prompt."
+)
 LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
-JsonMaxPayload = typer.Option("--json-max-payload", min=0, metavar="BYTES",
-                              help="With --json: cut each payload to BYTES (marked truncated); default: full.")
+JsonMaxPayload = typer.Option(
+    "--json-max-payload",
+    min=0,
+    metavar="BYTES",
+    help="With --json: cut each payload to BYTES (marked truncated); default: full.",
+)
 
 
 @app.command()
 def connect(
     url: Annotated[str, typer.Argument(help="ws:// or wss:// URL.")],
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable).")] = None,
-    subprotocol: Annotated[list[str] | None, typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable).")] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", "-H", help="Extra header 'Name: value' (repeatable)."),
+    ] = None,
+    subprotocol: Annotated[
+        list[str] | None,
+        typer.Option("--subprotocol", "-s", help="Offer a subprotocol (repeatable)."),
+    ] = None,
     origin: Annotated[str | None, typer.Option("--origin", "-o", help="Origin header.")] = None,
-    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")] = False,
-    cacert: Annotated[Path | None, typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")] = None,
-    connect_timeout: Annotated[float, typer.Option("--connect-timeout", min=0.001, help="Seconds to wait for TCP/TLS.")] = 10.0,
-    wait: Annotated[float | None, typer.Option("--wait", "-w", min=0, metavar="SECONDS",
-                                                  help="After the input ends, keep reading SECONDS, then close (default 1).")] = None,
-    no_close: Annotated[bool, typer.Option("--no-close", "-n", help="Do not close at the end of input; stop on Ctrl-C or when the peer closes.")] = False,
-    execute: Annotated[list[str] | None, typer.Option("--execute", "-x", metavar="TEXT",
-                                                         help="Send TEXT once connected (repeatable, in order) instead of reading standard input.")] = None,
-    one_message: Annotated[bool, typer.Option("--one-message", "-1", help="Close after the first message received.")] = False,
-    ping_interval: Annotated[float | None, typer.Option("--ping-interval", min=0.01, metavar="SECONDS",
-                                                          help="Send a ping every SECONDS; each pong's round trip is shown.")] = None,
-    proxy: Annotated[str | None, typer.Option("--proxy", metavar="URL",
-                                              help="Connect through this proxy: http:// (CONNECT), socks5://, socks5h://, socks4://.")] = None,
-    no_proxy: Annotated[bool, typer.Option("--no-proxy", help="Ignore HTTPS_PROXY / HTTP_PROXY / ALL_PROXY.")] = False,
-    certfile: Annotated[Path | None, typer.Option("--cert", metavar="FILE", help="Client certificate (PEM) for mutual TLS.")] = None,
-    keyfile: Annotated[Path | None, typer.Option("--key", metavar="FILE", help="Private key for --cert (PEM; default: in --cert).")] = None,
-    unix: Annotated[Path | None, typer.Option("--unix", metavar="PATH", help="Connect to this Unix socket (the URL still gives Host and path).")] = None,
-    auth: Annotated[str | None, typer.Option("--auth", metavar="USER:PASS", help="HTTP Basic authentication (shown as 'Basic ****').")] = None,
-    location: Annotated[bool, typer.Option("--location", "-L", help="Follow redirects (301/302/303/307/308) during the handshake, at most 5.")] = False,
-    reconnect: Annotated[bool, typer.Option("--reconnect", help="When the server goes away, connect again (backoff 0.5 s doubling to 30 s; gives up after 10 failures in a row).")] = False,
+    no_deflate: Annotated[
+        bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")
+    ] = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")
+    ] = False,
+    cacert: Annotated[
+        Path | None, typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")
+    ] = None,
+    connect_timeout: Annotated[
+        float, typer.Option("--connect-timeout", min=0.001, help="Seconds to wait for TCP/TLS.")
+    ] = 10.0,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            "-w",
+            min=0,
+            metavar="SECONDS",
+            help="After the input ends, keep reading SECONDS, then close (default 1).",
+        ),
+    ] = None,
+    no_close: Annotated[
+        bool,
+        typer.Option(
+            "--no-close",
+            "-n",
+            help="Do not close at the end of input; stop on Ctrl-C or when the peer closes.",
+        ),
+    ] = False,
+    execute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--execute",
+            "-x",
+            metavar="TEXT",
+            help="Send TEXT once connected (repeatable, in order) instead of reading standard input.",
+        ),
+    ] = None,
+    one_message: Annotated[
+        bool, typer.Option("--one-message", "-1", help="Close after the first message received.")
+    ] = False,
+    ping_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--ping-interval",
+            min=0.01,
+            metavar="SECONDS",
+            help="Send a ping every SECONDS; each pong's round trip is shown.",
+        ),
+    ] = None,
+    proxy: Annotated[
+        str | None,
+        typer.Option(
+            "--proxy",
+            metavar="URL",
+            help="Connect through this proxy: http:// (CONNECT), socks5://, socks5h://, socks4://.",
+        ),
+    ] = None,
+    no_proxy: Annotated[
+        bool, typer.Option("--no-proxy", help="Ignore HTTPS_PROXY / HTTP_PROXY / ALL_PROXY.")
+    ] = False,
+    certfile: Annotated[
+        Path | None,
+        typer.Option("--cert", metavar="FILE", help="Client certificate (PEM) for mutual TLS."),
+    ] = None,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", metavar="FILE", help="Private key for --cert (PEM; default: in --cert)."
+        ),
+    ] = None,
+    unix: Annotated[
+        Path | None,
+        typer.Option(
+            "--unix",
+            metavar="PATH",
+            help="Connect to this Unix socket (the URL still gives Host and path).",
+        ),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth", metavar="USER:PASS", help="HTTP Basic authentication (shown as 'Basic ****')."
+        ),
+    ] = None,
+    location: Annotated[
+        bool,
+        typer.Option(
+            "--location",
+            "-L",
+            help="Follow redirects (301/302/303/307/308) during the handshake, at most 5.",
+        ),
+    ] = False,
+    reconnect: Annotated[
+        bool,
+        typer.Option(
+            "--reconnect",
+            help="When the server goes away, connect again (backoff 0.5 s doubling to 30 s; gives up after 10 failures in a row).",
+        ),
+    ] = False,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
@@ -142,24 +248,37 @@ def connect(
     from ..live.run import run_connect
 
     opts = ClientOptions(
-        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
-        headers=_headers(header or []), origin=origin, insecure=insecure,
-        cacert=str(cacert) if cacert else None, connect_timeout=connect_timeout,
+        lenient=lenient,
+        deflate=not no_deflate,
+        subprotocols=list(subprotocol or []),
+        max_message=max_size,
+        headers=_headers(header or []),
+        origin=origin,
+        insecure=insecure,
+        cacert=str(cacert) if cacert else None,
+        connect_timeout=connect_timeout,
         # -1 without -w waits for that first message however long it takes
-        wait=1.0 if wait is None else wait, no_close=no_close or (one_message and wait is None),
+        wait=1.0 if wait is None else wait,
+        no_close=no_close or (one_message and wait is None),
         execute=list(execute or []),
         one_message=one_message,
-        ping_interval=ping_interval, proxy=proxy, no_proxy=no_proxy,
-        certfile=str(certfile) if certfile else None, keyfile=str(keyfile) if keyfile else None,
-        unix=str(unix) if unix else None, auth=auth, follow=location,
+        ping_interval=ping_interval,
+        proxy=proxy,
+        no_proxy=no_proxy,
+        certfile=str(certfile) if certfile else None,
+        keyfile=str(keyfile) if keyfile else None,
+        unix=str(unix) if unix else None,
+        auth=auth,
+        follow=location,
     )
     try:
         Target.parse(url)
         check_options(opts)
     except ConnectError as exc:
         raise UserError(str(exc)) from None
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
-                                       json_max_payload)
+    reporter, console = _live_reporter(
+        json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
+    )
     recorder = _recorder(record, "connect")
     interactive = None
     if no_close and wait is not None:
@@ -174,28 +293,73 @@ def connect(
     if reconnect:
         from ..live.reconnect import run_connect_reconnecting as run_connect
     status = _run_live(
-        lambda: run_connect(url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive),
-        reporter, console, recorder, export_svg, export_html,
+        lambda: run_connect(
+            url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive
+        ),
+        reporter,
+        console,
+        recorder,
+        export_svg,
+        export_html,
     )
     raise typer.Exit(status)
 
 
 @app.command()
 def listen(
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")] = 9000,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")
+    ] = 9000,
     echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
-    subprotocol: Annotated[list[str] | None, typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable).")] = None,
-    no_deflate: Annotated[bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")] = False,
-    window_bits: Annotated[int, typer.Option("--deflate-window-bits", min=8, max=15,
-                                             help="Largest deflate window to agree to (2**N bytes).")] = 12,
-    certfile: Annotated[Path | None, typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")] = None,
-    keyfile: Annotated[Path | None, typer.Option("--key", help="Private key for --cert (PEM).")] = None,
-    once: Annotated[bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")] = False,
-    handshake_timeout: Annotated[float, typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for the handshake.")] = 10.0,
-    max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="TCP connections at once (503 past it).")] = 1024,
-    idle_timeout: Annotated[float | None, typer.Option("--idle-timeout", min=0.001, help="Close (1001) a peer silent this many seconds.")] = None,
-    write_timeout: Annotated[float, typer.Option("--write-timeout", min=0.001, help="Seconds a peer may leave 64 KiB unread (1008, abort).")] = 10.0,
+    subprotocol: Annotated[
+        list[str] | None,
+        typer.Option("--subprotocol", "-s", help="Subprotocol to accept (repeatable)."),
+    ] = None,
+    no_deflate: Annotated[
+        bool, typer.Option("--no-deflate", help="Refuse permessage-deflate.")
+    ] = False,
+    window_bits: Annotated[
+        int,
+        typer.Option(
+            "--deflate-window-bits",
+            min=8,
+            max=15,
+            help="Largest deflate window to agree to (2**N bytes).",
+        ),
+    ] = 12,
+    certfile: Annotated[
+        Path | None, typer.Option("--cert", help="Serve wss:// with this certificate (PEM).")
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option("--key", help="Private key for --cert (PEM).")
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")
+    ] = False,
+    handshake_timeout: Annotated[
+        float,
+        typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for the handshake."),
+    ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", min=1, help="TCP connections at once (503 past it).")
+    ] = 1024,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout", min=0.001, help="Close (1001) a peer silent this many seconds."
+        ),
+    ] = None,
+    write_timeout: Annotated[
+        float,
+        typer.Option(
+            "--write-timeout",
+            min=0.001,
+            help="Seconds a peer may leave 64 KiB unread (1008, abort).",
+        ),
+    ] = 10.0,
     lenient: Annotated[bool, Lenient] = False,
     max_size: Annotated[int, MaxSize] = 16 * 1024 * 1024,
     binary: Annotated[bool, Binary] = False,
@@ -207,8 +371,21 @@ def listen(
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
     no_history: Annotated[bool, NoHistory] = False,
-    classroom: Annotated[bool, typer.Option("--classroom", help="Serve the classroom page: students see their frames annotated (docs/classroom.md).")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", metavar="en|zh", help="Language of the classroom page (default: each browser's).")] = None,
+    classroom: Annotated[
+        bool,
+        typer.Option(
+            "--classroom",
+            help="Serve the classroom page: students see their frames annotated (docs/classroom.md).",
+        ),
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|zh",
+            help="Language of the classroom page (default: each browser's).",
+        ),
+    ] = None,
 ) -> None:
     """Accept WebSocket connections and show every frame; a browser pointed here gets a test page.
 
@@ -219,10 +396,20 @@ def listen(
     from ..live.run import run_listen
 
     opts = ListenOptions(
-        lenient=lenient, deflate=not no_deflate, subprotocols=list(subprotocol or []), max_message=max_size,
-        echo=echo, host=host, port=port, certfile=str(certfile) if certfile else None,
-        keyfile=str(keyfile) if keyfile else None, once=once, handshake_timeout=handshake_timeout,
-        deflate_window_bits=window_bits, max_connections=max_connections, idle_timeout=idle_timeout,
+        lenient=lenient,
+        deflate=not no_deflate,
+        subprotocols=list(subprotocol or []),
+        max_message=max_size,
+        echo=echo,
+        host=host,
+        port=port,
+        certfile=str(certfile) if certfile else None,
+        keyfile=str(keyfile) if keyfile else None,
+        once=once,
+        handshake_timeout=handshake_timeout,
+        deflate_window_bits=window_bits,
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
         write_timeout=write_timeout,
     )
     if classroom or lang is not None:
@@ -232,8 +419,9 @@ def listen(
         opts.classroom = Classroom(check_lang(lang) if lang is not None else None)
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")
-    reporter, console = _live_reporter(json_out, detail, plain, record, bool(export_svg or export_html),
-                                       json_max_payload)
+    reporter, console = _live_reporter(
+        json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
+    )
     recorder = _recorder(record, "listen")
 
     def ready(listener) -> None:
@@ -248,20 +436,48 @@ def listen(
 
         interactive = interactive_listen(reporter, console, history=not no_history)
     status = _run_live(
-        lambda: run_listen(opts, reporter, recorder, script=script, binary=binary, ready=ready, interactive=interactive),
-        reporter, console, recorder, export_svg, export_html,
+        lambda: run_listen(
+            opts,
+            reporter,
+            recorder,
+            script=script,
+            binary=binary,
+            ready=ready,
+            interactive=interactive,
+        ),
+        reporter,
+        console,
+        recorder,
+        export_svg,
+        export_html,
     )
     raise typer.Exit(status)
 
 
 @app.command()
 def demo(
-    no_pause: Annotated[bool, typer.Option("--no-pause", help="Run straight through even on a terminal.")] = False,
+    no_pause: Annotated[
+        bool, typer.Option("--no-pause", help="Run straight through even on a terminal.")
+    ] = False,
     plain: Annotated[bool, Plain] = False,
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
-    export_dir: Annotated[Path | None, typer.Option("--export-dir", metavar="DIR", help="Save each step as an SVG slide in DIR (step-01.svg, ...).")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", metavar="en|zh", help="Language of the tour (default: the locale, zh* is Chinese).")] = None,
+    export_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-dir",
+            metavar="DIR",
+            help="Save each step as an SVG slide in DIR (step-01.svg, ...).",
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|zh",
+            help="Language of the tour (default: the locale, zh* is Chinese).",
+        ),
+    ] = None,
 ) -> None:
     """A guided tour of the protocol on a local echo server: nothing to set up."""
     from ..ui.demo_view import run
@@ -270,6 +486,16 @@ def demo(
     language = check_lang(lang)
     if export_dir is not None:
         check_export_dir(export_dir, export_svg or export_html)
-    interactive = not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
-    raise typer.Exit(run(plain=plain, interactive=interactive, svg=export_svg, html=export_html,
-                         lang=language, export_dir=export_dir))
+    interactive = (
+        not no_pause and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    )
+    raise typer.Exit(
+        run(
+            plain=plain,
+            interactive=interactive,
+            svg=export_svg,
+            html=export_html,
+            lang=language,
+            export_dir=export_dir,
+        )
+    )

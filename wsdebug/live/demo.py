@@ -157,7 +157,9 @@ async def run_demo(
                 await pause()
             say(*step.text(lang), n, total)
             set_detail(step.detail)
-            expected = live.conn.frames_in + step.replies
+            conn = live.conn
+            assert conn is not None  # open: the tour's connection is up
+            expected = conn.frames_in + step.replies
             step.act(live)
             live.flush()
             await live.drain()
