@@ -130,3 +130,10 @@ def test_od_dumps_decode_to_the_bytes_dumped(tmp_path: Path, args: list[str]) ->
     rep = replay(dump, "--json")
     assert rep.exit_code == 0, rep.stderr
     assert len(frames_of(json_events(rep))) == 3
+
+
+def test_dumps_of_frame_bytes_one_after_another_are_not_taken_for_tshark() -> None:
+    text = "0000  81 85 37 fa 21 3d 7f 9f 4d 51 58\n0000  81 05 48 65 6c 6c 6f\n"
+    result = decode(text, "--json")  # offsets restart as in tshark -x, but no packet inside
+    assert result.exit_code == 0, result.stderr
+    assert [f["text"] for f in json.loads(result.stdout)["frames"]] == ["Hello", "Hello"]

@@ -90,7 +90,9 @@ def recognise(text: str) -> str | None:
         restarts = sum(1 for m in hexes[1:] if int(m.group(1), 16) == 0)
         noise = any(_SOURCE.match(ln) or ln.startswith("Frame ") for ln in lines)
         if (restarts or noise) and all(len(m.group(1)) == 4 for m in hexes[:1]):
-            return "tshark -x"
+            if noise or _first_block_is_a_packet(hexes):
+                return "tshark -x"
+            return None  # dumps of frame bytes, one after another: the hex-dump reader's
     first = lines[0]
     od_first = _OD_LINE.fullmatch(first) and not _TSHARK_HEX.match(first) and ": " not in first
     od_rest = (_OD_LINE.fullmatch(ln) or _OD_END.fullmatch(ln) or ln.strip() == "*" for ln in lines)
@@ -100,6 +102,16 @@ def recognise(text: str) -> str | None:
 
 
 # -- tshark -x ------------------------------------------------------------------------------------
+
+
+def _first_block_is_a_packet(hexes: list[re.Match[str]]) -> bool:
+    """Whether the first block (the lines up to the next offset 0) holds a TCP/IP packet."""
+    block = [hexes[0].group(2)]
+    for m in hexes[1:]:
+        if int(m.group(1), 16) == 0:
+            break
+        block.append(m.group(2))
+    return _link_of(bytes.fromhex("".join(block).replace(" ", ""))) is not None
 
 
 _EPOCH = re.compile(r"\s*Epoch Time: (\d{1,12}(?:\.\d{1,9})?) seconds")  # with -V
