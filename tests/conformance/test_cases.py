@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from wsdebug.codec.frames import encode_frame
-from wsdebug.codec.spec import Role
+from wsdebug.codec.spec import Direction, Role
 from wsdebug.codec.stream import StreamDecoder
 from wsdebug.live.conformance.cases import catalogue, select
 from wsdebug.live.conformance.grading import CloseGrade, Grade, Trace, grade
@@ -85,7 +85,7 @@ def test_grade_is_pure_and_follows_autobahn() -> None:
             **base,
             received=[("message", b"Hello, world!", False), ("pong", b"")],
             event_frames=[0, 1],
-            frames=[(0.0, "in", rec), (0.0, "in", rec)],
+            frames=[(0.0, Direction.S2C, rec), (0.0, Direction.S2C, rec)],
         ),
     )
     assert (ok.grade, ns.grade, bad.grade) == (Grade.OK, Grade.NON_STRICT, Grade.FAILED)

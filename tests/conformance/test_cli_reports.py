@@ -126,9 +126,9 @@ def test_json_and_junit_reports(tmp_path: Path) -> None:
     c = cases["6.3.1"]
     assert c["decided_by"]["frame"] is not None and c["duration"] > 0
     frames = c["frames"]
-    assert {f["direction"] for f in frames} == {"in", "out"}
+    assert c["role"] == "client" and {f["direction"] for f in frames} == {"c2s", "s2c"}
     bad = frames[c["decided_by"]["frame"]]
-    assert bad["direction"] == "in" and bad["problems"][0]["rule"] == "INVALID_UTF8"
+    assert bad["direction"] == "s2c" and bad["problems"][0]["rule"] == "INVALID_UTF8"
     assert (
         bytes.fromhex(bad["hex"])[2:]
         == b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"

@@ -85,6 +85,6 @@ def test_websockets_client_through_the_fuzzing_server(tmp_path: Path) -> None:
     assert got == {cid: ("OK", "OK") for cid in got}, got
     frames = {c["id"]: c["frames"] for c in doc["cases"]}["3.1"]
     # As the server, wsdebug sends unmasked frames; the client's are masked.
-    assert {f["masked"] for f in frames if f["direction"] == "out"} == {False}
-    assert {f["masked"] for f in frames if f["direction"] == "in"} == {True}
+    assert {f["masked"] for f in frames if f["direction"] == "s2c"} == {False}
+    assert {f["masked"] for f in frames if f["direction"] == "c2s"} == {True}
     assert "14 cases, 1 failed" in out

@@ -112,8 +112,8 @@ def test_permessage_deflate_groups(ws_url: str) -> None:
     assert "server_no_context_takeover" in (results["13.2.5"].trace.deflate or "")
     # Compressed frames were really sent and received (RSV1 on the first frame of a message).
     frames = results["12.1.1"].trace.frames
-    assert any(d == "out" and rec.frame.rsv1 for _t, d, rec in frames)
-    assert any(d == "in" and rec.frame.rsv1 for _t, d, rec in frames)
+    assert any(d == "c2s" and rec.frame.rsv1 for _t, d, rec in frames)
+    assert any(d == "s2c" and rec.frame.rsv1 for _t, d, rec in frames)
 
 
 def test_deflate_unimplemented_by_a_server_without_it() -> None:

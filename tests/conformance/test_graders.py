@@ -95,7 +95,7 @@ def test_server_echoing_invalid_utf8_fails_at_the_bad_byte(strict_url: str) -> N
     r = bad["6.3.1"]
     assert r.decisive is not None and r.decisive.frame is not None
     t, direction, rec = r.trace.frames[r.decisive.frame]
-    assert direction == "in"
+    assert direction == "s2c"  # the server under test sent it
     assert (
         r.decisive.offset == rec.frame.payload_offset + 12
     )  # 0xED starts a valid lead; 0xA0 breaks it
@@ -193,5 +193,5 @@ def test_server_corrupting_long_echoes(strict_url: str) -> None:
     assert r.grade is Grade.FAILED and r.reason == "echo 1: message byte 1000 is 0xff, sent 0x00"
     assert r.decisive is not None and r.decisive.frame is not None
     _t, direction, rec = r.trace.frames[r.decisive.frame]
-    assert direction == "in" and r.decisive.offset == rec.frame.payload_offset + 1000
+    assert direction == "s2c" and r.decisive.offset == rec.frame.payload_offset + 1000
     assert bad["9.6.6"].reason.startswith("echo 1: message byte 1000 is 0xff, sent 0x00")

@@ -175,7 +175,7 @@ def explain(result: Result, detail: Detail = "summary", *, plain: bool = False) 
         if d.frame is not None:
             where = f" frame #{d.frame + 1}"
         if d.offset is not None and d.frame is not None:
-            who = "wsdebug's" if trace.frames[d.frame][1] == "out" else "the peer's"
+            who = "wsdebug's" if trace.frames[d.frame][1].sender is trace.role else "the peer's"
             where += f", byte {d.offset} of {who} stream"
         line = Text("  decided by")
         missing = d.text.startswith("missing") or "never" in d.text

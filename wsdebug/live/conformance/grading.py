@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsdebug.codec.spec import Role
+
 # -- grades ------------------------------------------------------------------------------------
 
 
@@ -207,7 +209,8 @@ class Trace:
     echo_reason: str = ""
     echo_frame: int | None = None  #: the frame that decided an Echo run
     echo_offset: int | None = None  #: ... and the byte of the peer's stream, when known
-    frames: list[Any] = field(default_factory=list)  #: (t, "out"|"in", FrameRecord)
+    frames: list[Any] = field(default_factory=list)  #: (t, Direction, FrameRecord)
+    role: Role = Role.CLIENT  #: wsdebug's side: its frames went Direction.sent_by(role)
     frames_skipped: int = 0
     log: list[tuple[float, str]] = field(default_factory=list)  #: (t, what happened)
     deflate: str | None = None  #: the extension the peer accepted

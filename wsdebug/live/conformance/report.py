@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from wsdebug.capture.serialize import frame_json
 from wsdebug.codec.annotate import annotate
+from wsdebug.codec.spec import Direction, Role
 
 from .cases import GROUP_NAMES
 from .grading import Grade, Result
@@ -28,35 +30,14 @@ HEX_LIMIT = 4096  #: wire bytes of one frame kept in the reports
 GRADES = (Grade.OK, Grade.NON_STRICT, Grade.FAILED, Grade.INFORMATIONAL, Grade.UNIMPLEMENTED)
 
 
-def _frame_json(t: float, direction: str, rec: Any) -> dict[str, Any]:
+def _frame_json(t: float, direction: Direction, rec: Any) -> dict[str, Any]:
+    """A FRAME of docs/json-schema.md (the one serializer, payloads cut at HEX_LIMIT bytes),
+    with when it was seen and ``hex``: the frame's wire bytes, as far as they were kept."""
     f = rec.frame
     wire = f.to_bytes() if f.size <= HEX_LIMIT else f.to_bytes()[:HEX_LIMIT]
-    out: dict[str, Any] = {
-        "t": round(t, 6),
-        "direction": direction,
-        "offset": f.offset,
-        "opcode": f.opcode_raw,
-        "opcode_name": f.opcode_name,
-        "fin": f.fin,
-        "rsv": [f.rsv1, f.rsv2, f.rsv3],
-        "masked": f.masked,
-        "payload_len": f.payload_len,
-        "hex": wire.hex(),
-        "truncated": f.size > HEX_LIMIT,
-        "problems": [
-            {
-                "rule": p.rule.name,
-                "section": p.rule.section,
-                "offset": p.offset,
-                "message": p.message,
-            }
-            for p in rec.problems
-        ],
-    }
-    if rec.text is not None:
-        out["text"] = rec.text[:HEX_LIMIT]
-    if rec.close is not None:
-        out["close_code"] = rec.close.code
+    out = frame_json(rec, fields=False, max_payload=HEX_LIMIT)
+    out.update(t=round(t, 6), direction=direction.value, hex=wire.hex())
+    out.pop("message", None)  # the case's messages are in "events"
     return out
 
 
@@ -82,6 +63,7 @@ def case_json(r: Result) -> dict[str, Any]:
         "compression_ratio": {"in": t.ratio_in, "out": t.ratio_out} if t.deflate else None,
         "events": [_event_json(e) for e in t.received],
         "log": [{"t": round(when, 6), "text": what} for when, what in t.log],
+        "role": t.role.value,
         "frames": [_frame_json(when, direction, rec) for when, direction, rec in t.frames],
         "frames_not_kept": t.frames_skipped,
     }
@@ -222,10 +204,12 @@ def index_html(results: Sequence[Result], agent: str) -> str:
     return _page(f"wsdebug test: {agent}", body)
 
 
-def _frame_html(i: int, t: float, direction: str, rec: Any, decisive: bool) -> str:
+def _frame_html(
+    i: int, t: float, direction: Direction, rec: Any, decisive: bool, role: Role
+) -> str:
     e = html.escape
     f = rec.frame
-    arrow = "&rarr; sent" if direction == "out" else "&larr; received"
+    arrow = "&rarr; sent" if direction.sender is role else "&larr; received"
     flags = f"FIN={int(f.fin)} RSV={int(f.rsv1)}{int(f.rsv2)}{int(f.rsv3)} MASK={int(f.masked)}"
     mark = ' <strong class="problem">(decided the grade)</strong>' if decisive else ""
     fields = "".join(
@@ -256,7 +240,7 @@ def case_html(r: Result, agent: str) -> str:
     ]
     dframe = r.decisive.frame if r.decisive else None
     items += [
-        (when, 0, _frame_html(i, when, d, rec, i == dframe))
+        (when, 0, _frame_html(i, when, d, rec, i == dframe, r.trace.role))
         for i, (when, d, rec) in enumerate(t.frames)
     ]
     items.sort(key=lambda x: (x[0], x[1]))

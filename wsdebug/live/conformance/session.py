@@ -30,7 +30,7 @@ from typing import Any
 
 from wsdebug.codec.deflate import PerMessageDeflate
 from wsdebug.codec.frames import encode_frame
-from wsdebug.codec.spec import Opcode, Role
+from wsdebug.codec.spec import Direction, Opcode, Role
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
 
 from .grading import (
@@ -108,6 +108,7 @@ class CaseSession:
         self.t0 = time.monotonic() if t0 is None else t0
         peer = Role.SERVER if is_client else Role.CLIENT
         me = Role.CLIENT if is_client else Role.SERVER
+        trace.role = me
         self.inbound = StreamDecoder(peer, inflate=deflate.decompress if deflate else None)
         self.outbound: StreamDecoder | None = StreamDecoder(
             me, inflate=out_deflate.decompress if out_deflate else None
@@ -130,7 +131,7 @@ class CaseSession:
     def note(self, text: str) -> None:
         self.trace.log.append((self.now(), text))
 
-    def _keep(self, direction: str, rec: FrameRecord) -> int | None:
+    def _keep(self, direction: Direction, rec: FrameRecord) -> int | None:
         frames = self.trace.frames
         cap = ECHO_FRAMES if self.case.echo is not None else MAX_FRAMES
         notable = rec.problems or rec.frame.opcode_raw == Opcode.CLOSE  # always worth keeping
@@ -203,7 +204,7 @@ class CaseSession:
         assert dec is not None
         self._wire_out += len(data)
         for rec in dec.receive_data(data):
-            if self._keep("out", rec) is None:
+            if self._keep(Direction.sent_by(self.trace.role), rec) is None:
                 self.outbound = None  # past the cap: stop decoding our own bytes
                 break
 
@@ -291,7 +292,7 @@ class CaseSession:
 
     def _feed(self, data: bytes) -> None:
         for rec in self.inbound.receive_data(data):
-            idx = self._keep("in", rec)
+            idx = self._keep(Direction.sent_by(self.trace.role.peer), rec)
             if self.failed or self.closed.is_set():
                 continue
             if rec.problems:
