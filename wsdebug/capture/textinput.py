@@ -320,18 +320,24 @@ _MARKER = re.compile(r"[ \t]*(?:([<>])|([cCsS]):)")
 # a superset of the indented data lines of _XXD_LINE and _COLUMN_LINE (Follow TCP Stream sides)
 _INDENTED_FIRST = re.compile(r"[ \t]+[0-9a-fA-F]{4,16}[: \t]")
 _SPLIT_AHEAD = re.compile(r"\n[ \t]*(?:[<>]|[cCsS]:|(?<=[ \t])[0-9a-fA-F]{4,16}[: \t])")
+_ONLY_BREAKS = re.compile(rf"\n*{_P}\Z")
 _BLANK_FIRST = re.compile(r"[ \t\f\v]+(?=\n|\Z)")
 _BLANK_AHEAD = re.compile(r"\n[ \t\f\v]+(?=\n|\Z)")
+
+
+def _one_line(text: str) -> bool:
+    """Nothing but line breaks after the first line break (found without counting them all)."""
+    nl = text.find("\n")
+    return nl < 0 or _ONLY_BREAKS.match(text, nl) is not None
 
 
 def _one_stream(text: str) -> bool:
     """No line could split ``text`` into directions (one scan of a many-line text)."""
     if _MARKER.match(text) or _INDENTED_FIRST.match(text):
         return False
-    nl = text.find("\n")
-    if nl < 0 or text.count("\n", nl) == len(text) - nl:  # one line (and line breaks)
+    if _one_line(text):
         return True
-    return not _SPLIT_AHEAD.search(text, nl)
+    return not _SPLIT_AHEAD.search(text, text.find("\n"))
 
 
 def _parse_one_stream(text: str) -> bytes:
@@ -341,8 +347,7 @@ def _parse_one_stream(text: str) -> bytes:
     on the first line that holds anything, exactly as for a marked segment.
     """
     body = _uncomment(text)
-    nl = body.find("\n")
-    if nl >= 0 and body.count("\n", nl) != len(body) - nl:  # more than one line
+    if not _one_line(body):
         body = _BLANK_AHEAD.sub("\n", body)  # (the same object when no line is blank)
     if first := _BLANK_FIRST.match(body):
         body = body[first.end() :]
