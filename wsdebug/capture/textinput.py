@@ -20,6 +20,7 @@ import base64
 import binascii
 import re
 import sys
+import warnings
 from _codecs import escape_decode  # the C decoder of bytes literals (what the compiler uses)
 
 from .hexdumps import _dump_rows, _may_be_dump, _parse_dump, _parse_dump_fast
@@ -188,6 +189,24 @@ def _decode_plain(text: str, start: int, end: int) -> bytes:
     return b"".join(out)
 
 
+def _decode_literal(text: str, start: int, end: int, raw: bool) -> bytes:
+    """A literal's body in C when Python reads it without complaint, else :func:`_unescape`.
+
+    On Python 3.11+ the C decoder warns of every escape Python would not accept (``\\q``,
+    ``\\777``): the warning, a short ``\\x``, a lone backslash or a non-ASCII character sends
+    the body to the careful reader, which says where it is wrong or keeps the backslash.
+    Before 3.11 a regex checks the body first (the octal warning is new in 3.11).
+    """
+    if not raw and (_P or _PLAIN_ESCAPES.fullmatch(text, start, end)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", DeprecationWarning)
+                return _decode_plain(text, start, end)
+        except (ValueError, DeprecationWarning):  # UnicodeEncodeError is a ValueError
+            pass
+    return _unescape(text, start, end, raw)
+
+
 def _parse_literal(text: str) -> bytes:
     out: list[bytes] = []
     opened: list[int] = []
@@ -207,10 +226,7 @@ def _parse_literal(text: str) -> bytes:
         elif m.group("skip") is None:
             body = "sq" if m.group("sq") is not None else "dq"
             (start, end), raw = m.span(body), "r" in m.group("prefix").lower()
-            fast = not raw and _PLAIN_ESCAPES.fullmatch(text, start, end)  # decoded in C
-            out.append(
-                _decode_plain(text, start, end) if fast else _unescape(text, start, end, raw)
-            )
+            out.append(_decode_literal(text, start, end, raw))
         pos = m.end()
     if opened:
         raise _error(text, opened[-1], "'(' is never closed")
