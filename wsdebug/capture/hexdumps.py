@@ -120,6 +120,43 @@ def _columns(code: str, start: int, stop: int, width: int, places: Sequence[int]
     return out
 
 
+_HEX_DIGITS = b"0123456789abcdef"
+
+
+def _offset_column(first: int, count: int, step: int, width: int) -> bytes | None:
+    """The offsets (lowercase, ``width`` digits) of ``count`` lines from ``first``, built digit
+    column by digit column with bytes repeats; None unless ``step`` is 16 and ``first`` aligned.
+
+    With 16 bytes a line the last digit is fixed and digit k >= 1 steps every 16**(k-1)
+    lines, so each column is runs of one character: a repeated period for the fast digits, a
+    few runs for the slow ones.
+    """
+    if step != 16 or first % 16 or first + count * 16 > 16**width:
+        return None
+    line = first >> 4  # the line number the first offset stands for
+    columns: list[bytes] = []
+    for k in range(width - 1, -1, -1):  # leftmost (most significant) digit first
+        if k == 0:
+            columns.append(b"0" * count)
+            continue
+        run = 16 ** (k - 1)  # lines that share one value of this digit
+        if run < 4096:
+            period = b"".join(bytes([d]) * run for d in _HEX_DIGITS)
+            phase = line % len(period)
+            columns.append((period * ((phase + count) // len(period) + 1))[phase : phase + count])
+            continue
+        parts, at, left = [], line, count
+        while left:  # at most count // run + 2 runs (a few)
+            n = min(left, run - at % run)
+            parts.append(_HEX_DIGITS[(at // run) % 16 :][:1] * n)
+            at, left = at + n, left - n
+        columns.append(b"".join(parts))
+    out = bytearray(count * width)
+    for j, column in enumerate(columns):
+        out[j::width] = column
+    return bytes(out)
+
+
 def _dump_runs(code: str) -> bytes | None:
     out = bytearray()
     n, pos, expected = len(code), 0, -1
@@ -175,7 +212,10 @@ def _dump_runs(code: str) -> bytes | None:
             at = offset + (first - pos) // width * per_line
             count = (upto - first) // width
             said = _columns(code, first, upto, width, places).lower()
-            if said != "".join(map(form, range(at, at + count * per_line, per_line))).encode():
+            want = _offset_column(at, count, per_line, len(places))
+            if want is None:  # not 16 bytes a line from a multiple of 16: one format per line
+                want = "".join(map(form, range(at, at + count * per_line, per_line))).encode()
+            if said != want:
                 return None  # a line lost or moved: the slow path says where
             out += binascii.unhexlify(_columns(code, first, upto, width, digits))  # ValueError
         expected, pos = offset + lines * per_line, stop
