@@ -25,6 +25,8 @@ from .safe import inert
 from .views import as_detail
 
 if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+
     from ..live.endpoint import LiveConnection
     from ..live.listener import Listener
 
@@ -86,9 +88,58 @@ def _session(
         except OSError:
             store = InMemoryHistory()
     completer = WordCompleter(COMMANDS + ["summary", "fields", "bytes"], sentence=True)
-    return PromptSession(
+    session: PromptSession[str] = PromptSession(
         history=store, completer=completer, bottom_toolbar=toolbar, complete_while_typing=False
     )
+    paste_fast(session.app.input)
+    return session
+
+
+PASTE_RUN = 8  #: printable keys read at once that count as pasted text
+
+
+def paste_fast(inp: Input) -> None:
+    """Insert a run of printable keys read at once as ONE paste, as bracketed paste would.
+
+    prompt-toolkit handles every key on its own: each one looks up its key bindings, which walks
+    the layout, about half a millisecond, so a 100 KB line pasted into a terminal without
+    bracketed paste took over a minute.  A run of PASTE_RUN or more printable characters in one
+    read cannot be a person typing; it becomes one ``Keys.BracketedPaste`` key whose handler
+    inserts the text at once.  Enter, control keys and escape sequences stay keys of their own.
+    """
+    from prompt_toolkit.key_binding import KeyPress
+    from prompt_toolkit.keys import Keys
+
+    if getattr(inp, "_wsdebug_paste_fast", False):
+        return
+
+    def coalesce(keys: list[KeyPress]) -> list[KeyPress]:
+        if len(keys) < PASTE_RUN:
+            return keys
+        out: list[KeyPress] = []
+        run: list[str] = []
+
+        def end_run() -> None:
+            if len(run) >= PASTE_RUN:
+                out.append(KeyPress(Keys.BracketedPaste, "".join(run)))
+            else:
+                out.extend(KeyPress(ch, ch) for ch in run)
+            run.clear()
+
+        for k in keys:
+            key = k.key
+            if not isinstance(key, Keys) and len(key) == 1 and key.isprintable():
+                run.append(k.data)
+            else:
+                end_run()
+                out.append(k)
+        end_run()
+        return out
+
+    read, flush = inp.read_keys, inp.flush_keys
+    inp.read_keys = lambda: coalesce(read())  # type: ignore[method-assign]
+    inp.flush_keys = lambda: coalesce(flush())  # type: ignore[method-assign]
+    inp._wsdebug_paste_fast = True  # type: ignore[attr-defined]
 
 
 def status_line(connections: list[LiveConnection], target: str | None = None) -> str:
