@@ -297,19 +297,26 @@ _B64_BLANKS = b" \t\n\r\v\f"
 def _base64_strict(text: str) -> bytes | None:
     """Padded standard base64 (``base64`` and most tools print it), decoded in C, else None.
 
-    The text is stripped of whitespace 1 MiB at a time (no list of lines); ``strict_mode``
-    (Python 3.11+) refuses any other character and misplaced padding, and the careful reader
-    below then says what is wrong or reads URL-safe and unpadded input.
+    The text is stripped of whitespace and decoded 1 MiB at a time (no list of lines, no copy
+    of the whole); ``strict_mode`` (Python 3.11+) refuses any other character and misplaced
+    padding, and the careful reader below then says what is wrong or reads URL-safe and
+    unpadded input.
     """
     if sys.version_info < (3, 11) or not text.isascii():
         return None
-    digits = bytearray()
+    out, carry = bytearray(), b""
     for i in range(0, len(text), _CHUNK):
-        digits += text[i : i + _CHUNK].encode("ascii").translate(None, _B64_BLANKS)
-    try:
-        return binascii.a2b_base64(digits, strict_mode=True)
-    except binascii.Error:
-        return None
+        piece = carry + text[i : i + _CHUNK].encode("ascii").translate(None, _B64_BLANKS)
+        final = i + _CHUNK >= len(text)
+        cut = len(piece) if final else len(piece) - len(piece) % 4
+        if not final and b"=" in piece:  # padding is only ever at the very end
+            return None
+        try:
+            out += binascii.a2b_base64(piece[:cut], strict_mode=True)
+        except binascii.Error:
+            return None
+        carry = piece[cut:]
+    return bytes(out)
 
 
 def parse_base64(text: str) -> bytes:
