@@ -12,7 +12,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -46,6 +46,71 @@ def error_line(message: str) -> None:
     sys.stderr.flush()
 
 
+#: Placeholders by parameter name; others: the name in capitals (--header HEADER).
+_METAVARS = {
+    "url": "URL",
+    "upstream": "URL",
+    "hex_parts": "HEX",
+    "detail": "LEVEL",
+    "mask_key": "HEX",
+}
+
+
+def name_placeholders(func: Callable[..., Any]) -> None:
+    """Give every option and argument of ``func`` a word in its help (``URL``, ``HEADER``,
+    ``N``, ``SECONDS``, ``FILE``) instead of typer's type placeholders (``<list[str]>``)."""
+    import typing
+    from pathlib import Path
+
+    hints = typing.get_type_hints(func, include_extras=True)
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is not typing.Annotated:
+            continue
+        base, *extras = typing.get_args(hint)
+        for info in extras:
+            if not isinstance(info, typer.models.ParameterInfo) or info.metavar is not None:
+                continue
+            kinds = {base, *typing.get_args(base)}
+            for arg in list(kinds):
+                kinds.update(typing.get_args(arg))
+            if bool in kinds:
+                continue
+            if name in _METAVARS:
+                info.metavar = _METAVARS[name]
+            elif Path in kinds:
+                info.metavar = "FILE"
+            elif float in kinds:
+                info.metavar = "SECONDS"
+            elif int in kinds:
+                info.metavar = "PORT" if "port" in name else "N"
+            else:
+                info.metavar = name.upper()
+    # typer reads the annotations again (evaluating the strings anew): hand it these objects
+    func.__annotations__ = {**hints}
+
+
+def _plain_argument_names() -> None:
+    """Arguments read ``URL`` in the usage line and the list, not ``{URL}`` and ``URL <str>``
+    (typer's own placeholders; its help has no option for it, hence this small override)."""
+    from typer.core import TyperArgument
+
+    if not hasattr(TyperArgument, "_usage_display_name"):
+        return
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw
+        if name.startswith("["):  # a metavar such as "[HEX]..." says it all
+            return name
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = lambda self, ctx: ""  # type: ignore[method-assign]
+
+
+_plain_argument_names()
+
+
 def _one_line_errors(typer_app: typer.Typer) -> None:
     """Make every command of ``typer_app`` report UserError as one line plus an exit status."""
     original = typer_app.command
@@ -73,12 +138,33 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
                     )
                     raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
 
+            name_placeholders(func)
             register(wrapper)
             return func
 
         return decorate
 
     typer_app.command = command  # type: ignore[method-assign, assignment]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"wsdebug {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 _one_line_errors(app)
