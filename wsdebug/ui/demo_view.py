@@ -33,8 +33,14 @@ def run(
     zh = lang == "zh"
     slides = _Slides(console, export_dir)
 
+    current: list[Text] = []  # the step's title and "Look at" line, repeated above the Enter prompt
+
     def say(title: str, look: str, n: int, total: int) -> None:
         slides.next(f"{n:02d}", f"wsdebug demo {n}/{total}: {title}")
+        current[:] = [
+            Text(f"{n}/{total} {title}", style="bold"),
+            Text("请看:" if zh else "Look at: ", style="bold").append(look, style=""),
+        ]
         console.print()
         step = f" 第 {n}/{total} 步:{title} " if zh else f" Step {n}/{total}: {title} "
         console.print(Rule(Text(step, style="bold"), style="ws.title"))
@@ -52,6 +58,13 @@ def run(
             if zh
             else "\n⏎  Enter for the next step (Ctrl-C quits) "
         )
+        # A step's frames can scroll its heading away: say again what to look at, just
+        # above the prompt, so it is on the screen when Enter is asked for.
+        if current:
+            console.print()
+            console.print(Rule(style="ws.title"))
+            for line in current:
+                console.print(line)
         await asyncio.to_thread(input, prompt)
 
     def set_detail(detail: str) -> None:
