@@ -6,13 +6,15 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..codec.deflate import Inflater
 from ..codec.frames import NeedMore, encode_frame
 from ..codec.rules import Problem
 from ..codec.spec import Opcode, Role
 from ..codec.stream import FrameRecord, StreamDecoder
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass
@@ -40,6 +42,12 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _inflater(no_context_takeover: bool, max_message: int | None) -> Callable[[bytes], bytes]:
+    from ..codec.deflate import Inflater  # only with --deflate: not at start-up
+
+    return Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate
+
+
 def decode_bytes(
     data: bytes,
     *,
@@ -49,11 +57,7 @@ def decode_bytes(
     max_message: int | None = None,
 ) -> Decoded:
     """Decode a complete capture of one direction, in order."""
-    inflate = (
-        Inflater(no_context_takeover=no_context_takeover, max_size=max_message).inflate
-        if deflate
-        else None
-    )
+    inflate = _inflater(no_context_takeover, max_message) if deflate else None
     dec = StreamDecoder(sender, inflate=inflate, max_message=max_message)
     with _no_gc():
         records = dec.receive_data(data)
@@ -80,11 +84,7 @@ def decode_segments(
     for role, data in segments:
         dec = decoders.get(role)
         if dec is None:
-            inflate = None
-            if deflate:
-                inflate = Inflater(
-                    no_context_takeover=no_context_takeover, max_size=max_message
-                ).inflate
+            inflate = _inflater(no_context_takeover, max_message) if deflate else None
             dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
         with _no_gc():
             records.extend(dec.receive_data(data))
