@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ..codec.spec import Direction
-from .serialize import data_record_line, record_line
 
 FORMAT = "wsdebug-capture"
 VERSION = 1
@@ -77,6 +76,9 @@ class CaptureWriter:
     def __init__(
         self, fh: IO[str], *, mode: str, tool: str = "wsdebug", created: str | None = None
     ) -> None:
+        from .serialize import data_record_line, record_line  # not at import: readers need neither
+
+        self._record_line, self._data_line = record_line, data_record_line
         self._fh = fh
         self._conn_json: dict[str, str] = {}
         if created is None:
@@ -86,7 +88,7 @@ class CaptureWriter:
         )
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._line(record_line(obj))
+        self._line(self._record_line(obj))
 
     def _line(self, line: str) -> None:
         """One whole line, then a flush: one ``write()`` to the OS per record."""
@@ -127,7 +129,7 @@ class CaptureWriter:
         quoted = self._conn_json.get(conn)
         if quoted is None:
             quoted = self._conn_json[conn] = json.dumps(conn)
-        self._line(data_record_line(stamp, quoted, direction, data))
+        self._line(self._data_line(stamp, quoted, direction, data))
 
     def handshake(
         self, conn: str, *, subprotocol: str | None, extensions: str | None, t: float | None = None

@@ -45,17 +45,20 @@ class Capture:
     def conversations(self, *, deflate: bool | DeflateParams | None = None) -> list[Conversation]:
         """Reconstruct every connection (see :func:`~wsdebug.capture.session.reconstruct`),
         all of them within one total inflation budget."""
+        from .offline import no_gc  # events hold no cycles: collections would only walk them
+
         budget = InflateBudget()
-        return [
-            reconstruct(
-                c,
-                deflate=deflate,
-                notes=self.notes.get(c.conn),
-                gaps=self.gaps.get(c.conn),
-                budget=budget,
-            )
-            for c in self.connections
-        ]
+        with no_gc():
+            return [
+                reconstruct(
+                    c,
+                    deflate=deflate,
+                    notes=self.notes.get(c.conn),
+                    gaps=self.gaps.get(c.conn),
+                    budget=budget,
+                )
+                for c in self.connections
+            ]
 
 
 def _not_text(raw: bytes, name: str, at: int) -> CaptureError:

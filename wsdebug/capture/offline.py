@@ -30,7 +30,7 @@ class Decoded:
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """The cyclic GC paused while records are built: they hold no reference cycles, and each
     collection would walk every record made so far (100k frames: 40% of the decode time)."""
     enabled = gc.isenabled()
@@ -59,7 +59,7 @@ def decode_bytes(
     """Decode a complete capture of one direction, in order."""
     inflate = _inflater(no_context_takeover, max_message) if deflate else None
     dec = StreamDecoder(sender, inflate=inflate, max_message=max_message)
-    with _no_gc():
+    with no_gc():
         records = dec.receive_data(data)
         incomplete = dec.incomplete()
         problems = dec.receive_eof()
@@ -86,7 +86,7 @@ def decode_segments(
         if dec is None:
             inflate = _inflater(no_context_takeover, max_message) if deflate else None
             dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
-        with _no_gc():
+        with no_gc():
             records.extend(dec.receive_data(data))
     problems: list[Problem] = []
     incomplete = None
