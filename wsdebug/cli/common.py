@@ -22,6 +22,39 @@ ExportSvg = typer.Option("--export-svg", help="Also save what is drawn as SVG.",
 ExportHtml = typer.Option("--export-html", help="Also save what is drawn as HTML.", metavar="FILE")
 
 
+# -- options of the live commands (connect, listen, proxy), defined once -------------------------
+
+Host = typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
+Port = typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")
+Insecure = typer.Option("--insecure", "-k", help="Do not verify the server's TLS certificate.")
+CaCert = typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")
+ConnectTimeout = typer.Option(
+    "--connect-timeout", min=0.001, help="Seconds to wait for the server's TCP/TLS."
+)
+HandshakeTimeout = typer.Option(
+    "--handshake-timeout", min=0.001, help="Seconds allowed for an opening-handshake head."
+)
+MaxConnections = typer.Option(
+    "--max-connections", min=1, help="TCP connections at once (503 past it)."
+)
+Lenient = typer.Option(
+    "--lenient", help="Annotate protocol violations but keep the connection open."
+)
+MaxSize = typer.Option(
+    "--max-size", min=1, help="Largest message accepted, in bytes (1009 beyond)."
+)
+Record = typer.Option(
+    "--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE"
+)
+LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
+JsonMaxPayload = typer.Option(
+    "--json-max-payload",
+    min=0,
+    metavar="BYTES",
+    help="With --json: cut each payload to BYTES (marked truncated); default: full.",
+)
+
+
 #: ``ui.views.DETAILS``, spelled out so that checking an option does not load the views (and
 #: rich) at start-up; a test holds the two equal.
 DETAILS: tuple[DetailLevel, ...] = ("summary", "fields", "bytes")

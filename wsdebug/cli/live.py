@@ -9,7 +9,25 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .common import ExportHtml, ExportSvg, Json, Plain, check_detail
+from .common import (
+    CaCert,
+    ConnectTimeout,
+    ExportHtml,
+    ExportSvg,
+    HandshakeTimeout,
+    Host,
+    Insecure,
+    Json,
+    JsonMaxPayload,
+    Lenient,
+    LiveDetail,
+    MaxConnections,
+    MaxSize,
+    Plain,
+    Port,
+    Record,
+    check_detail,
+)
 from .status import UserError
 
 
@@ -23,7 +41,7 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _live_reporter(
+def live_reporter(
     json_out: bool,
     detail: str,
     plain: bool,
@@ -44,7 +62,7 @@ def _live_reporter(
     ), console
 
 
-def _recorder(record: Path | None, mode: str):
+def open_recording(record: Path | None, mode: str):
     if record is None:
         return None
     from .. import __version__
@@ -67,7 +85,7 @@ def _input_mode(json_out: bool, *, scripted: bool):
     return False, stdin if scripted else None
 
 
-def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:
+def run_live(coro_factory, reporter, console, recorder, svg, html) -> int:
     import asyncio
 
     async def main() -> int:
@@ -92,25 +110,9 @@ def _run_live(coro_factory, reporter, console, recorder, svg, html) -> int:
     return status
 
 
-Lenient = typer.Option(
-    "--lenient", help="Annotate protocol violations but keep the connection open."
-)
-MaxSize = typer.Option(
-    "--max-size", min=1, help="Largest message accepted, in bytes (1009 beyond)."
-)
-Record = typer.Option(
-    "--record", help="Write every byte in and out to FILE (JSON Lines capture).", metavar="FILE"
-)
 Binary = typer.Option("--binary", help="Script input lines are hex, sent as binary messages.")
 NoHistory = typer.Option(
     "--no-history", help="Keep no history file of the lines typed at the prompt."
-)
-LiveDetail = typer.Option("--detail", "-d", help="summary | fields | bytes")
-JsonMaxPayload = typer.Option(
-    "--json-max-payload",
-    min=0,
-    metavar="BYTES",
-    help="With --json: cut each payload to BYTES (marked truncated); default: full.",
 )
 
 
@@ -129,15 +131,9 @@ def connect(
     no_deflate: Annotated[
         bool, typer.Option("--no-deflate", help="Do not offer permessage-deflate.")
     ] = False,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", "-k", help="Do not verify the TLS certificate.")
-    ] = False,
-    cacert: Annotated[
-        Path | None, typer.Option("--cacert", help="Trust this CA bundle (PEM) for wss://.")
-    ] = None,
-    connect_timeout: Annotated[
-        float, typer.Option("--connect-timeout", min=0.001, help="Seconds to wait for TCP/TLS.")
-    ] = 10.0,
+    insecure: Annotated[bool, Insecure] = False,
+    cacert: Annotated[Path | None, CaCert] = None,
+    connect_timeout: Annotated[float, ConnectTimeout] = 10.0,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -276,10 +272,10 @@ def connect(
         check_options(opts)
     except ConnectError as exc:
         raise UserError(str(exc)) from None
-    reporter, console = _live_reporter(
+    reporter, console = live_reporter(
         json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
     )
-    recorder = _recorder(record, "connect")
+    recorder = open_recording(record, "connect")
     interactive = None
     if no_close and wait is not None:
         raise UserError("--no-close and --wait cannot be used together")
@@ -292,7 +288,7 @@ def connect(
         interactive = interactive_connect(reporter, console, history=not no_history)
     if reconnect:
         from ..live.reconnect import run_connect_reconnecting as run_connect
-    status = _run_live(
+    status = run_live(
         lambda: run_connect(
             url, opts, reporter, recorder, script=script, binary=binary, interactive=interactive
         ),
@@ -307,12 +303,8 @@ def connect(
 
 @app.command()
 def listen(
-    host: Annotated[
-        str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")
-    ] = 9000,
+    host: Annotated[str, Host] = "127.0.0.1",
+    port: Annotated[int, Port] = 9000,
     echo: Annotated[bool, typer.Option("--echo", help="Echo every message back.")] = False,
     subprotocol: Annotated[
         list[str] | None,
@@ -339,13 +331,8 @@ def listen(
     once: Annotated[
         bool, typer.Option("--once", help="Exit after the first WebSocket connection ends.")
     ] = False,
-    handshake_timeout: Annotated[
-        float,
-        typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for the handshake."),
-    ] = 10.0,
-    max_connections: Annotated[
-        int, typer.Option("--max-connections", min=1, help="TCP connections at once (503 past it).")
-    ] = 1024,
+    handshake_timeout: Annotated[float, HandshakeTimeout] = 10.0,
+    max_connections: Annotated[int, MaxConnections] = 1024,
     idle_timeout: Annotated[
         float | None,
         typer.Option(
@@ -419,10 +406,10 @@ def listen(
         opts.classroom = Classroom(check_lang(lang) if lang is not None else None)
     if certfile is None and keyfile is not None:
         raise UserError("--key needs --cert")
-    reporter, console = _live_reporter(
+    reporter, console = live_reporter(
         json_out, detail, plain, record, bool(export_svg or export_html), json_max_payload
     )
-    recorder = _recorder(record, "listen")
+    recorder = open_recording(record, "listen")
 
     def ready(listener) -> None:
         url = listener.url
@@ -435,7 +422,7 @@ def listen(
         from ..ui.session import interactive_listen
 
         interactive = interactive_listen(reporter, console, history=not no_history)
-    status = _run_live(
+    status = run_live(
         lambda: run_listen(
             opts,
             reporter,

@@ -9,8 +9,25 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .common import ExportHtml, ExportSvg, Json, Plain, check_detail
-from .live import JsonMaxPayload, LiveDetail, MaxSize, Record, _live_reporter, _recorder, _run_live
+from .common import (
+    CaCert,
+    ConnectTimeout,
+    ExportHtml,
+    ExportSvg,
+    HandshakeTimeout,
+    Host,
+    Insecure,
+    Json,
+    JsonMaxPayload,
+    LiveDetail,
+    MaxConnections,
+    MaxSize,
+    Plain,
+    Port,
+    Record,
+    check_detail,
+)
+from .live import live_reporter, open_recording, run_live
 from .status import UserError
 
 
@@ -19,25 +36,16 @@ def proxy(
     upstream: Annotated[
         str | None, typer.Argument(help="The server's ws:// or wss:// URL (none with --forward).")
     ] = None,
-    host: Annotated[
-        str, typer.Option("--host", help="Address to bind (loopback unless you say otherwise).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one).")
-    ] = 9000,
+    host: Annotated[str, Host] = "127.0.0.1",
+    port: Annotated[int, Port] = 9000,
     keep_path: Annotated[
         bool,
         typer.Option(
             "--keep-path", help="Send the upstream URL's path as is, ignoring the client's."
         ),
     ] = False,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", "-k", help="Do not verify the upstream's TLS certificate.")
-    ] = False,
-    cacert: Annotated[
-        Path | None,
-        typer.Option("--cacert", help="Trust this CA bundle (PEM) for a wss:// upstream."),
-    ] = None,
+    insecure: Annotated[bool, Insecure] = False,
+    cacert: Annotated[Path | None, CaCert] = None,
     strict: Annotated[
         bool,
         typer.Option(
@@ -52,19 +60,9 @@ def proxy(
             help="Exit after the first proxied connection ends (1 if it showed a problem).",
         ),
     ] = False,
-    connect_timeout: Annotated[
-        float,
-        typer.Option(
-            "--connect-timeout", min=0.001, help="Seconds to wait for the upstream's TCP/TLS."
-        ),
-    ] = 10.0,
-    handshake_timeout: Annotated[
-        float, typer.Option("--handshake-timeout", min=0.001, help="Seconds allowed for each head.")
-    ] = 10.0,
-    max_connections: Annotated[
-        int,
-        typer.Option("--max-connections", min=1, help="Client connections at once (503 past it)."),
-    ] = 1024,
+    connect_timeout: Annotated[float, ConnectTimeout] = 10.0,
+    handshake_timeout: Annotated[float, HandshakeTimeout] = 10.0,
+    max_connections: Annotated[int, MaxConnections] = 1024,
     script: Annotated[
         Path | None,
         typer.Option(
@@ -186,14 +184,14 @@ def proxy(
         raise UserError(str(exc)) from None
     level = check_detail(detail)
     if json_out:
-        reporter, console = _live_reporter(True, detail, plain, record, False, json_max_payload)
+        reporter, console = live_reporter(True, detail, plain, record, False, json_max_payload)
     else:
         from ..ui.output import stdout_console
         from ..ui.proxy_view import ProxyReporter
 
         console = stdout_console(plain=plain, record=bool(export_svg or export_html))
         reporter = ProxyReporter(console, level, plain=plain, recording=record is not None)
-    recorder = _recorder(record, "proxy")
+    recorder = open_recording(record, "proxy")
 
     def ready(p: Proxy) -> None:
         if p.ca is not None:
@@ -213,7 +211,7 @@ def proxy(
 
         opts.intercept = _interceptor(reporter, intercept_dir, intercept_opcode, intercept_match)
         interactive = intercept_prompt(reporter)
-    status = _run_live(
+    status = run_live(
         lambda: run_proxy(opts, reporter, recorder, ready=ready, interactive=interactive),
         reporter,
         console,

@@ -309,7 +309,7 @@ def _resend(
     """``--to URL``: one conversation's client side against a live server."""
     from ..live.client import ConnectError, Target
     from ..live.resend import resend
-    from .live import _live_reporter, _run_live
+    from .live import live_reporter, run_live
 
     if len(convs) != 1:
         ids = ", ".join(c.id for c in convs)
@@ -318,7 +318,7 @@ def _resend(
         Target.parse(url)
     except ConnectError as exc:
         raise UserError(str(exc)) from None
-    reporter, console = _live_reporter(json_out, detail, plain, None, bool(svg or html))
-    return _run_live(
+    reporter, console = live_reporter(json_out, detail, plain, None, bool(svg or html))
+    return run_live(
         lambda: resend(url, convs[0], reporter, fast=fast), reporter, console, None, svg, html
     )
