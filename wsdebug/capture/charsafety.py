@@ -35,8 +35,8 @@ UNSAFE_IN_JSON = re.compile(UNSAFE.pattern.replace("\x00-\x1f\x7f-\x9f", "\x7f-\
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
+def escape_char(char: str) -> str:
+    """The visible escape of one unsafe character: ``\\n``, ``\\x1b``, ``\\u202e``, ``\\U000e0001``."""
     named = _NAMED.get(char)
     if named is not None:
         return named
@@ -48,6 +48,11 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\U{code:08x}"
 
 
+def escape_match(match: re.Match[str]) -> str:
+    """``escape_char`` for ``re.sub``."""
+    return escape_char(match.group())
+
+
 def terminal_safe(text: str) -> str:
     """``text`` with every character of :data:`UNSAFE` as a visible escape (``\\x1b``, ``\\u202e``).
 
@@ -56,4 +61,4 @@ def terminal_safe(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text
-    return UNSAFE.sub(_escape, text)
+    return UNSAFE.sub(escape_match, text)

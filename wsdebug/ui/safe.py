@@ -20,7 +20,7 @@ import re
 from rich.style import Style
 from rich.text import Text
 
-from ..capture.charsafety import UNSAFE
+from ..capture.charsafety import UNSAFE, escape_char, escape_match
 
 _UNSAFE = UNSAFE
 
@@ -28,24 +28,6 @@ _UNSAFE = UNSAFE
 #: that render as nothing).  Every other unsafe character is non-printable, so a printable
 #: ASCII string, the common case, is cleared by one C-speed ``isprintable()`` call.
 _PRINTABLE_UNSAFE = re.compile("[\u034f\u115f\u1160\u180b-\u180d\u180f\u3164\uffa0]")
-
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(char: str) -> str:
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def _escape_match(match: re.Match[str]) -> str:
-    return _escape(match.group())
 
 
 def inert(text: str) -> str:
@@ -56,7 +38,7 @@ def inert(text: str) -> str:
     """
     if not needs_escape(text):  # the common clean case: C-speed scans, no substitution
         return text
-    return _UNSAFE.sub(_escape_match, text)
+    return _UNSAFE.sub(escape_match, text)
 
 
 def needs_escape(text: str) -> bool:
@@ -89,7 +71,7 @@ def inert_text(
         start = match.start()
         if start > pos:
             append(text[pos:start])
-        append(_escape(match.group()), escape_style)
+        append(escape_char(match.group()), escape_style)
         pos = match.end()
     if pos < len(text):
         append(text[pos:])
