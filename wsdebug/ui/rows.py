@@ -414,7 +414,8 @@ class FieldLayout:
         return [head, rule]
 
 
-def _bits(byte: int, mask: int) -> str:
+def bits_text(byte: int, mask: int) -> str:
+    """The bits of ``byte`` under ``mask`` as the field table shows them: ``1... ....``."""
     s = "".join(str(byte >> i & 1) if mask >> i & 1 else "." for i in range(7, -1, -1))
     return s[:4] + " " + s[4:]
 
@@ -426,7 +427,7 @@ def _bits_cached(byte: int, mask: int) -> str:
     key = (byte, mask)
     out = _BITS.get(key)
     if out is None:
-        out = _BITS[key] = _bits(byte, mask)
+        out = _BITS[key] = bits_text(byte, mask)
     return out
 
 

@@ -45,6 +45,7 @@ from .lines import (
     shows_text,
     summary_line,
 )
+from .rows import bits_text, field_value
 from .theme import field_style
 
 __all__ = [
@@ -109,25 +110,6 @@ def _annotate(frame: WireFrame) -> tuple[Field, ...]:
     if frame.payload_len > 256:
         frame = frame._replace(payload=frame.payload[:256])  # payload_len (and sizes) unchanged
     return annotate(frame)
-
-
-def _bits(byte: int, mask: int) -> str:
-    s = "".join(str(byte >> i & 1) if mask >> i & 1 else "." for i in range(7, -1, -1))
-    return s[:4] + " " + s[4:]
-
-
-def _value(f: Field, ellipsis: str, frame: WireFrame) -> str:
-    if isinstance(f.raw, bytes):
-        keep = 8 if f.name.startswith("extended payload length") else 4
-        shown = f.raw[:keep].hex(" ") + (" " + ellipsis if len(f.raw) > keep else "")
-        if f.name == "close code":  # the code is read from the unmasked payload
-            shown += f" = {int.from_bytes(frame.payload[:2], 'big')}"
-        return shown
-    if f.name == "opcode":
-        return f"{f.value} = 0x{f.raw:X}"
-    if f.bits is not None and bin(f.bits).count("1") > 1:
-        return f"{f.value} = {f.raw}"
-    return f.value
 
 
 # -- the frame view ------------------------------------------------------------------------------
@@ -237,14 +219,14 @@ class FrameView:
         for f in fields:
             rel = f.offset - frame.offset
             span = str(rel) if f.size == 1 else f"{rel}-{rel + f.size - 1}"
-            bits = _bits(head[rel], f.bits) if f.bits is not None else ""
+            bits = bits_text(head[rel], f.bits) if f.bits is not None else ""
             st = ctx.s(field_style(f.name))
             table.add_row(
                 Text(f"0x{f.offset:04x}", ctx.s("ws.offset")),
                 Text(span),
                 Text(bits, st),
                 Text(f.name, st),
-                Text(_value(f, ctx.ellipsis, frame), st),
+                Text(field_value(f, ctx.ellipsis, frame), st),
                 Text(f.meaning),
             )
         return table
