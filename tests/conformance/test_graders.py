@@ -195,3 +195,22 @@ def test_server_corrupting_long_echoes(strict_url: str) -> None:
     _t, direction, rec = r.trace.frames[r.decisive.frame]
     assert direction == "s2c" and r.decisive.offset == rec.frame.payload_offset + 1000
     assert bad["9.6.6"].reason.startswith("echo 1: message byte 1000 is 0xff, sent 0x00")
+
+
+def test_echo_mismatch_names_kind_length_or_first_differing_byte() -> None:
+    from wsdebug.live.conformance.echo import mismatch
+
+    big = bytes(1 << 20)
+    changed = big[:777_777] + b"\x01" + big[777_778:]
+    assert mismatch(3, big, True, big, True) is None
+    wrong = mismatch(3, changed, True, big, True)
+    assert wrong is not None and wrong.at == 777_777
+    assert wrong.reason == "echo 3: message byte 777777 is 0x01, sent 0x00"
+    assert mismatch(1, b"ab", False, b"ab", True) == (
+        "echo 1: got a text message, sent binary",
+        None,
+    )
+    assert mismatch(2, b"abc", True, b"ab", True) == (
+        "echo 2: 3 bytes came back, 2 were sent",
+        None,
+    )

@@ -33,6 +33,7 @@ from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Direction, Opcode, Role
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
 
+from .echo import mismatch
 from .grading import (
     Case,
     Close,
@@ -53,18 +54,6 @@ ECHO_FRAMES = 16  #: the same for the bulk cases of groups 9, 12 and 13
 KEEP_PAYLOAD = 2048  #: payload bytes kept per frame for reports (the header keeps the real length)
 CHOP_PAUSE = 0.001  #: seconds between the pieces of a small chopped frame
 CLOSE_TIMEOUT = 1.0  #: seconds to wait for the peer's close reply, and for the server's TCP close
-
-
-def _first_difference(a: bytes, b: bytes) -> int:
-    """Index of the first byte where ``a`` and ``b`` (same length, not equal) differ."""
-    lo, hi = 0, len(a)
-    while hi - lo > 64:  # bisect on slice comparisons: no per-byte Python loop on big messages
-        mid = (lo + hi) // 2
-        if a[lo:mid] != b[lo:mid]:
-            hi = mid
-        else:
-            lo = mid
-    return next(i for i in range(lo, hi) if a[i] != b[i])
 
 
 def _clipped(rec: FrameRecord) -> FrameRecord:
@@ -489,31 +478,18 @@ class CaseSession:
                 raise
             finally:
                 self._echo_waiter = None
-            kind = "binary" if echo.binary else "text"
             if self.failed:
                 trace.echo_reason = f"echo {i + 1} of {echo.count}: the peer's frame broke a rule"
                 trace.echo_frame = idx
                 return
-            if binary != echo.binary or got != payload:
+            wrong = mismatch(i + 1, got, binary, payload, echo.binary)
+            if wrong is not None:
                 trace.echo_frame = idx
-                if binary != echo.binary:
-                    trace.echo_reason = (
-                        f"echo {i + 1}: got a {'binary' if binary else 'text'} message, sent {kind}"
-                    )
-                elif len(got) != len(payload):
-                    trace.echo_reason = (
-                        f"echo {i + 1}: {len(got)} bytes came back, {len(payload)} were sent"
-                    )
-                else:
-                    at = _first_difference(got, payload)
-                    if idx is not None and not echo.compressed:
-                        rec = trace.frames[idx][2]
-                        if rec.message is not None and rec.message.frames == 1:
-                            trace.echo_offset = rec.frame.payload_offset + at
-                    trace.echo_reason = (
-                        f"echo {i + 1}: message byte {at} is 0x{got[at]:02x}, "
-                        f"sent 0x{payload[at]:02x}"
-                    )
+                trace.echo_reason = wrong.reason
+                if wrong.at is not None and idx is not None and not echo.compressed:
+                    rec = trace.frames[idx][2]
+                    if rec.message is not None and rec.message.frames == 1:
+                        trace.echo_offset = rec.frame.payload_offset + wrong.at
                 self.send_close(b"\x03\xe8")
                 return
         trace.echo_grade = Grade.OK
