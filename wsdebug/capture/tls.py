@@ -34,22 +34,22 @@ from dataclasses import dataclass, field
 _MAX_RECORD = (1 << 14) + 2048
 Chunk = tuple[int, float, bytes]  # (packet order, time, bytes), as the pcap reader keeps them
 
-# suite: (tls version family, aead, key length, hash)
-_SUITES: dict[int, tuple[str, int, str]] = {
-    0x1301: ("gcm", 16, "sha256"),
-    0x1302: ("gcm", 32, "sha384"),
-    0x1303: ("chacha", 32, "sha256"),
-    0x009C: ("gcm", 16, "sha256"),
-    0x009D: ("gcm", 32, "sha384"),
-    0x009E: ("gcm", 16, "sha256"),
-    0x009F: ("gcm", 32, "sha384"),
-    0xC02B: ("gcm", 16, "sha256"),
-    0xC02C: ("gcm", 32, "sha384"),
-    0xC02F: ("gcm", 16, "sha256"),
-    0xC030: ("gcm", 32, "sha384"),
-    0xCCA8: ("chacha", 32, "sha256"),
-    0xCCA9: ("chacha", 32, "sha256"),
-    0xCCAA: ("chacha", 32, "sha256"),
+# suite: (aead, key length, hash, IANA name)
+_SUITES: dict[int, tuple[str, int, str, str]] = {
+    0x1301: ("gcm", 16, "sha256", "TLS_AES_128_GCM_SHA256"),
+    0x1302: ("gcm", 32, "sha384", "TLS_AES_256_GCM_SHA384"),
+    0x1303: ("chacha", 32, "sha256", "TLS_CHACHA20_POLY1305_SHA256"),
+    0x009C: ("gcm", 16, "sha256", "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+    0x009D: ("gcm", 32, "sha384", "TLS_RSA_WITH_AES_256_GCM_SHA384"),
+    0x009E: ("gcm", 16, "sha256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
+    0x009F: ("gcm", 32, "sha384", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+    0xC02B: ("gcm", 16, "sha256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+    0xC02C: ("gcm", 32, "sha384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+    0xC02F: ("gcm", 16, "sha256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+    0xC030: ("gcm", 32, "sha384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+    0xCCA8: ("chacha", 32, "sha256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+    0xCCA9: ("chacha", 32, "sha256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+    0xCCAA: ("chacha", 32, "sha256", "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
 }
 
 
@@ -243,7 +243,7 @@ def decrypt(client: list[Chunk], server: list[Chunk], keylog: KeyLog) -> Decrypt
             "(AES-GCM and ChaCha20-Poly1305 are)"
         )
         return out
-    aead, key_len, digest = _SUITES[suite]
+    aead, key_len, digest, suite_name = _SUITES[suite]
     secrets = keylog.secrets.get(client_random)
     short = client_random.hex()[:16]
     if not secrets:
@@ -253,7 +253,9 @@ def decrypt(client: list[Chunk], server: list[Chunk], keylog: KeyLog) -> Decrypt
         )
         return out
     version = "TLS 1.3" if tls13 else "TLS 1.2"
-    out.notes.append(f"{version}, cipher suite 0x{suite:04X}, decrypted with the key log")
+    out.notes.append(
+        f"{version}, cipher suite {suite_name} (0x{suite:04X}), decrypted with the key log"
+    )
     try:
         if tls13:
             _decrypt13(out, crecs, srecs, secrets, aead, key_len, digest)
