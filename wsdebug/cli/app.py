@@ -1,24 +1,138 @@
 """The typer application, its one-line error handling and the console-script entry point.
 
-Commands live in the modules beside this one (:mod:`.offline`, :mod:`.live`, :mod:`.replay`)
-and register themselves on :data:`app`; :mod:`wsdebug.cli` imports them all.  Known failures
-are :class:`~wsdebug.cli.status.UserError` and print as one line; nothing prints a traceback
-unless ``WSDEBUG_TRACEBACK=1`` is set.
+Commands live in the modules beside this one (:mod:`.offline`, :mod:`.live`, :mod:`.replay`, ...)
+and register themselves on :data:`app`.  Nothing imports them all: :class:`LazyGroup` knows every
+command's name, module and one-line help (:data:`COMMANDS`) and imports a module when one of its
+commands is run, so ``decode`` starts without the live, proxy or conformance code.  Known
+failures are :class:`~wsdebug.cli.status.UserError` and print as one line; nothing prints a
+traceback unless ``WSDEBUG_TRACEBACK=1`` is set.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
-from ..capture.charsafety import terminal_safe
 from ..ui.errors import DisplayError
 from .status import ExitStatus, UserError
+
+#: Every command, in the order --help lists them: name -> (module of :mod:`wsdebug.cli` that
+#: registers it, the first paragraph of its help).  --help reads the help from here, so listing
+#: the commands imports none of them; tests/cli/test_startup.py holds this table equal to the
+#: modules' own commands and docstrings.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "explain": (
+        "teach",
+        "Walk through frames step by step: FIN and opcode, MASK and length, key, XOR, UTF-8.",
+    ),
+    "decode": (
+        "offline",
+        "Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark.",
+    ),
+    "encode": (
+        "offline",
+        "Build a frame (valid or deliberately broken) and print its hex and annotated view.",
+    ),
+    "connect": (
+        "live",
+        "Connect to a WebSocket server and show the handshake and every frame in and out.",
+    ),
+    "listen": (
+        "live",
+        "Accept WebSocket connections and show every frame; a browser pointed here gets a test page.",
+    ),
+    "demo": ("live", "A guided tour of the protocol on a local echo server: nothing to set up."),
+    "replay": (
+        "replay",
+        "Replay a recorded session frame by frame, through the same views as the live modes.",
+    ),
+    "sniff": (
+        "sniff",
+        "Show WebSocket connections on an interface as they happen, through the live views.",
+    ),
+    "proxy": (
+        "proxy",
+        "Relay an app's WebSocket connections to UPSTREAM_URL byte for byte, and show every frame"
+        " of both directions, checked against the rules for its sender's role.",
+    ),
+    "test": (
+        "conformance",
+        "Run the Autobahn|Testsuite's case groups against a server (or, with --client, a client).",
+    ),
+    "handshake": ("offline", "Opening handshake: Accept computation and validation."),
+}
+
+
+class _Pending(TyperCommand):
+    """A command whose module is not imported yet: its name and help, for --help's list."""
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command's module is imported when that command is looked up.
+
+    Typer builds this group from whatever is registered on :data:`app` when the app runs;
+    every command of :data:`COMMANDS` whose module is not imported yet stands in as a
+    :class:`_Pending` entry (so the list, the order and "Did you mean ...?" see them all) until
+    :meth:`get_command` imports its module and builds the real command.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        built = dict(self.commands)  # what was registered when the app started
+        self.commands = {}
+        for name, (module, help) in COMMANDS.items():
+            cmd = built.pop(name, None)
+            # a group (handshake) is built even before its module registered its commands
+            loaded = f"{__package__}.{module}" in sys.modules
+            self.commands[name] = (
+                cmd if cmd is not None and loaded else _Pending(name=name, help=help)
+            )
+        self.commands.update(built)  # one the table misses still works (a test catches it)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = self.commands.get(cmd_name)
+        if isinstance(cmd, _Pending):
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+            cmd = self.commands[cmd_name] = _build(cmd_name)
+        return cmd
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """TyperGroup's list, from the entries as they are: --help imports no command module."""
+        rows = [(name, cmd) for name, cmd in self.commands.items() if not cmd.hidden]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
+
+def _build(name: str) -> Any:
+    """The click command typer makes of command (or group) ``name`` registered on :data:`app`.
+
+    Only the command that runs is built (building one costs about as much as importing it).
+    """
+    options: dict[str, Any] = {
+        "pretty_exceptions_short": app.pretty_exceptions_short,
+        "rich_markup_mode": app.rich_markup_mode,
+    }
+    for info in app.registered_commands:
+        assert info.callback is not None
+        if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+            return typer.main.get_command_from_info(info, **options)
+    for group in app.registered_groups:
+        if group.name == name:
+            return typer.main.get_group_from_info(
+                group, suggest_commands=app.suggest_commands, **options
+            )
+    raise LookupError(f"{name!r} is in COMMANDS but its module does not register it")
+
 
 app = typer.Typer(
     name="wsdebug",
@@ -27,6 +141,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=LazyGroup,
 )
 handshake_app = typer.Typer(
     help="Opening handshake: Accept computation and validation.", no_args_is_help=True
@@ -42,6 +157,8 @@ def error_line(message: str) -> None:
     :mod:`wsdebug.capture.charsafety`).  Escaping is idempotent (it leaves backslashes alone), so a
     message that already holds a ``repr()`` is not escaped twice.
     """
+    from ..capture.charsafety import terminal_safe
+
     sys.stderr.write(f"wsdebug: {terminal_safe(message)}\n")
     sys.stderr.flush()
 
