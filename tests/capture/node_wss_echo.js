@@ -3,8 +3,9 @@
 // its https.Agent's 'keylog' event, or the whole process through `node --tls-keylog=FILE`.
 //
 // usage: node node_wss_echo.js CONFIG.json   (port, cert, key, keylog|null, maxVersion,
-// ciphers|null, deflate, messages: [{text}|{binary: hex}])
-// Prints one JSON line: {"echoed": [...same shape...], "version": ..., "cipher": ...}.
+// ciphers|null, deflate, messages: [{text}|{binary: hex}], serverOnly, maxSendFragment)
+// Prints one JSON line: {"echoed": [...same shape...], "version": ..., "cipher": ...}; with
+// serverOnly, "listening" once it is, and it ends after one connection has closed.
 "use strict";
 const fs = require("fs");
 const https = require("https");
@@ -14,9 +15,14 @@ const ws = require(path.join(process.env.WSDEBUG_NODE_WS, "node_modules", "ws"))
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const cert = fs.readFileSync(cfg.cert);
 const server = https.createServer({ cert, key: fs.readFileSync(cfg.key) });
+if (cfg.maxSendFragment) {
+  // the first key log line comes before the encrypted handshake flight is written
+  server.on("keylog", (line, tlsSocket) => tlsSocket.setMaxSendFragment(cfg.maxSendFragment));
+}
 const wss = new ws.WebSocketServer({ server, perMessageDeflate: cfg.deflate });
 wss.on("connection", (sock) => {
   sock.on("message", (data, isBinary) => sock.send(data, { binary: isBinary }));
+  if (cfg.serverOnly) sock.on("close", () => server.close());
 });
 
 const fail = (why) => {
@@ -26,6 +32,7 @@ const fail = (why) => {
 setTimeout(() => fail("timed out"), 10000).unref();
 
 server.listen(cfg.port, "127.0.0.1", () => {
+  if (cfg.serverOnly) return console.log("listening"); // another client connects (once)
   const agent = new https.Agent({
     ca: cert,
     maxVersion: cfg.maxVersion,

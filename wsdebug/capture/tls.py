@@ -10,7 +10,9 @@ version and cipher suite from the ServerHello, derives the record keys and decry
 
 * TLS 1.3 (RFC 8446 §7): handshake traffic secrets until each side's Finished, then the
   application traffic secrets; key and IV by HKDF-Expand-Label; the nonce is the IV XOR the
-  record's sequence number; the inner content type is the last non-zero byte.
+  record's sequence number; the inner content type is the last non-zero byte.  The handshake
+  messages are followed across records (one may span several), and a KeyUpdate moves that
+  direction on to the next application traffic secret (RFC 8446 §7.2), which no key log holds.
 * TLS 1.2 (RFC 5246 §6.3, RFC 5288, RFC 7905): the key block from the master secret by the
   TLS PRF; AES-GCM records carry an 8-byte explicit nonce after the 4-byte implicit salt,
   ChaCha20-Poly1305 nonces are the IV XOR the sequence number; encryption starts after each
@@ -25,6 +27,7 @@ client random, an unsupported suite, a record that fails authentication) is said
 from __future__ import annotations
 
 import bisect
+import hashlib
 import hmac
 import struct
 from collections.abc import Iterable
@@ -292,14 +295,14 @@ def _decrypt13(
 ) -> None:
     from cryptography.exceptions import InvalidTag
 
-    def cipher(label: str) -> _Cipher:
-        secret = _need(secrets, label)
+    def cipher(secret: bytes) -> _Cipher:
         key = _hkdf_expand_label(secret, "key", key_len, digest)
         return _Cipher(aead, key, _hkdf_expand_label(secret, "iv", 12, digest), tls13=True)
 
     for who, recs, sink in (("CLIENT", crecs, out.client), ("SERVER", srecs, out.server)):
-        current = cipher(f"{who}_HANDSHAKE_TRAFFIC_SECRET")
-        in_handshake = True
+        secret = _need(secrets, f"{who}_HANDSHAKE_TRAFFIC_SECRET")
+        current, in_handshake = cipher(secret), True
+        pending = bytearray()  # handshake bytes short of a whole message (one may span records)
         for rec in recs:
             if rec.type != 23:
                 continue
@@ -315,17 +318,31 @@ def _decrypt13(
             content, ctype = inner[:-1], inner[-1:] or b"\x00"
             if ctype == b"\x17" and not in_handshake:
                 sink.append((rec.order, rec.t, content))
-            elif ctype == b"\x16" and in_handshake and _has_finished(content):
-                current, in_handshake = cipher(f"{who}_TRAFFIC_SECRET_0"), False
+            elif ctype == b"\x16":
+                pending += content
+                types = _message_types(pending)
+                if in_handshake and 20 in types:  # Finished: the application traffic secret
+                    secret = _need(secrets, f"{who}_TRAFFIC_SECRET_0")
+                    current, in_handshake = cipher(secret), False
+                    pending.clear()
+                elif not in_handshake and 24 in types:  # KeyUpdate (RFC 8446 §4.6.3, §7.2)
+                    size = hashlib.new(digest).digest_size
+                    secret = _hkdf_expand_label(secret, "traffic upd", size, digest)
+                    current = cipher(secret)
 
 
-def _has_finished(data: bytes) -> bool:
-    pos = 0
-    while pos + 4 <= len(data):
-        if data[pos] == 20:
-            return True
-        pos += 4 + int.from_bytes(data[pos + 1 : pos + 4], "big")
-    return False
+def _message_types(pending: bytearray) -> list[int]:
+    """The types of the whole handshake messages at the start of ``pending``, which keeps
+    only the bytes of a message still incomplete."""
+    types, pos = [], 0
+    while pos + 4 <= len(pending):
+        end = pos + 4 + int.from_bytes(pending[pos + 1 : pos + 4], "big")
+        if end > len(pending):
+            break
+        types.append(pending[pos])
+        pos = end
+    del pending[:pos]
+    return types
 
 
 def _decrypt12(
