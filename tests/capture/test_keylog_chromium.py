@@ -6,7 +6,9 @@ network access checks refuse its WebSocket to 127.0.0.1) opens ``wss://127.0.0.1
 certificate through ``--ignore-certificate-errors-spki-list``.  The page sends a text, a small
 binary and a 40 KB random binary message (several TLS records; Chromium offers
 permessage-deflate and the server accepts it), each after the echo of the one before, then
-closes with 1000 "done".  tcpdump on lo captures the wss port only.
+closes with 1000 "done"; then it does the same on a second connection, which resumes the TLS
+session (a PSK handshake without the certificate in TLS 1.3, a session ticket in TLS 1.2).
+tcpdump on lo captures the wss port only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import random
 import shutil
 import ssl
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +59,25 @@ CASES = {
 
 PAGE = """<!doctype html><script>
 const msgs = %s;
-const ws = new WebSocket("wss://127.0.0.1:%d/chromium");
-ws.binaryType = "arraybuffer";
-let i = 0;
-const next = () => {
-  if (i === msgs.length) return ws.close(1000, "done");
-  const m = msgs[i];
-  ws.send(m.text !== undefined ? m.text
-    : new Uint8Array(m.hex.match(/../g).map((h) => parseInt(h, 16))));
+let conn = 0;
+const open = () => {
+  conn += 1;
+  const ws = new WebSocket(`wss://127.0.0.1:%d/chromium${conn}`);
+  ws.binaryType = "arraybuffer";
+  let i = 0;
+  const next = () => {
+    if (i === msgs.length) return ws.close(1000, "done");
+    const m = msgs[i];
+    ws.send(m.text !== undefined ? m.text
+      : new Uint8Array(m.hex.match(/../g).map((h) => parseInt(h, 16))));
+  };
+  ws.onopen = next;
+  ws.onmessage = () => { i += 1; next(); };
+  ws.onclose = () => { if (conn < %d) open(); };  // the next one resumes the TLS session
 };
-ws.onopen = next;
-ws.onmessage = () => { i += 1; next(); };
+open();
 </script>"""
+CONNECTIONS = 2
 
 
 def _chromium() -> str:
@@ -116,26 +126,38 @@ class _Page:
         self.server.server_close()
 
 
+@dataclass
+class _Served:
+    """One WebSocket connection as the server saw it."""
+
+    got: list[str | bytes]
+    version: str
+    cipher: str
+    resumed: bool
+
+
 async def _session(
     tmp: Path, port: int, server: ssl.SSLContext, spki: str, keylog: Path
-) -> tuple[list[str | bytes], str, str]:
-    """Chromium against an echo server: what the server received, the TLS version and cipher."""
+) -> list[_Served]:
+    """Chromium against an echo server: each connection in the order they ended."""
     import websockets
 
-    got: list[str | bytes] = []
-    done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+    served: list[_Served] = []
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def echo(ws: Any) -> None:
         tls = ws.transport.get_extra_info("ssl_object")
+        got: list[str | bytes] = []
         async for m in ws:
             got.append(m)
             await ws.send(m)
-        if not done.done():
-            done.set_result((tls.version(), tls.cipher()[0]))
+        served.append(_Served(got, tls.version(), tls.cipher()[0], tls.session_reused))
+        if len(served) == CONNECTIONS and not done.done():
+            done.set_result(None)
 
     wire = [{"hex": m.hex()} if isinstance(m, bytes) else {"text": m} for m in MESSAGES]
     log = tmp / "chromium.log"
-    with _Page(PAGE % (json.dumps(wire), port)) as page, log.open("wb") as err:
+    with _Page(PAGE % (json.dumps(wire), port, CONNECTIONS)) as page, log.open("wb") as err:
         async with websockets.serve(echo, "127.0.0.1", port, ssl=server):
             proc = await asyncio.create_subprocess_exec(
                 _chromium(),
@@ -152,10 +174,10 @@ async def _session(
                 env={**os.environ, "SSLKEYLOGFILE": str(keylog), "HOME": str(tmp)},
             )
             try:
-                version, cipher = await asyncio.wait_for(done, 30)
+                await asyncio.wait_for(done, 30)
             except TimeoutError:
                 tail = log.read_text(errors="replace")[-1500:]
-                pytest.fail(f"Chromium did not finish the session; its stderr ends:\n{tail}")
+                pytest.fail(f"Chromium did not finish the sessions; its stderr ends:\n{tail}")
             finally:
                 proc.terminate()  # lets Chromium flush the key log
                 try:
@@ -163,11 +185,12 @@ async def _session(
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
-    return got, version, cipher
+    return served
 
 
 def capture_chromium(tmp: Path, case: str) -> tuple[Path, Path, str]:
-    """A pcap of Chromium's wss:// session, the key log it wrote, the server's TLS version."""
+    """A pcap of Chromium's wss:// sessions (the second resumed), the key log it wrote, the
+    TLS version the server saw."""
     max_version, ciphers, group, _ = CASES[case]
     cert, key = _certificate(tmp)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -181,8 +204,11 @@ def capture_chromium(tmp: Path, case: str) -> tuple[Path, Path, str]:
         server.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # and Chromium's order picks AES-128
     keylog, pcap, port = tmp / "chromium-keys.log", tmp / "chromium-wss.pcap", free_port()
     with Tcpdump(pcap, port):
-        got, version, _ = asyncio.run(_session(tmp, port, server, _spki_hash(cert), keylog))
-    assert got == MESSAGES  # the session itself worked
+        served = asyncio.run(_session(tmp, port, server, _spki_hash(cert), keylog))
+    assert [s.got for s in served] == [MESSAGES] * CONNECTIONS  # the sessions themselves worked
+    assert [s.resumed for s in served] == [False, True]
+    assert len({(s.version, s.cipher) for s in served}) == 1
+    version = served[0].version
     assert keylog.is_file(), "Chromium wrote no key log (SSLKEYLOGFILE)"
     return pcap, keylog, version
 
@@ -202,18 +228,22 @@ def test_chromium_wss_decrypts_with_the_key_log_chromium_wrote(
     result = replay(pcap, "--json", "--keylog", keylog)
     assert result.exit_code == 0, result.stderr
     events = json_events(result)
-    assert messages(events, "c2s") == MESSAGES
-    assert messages(events, "s2c") == MESSAGES
-    assert all(e["compressed"] for e in events if e["event"] == "message")  # deflate, inflated
-    [handshake] = [e for e in events if e["event"] == "handshake"]
-    assert "HeadlessChrome" in json.dumps(handshake["request"])
-    closes = [e for e in events if e["event"] == "close"]
-    assert closes and closes[0]["code"] == 1000 and closes[0]["reason"] == "done"
-    assert closes[0]["initiator"] == "client" and closes[0]["clean"]
-    notes = " ".join(e["message"] for e in events if e["event"] == "note")
     suite = CASES[case][3]
-    assert f"{version.replace('TLSv', 'TLS ')}, cipher suite {suite} (0x" in notes, notes
-    assert "failed authentication" not in notes
+    conns = list(dict.fromkeys(e["conn"] for e in events if e.get("conn")))
+    assert len(conns) == CONNECTIONS  # the full handshake, then the resumed one
+    for conn in conns:
+        mine = [e for e in events if e.get("conn") == conn]
+        assert messages(mine, "c2s") == MESSAGES
+        assert messages(mine, "s2c") == MESSAGES
+        assert all(e["compressed"] for e in mine if e["event"] == "message")  # deflate, inflated
+        [handshake] = [e for e in mine if e["event"] == "handshake"]
+        assert "HeadlessChrome" in json.dumps(handshake["request"])
+        [close] = [e for e in mine if e["event"] == "close"]
+        assert (close["code"], close["reason"], close["initiator"]) == (1000, "done", "client")
+        assert close["clean"]
+        notes = " ".join(e["message"] for e in mine if e["event"] == "note")
+        assert f"{version.replace('TLSv', 'TLS ')}, cipher suite {suite} (0x" in notes, notes
+        assert "failed authentication" not in notes
 
     monkeypatch.setenv("SSLKEYLOGFILE", str(keylog))  # the variable Chromium wrote it from
     assert json_events(replay(pcap, "--json")) == events
