@@ -122,6 +122,8 @@ def test_node_wss_decrypts_with_the_key_log_node_wrote(
     assert f"{version}, cipher suite {report['cipher']} (0x" in notes, notes
     assert "failed authentication" not in notes
     assert ("CHACHA20" in report["cipher"]) == ("chacha20" in case), report
+    compressed = {e["compressed"] for e in events if e["event"] == "message"}
+    assert compressed == {"deflate" in case}  # permessage-deflate inflated, when agreed
 
 
 def _padded_certificate(tmp: Path) -> tuple[Path, Path]:
