@@ -27,9 +27,12 @@ import io
 import re
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .format import C2S, S2C, CaptureError, ConnectionInfo
 from .textinput import HexInputError
+
+if TYPE_CHECKING:  # the capture format (and json) loads only when a dump is recognised
+    from .format import ConnectionInfo
 
 __all__ = [
     "ToolDump",
@@ -209,6 +212,7 @@ def _as_pcap(packets: list[bytes], times: list[float]) -> tuple[bytes, int]:
 
 
 def _tshark_x(text: str, name: str) -> ToolDump:
+    from .format import CaptureError
     from .pcap import read_pcap
 
     packets, times = _tshark_packets(text)
@@ -250,6 +254,8 @@ def _follow_nodes(lines: list[str]) -> tuple[dict[str, str], list[int]]:
 
 
 def _follow(text: str, kind: str) -> ToolDump:
+    from .format import C2S, S2C
+
     lines = _lines(text)
     nodes, heads = _follow_nodes(lines)
     dump = ToolDump(kind, [], client=nodes.get("0"), server=nodes.get("1"))
@@ -346,6 +352,8 @@ def decode_segments(text: str) -> list[tuple[str | None, bytes]] | None:
     dump = read(text)
     if dump is None:
         return None
+    from .format import C2S
+
     starts: dict[str | None, bytes] = {}  # each side's first 64 KiB: where its HTTP head ends
     for side, data in dump.segments:
         if len(have := starts.get(side, b"")) < 65536:
@@ -381,7 +389,7 @@ def read_tool_dump(text: str, name: str) -> tuple[list[ConnectionInfo], list[str
     Raises:
         CaptureError: recognised but unreadable.
     """
-    from .format import Chunk
+    from .format import C2S, CaptureError, Chunk, ConnectionInfo
 
     try:
         dump = read(text, name)

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING
 
-from .deflate import DeflateParams
-from .handshake import Request, Response
 from .rules import Problem
 from .spec import Direction, Role
 from .stream import FrameRecord, Message
+
+if TYPE_CHECKING:  # annotations only: the serializer loads events without the handshake code
+    from .deflate import DeflateParams
+    from .handshake import Request, Response
 
 
 @dataclass(slots=True)

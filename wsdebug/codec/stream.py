@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .close import CloseInfo, parse_close
-from .deflate import InflateError, MessageTooBig
 from .frames import FrameParser, NeedMore, PartialFrame, WireFrame, header_problems
 from .rules import Problem, Rule
 from .spec import Direction, Opcode, Role
@@ -361,6 +360,8 @@ class StreamDecoder:
         payload = b"".join(parts) if len(parts) != 1 else parts[0]
         too_big = any(p.rule is Rule.MESSAGE_TOO_BIG for p in msg.problems)
         if msg.compressed and self.inflate is not None and not too_big and parts:
+            from .deflate import InflateError, MessageTooBig  # loaded only when inflating
+
             # Inflated even after other (lenient) problems: the LZ77 window must stay in step.
             try:
                 payload = self.inflate(payload)
