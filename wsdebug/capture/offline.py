@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -97,35 +97,156 @@ def decode_segments(
     return Decoded(records, incomplete, problems)
 
 
+FEED = 64 << 10  #: bytes fed to a decoder at a time by :class:`DecodeStream`
+
+
+class DecodeStream:
+    """A decode whose records are handed out batch by batch and then dropped.
+
+    ``decode`` of 100,000 frames would hold every record (about a kilobyte each) if it built
+    them all first; this feeds the decoders :data:`FEED` bytes at a time and yields the
+    records each piece completed, so a writer prints them and lets them go.  Once
+    :meth:`batches` is exhausted, :attr:`count`, :attr:`bad` (records with problems),
+    :attr:`incomplete` and :attr:`problems` describe the whole stream, as :class:`Decoded`
+    does.  The records are those :func:`decode_bytes` / :func:`decode_segments` return, in
+    the same order: the decoders are incremental, so where the bytes are cut changes nothing.
+    """
+
+    def __init__(
+        self,
+        segments: Sequence[tuple[Role | None, bytes]],
+        *,
+        deflate: bool = False,
+        no_context_takeover: bool = False,
+        max_message: int | None = None,
+        feed: int = FEED,
+    ) -> None:
+        self.segments = segments
+        self._options = (deflate, no_context_takeover, max_message)
+        self.feed = feed
+        self.count = self.bad = 0
+        self.incomplete: NeedMore | None = None
+        self.problems: list[Problem] = []
+        self.head: list[FrameRecord] = []  #: the first two records (for :meth:`outline`)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.bad
+
+    def batches(self) -> Iterator[list[FrameRecord]]:
+        """The records, a list per piece fed (empty pieces are skipped)."""
+        deflate, no_context_takeover, max_message = self._options
+        decoders: dict[Role | None, StreamDecoder] = {}
+        step = self.feed
+        for role, data in self.segments:
+            dec = decoders.get(role)
+            if dec is None:
+                inflate = _inflater(no_context_takeover, max_message) if deflate else None
+                dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
+            # one piece when it is small (the parser adopts it without a copy); a large frame
+            # grows the parser's buffer piece by piece, so at most one extra copy is live
+            pieces = [data] if len(data) <= step else range(0, len(data), step)
+            for piece in pieces:
+                with no_gc():
+                    chunk = piece if isinstance(piece, bytes) else data[piece : piece + step]
+                    records = dec.receive_data(chunk)
+                    del chunk
+                if records:
+                    if len(self.head) < 2:
+                        self.head.extend(records[: 2 - len(self.head)])
+                    self.count += len(records)
+                    self.bad += sum(1 for r in records if r.problems)
+                    yield records
+        for dec in decoders.values():
+            self.incomplete = self.incomplete or dec.incomplete()
+            self.problems.extend(dec.receive_eof())
+            self.problems.extend(dec.stream_problems())
+
+    def outline(self) -> Decoded:
+        """After :meth:`batches`: the first two records, the incomplete frame and the stream's
+        problems (what a look at the start of a decode needs, such as the base64 hint)."""
+        return Decoded(self.head, self.incomplete, self.problems)
+
+    def collect(self) -> Decoded:
+        """Every record at once (for the views that need them all)."""
+        records = [r for batch in self.batches() for r in batch]
+        return Decoded(records, self.incomplete, self.problems)
+
+
 _BATCH = 1000  #: frames encoded per C-encoder call by :func:`write_decode_json`
+_WRITE = 1 << 20  #: characters gathered before each write
 
 
-def write_decode_json(result: Decoded, out: IO[str]) -> None:
+def write_decode_json(result: Decoded | DecodeStream, out: IO[str]) -> None:
     """The ``decode --json`` document, written piece by piece to ``out``.
 
-    The same text as ``dumps(decode_document(...))``, but never held whole: frames are encoded
-    a thousand at a time, and payloads of 64 KiB and more go out 64 KiB at a time
-    (:func:`~wsdebug.capture.serialize.iter_json`), so memory stays near the decoded bytes.
+    The same text as ``dumps(decode_document(...))``, but never held whole.  The frames of a
+    :class:`DecodeStream` are written as they are decoded, then dropped.  A common frame (a
+    valid message in one frame) is its shape's template filled in
+    (:class:`~wsdebug.capture.serialize.FrameText`); runs of other frames are encoded a
+    thousand per encoder call, payloads of 64 KiB and more 64 KiB at a time
+    (:func:`~wsdebug.capture.serialize.iter_json`).  Output goes out about 1 MiB at a time.
     """
-    from .serialize import decode_document, frame_json, iter_json
+    from .serialize import FrameText, decode_document, iter_json
 
+    batches = result.batches() if isinstance(result, DecodeStream) else iter([result.records])
+    template = FrameText().text
+    pending = ['{"schema":1,"frames":[']
+    size = 0
+    sep = ""  # "," once a frame is written
+    others: list[FrameRecord] = []
+
+    def write_others() -> None:
+        nonlocal size, sep
+        for start in range(0, len(others), _BATCH):
+            pending.append(sep)
+            sep = ","
+            for piece in _encoded(others[start : start + _BATCH]):
+                pending.append(piece)
+                size += len(piece)
+                if size >= _WRITE:
+                    out.write("".join(pending))
+                    pending.clear()
+                    size = 0
+        others.clear()
+
+    for records in batches:
+        for rec in records:
+            text = template(rec)
+            if text is None:
+                others.append(rec)
+                continue
+            if others:
+                write_others()
+            pending.append(sep)
+            pending.append(text)
+            sep = ","
+            size += len(text)
+            if size >= _WRITE:
+                out.write("".join(pending))
+                pending.clear()
+                size = 0
+        if others:
+            write_others()
     envelope = "".join(iter_json(decode_document([], result.incomplete, result.problems)))
     at = envelope.index('"frames":[]') + len('"frames":[')
-    out.write(envelope[:at])
-    records = result.records
-    for start in range(0, len(records), _BATCH):
-        if start:
-            out.write(",")
-        batch = [frame_json(r, lazy=True) for r in records[start : start + _BATCH]]
-        held: str | None = None  # each piece is written once the next is known: the batch's
-        for piece in iter_json(batch):  # own brackets (first and last character) are cut
-            if held is None:
-                piece = piece[1:]
-            else:
-                out.write(held)
+    assert envelope[:at] == '{"schema":1,"frames":['  # the head written first
+    pending.append(envelope[at:])
+    out.write("".join(pending))
+
+
+def _encoded(records: list[FrameRecord]) -> Iterator[str]:
+    """The frames of ``records`` as one JSON list's pieces, without the list's brackets."""
+    from .serialize import frame_json, iter_json
+
+    held: str | None = None  # each piece goes out once the next is known: the list's own
+    for piece in iter_json([frame_json(r, lazy=True) for r in records]):  # brackets are cut
+        if held is not None:
+            yield held
             held = piece
-        out.write((held or "")[:-1])
-    out.write(envelope[at:])
+        else:
+            held = piece[1:]
+    yield (held or "")[:-1]
 
 
 KINDS = {

@@ -26,6 +26,9 @@ from .common import (
 from .status import ExitStatus, UserError
 from .teach import Lang, check_lang, print_accept_steps
 
+#: The end of the note that says which frames of a long ``-d bytes`` output are summary lines.
+FRAME_HINT = "-d fields shows the header fields of every frame, --frame N one frame in full"
+
 
 @app.command()
 def decode(
@@ -62,45 +65,53 @@ def decode(
     export_svg: Annotated[Path | None, ExportSvg] = None,
     export_html: Annotated[Path | None, ExportHtml] = None,
     max_input: Annotated[str, max_input_option("the text is held in memory")] = "256M",
+    frame: Annotated[
+        int | None,
+        typer.Option("--frame", min=1, help="Draw only frame N (from 1), in full with -d bytes."),
+    ] = None,
 ) -> None:
     """Decode frames from pasted bytes: hex, 0x.., \\x.., b'..', xxd, hexdump -C, Wireshark.
 
     A dump whose lines carry direction markers (c: / s:, or > / <) is decoded as two streams,
     client to server and server to client, each with its own checks.
     """
-    from ..capture.offline import decode_bytes, decode_segments
+    from ..capture.offline import DecodeStream
 
     detail = check_detail(detail)
+    if frame is not None and json_out:
+        raise UserError("--frame chooses a frame to draw; --json writes every frame")
     text = read_text(hex_input or [], file, check_size(max_input))
     segments, data = parse_input(text, base64=base64)  # parsed once
     del text  # the text can be several times the bytes: freed before they are decoded
-    if segments:
-        result = decode_segments(
-            segments, deflate=deflate, no_context_takeover=no_context_takeover, max_message=max_size
-        )
-    else:
-        result = decode_bytes(
-            data,
-            sender=check_role(sender),
-            deflate=deflate,
-            no_context_takeover=no_context_takeover,
-            max_message=max_size,
-        )
+    stream = DecodeStream(
+        segments or [(check_role(sender), data)],
+        deflate=deflate,
+        no_context_takeover=no_context_takeover,
+        max_message=max_size,
+    )  # decoded as it is written: records are dropped once printed
     if json_out:
         from ..capture.offline import write_decode_json
 
-        write_decode_json(result, sys.stdout)  # one document, written piecewise
+        write_decode_json(stream, sys.stdout)  # one document, written piecewise
         sys.stdout.write("\n")
     else:
-        from ..ui.output import print_decoded
+        from ..ui.bulk import print_stream
 
-        print_decoded(result, detail=detail, plain=plain, svg=export_svg, html=export_html)
+        print_stream(
+            stream,
+            detail=detail,
+            plain=plain,
+            svg=export_svg,
+            html=export_html,
+            frame=frame,
+            hint=FRAME_HINT,
+        )
     if base64:
         from ..capture.hints import base64_payload_hint  # a DevTools payload is not a frame
 
-        if hint := base64_payload_hint(data, result):
+        if hint := base64_payload_hint(data, stream.outline()):
             error_line(hint)
-    raise typer.Exit(int(ExitStatus.OK if result.ok else ExitStatus.PROBLEMS))
+    raise typer.Exit(int(ExitStatus.OK if stream.ok else ExitStatus.PROBLEMS))
 
 
 @app.command()

@@ -1,0 +1,112 @@
+"""``decode`` of many frames drawn as they are decoded: summary rows streamed, never all held.
+
+:func:`print_stream` takes a :class:`~wsdebug.capture.offline.DecodeStream`.  At ``--detail
+summary``, once more than :data:`~wsdebug.ui.rows.COLOUR_MAX` frames have come (or at once
+without colour), each batch of records becomes plain rows (:func:`~wsdebug.ui.rows.summary_row`,
+the same characters rich would draw) written in large blocks, and the records are dropped, so
+memory does not grow with the number of frames.  Everything else (a few frames in colour, an
+SVG/HTML export, ``--detail fields`` whose columns fit every frame, ``--detail bytes``, one
+``--frame``) collects the records and draws them with :func:`~wsdebug.ui.output.print_decoded`.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from ..capture.offline import Decoded, DecodeStream
+from ..codec.frames import NeedMore
+from ..codec.rules import Problem
+from ..codec.stream import FrameRecord
+from .output import print_decoded, stdout_console
+from .rows import COLOUR_MAX, Glyphs, plain_sink, problem_rows, summary_row
+
+__all__ = ["print_stream", "print_totals"]
+
+
+def print_stream(
+    stream: DecodeStream,
+    *,
+    detail: str = "bytes",
+    plain: bool = False,
+    svg: Path | None = None,
+    html: Path | None = None,
+    frame: int | None = None,
+    hint: str = "-d fields shows the header fields of every frame",
+    console: Console | None = None,
+) -> None:
+    """Draw the frames of ``stream`` as :func:`~wsdebug.ui.output.print_decoded` would."""
+    console = console or stdout_console(plain=plain, record=bool(svg or html))
+    if detail != "summary" or frame is not None or console.record:
+        result = stream.collect()
+        print_decoded(
+            result,
+            detail=detail,
+            plain=plain,
+            console=console,
+            svg=svg,
+            html=html,
+            frame=frame,
+            hint=hint,
+        )
+        return
+    batches = stream.batches()
+    head: list[FrameRecord] = []
+    for batch in batches:
+        head.extend(batch)
+        if len(head) > COLOUR_MAX:
+            break
+    sink = plain_sink(console, len(head))
+    if sink is None:  # a few frames in colour: the stream is over (else there were more)
+        print_decoded(
+            Decoded(head, stream.incomplete, stream.problems),
+            detail=detail,
+            plain=plain,
+            console=console,
+        )
+        return
+    g = Glyphs.for_console(console, plain)
+    add, extend = sink.add, sink.extend
+    index = 0
+    for batch in chain([head], batches):
+        for rec in batch:
+            index += 1
+            add(summary_row(rec, g, index=index))
+            if rec.problems:
+                for p in rec.problems:
+                    extend(problem_rows(p, rec.frame.offset, g, indent="    "))
+        batch.clear()  # (head too: nothing is kept)
+    sink.flush()
+    print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)
+
+
+def print_totals(
+    console: Console,
+    count: int,
+    bad: int,
+    incomplete: NeedMore | None,
+    problems: list[Problem],
+    plain: bool,
+) -> None:
+    """The stream's own problems and the count line, as ``print_decoded`` ends."""
+    from .views import problem_text
+
+    for p in problems:
+        console.print(problem_text(p, plain=plain))
+    bad += len(problems)
+    summary = Text(f"{count} frame{'s' if count != 1 else ''}", style="bold")
+    if incomplete is not None:
+        needed = incomplete.needed
+        summary.append(
+            f", then an incomplete frame at offset {incomplete.offset}"
+            f" that needs {needed:,} more byte{'s' if needed != 1 else ''}",
+            style="ws.problem",
+        )
+    summary.append(
+        ", " + (f"{bad} with problems" if bad else "all valid"),
+        style="ws.problem" if bad else "ws.ok",
+    )
+    console.print(summary)
