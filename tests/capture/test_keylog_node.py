@@ -20,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from wsdebug.capture.tls import KEYLOG_TAIL
+
 from .conftest import json_events, replay
 from .livecap import Tcpdump, free_port, need
 from .test_tls import _certificate
@@ -124,6 +126,22 @@ def test_node_wss_decrypts_with_the_key_log_node_wrote(
     assert ("CHACHA20" in report["cipher"]) == ("chacha20" in case), report
     compressed = {e["compressed"] for e in events if e["event"] == "message"}
     assert compressed == {"deflate" in case}  # permessage-deflate inflated, when agreed
+
+
+def test_a_long_lived_key_log_is_read_from_its_end(tmp_path: Path) -> None:
+    """SSLKEYLOGFILE kept for weeks holds more than wsdebug reads; the newest sessions (this
+    one) are at its end."""
+    pcap, keylog, _ = capture_node(tmp_path, "tls1.3-event")
+    old = b"CLIENT_RANDOM " + b"ab" * 32 + b" " + b"cd" * 48 + b"\n"  # other sessions
+    grown = tmp_path / "grown.log"
+    with grown.open("wb") as fh:
+        fh.write(old * (KEYLOG_TAIL // len(old) + 1000))
+        fh.write(keylog.read_bytes())
+    result = replay(pcap, "--json", "--keylog", grown)
+    assert result.exit_code == 0, result.stderr
+    events = json_events(result)
+    assert messages(events, "c2s") == MESSAGES
+    assert messages(events, "s2c") == MESSAGES
 
 
 def _padded_certificate(tmp: Path) -> tuple[Path, Path]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import hmac
+import os
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -80,10 +81,22 @@ class KeyLog:
         return len(self.secrets)
 
 
+#: how much of a key log is read: its end, where a long-lived SSLKEYLOGFILE has its newest sessions
+KEYLOG_TAIL = 64 << 20
+
+
 def read_keylog(path: str) -> KeyLog:
-    """Read a key log file; OSError when it cannot be read."""
-    with open(path, encoding="ascii", errors="replace") as fh:
-        return KeyLog.parse(fh.read(64 << 20))
+    """Read a key log file, its last :data:`KEYLOG_TAIL` bytes when it is longer (every session
+    adds its lines at the end); OSError when it cannot be read."""
+    with open(path, "rb") as fh:
+        start = 0
+        if fh.seekable():
+            start = max(0, fh.seek(0, os.SEEK_END) - KEYLOG_TAIL)
+            fh.seek(start)
+        data = fh.read(KEYLOG_TAIL)
+    if start:
+        data = data[data.find(b"\n") + 1 :]  # without the line the cut began inside
+    return KeyLog.parse(data.decode("ascii", errors="replace"))
 
 
 @dataclass
