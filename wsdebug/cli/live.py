@@ -286,6 +286,8 @@ def connect(
         from ..ui.session import interactive_connect
 
         interactive = interactive_connect(reporter, console, history=not no_history)
+    elif hasattr(reporter, "write_behind"):
+        reporter.write_behind()  # no prompt shares the terminal: a slow one never stalls us
     if reconnect:
         from ..live.reconnect import run_connect_reconnecting as run_connect
     status = run_live(
@@ -422,6 +424,8 @@ def listen(
         from ..ui.session import interactive_listen
 
         interactive = interactive_listen(reporter, console, history=not no_history)
+    elif hasattr(reporter, "write_behind"):
+        reporter.write_behind()  # no prompt shares the terminal: a slow one never stalls us
     status = run_live(
         lambda: run_listen(
             opts,

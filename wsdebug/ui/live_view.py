@@ -34,6 +34,8 @@ from ..codec.events import (
 )
 from ..codec.spec import Direction, close_code_meaning
 from ..live.reporter import Reporter
+from .backlog import Entry, Run, Skip, item_size
+from .behind import BehindWriter
 from .safe import inert_text
 from .theme import THEME
 from .views import Detail, FrameView, MessageView, problem_text
@@ -43,78 +45,22 @@ BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
 BACKLOG = 500  #: frames kept waiting to be drawn before they are skipped
 BACKLOG_BYTES = 8 << 20  #: payload bytes kept waiting to be drawn before frames are skipped
 TAIL = 200  #: frames drawn at the end at most (the newest; a line counts the rest)
+#: bytes of drawn text the terminal may have left unread before a drawing round is skipped
+BEHIND = 64 << 10
 
 
 def clock(t: float) -> str:
     return _dt.datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
 
 
-class _Skip:
-    """A run of frames (and message views) dropped from the display, in its place in the queue."""
-
-    __slots__ = ("conn", "first", "frames", "last", "messages")
-
-    def __init__(self) -> None:
-        self.frames = 0
-        self.messages = 0
-        self.first = 0
-        self.last = 0
-        self.conn: str | None = ""
-
-    def add(self, conn: str | None, number: int | None) -> None:
-        if number is None:  # a message view
-            self.messages += 1
-            return
-        if self.frames == 0:
-            self.conn, self.first, self.last = conn, number, number
-        else:
-            if conn != self.conn:
-                self.conn = None  # frames of several connections: no single range
-            self.first = min(self.first, number)
-            self.last = max(self.last, number)
-        self.frames += 1
-
-    def merge(self, other: _Skip) -> None:
-        self.messages += other.messages
-        if not other.frames:
-            return
-        if not self.frames:
-            self.conn, self.first, self.last = other.conn, other.first, other.last
-        else:
-            if other.conn != self.conn:
-                self.conn = None
-            self.first = min(self.first, other.first)
-            self.last = max(self.last, other.last)
-        self.frames += other.frames
-
-    def text(self, recording: bool) -> Text:
-        parts = []
-        if self.frames:
-            n = self.frames
-            what = f"{n:,} frame{'s' if n != 1 else ''}"
-            if self.conn is not None and self.first > 0:
-                what += (
-                    f" (#{self.first:,})"
-                    if self.first == self.last
-                    else f" (#{self.first:,}–#{self.last:,})"
-                )
-            parts.append(what)
-        if self.messages:
-            m = self.messages
-            parts.append(f"{m:,} message view{'s' if m != 1 else ''}")
-        tail = ", all recorded" if recording else " (use --record FILE to keep them all)"
-        return Text(f"… {' and '.join(parts)} not shown{tail}", style="ws.warn")
-
-
-# A queue entry: (kind, item, size, conn, number).  kind 0: always drawn; 1: a frame or message
-# view that may be dropped (number None for a message view); 2: a _Skip marker.
-_Entry = tuple[int, Any, int, "str | None", "int | None"]
-
-
 class RichReporter(Reporter):
     """Draws events in order; when frames come faster than the terminal draws, the OLDEST
     waiting frames give way, so the newest ones and a "… N frames not shown (#a–#b)" line in
     their place are what the screen shows.  What waits at a quiet moment or at the end is drawn.
+
+    With :meth:`write_behind` the console's text goes to a writer thread: a terminal that
+    reads slowly makes a drawing round wait for the next (the frames meanwhile give way as
+    above), never the sockets or the recording.
     """
 
     def __init__(
@@ -138,88 +84,147 @@ class RichReporter(Reporter):
         self.plain = plain
         self.recording = recording
         self.skipped = 0  #: frames dropped from the display so far (the recording has them)
-        self._queue: collections.deque[_Entry] = collections.deque()
-        self._frames_waiting = 0
+        self._queue: collections.deque[Entry] = collections.deque()
+        self._frames_waiting = 0  #: frames and message views waiting to be drawn
         self._bytes_waiting = 0
         self._running = False
         self._counts: dict[str | None, int] = {}  #: frames seen per connection (for #numbers)
         #: the last text received in each direction (the prompt keeps no secret it asks for)
         self.last_text: dict[Direction, str] = {}
+        self._behind: BehindWriter | None = None
+        # A subclass that looks at every event in emit() gets them one by one.
+        self._batched = type(self).emit is RichReporter.emit
+
+    def write_behind(self) -> None:
+        """Draw through a writer thread (when no prompt shares the terminal)."""
+        if self._behind is not None:
+            return
+        try:
+            self._behind = BehindWriter(self.console.file)
+        except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO): as it was
+            return
+        self.console.file = self._behind  # type: ignore[assignment]
 
     # -- the display model -----------------------------------------------------------------------
 
-    def _put(
-        self,
-        renderable: Any,
-        *,
-        droppable: bool = False,
-        size: int = 0,
-        conn: str | None = None,
-        number: int | None = None,
-    ) -> None:
-        """Queue something to draw; ``droppable`` items (frames, message views) carry their
-        payload ``size`` and may give way to newer ones."""
-        if droppable:
-            self._frames_waiting += 1
-            self._bytes_waiting += size
-            self._queue.append((1, renderable, size, conn, number))
-            if (
-                self._frames_waiting >= BACKLOG + BACKLOG // 10
-                or self._bytes_waiting >= BACKLOG_BYTES
-            ):
-                self._trim(BACKLOG, BACKLOG_BYTES // 2)
-        else:
-            self._queue.append((0, renderable, 0, None, None))
+    def _put(self, renderable: Any) -> None:
+        """Queue something that is always drawn."""
+        self._queue.append((0, renderable))
+        if not self._running:
+            self.draw()
+
+    def _put_run(self, conn: str, t: float, items: list[Any], frames: int, nbytes: int) -> None:
+        """Queue frames and message views of one read, which may give way to newer ones."""
+        number = self._counts.get(conn, 0) + 1
+        self._counts[conn] = number + frames - 1
+        found = 0
+        for ev in reversed(items):  # the newest text each way (usually among the last few)
+            if type(ev) is FrameEvent:
+                rec = ev.record
+                bit = 2 if ev.direction is Direction.S2C else 1
+                if rec.text and rec.close is None and not found & bit:
+                    found |= bit
+                    self.last_text[ev.direction] = rec.text[-200:]
+                    if found == 3:
+                        break
+        self._queue.append((1, Run(conn, t, items, number, frames, nbytes)))
+        self._frames_waiting += len(items)
+        self._bytes_waiting += nbytes
+        if self._frames_waiting >= BACKLOG + BACKLOG // 10 or self._bytes_waiting >= BACKLOG_BYTES:
+            self._trim(BACKLOG, BACKLOG_BYTES // 2)
         if not self._running:
             self.draw()
 
     def _trim(self, frames: int, nbytes: int) -> None:
         """Drop the oldest waiting frames until at most ``frames`` (and ``nbytes``) wait.
 
-        One pass over the queue (called once per tenth of the backlog, so O(1) per frame):
-        each dropped run becomes one _Skip marker where it was, merged with a marker already
-        there, so the marker lands between the frames it separates.
+        One pass over the queue's entries (one per read, not per frame; called once per tenth
+        of the backlog): each dropped run becomes one Skip marker where it was, merged with a
+        marker already there, so the marker lands between the frames it separates.
         """
         excess = self._frames_waiting - frames
         excess_bytes = self._bytes_waiting - nbytes
         if excess <= 0 and excess_bytes <= 0:
             return
-        kept: collections.deque[_Entry] = collections.deque()
+        kept: collections.deque[Entry] = collections.deque()
         for entry in self._queue:
-            kind = entry[0]
+            kind, item = entry
             if kind == 1 and (excess > 0 or excess_bytes > 0):
-                excess -= 1
-                excess_bytes -= entry[2]
-                self._frames_waiting -= 1
-                self._bytes_waiting -= entry[2]
-                if entry[4] is not None:
-                    self.skipped += 1
+                run: Run = item
                 if kept and kept[-1][0] == 2:
                     marker = kept[-1][1]
                 else:
-                    marker = _Skip()
-                    kept.append((2, marker, 0, None, None))
-                marker.add(entry[3], entry[4])
+                    marker = Skip()
+                    kept.append((2, marker))
+                left = len(run.items) - run.pos
+                if excess >= left or excess_bytes >= run.nbytes:  # all of it
+                    dropped, frames_dropped, bytes_dropped = left, run.frames, run.nbytes
+                    run.pos = len(run.items)
+                else:  # the front of it
+                    dropped = frames_dropped = bytes_dropped = 0
+                    items = run.items
+                    while excess - dropped > 0 or excess_bytes - bytes_dropped > 0:
+                        ev = items[run.pos]
+                        items[run.pos] = None  # its payload is freed now, not when drawn
+                        run.pos += 1
+                        dropped += 1
+                        bytes_dropped += item_size(ev)
+                        frames_dropped += type(ev) is FrameEvent
+                marker.add_frames(run.conn, run.number, frames_dropped)
+                marker.messages += dropped - frames_dropped
+                run.number += frames_dropped
+                run.frames -= frames_dropped
+                run.nbytes -= bytes_dropped
+                excess -= dropped
+                excess_bytes -= bytes_dropped
+                self._frames_waiting -= dropped
+                self._bytes_waiting -= bytes_dropped
+                self.skipped += frames_dropped
+                if run.pos < len(run.items):
+                    kept.append(entry)
             elif kind == 2 and kept and kept[-1][0] == 2:  # two runs now adjacent
-                kept[-1][1].merge(entry[1])
+                kept[-1][1].merge(item)
             else:
                 kept.append(entry)
         self._queue = kept
 
     def draw(self, budget: float | None = None) -> None:
-        """Draw queued items in order (all of them, or for ``budget`` seconds)."""
+        """Draw queued items in order (all of them, or for ``budget`` seconds; nothing while
+        the terminal is more than :data:`BEHIND` bytes behind)."""
+        if budget is not None and self._behind is not None and self._behind.pending > BEHIND:
+            return
         start = time.perf_counter()
         queue = self._queue
+        detail, plain = self.detail, self.plain
         while queue:
             if budget is not None and time.perf_counter() - start > budget:
                 break
-            kind, item, size, _conn, _number = queue.popleft()
+            kind, item = queue[0]
+            if kind == 1:
+                run: Run = item
+                ev = run.items[run.pos]
+                run.items[run.pos] = None
+                run.pos += 1
+                if run.pos >= len(run.items):
+                    queue.popleft()
+                size = item_size(ev)
+                run.nbytes -= size
+                self._frames_waiting -= 1
+                self._bytes_waiting -= size
+                if type(ev) is FrameEvent:
+                    run.number += 1
+                    run.frames -= 1
+                    view: Any = FrameView(
+                        ev.record, detail, timestamp=run.t, conn_id=run.conn, plain=plain
+                    )
+                else:
+                    view = MessageView(ev.message, conn_id=run.conn)
+                self.console.print(view)
+                continue
+            queue.popleft()
             if kind == 2:
                 self.console.print(item.text(self.recording))
                 continue
-            if kind == 1:
-                self._frames_waiting -= 1
-                self._bytes_waiting -= size
             self.console.print(item() if callable(item) else item)
 
     async def run(self) -> None:
@@ -240,6 +245,8 @@ class RichReporter(Reporter):
 
     def close(self) -> None:
         self.flush_tail()
+        if self._behind is not None:
+            self._behind.close()  # everything drawn reaches the terminal before the exit
 
     # -- Reporter --------------------------------------------------------------------------------
 
@@ -247,6 +254,33 @@ class RichReporter(Reporter):
         draw = self._DRAW.get(type(event))
         if draw is not None:
             draw(self, event)
+
+    def events(self, conn: str, t: float, events: list[Event]) -> None:
+        """A read's worth of codec events: frames and message views go in one run."""
+        if not self._batched:
+            super().events(conn, t, events)
+            return
+        items: list[Any] = []
+        frames = nbytes = 0
+        for ev in events:
+            kind = type(ev)
+            if kind is FrameEvent:
+                items.append(ev)
+                frames += 1
+                nbytes += ev.record.frame.payload_len  # type: ignore[attr-defined]
+            elif kind is MessageEvent:
+                msg = ev.message  # type: ignore[attr-defined]
+                if msg.frames > 1 or msg.compressed:  # a single plain frame says it all
+                    items.append(ev)
+                    nbytes += len(msg.payload)
+            else:
+                if items:
+                    self._put_run(conn, t, items, frames, nbytes)
+                    items, frames, nbytes = [], 0, 0
+                ev.conn, ev.t = conn, t
+                self.emit(ev)
+        if items:
+            self._put_run(conn, t, items, frames, nbytes)
 
     def _connected(self, ev: ConnectEvent) -> None:
         conn, peer, t = ev.conn, ev.peer, ev.t
@@ -325,31 +359,14 @@ class RichReporter(Reporter):
             self._put(problem_text(p))
 
     def _frame(self, event: FrameEvent) -> None:
-        conn, t = event.conn, event.t
-        rec = event.record
-        detail, plain = self.detail, self.plain
-        number = self._counts.get(conn, 0) + 1  # live frames are counted here, both directions
-        self._counts[conn] = number
-        if rec.text and rec.close is None:
-            self.last_text[event.direction] = rec.text[-200:]
-        self._put(
-            lambda: FrameView(rec, detail, timestamp=t, conn_id=conn, plain=plain),
-            droppable=True,
-            size=rec.frame.payload_len,
-            conn=conn,
-            number=event.number or number,
-        )
+        if event.number:  # numbered by its source (a replay): the run starts there
+            self._counts[event.conn] = event.number - 1
+        self._put_run(event.conn, event.t, [event], 1, event.record.frame.payload_len)
 
     def _message(self, event: MessageEvent) -> None:
-        conn = event.conn
-        if event.message.frames > 1 or event.message.compressed:
-            msg = event.message
-            self._put(
-                lambda: MessageView(msg, conn_id=conn),
-                droppable=True,
-                size=len(msg.payload),
-                conn=conn,
-            )
+        msg = event.message
+        if msg.frames > 1 or msg.compressed:
+            self._put_run(event.conn, event.t, [event], 0, len(msg.payload))
 
     def _close(self, event: CloseEvent) -> None:
         conn, t = event.conn, event.t
@@ -425,6 +442,8 @@ class RichReporter(Reporter):
         """Errors go to stderr at once, one unwrapped line (scripts read it; never dropped)."""
         text, conn = ev.text, ev.conn
         self.draw()
+        if self._behind is not None:  # what was drawn before it comes first (2>&1), mostly
+            self._behind.wait(0.5)
         line = inert_text(f"wsdebug: {conn + ': ' if conn else ''}{text}", "ws.problem")
         self.err_console.print(line, soft_wrap=True)
 
