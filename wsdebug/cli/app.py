@@ -86,16 +86,11 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        built = dict(self.commands)  # what was registered when the app started
-        self.commands = {}
-        for name, (module, help) in COMMANDS.items():
-            cmd = built.pop(name, None)
-            # a group (handshake) is built even before its module registered its commands
-            loaded = f"{__package__}.{module}" in sys.modules
-            self.commands[name] = (
-                cmd if cmd is not None and loaded else _Pending(name=name, help=help)
-            )
-        self.commands.update(built)  # one the table misses still works (a test catches it)
+        # Whatever typer built from what was registered when the app started is dropped: every
+        # command is built by :func:`_build` (which names its placeholders) when looked up.
+        self.commands = {
+            name: _Pending(name=name, help=help) for name, (_, help) in COMMANDS.items()
+        }
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         cmd = self.commands.get(cmd_name)
@@ -116,7 +111,8 @@ class LazyGroup(TyperGroup):
 def _build(name: str) -> Any:
     """The click command typer makes of command (or group) ``name`` registered on :data:`app`.
 
-    Only the command that runs is built (building one costs about as much as importing it).
+    Only the command that runs is built (building one costs about as much as importing it), and
+    its help's placeholders are named then (:func:`name_placeholders`), not at import.
     """
     options: dict[str, Any] = {
         "pretty_exceptions_short": app.pretty_exceptions_short,
@@ -125,9 +121,13 @@ def _build(name: str) -> Any:
     for info in app.registered_commands:
         assert info.callback is not None
         if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
+            _name_once(info.callback)
             return typer.main.get_command_from_info(info, **options)
     for group in app.registered_groups:
         if group.name == name:
+            assert group.typer_instance is not None
+            for sub in group.typer_instance.registered_commands:
+                _name_once(sub.callback)
             return typer.main.get_group_from_info(
                 group, suggest_commands=app.suggest_commands, **options
             )
@@ -206,6 +206,17 @@ def name_placeholders(func: Callable[..., Any]) -> None:
     func.__annotations__ = {**hints}
 
 
+_named: set[Callable[..., Any]] = set()
+
+
+def _name_once(callback: Callable[..., Any] | None) -> None:
+    """:func:`name_placeholders` on the function a registered command wraps, once."""
+    func = getattr(callback, "__wrapped__", None)
+    if func is not None and func not in _named:
+        name_placeholders(func)
+        _named.add(func)
+
+
 def _plain_argument_names() -> None:
     """Arguments read ``URL`` in the usage line and the list, not ``{URL}`` and ``URL <str>``
     (typer's own placeholders; its help has no option for it, hence this small override)."""
@@ -255,8 +266,7 @@ def _one_line_errors(typer_app: typer.Typer) -> None:
                     )
                     raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
 
-            name_placeholders(func)
-            register(wrapper)
+            register(wrapper)  # its placeholders are named when it is built (_build)
             return func
 
         return decorate
