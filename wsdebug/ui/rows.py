@@ -49,6 +49,7 @@ from .lines import (
     PAD,
     SIZE,
     TIME,
+    WANT,
     hex_preview,
     layout,
     plural,
@@ -269,6 +270,16 @@ def summary_row(
         + rsv
     )
     budget = width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
+    if text and rec.close is None and text.isascii() and text.isprintable():
+        # the common frame: printable ASCII text, shown as it is (what want_cells says)
+        if budget < (len(text) + 2 if len(text) < WANT else WANT):
+            return _fitted_row(rec, g, head, clock, conn, rsv, suffix)
+        if budget < 4:
+            return fit(line + suffix, width)
+        body = text[:budget] if len(text) > budget else text
+        if len(body) > budget - 2:
+            body = fit(body, budget - 2)
+        return f'{line}  "{body}"{suffix}'
     if budget < want_cells(rec):  # metadata gives way (or wraps): the general path
         return _fitted_row(rec, g, head, clock, conn, rsv, suffix)
     if budget < 4:
