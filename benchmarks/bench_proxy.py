@@ -1,20 +1,29 @@
 """Transparent relay: what ``wsdebug proxy`` adds between a websockets client and server.
 
-    .venv/bin/python benchmarks/bench_proxy.py            # full run, about a minute
-    .venv/bin/python benchmarks/bench_proxy.py --quick    # fewer round trips
+    .venv/bin/python benchmarks/bench_proxy.py            # full run, about 6 minutes
+    .venv/bin/python benchmarks/bench_proxy.py --quick    # about a minute and a half
 
-An echo server (websockets, its own process) is reached directly, through ``wsdebug proxy``
-(the CLI, its own process, ``--json --json-max-payload 256`` to /dev/null: every frame decoded
-and written out) and, when installed, through ``mitmdump --mode reverse:`` (``-q``) and a
-``websocat`` relay.  The client (websockets, this process) measures, without compression
-and with permessage-deflate:
+An echo server (websockets, its own process) is reached directly and through three relays,
+each its own process, all started once per compression mode and kept running:
 
-* latency: sequential round trips of a 100 B message (p50, p99; "added" is minus direct);
-* 1 MiB: sequential round trips of a 1 MiB random message (p50, p99, MB/s one way);
-* 100 concurrent connections each doing round trips of 100 B for a few seconds (messages/s).
+* ``wsdebug proxy`` (the CLI, ``--json --json-max-payload 256`` to /dev/null: every frame
+  decoded, annotated and written out);
+* mitmproxy's ``mitmdump --mode reverse:`` (``-q``; ``--mitmdump PATH`` or ``MITMDUMP=``);
+* a ``websocat`` ws-to-ws relay, the native ceiling (``--websocat PATH`` or ``WEBSOCAT=``).
+  websocat 1.x terminates both legs and cannot negotiate permessage-deflate: in the deflate
+  table its legs are uncompressed (said so in the output).
 
-Every figure comes from one run, so the ratios are comparable; absolute numbers depend on the
-machine.  What is not installed is said so in the output, not silently skipped.
+A missing relay is named in the output, not silently skipped.  The client (websockets, this
+process) measures, without compression and with permessage-deflate:
+
+* 100 B: sequential round trips (p50 and p99 of each repeat);
+* 1 MiB: sequential round trips of a random 1 MiB message (p50 of each repeat);
+* 100 concurrent connections each doing 100 B round trips for a few seconds (messages/s).
+
+Each measurement is repeated (``--repeats``), every repeat visiting the paths in a rotated
+order, so slow phases of a shared machine fall on every path alike.  "Added" is a path's
+figure minus the direct connection's in the same repeat.  Cells are the median over the
+repeats and, in brackets, the lowest and highest repeat.  Ratios compare medians.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import argparse
 import asyncio
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -30,14 +40,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-MITMDUMP = os.environ.get("MITMDUMP") or shutil.which("mitmdump") or "/tmp/mitmvenv/bin/mitmdump"
-WEBSOCAT = shutil.which("websocat")
+SMALL = "x" * 100
+BIG = random.Random(7).randbytes(1 << 20)
 
 SERVER = """
 import asyncio, sys, websockets
@@ -53,15 +65,30 @@ asyncio.run(main())
 """
 
 
+def find_tool(given: str | None, env: str, name: str, fallback: str) -> tuple[str | None, str]:
+    """(path or None, where it came from / why it is missing)."""
+    for path, origin in ((given, "option"), (os.environ.get(env), f"${env}")):
+        if path:
+            if Path(path).is_file() and os.access(path, os.X_OK):
+                return path, origin
+            return None, f"{path} (from {origin}) is not an executable file"
+    found = shutil.which(name) or (fallback if Path(fallback).is_file() else None)
+    if found:
+        return found, "found"
+    return None, f"not installed (give --{name} PATH or {env}=PATH; looked on PATH and {fallback})"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
 
 
-def wait_port(port: int, timeout: float = 20.0) -> None:
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     end = time.time() + timeout
     while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode} before listening on {port}")
         with socket.socket() as s:
             if s.connect_ex((HOST, port)) == 0:
                 return
@@ -73,11 +100,17 @@ def spawn(cmd: list[str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    wait_port(port)
+    try:
+        wait_port(port, proc)
+    except RuntimeError:
+        stop(proc)
+        raise
     return proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(5)
@@ -91,10 +124,13 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+# -- the client's measurements ----------------------------------------------------------------
+
+
 async def round_trips(url: str, payload: bytes | str, n: int, comp: str | None) -> list[float]:
     out = []
     async with websockets.connect(url, compression=comp, max_size=None) as ws:
-        for _ in range(3):  # warm up
+        for _ in range(20):  # warm up
             await ws.send(payload)
             await ws.recv()
         for _ in range(n):
@@ -111,9 +147,8 @@ async def concurrent(url: str, conns: int, seconds: float, comp: str | None) -> 
 
     async def one(ws: websockets.ClientConnection) -> None:
         nonlocal count
-        msg = "x" * 100
         while time.perf_counter() < end:
-            await ws.send(msg)
+            await ws.send(SMALL)
             await ws.recv()
             count += 1
 
@@ -126,81 +161,208 @@ async def concurrent(url: str, conns: int, seconds: float, comp: str | None) -> 
     return count / elapsed
 
 
-def measure(url: str, comp: str | None, quick: bool) -> dict[str, float]:
-    small = "x" * 100
-    big = random.Random(7).randbytes(1 << 20)
-    lat = asyncio.run(round_trips(url, small, 300 if quick else 2000, comp))
-    blat = asyncio.run(round_trips(url, big, 10 if quick else 40, comp))
-    mps = asyncio.run(concurrent(url, 100, 1.5 if quick else 4.0, comp))
-    return {
-        "p50": statistics.median(lat) * 1e6,
-        "p99": pct(lat, 0.99) * 1e6,
-        "big_p50": statistics.median(blat) * 1e3,
-        "big_p99": pct(blat, 0.99) * 1e3,
-        "big_mbs": 2 * len(big) / statistics.median(blat) / 1e6,
-        "mps": mps,
-    }
+# -- the runs ---------------------------------------------------------------------------------
 
 
-def relays(server_port: int) -> tuple[list[tuple[str, list[str], int]], list[str]]:
-    out, missing = [], []
+@dataclass
+class Path_:
+    name: str
+    url: str
+    note: str = ""
+    #: metric name -> one value per repeat
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, metric: str, value: float) -> None:
+        self.values.setdefault(metric, []).append(value)
+
+
+@dataclass
+class Settings:
+    repeats: int
+    small_n: int
+    big_n: int
+    big_n_deflate: int
+    conns: int
+    seconds: float
+
+
+def relays(
+    server_port: int, comp: str | None, mitmdump: str | None, websocat: str | None, extra: list[str]
+) -> list[tuple[str, list[str], int, str]]:
+    out = []
     p = free_port()
-    wsdebug = [sys.executable, "-m", "wsdebug", "proxy", f"ws://{HOST}:{server_port}/"]
-    out.append(("wsdebug proxy", [*wsdebug, "--port", str(p), "--json",
-                                  "--json-max-payload", "256"], p))  # fmt: skip
-    if Path(MITMDUMP).exists():
+    cmd = [sys.executable, "-m", "wsdebug", "proxy", f"ws://{HOST}:{server_port}/"]
+    out.append(("wsdebug proxy", [*cmd, "--port", str(p), *extra], p, ""))
+    if mitmdump:
         p = free_port()
-        cmd = [MITMDUMP, "-q", "--mode", f"reverse:http://{HOST}:{server_port}",
+        cmd = [mitmdump, "-q", "--mode", f"reverse:http://{HOST}:{server_port}",
                "--listen-host", HOST, "-p", str(p)]  # fmt: skip
-        out.append(("mitmdump (reverse)", cmd, p))
-    else:
-        missing.append("mitmdump: not installed (set MITMDUMP=path, or pip install mitmproxy)")
-    if WEBSOCAT:
+        out.append(("mitmdump (reverse)", cmd, p, ""))
+    if websocat:
         p = free_port()
-        cmd = [WEBSOCAT, "-b", "-E", f"ws-l:{HOST}:{p}", f"ws://{HOST}:{server_port}/"]
-        out.append(("websocat (relay)", cmd, p))
-    else:
-        missing.append("websocat: not installed (the native ceiling is not measured)")
-    return out, missing
+        # -b: messages relayed as binary; -B: websocat's message limit (64 KiB by default);
+        # -E: one side's end ends the other.
+        cmd = [websocat, "-b", "-E", "-B", str(4 << 20), f"ws-l:{HOST}:{p}",
+               f"ws://{HOST}:{server_port}/"]  # fmt: skip
+        note = "legs uncompressed: websocat 1.x has no permessage-deflate" if comp else ""
+        out.append(("websocat (relay)", cmd, p, note))
+    return out
+
+
+def run_mode(
+    comp: str | None, st: Settings, mitmdump: str | None, websocat: str | None, extra: list[str]
+) -> list[Path_]:
+    sport = free_port()
+    procs = [spawn([sys.executable, "-c", SERVER, str(sport), comp or "none"], sport)]
+    paths = [Path_("direct", f"ws://{HOST}:{sport}/")]
+    try:
+        for name, cmd, port, note in relays(sport, comp, mitmdump, websocat, extra):
+            try:
+                procs.append(spawn(cmd, port))
+            except RuntimeError as exc:
+                print(f"  {name}: could not start ({exc}): not measured", flush=True)
+                continue
+            paths.append(Path_(name, f"ws://{HOST}:{port}/", note))
+        big_n = st.big_n_deflate if comp else st.big_n
+
+        def each(label: str, measure: Callable[[Path_], None]) -> None:
+            for r in range(st.repeats):
+                order = paths[r % len(paths) :] + paths[: r % len(paths)]
+                for p in order:
+                    measure(p)
+                print(f"  {label}: repeat {r + 1}/{st.repeats} done", flush=True)
+
+        def small(p: Path_) -> None:
+            lat = asyncio.run(round_trips(p.url, SMALL, st.small_n, comp))
+            p.add("p50", statistics.median(lat) * 1e6)
+            p.add("p99", pct(lat, 0.99) * 1e6)
+
+        def big(p: Path_) -> None:
+            lat = asyncio.run(round_trips(p.url, BIG, big_n, comp))
+            p.add("big", statistics.median(lat) * 1e3)
+
+        def many(p: Path_) -> None:
+            p.add("mps", asyncio.run(concurrent(p.url, st.conns, st.seconds, comp)))
+
+        each(f"100 B x {st.small_n}", small)
+        each(f"1 MiB x {big_n}", big)
+        each(f"{st.conns} connections x {st.seconds:g} s", many)
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+    base = paths[0].values
+    for p in paths:  # added = minus the direct connection in the same repeat
+        for m in ("p50", "p99", "big"):
+            p.values[f"added_{m}"] = [a - b for a, b in zip(p.values[m], base[m], strict=True)]
+    return paths
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def cell(values: list[float], fmt: str, sign: bool = False) -> str:
+    med = statistics.median(values)
+    f = ("{:+" if sign else "{:") + fmt + "}"
+    spread = f"{f.format(min(values))}–{f.format(max(values))}" if len(values) > 1 else ""
+    return f.format(med) + (f" ({spread})" if spread else "")
+
+
+def report(comp: str | None, paths: list[Path_], missing: list[str], st: Settings) -> None:
+    title = "no compression" if comp is None else "permessage-deflate"
+    print(f"\n## {title} ({st.repeats} repeats; median (lowest–highest repeat))\n")
+    print(
+        "| path | 100 B p50 µs | 100 B p99 µs | added p50 µs | added p99 µs |"
+        " 1 MiB round trip ms | added 1 MiB ms | 100 conns msg/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for p in paths:
+        v = p.values
+        direct = p is paths[0]
+        print(
+            f"| {p.name}{' *' if p.note else ''} | {cell(v['p50'], ',.0f')} | {cell(v['p99'], ',.0f')} |"
+            f" {'' if direct else cell(v['added_p50'], ',.0f', True)} |"
+            f" {'' if direct else cell(v['added_p99'], ',.0f', True)} |"
+            f" {cell(v['big'], '.1f')} | {'' if direct else cell(v['added_big'], '.1f', True)} |"
+            f" {cell(v['mps'], ',.0f')} |"
+        )
+    for p in paths:
+        if p.note:
+            print(f"\n\\* {p.name}: {p.note}")
+    for line in missing:
+        print(f"\nnot measured: {line}")
+    by = {p.name: p for p in paths}
+    ws = by.get("wsdebug proxy")
+    if ws is None:
+        return
+    print()
+    med = {p.name: {k: statistics.median(x) for k, x in p.values.items()} for p in paths}
+    w = med["wsdebug proxy"]
+    for other in ("mitmdump (reverse)", "websocat (relay)"):
+        if other not in med:
+            continue
+        o = med[other]
+        parts = []
+        for key, label, lower_better in (
+            ("added_p50", "added p50", True),
+            ("added_p99", "added p99", True),
+            ("added_big", "added 1 MiB", True),
+            ("mps", "100-connection msg/s", False),
+        ):
+            ratio = w[key] / o[key] if o[key] > 0 else float("nan")
+            ok = (w[key] <= o[key]) if lower_better else (w[key] >= o[key])
+            verdict = "" if other != "mitmdump (reverse)" else (" ok" if ok else " MISSES")
+            parts.append(f"{label} {ratio:.2f}x{verdict}")
+        print(f"- wsdebug / {other}: " + "; ".join(parts))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and round trips")
+    ap.add_argument("--repeats", type=int, help="repeats of each measurement (5; quick 3)")
+    ap.add_argument("--round-trips", type=int, help="100 B round trips a repeat (5000; quick 1500)")
+    ap.add_argument("--mitmdump", help="mitmdump's path (or MITMDUMP=)")
+    ap.add_argument("--websocat", help="websocat's path (or WEBSOCAT=)")
+    ap.add_argument(
+        "--wsdebug-args",
+        default="--json --json-max-payload 256",
+        help="wsdebug proxy's output options (default: %(default)s)",
+    )
+    ap.add_argument("--only", choices=("none", "deflate"), help="one compression mode only")
     args = ap.parse_args()
     os.chdir(ROOT)
+    q = args.quick
+    st = Settings(
+        repeats=args.repeats or (3 if q else 5),
+        small_n=args.round_trips or (1500 if q else 5000),
+        big_n=10 if q else 30,
+        big_n_deflate=4 if q else 10,
+        conns=100,
+        seconds=1.5 if q else 3.0,
+    )
+    mitmdump, m_why = find_tool(args.mitmdump, "MITMDUMP", "mitmdump", "/tmp/mitmvenv/bin/mitmdump")
+    websocat, w_why = find_tool(args.websocat, "WEBSOCAT", "websocat", "/tmp/wsc/bin/websocat")
+    missing = []
     print(
         f"Python {sys.version.split()[0]}, websockets {websockets.__version__}, {os.cpu_count()} CPUs"
     )
-    for comp in (None, "deflate"):
-        sport = free_port()
-        server = spawn([sys.executable, "-c", SERVER, str(sport), comp or "none"], sport)
-        rows: list[tuple[str, dict[str, float]]] = []
-        try:
-            rows.append(("direct", measure(f"ws://{HOST}:{sport}/", comp, args.quick)))
-            chain, missing = relays(sport)
-            for name, cmd, port in chain:
-                proc = spawn(cmd, port)
-                try:
-                    rows.append((name, measure(f"ws://{HOST}:{port}/", comp, args.quick)))
-                finally:
-                    stop(proc)
-        finally:
-            stop(server)
-        base = rows[0][1]
-        print(f"\n## {'no compression' if comp is None else 'permessage-deflate'}\n")
-        print(
-            "| path | 100 B p50 µs | p99 µs | added p50 | added p99 | 1 MiB p50 ms | p99 ms | 1 MiB MB/s | 100 conns msg/s |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for name, r in rows:
-            print(
-                f"| {name} | {r['p50']:.0f} | {r['p99']:.0f} | {r['p50'] - base['p50']:+.0f} |"
-                f" {r['p99'] - base['p99']:+.0f} | {r['big_p50']:.1f} | {r['big_p99']:.1f} |"
-                f" {r['big_mbs']:.0f} | {r['mps']:,.0f} |"
+    for name, path, why in (("mitmdump", mitmdump, m_why), ("websocat", websocat, w_why)):
+        if path is None:
+            missing.append(f"{name}: {why}")
+            print(f"{name}: MISSING, {why}")
+        else:
+            version = (
+                subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+                .stdout.strip()
+                .splitlines()
             )
-        for line in missing:
-            print(f"\nnot measured: {line}")
+            print(f"{name}: {path} ({version[0] if version else 'version unknown'})")
+    print(f"wsdebug proxy options: {args.wsdebug_args}", flush=True)
+    extra = shlex.split(args.wsdebug_args)
+    modes = {"none": [None], "deflate": ["deflate"]}.get(args.only or "", [None, "deflate"])
+    for comp in modes:
+        print(f"\n{'no compression' if comp is None else 'permessage-deflate'}:", flush=True)
+        paths = run_mode(comp, st, mitmdump, websocat, extra)
+        report(comp, paths, missing, st)
     return 0
 
 

@@ -35,9 +35,14 @@ class Side:
         if data and not self.writer.is_closing():
             self.writer.write(data)
 
+    def over_mark(self) -> bool:
+        """Whether this side's buffer is over the mark: the other side is then not read until
+        it drains (backpressure)."""
+        return self.writer.transport.get_write_buffer_size() > HIGH_WATER
+
     async def drain(self) -> None:
         """Wait while this side's buffer is over the mark (backpressure on the other side)."""
-        if self.writer.transport.get_write_buffer_size() > HIGH_WATER:
+        if self.over_mark():
             await self.writer.drain()
 
     def abort(self) -> None:
