@@ -20,11 +20,13 @@ Readers must skip events they do not know and refuse a newer ``version``.  See
 
 from __future__ import annotations
 
+import binascii
 import datetime as _dt
 import json
 import math
+import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -86,6 +88,13 @@ class CaptureWriter:
 
         self._writev = os.writev
         self._hex = binascii.hexlify  #: bytes out, not a str to encode again
+        if not os.environ.get("WSDEBUG_PURE_PYTHON"):  # the C one (capture/_hexspeed.c): 5x
+            try:
+                from ._hexspeed import hexlify  # type: ignore[import-not-found]  # built, no stub
+
+                self._hex = hexlify
+            except ImportError:  # no compiler at install time: binascii, same bytes
+                pass
         self._conn_json: dict[str, str] = {}
         #: per (conn, dir): the data line before ``"t"``'s value ... after; built once per conn
         self._heads: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -258,14 +267,57 @@ def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> Parsed
     reported in :attr:`ParsedCapture.cut`, everything before it kept.  Any other unreadable
     line is a CaptureError naming it.
     """
+    parsed = ParsedCapture([])
+    seen: set[int] = set()
+    for info, _kind, chunk in iter_capture(lines, name, parsed):
+        if id(info) not in seen:
+            seen.add(id(info))
+            parsed.connections.append(info)
+        if chunk is not None:
+            info.chunks.append(Chunk(chunk[0], info.conn, chunk[1], chunk[2]))
+    return parsed
+
+
+#: a data record as CaptureWriter writes it (serialize.data_record_line), up to its hex: the
+#: rest of the line is the hex digits and ``"}``, read without json
+_DATA = re.compile(
+    rb'\{"t":(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?),'
+    rb'"conn":"([^"\\\x00-\x1f\x7f-\xff]*)","event":"data","dir":"(c2s|s2c)","hex":"'
+)
+_DIRS = {b"c2s": C2S, b"s2c": S2C}
+
+
+def iter_capture(
+    lines: Iterable[str | bytes], name: str, parsed: ParsedCapture
+) -> Iterator[tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]]:
+    """The records of a capture as they are read: ``(connection, event, chunk)``, the
+    connection's ConnectionInfo updated by ``open``/``handshake``/``end`` records, ``chunk``
+    the ``(t, dir, bytes)`` of a ``data`` record (None for the others).  A cut last line
+    sets ``parsed.cut``.  Raises CaptureError as :func:`parse_capture` does."""
     conns: dict[str, ConnectionInfo] = {}
     header_seen = False
     offset = 0
-    cut: Cut | None = None
     it = iter(lines)
+    match = _DATA.match
+    unhex = binascii.unhexlify
     for lineno, line in enumerate(it, 1):
         size = _size(line)
         start, offset = offset, offset + size
+        if header_seen and type(line) is bytes and (m := match(line)) is not None:
+            t = float(m[1])
+            end = len(line) - (2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0)
+            if math.isfinite(t) and line.endswith(b'"}', 0, end):
+                try:
+                    data = unhex(line[m.end() : end - 2])  # hex digits only, an even number
+                except ValueError:  # binascii.Error: left to the careful reader below
+                    data = None
+                if data is not None:
+                    conn_id = m[2].decode()
+                    info = conns.get(conn_id)
+                    if info is None:
+                        info = conns[conn_id] = ConnectionInfo(conn_id)
+                    yield info, "data", (t, _DIRS[m[3]], data)
+                    continue
         if not line.strip():
             continue
         try:
@@ -274,7 +326,7 @@ def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> Parsed
             raise CaptureError(f"{name}: line {lineno}: JSON nested too deeply to read") from None
         except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes
             if _unended(line) and not any(rest.strip() for rest in it):  # a cut last line
-                cut = Cut(lineno, start, size)
+                parsed.cut = Cut(lineno, start, size)
                 if not header_seen:
                     raise CaptureError(
                         f"{name}: the capture is cut short inside its header line"
@@ -300,10 +352,9 @@ def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> Parsed
                 )
             header_seen = True
             continue
-        _record(rec, conns, f"{name}: line {lineno}")
+        yield _record(rec, conns, f"{name}: line {lineno}")
     if not header_seen:
         raise CaptureError(f"{name}: empty capture")
-    return ParsedCapture(list(conns.values()), cut)
 
 
 def read_capture(lines: Iterable[str | bytes], name: str = "capture") -> list[ConnectionInfo]:
@@ -314,19 +365,21 @@ def read_capture(lines: Iterable[str | bytes], name: str = "capture") -> list[Co
     return parsed.connections
 
 
-def _record(rec: dict[str, Any], conns: dict[str, ConnectionInfo], where: str) -> None:
+def _record(
+    rec: dict[str, Any], conns: dict[str, ConnectionInfo], where: str
+) -> tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]:
     try:
         conn_id = str(rec["conn"])
         event = rec["event"]
-        info = conns.setdefault(conn_id, ConnectionInfo(conn_id))
+        info = conns.get(conn_id)
+        if info is None:
+            info = conns[conn_id] = ConnectionInfo(conn_id)
         if event == "data":
             direction = rec["dir"]
             if direction not in (C2S, S2C):
                 raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
-            info.chunks.append(
-                Chunk(_time(rec, where), conn_id, direction, bytes.fromhex(rec["hex"]))
-            )
-        elif event == "open":
+            return info, "data", (_time(rec, where), direction, bytes.fromhex(rec["hex"]))
+        if event == "open":
             info.role, info.peer, info.local, info.url = (
                 _text(rec, k, where) for k in ("role", "peer", "local", "url")
             )
@@ -337,6 +390,9 @@ def _record(rec: dict[str, Any], conns: dict[str, ConnectionInfo], where: str) -
             )
         elif event == "end":
             info.end_reason = _text(rec, "reason", where)
+        else:
+            event = "other"
+        return info, event, None
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CaptureError):
             raise

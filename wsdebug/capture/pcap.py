@@ -2,8 +2,8 @@
 
 Theory of operation
 -------------------
-dpkt reads the file and parses the link, IP and TCP layers (Ethernet, Linux cooked v1/v2, raw
-IP and BSD loopback; IPv4 and IPv6).  Segments are grouped into TCP connections by their
+:mod:`wsdebug.capture.pcapread` reads the records and their link, IP and TCP headers with
+struct, in one pass (Ethernet, Linux cooked v1/v2, raw IP and BSD loopback; IPv4 and IPv6).  Segments are grouped into TCP connections by their
 address pair, a new SYN after data starting a new connection on a reused pair.
 
 Each direction is then reassembled the way the receiver's TCP stack would: segments are taken
@@ -27,28 +27,29 @@ import socket
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-import dpkt
-
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
+from .pcapread import (
+    FRAGMENT,
+    LINK_NAMES,
+    LINKS,
+    NOT_TCP,
+    NULL_LINKS,
+    UNREADABLE,
+    records,
+    tcp_segment,
+)
 
 if TYPE_CHECKING:
     from .tls import KeyLog
 
 _UPGRADE = re.compile(rb"\r?\nupgrade[ \t]*:[^\r\n]*websocket", re.IGNORECASE)
-_LINK_NAMES = "Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback"
-_RAW_LINKS = {12, 14, 101, 228, 229}  # DLT_RAW on the various platforms, LINKTYPE_IPV4/IPV6
-_NULL_LINKS = {0, 108}  # DLT_NULL, DLT_LOOP: 4-byte address family, then IP
 Endpoint = tuple[str, int]
 
 
-@dataclass
-class _Segment:
-    order: int  # packet number, for a stable capture order
-    t: float
-    seq: int
-    payload: bytes
+#: (packet number, for a stable capture order; time; sequence number; payload)
+_Segment = tuple[int, float, int, bytes]
 
 
 @dataclass
@@ -98,15 +99,15 @@ class _Stream:
         return b"".join(parts)[:MAX_HANDSHAKE_SIZE]
 
 
-_IP_TYPES = (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6)
-
-
 def _ip_layer(linktype: int, buf: bytes) -> Any:
-    """The IPv4/IPv6 packet in a link-layer frame; None when it carries something else.
+    """The IPv4/IPv6 packet in a link-layer frame as dpkt objects (for ``capture.follow``);
+    None when it carries something else.
 
     Raises:
         ValueError: the frame says it carries IP but dpkt cannot read it (e.g. cut short).
     """
+    import dpkt
+
     if linktype in (dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276):
         cls = {
             dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet,
@@ -120,10 +121,10 @@ def _ip_layer(linktype: int, buf: bytes) -> Any:
         )
         if isinstance(link.data, (dpkt.ip.IP, dpkt.ip6.IP6)):
             return link.data
-        if kind in _IP_TYPES:
+        if kind in (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6):
             raise ValueError("unreadable IP packet")
         return None
-    if linktype in _NULL_LINKS:
+    if linktype in NULL_LINKS:
         buf = buf[4:]
     if buf and buf[0] >> 4 == 4:
         return dpkt.ip.IP(buf)
@@ -132,100 +133,83 @@ def _ip_layer(linktype: int, buf: bytes) -> Any:
     return None
 
 
-def _addr(ip: Any, raw: bytes) -> str:
-    return socket.inet_ntop(
-        socket.AF_INET6 if isinstance(ip, dpkt.ip6.IP6) else socket.AF_INET, raw
-    )
-
-
 def _show(ep: Endpoint) -> str:
     return host_port(*ep)
 
 
-def _open_reader(fh: IO[bytes], name: str) -> Any:
-    try:
-        magic = fh.read(4)
-        fh.seek(0)
-        if magic == b"\x0a\x0d\x0d\x0a":
-            return dpkt.pcapng.Reader(fh)
-        return dpkt.pcap.Reader(fh)
-    except (ValueError, dpkt.Error, EOFError, OSError) as exc:
-        raise CaptureError(
-            f"{name}: unreadable pcap header ({exc or type(exc).__name__})"
-        ) from None
+_SYN, _FIN, _RST, _ACK = 0x02, 0x01, 0x04, 0x10
+
+
+def _endpoint(addr: bytes, port: int, names: dict[bytes, str]) -> Endpoint:
+    host = names.get(addr)
+    if host is None:
+        host = names[addr] = socket.inet_ntop(
+            socket.AF_INET if len(addr) == 4 else socket.AF_INET6, addr
+        )
+    return host, port
 
 
 def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
-    """Group the TCP segments into connections; also count packets skipped and cut short."""
-    reader = _open_reader(fh, name)
-    linktype = reader.datalink()
-    if linktype not in _RAW_LINKS | _NULL_LINKS | {
-        dpkt.pcap.DLT_EN10MB,
-        dpkt.pcap.DLT_LINUX_SLL,
-        276,
-    }:
+    """Group the TCP segments into connections; also count packets skipped and cut short.
+
+    One pass over the records (capture.pcapread): headers are read with struct from the
+    record's bytes, and a segment is a tuple holding its payload."""
+    linktype, snaplen, packets = records(fh, name)
+    if linktype not in LINKS:
         raise CaptureError(
-            f"{name}: pcap link type {linktype} is not supported (wsdebug reads {_LINK_NAMES})"
+            f"{name}: pcap link type {linktype} is not supported (wsdebug reads {LINK_NAMES})"
         )
-    conns: dict[frozenset[Endpoint], _Tcp] = {}
+    # (src address, sport, dst address, dport) -> (connection, the sender's flow, its key)
+    routes: dict[tuple[bytes, int, bytes, int], tuple[_Tcp, _Flow]] = {}
+    names: dict[bytes, str] = {}
     done: list[_Tcp] = []
     skipped = short = 0
     order = cut = -1  # cut: the last packet that ended before its IP length said
-    snaplen = getattr(reader, "snaplen", 0) or 0
-    packets = iter(reader)
-    while True:
-        try:
-            ts, buf = next(packets)
-        except StopIteration:
-            break
-        except (ValueError, dpkt.Error, EOFError, OSError) as exc:
-            raise CaptureError(
-                f"{name}: corrupt or truncated after packet {order + 2} ({exc or type(exc).__name__})"
-            ) from None
+    size = 0
+    for ts, link, buf, start, stop in packets:
         order += 1
-        partial = not snaplen or len(buf) < snaplen  # shorter than the snap length: not cut by it
-        try:
-            ip = _ip_layer(linktype, buf)
-        except (dpkt.Error, ValueError, IndexError):
-            skipped += 1
-            cut = order if partial else cut
-            continue
-        tcp = getattr(ip, "data", None)
-        if not isinstance(tcp, dpkt.tcp.TCP):
-            if getattr(ip, "p", None) == dpkt.ip.IP_PROTO_TCP:  # a TCP header dpkt could not read
+        size = stop - start
+        seg = tcp_segment(link, buf, start, stop) if link in LINKS else NOT_TCP
+        if type(seg) is int:
+            if seg == UNREADABLE:
                 skipped += 1
-                cut = order if partial else cut
-            continue
-        if isinstance(ip, dpkt.ip.IP):
-            if ip.mf or ip.offset:
+                if not snaplen or size < snaplen:
+                    cut = order
+            elif seg == FRAGMENT:
                 skipped += 1  # IP fragments are not reassembled
-                continue
-            if len(tcp.data) < ip.len - ip.hl * 4 - tcp.off * 4:
-                short += 1
-                cut = order if partial else cut
-        src: Endpoint = (_addr(ip, ip.src), tcp.sport)
-        dst: Endpoint = (_addr(ip, ip.dst), tcp.dport)
-        key = frozenset((src, dst))
-        conn = conns.get(key)
-        syn = tcp.flags & dpkt.tcp.TH_SYN
-        if conn is not None and syn and not tcp.flags & dpkt.tcp.TH_ACK and conn.has_data:
-            done.append(conns.pop(key))  # the address pair is reused by a new connection
-            conn = None
-        if conn is None:
-            conn = conns[key] = _Tcp(order, src, dst)
-        flow = conn.flow(src)
+            continue
+        src, sport, dst, dport, seq, flags, payload, cut_short = seg  # type: ignore[misc]
+        if cut_short:
+            short += 1
+            if not snaplen or size < snaplen:  # shorter than the snap length: not cut by it
+                cut = order
+        route = routes.get((src, sport, dst, dport))
+        syn = flags & _SYN
+        if route is not None and syn and not flags & _ACK and route[0].has_data:
+            old = route[0]  # the address pair is reused by a new connection
+            done.append(old)
+            routes.pop((src, sport, dst, dport), None)
+            routes.pop((dst, dport, src, sport), None)
+            route = None
+        if route is None:
+            a, b = _endpoint(src, sport, names), _endpoint(dst, dport, names)
+            conn = _Tcp(order, a, b)
+            route = routes[(src, sport, dst, dport)] = (conn, conn.flow(a))
+            routes[(dst, dport, src, sport)] = (conn, conn.flow(b))
+        flow = route[1]
         if syn:
-            flow.isn = (tcp.seq + 1) & 0xFFFFFFFF
-        if tcp.flags & dpkt.tcp.TH_FIN:
+            flow.isn = (seq + 1) & 0xFFFFFFFF
+        if flags & _FIN:
             flow.fin = True
-        if tcp.flags & dpkt.tcp.TH_RST:
+        if flags & _RST:
             flow.rst = True
-        if tcp.data:
-            flow.segments.append(_Segment(order, float(ts), tcp.seq, bytes(tcp.data)))
+        if payload:
+            flow.segments.append((order, ts, seq, payload))
     if cut >= 0 and cut == order:
         raise CaptureError(
-            f"{name}: truncated: the file ends inside packet {order + 1} ({len(buf)} bytes of it)"
+            f"{name}: truncated: the file ends inside packet {order + 1} ({size} bytes of it)"
         )
+    conns = {id(conn): conn for conn, _ in routes.values()}
     done.extend(conns.values())
     done.sort(key=lambda c: c.first)
     return done, skipped, short
@@ -244,28 +228,34 @@ def reassemble(flow: _Flow) -> _Stream:
         return out
     base = flow.isn
     if base is None:
-        first = segs[0].seq
-        base = (first + min(_signed(s.seq - first) for s in segs)) & 0xFFFFFFFF
+        first = segs[0][2]
+        base = (first + min(_signed(s[2] - first) for s in segs)) & 0xFFFFFFFF
     expected = 0
     waiting: list[tuple[int, int, bytes]] = []  # heap of (relative seq, order, payload)
-    for seg in segs:
-        rel = _signed(seg.seq - base)
-        end = rel + len(seg.payload)
+    chunks = out.chunks
+    for order, t, seq, payload in segs:
+        rel = ((seq - base) & 0xFFFFFFFF) ^ 0x80000000
+        rel -= 0x80000000  # the signed 32-bit distance from the base
+        end = rel + len(payload)
         if end <= expected:
             out.retransmitted += 1
             continue
         if rel > expected:
             out.out_of_order += 1
-            heapq.heappush(waiting, (rel, seg.order, seg.payload))
+            heapq.heappush(waiting, (rel, order, payload))
             continue
-        parts = [seg.payload[expected - rel :] if rel < expected else seg.payload]
+        if not waiting:
+            chunks.append((order, t, payload[expected - rel :] if rel < expected else payload))
+            expected = end
+            continue
+        parts = [payload[expected - rel :] if rel < expected else payload]
         expected = end
         while waiting and waiting[0][0] <= expected:
             wrel, _, payload = heapq.heappop(waiting)
             if wrel + len(payload) > expected:
                 parts.append(payload[expected - wrel :])
                 expected = wrel + len(payload)
-        out.chunks.append((seg.order, seg.t, b"".join(parts)))
+        chunks.append((order, t, b"".join(parts)))
     if waiting:
         lost = waiting[0][0] - expected
         after = sum(len(p) for _, _, p in waiting)

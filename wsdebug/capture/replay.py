@@ -7,7 +7,8 @@ a frame, bytes after a refused handshake).  Directions are ``c2s``/``s2c`` as re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from ..codec.deflate import DeflateParams
@@ -23,7 +24,7 @@ from ..codec.events import (
     direction_of,
 )
 from ..codec.handshake import Request, Response, accept_key
-from ..codec.spec import Role
+from ..codec.spec import Direction, Role
 from .format import CaptureError
 from .importers import Capture, load, load_file
 from .inputcap import DEFAULT_REPLAY_MAX
@@ -103,29 +104,50 @@ def status(convs: list[Conversation]) -> int:
 
 
 def conversation_events(
-    conv: Conversation, *, visible: Visible | None = None, kind: str = ""
+    conv: Conversation,
+    events: Iterable[Event] | None = None,
+    *,
+    visible: Visible | None = None,
+    kind: str = "",
 ) -> Iterator[Event]:
     """Every event of ``conv`` in order, as a live session reports them: the connection, notes
     about the source, the handshake (once both heads are in), frames each followed by the
-    message it completes, the close and the end of the connection."""
+    message it completes, the close and the end of the connection.
+
+    ``events`` are the conversation's events as they are decoded (a streamed replay's
+    iterator); by default the ones ``conv`` keeps.  They are read once, in order."""
+    it = iter(conv.events if events is None else events)
+    first = next(it, None)  # decoding the first chunk gives conv.t0 (and the url)
     yield ConnectEvent(
         conv.server or "", conv.client or "", Role(conv.role), conv.url, conn=conv.id, t=conv.t0
     )
     for text in conv.notes:
         yield NoteEvent(f"{kind}: {text}" if kind else text, conn=conv.id, t=conv.t0)
-    heads = [e for e in conv.events if isinstance(e, HeadEvent)]
+    heads: list[HeadEvent] = []
+    pending = False  # a head is in whose handshake event has not gone out
     t = conv.t0
-    for ev in conv.events:
+    for ev in itertools.chain((first,), it) if first is not None else ():
         t = ev.t
+        if isinstance(ev, HeadEvent):
+            heads.append(ev)  # the handshake event holds both heads, whatever the filter
+            shown = visible is None or visible(ev)
+            if ev.direction == Direction.S2C or len(heads) == 2:
+                pending = False
+                if shown:
+                    yield _handshake(conv, heads)
+            else:
+                pending = shown
+            continue
         if visible is not None and not visible(ev):
             continue
-        if isinstance(ev, HeadEvent):
-            if ev is heads[-1]:
-                yield _handshake(conv, heads)
-            continue
+        if pending:  # a request whose response never came: its handshake before what follows
+            pending = False
+            yield _handshake(conv, heads)
         yield ev
-        if isinstance(ev, FrameEvent) and ev.record.message is not None:
+        if type(ev) is FrameEvent and ev.record.message is not None:
             yield MessageEvent(ev.record.message, ev.direction, conn=conv.id, t=ev.t)
+    if pending:
+        yield _handshake(conv, heads)
     close = conv.close_summary()
     close.t = t
     yield close
@@ -133,13 +155,33 @@ def conversation_events(
 
 
 def emit_json(
-    convs: list[Conversation], out: IO[str], *, visible: Visible | None = None, kind: str = ""
+    convs: Iterable[Conversation | tuple[Conversation, Iterable[Event]]],
+    out: IO[str],
+    *,
+    visible: Visible | None = None,
+    kind: str = "",
 ) -> None:
-    """Write every conversation's events as JSON lines, the live modes' schema."""
+    """Write every conversation's events as JSON lines, the live modes' schema.
+
+    ``convs`` are conversations, or (conversation, events) pairs of a streamed replay;
+    lines go out in blocks of about 64 KiB."""
     write = out.write
-    for conv in convs:
-        for ev in conversation_events(conv, visible=visible, kind=kind):
-            write(dumps(event_json(ev)) + "\n")
+    buf: list[str] = []
+    size = 0
+    for item in convs:
+        conv, events = item if isinstance(item, tuple) else (item, None)
+        for ev in conversation_events(conv, events, visible=visible, kind=kind):
+            line = dumps(event_json(ev))
+            buf.append(line)
+            size += len(line)
+            if size >= 1 << 16:
+                buf.append("")
+                write("\n".join(buf))
+                buf.clear()
+                size = 0
+    if buf:
+        buf.append("")
+        write("\n".join(buf))
     out.flush()
 
 

@@ -81,8 +81,33 @@ SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}
 
 
 @dataclass
+class Tally:
+    """What a conversation's summary needs, counted as its events go by (they need not be
+    kept: a streamed replay forgets each once it is shown)."""
+
+    frames: int = 0
+    problems: int = 0
+    close: FrameEvent | None = None  #: the first close frame
+    close_sides: set[Direction] = field(default_factory=set)
+    last_t: float | None = None
+
+    def add(self, ev: Event) -> None:
+        self.last_t = ev.t
+        if has_problem(ev):
+            self.problems += 1
+        if type(ev) is FrameEvent:
+            self.frames += 1
+            if ev.record.frame.opcode_raw == Opcode.CLOSE:
+                self.close = self.close or ev
+                self.close_sides.add(ev.direction)
+
+
+@dataclass
 class Conversation:
-    """One WebSocket connection from a capture, ready to step through."""
+    """One WebSocket connection from a capture, ready to step through.
+
+    Events go in through :meth:`add`, which counts them in :attr:`tally`; a streamed
+    conversation (:class:`Replayer`) hands each one out and keeps none."""
 
     id: str
     client: str | None = None  #: "host:port"
@@ -96,37 +121,46 @@ class Conversation:
     end_reason: str | None = None
     t0: float = 0.0  #: time of the first chunk; 0 when the source has no times (hex dumps)
     role: str = "client"  #: the role of the endpoint that recorded it ("client" when unknown)
+    tally: Tally = field(default_factory=Tally)
+    streamed: bool = False  #: events are handed out as they are decoded, not kept
+
+    def add(self, ev: Event) -> None:
+        self.events.append(ev)
+        self.tally.add(ev)
 
     @property
     def frames(self) -> list[FrameEvent]:
         return [e for e in self.events if isinstance(e, FrameEvent)]
 
     @property
+    def frame_count(self) -> int:
+        return self.tally.frames
+
+    @property
     def problem_count(self) -> int:
-        return sum(1 for e in self.events if has_problem(e))
+        return self.tally.problems
 
     def close_summary(self) -> CloseEvent:
         """How the conversation ended, as the live modes' close event says it."""
-        first: FrameEvent | None = None
-        sides: set[Direction] = set()
-        for ev in self.frames:
-            if ev.record.frame.opcode_raw == Opcode.CLOSE:
-                first = first or ev
-                sides.add(ev.direction)
-        t = self.events[-1].t if self.events else self.t0
+        first, tally = self.tally.close, self.tally
+        t = tally.last_t if tally.last_t is not None else self.t0
         if first is None:
             reason = "the connection ended without a close frame"
             return CloseEvent(1006, reason, None, False, conn=self.id, t=t)
         close = first.record.close
         code = close.code if close and close.code is not None else 1005
         reason = close.reason if close and close.reason else ""
-        return CloseEvent(code, reason, first.direction.sender, len(sides) == 2, conn=self.id, t=t)
+        clean = len(tally.close_sides) == 2
+        return CloseEvent(code, reason, first.direction.sender, clean, conn=self.id, t=t)
 
     def describe(self, *, ascii_only: bool = False) -> str:
-        """One line naming the conversation, for lists and titles."""
+        """One line naming the conversation, for lists and titles (a streamed one's frames
+        are counted at its end, not here)."""
         who = f"{self.client or 'client'} {'->' if ascii_only else '→'} {self.server or 'server'}"
         target = f" {self.url}" if self.url else ""
-        n = len(self.frames)
+        if self.streamed:
+            return f"conversation {self.id}: {who}{target}"
+        n = self.frame_count
         return f"conversation {self.id}: {who}{target}, {n} frame{'s' if n != 1 else ''}"
 
 
@@ -219,11 +253,14 @@ class _Builder:
 
     def _on_request(self, t: float, req: Request) -> None:
         self.conv.request = req
+        host = req.get("Host")
+        if self.conv.url is None and host:
+            self.conv.url = f"ws://{host}{req.target}"
         problems = validate_request(req)
         if [p.rule for p in problems] == [Rule.HANDSHAKE_NOT_WEBSOCKET]:
             # A page or favicon request to a listener: plain HTTP, not a broken handshake.
             self.plain_http, problems = True, []
-        self.conv.events.append(HeadEvent(Direction.C2S, req, problems, conn=self.conv.id, t=t))
+        self.conv.add(HeadEvent(Direction.C2S, req, problems, conn=self.conv.id, t=t))
         self._release(S2C, "head")
 
     def _release(self, direction: str, mode: str) -> None:
@@ -255,7 +292,7 @@ class _Builder:
         if self.plain_http and not accepted:
             problems = []
             self._note(S2C, t, "a plain HTTP exchange, not a WebSocket connection", [], False)
-        conv.events.append(HeadEvent(Direction.S2C, resp, problems, conn=conv.id, t=t))
+        conv.add(HeadEvent(Direction.S2C, resp, problems, conn=conv.id, t=t))
         self._decide_deflate(_deflate_for(req, resp) if accepted else None)
         self._release(C2S, "frames" if accepted else "ignore")
         return accepted
@@ -288,7 +325,7 @@ class _Builder:
     def _frames(self, side: _Side, t: float, data: bytes) -> None:
         for rec in self._decoder(side).receive_data(data):
             self.frame_no += 1
-            self.conv.events.append(
+            self.conv.add(
                 FrameEvent(rec, Direction(side.direction), self.frame_no, conn=self.conv.id, t=t)
             )
             if self.conv.response is None and not side.window_noted:
@@ -315,7 +352,7 @@ class _Builder:
     def _note(
         self, direction: str, t: float, text: str, problems: list[Problem], is_problem: bool
     ) -> None:
-        self.conv.events.append(
+        self.conv.add(
             NoteEvent(text, Direction(direction), problems, is_problem, conn=self.conv.id, t=t)
         )
 
@@ -386,6 +423,60 @@ def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
     return info.local, info.peer
 
 
+class Replayer:
+    """:func:`reconstruct` a chunk at a time: the events each chunk completes come out of
+    :meth:`feed`, and are not kept (the conversation is ``streamed``); memory does not grow
+    with the conversation's length."""
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        *,
+        deflate: bool | DeflateParams | None = None,
+        notes: list[str] | None = None,
+        budget: InflateBudget | None = None,
+        streamed: bool = True,
+    ) -> None:
+        client, server = _endpoints(info)
+        self.conv = Conversation(
+            info.conn,
+            client,
+            server,
+            info.url,
+            notes=list(notes or ()),
+            end_reason=info.end_reason,
+            role="server" if info.role == "server" else "client",
+            streamed=streamed,
+        )
+        self.builder = _Builder(self.conv, deflate, budget)
+        self.t = 0.0
+
+    def _take(self) -> list[Event]:
+        conv = self.conv
+        if not conv.streamed:
+            return []
+        out, conv.events = conv.events, []
+        return out
+
+    def feed(self, direction: str, t: float, data: bytes) -> list[Event]:
+        """Decode one recorded chunk; the events it completed (none when not streamed)."""
+        self.t = t
+        if not self.conv.t0:
+            self.conv.t0 = t
+        if data:
+            self.builder.feed(direction, t, data)
+        return self._take()
+
+    def finish(self, gaps: list[tuple[str, str]] | None = None) -> list[Event]:
+        """The end of the recording: what was waiting, incomplete frames, ``gaps`` (the
+        (direction, text) of bytes the source lost) as problems."""
+        t, conv = self.t, self.conv
+        self.builder.finish(t)
+        for direction, text in gaps or ():
+            conv.add(NoteEvent(text, Direction(direction), [], True, conn=conv.id, t=t))
+        return self._take()
+
+
 def reconstruct(
     info: ConnectionInfo,
     *,
@@ -394,7 +485,7 @@ def reconstruct(
     gaps: list[tuple[str, str]] | None = None,
     budget: InflateBudget | None = None,
 ) -> Conversation:
-    """Rebuild the conversation in ``info``.
+    """Rebuild the conversation in ``info``, every event kept in ``events``.
 
     Args:
         deflate: None follows the recorded handshake; True decodes permessage-deflate even without
@@ -405,32 +496,12 @@ def reconstruct(
             shown at the end of the conversation.
         budget: the capture's total inflation budget, shared by its conversations.
     """
-    client, server = _endpoints(info)
-    conv = Conversation(
-        info.conn,
-        client,
-        server,
-        info.url,
-        notes=list(notes or ()),
-        end_reason=info.end_reason,
-        role="server" if info.role == "server" else "client",
-    )
-    builder = _Builder(conv, deflate, budget)
-    t = 0.0
+    replayer = Replayer(info, deflate=deflate, notes=notes, budget=budget, streamed=False)
+    feed = replayer.feed
     for chunk in info.chunks:
-        t = chunk.t
-        if not conv.t0:
-            conv.t0 = t
-        if chunk.data:
-            builder.feed(chunk.dir, t, chunk.data)
-    builder.finish(t)
-    for direction, text in gaps or ():
-        conv.events.append(NoteEvent(text, Direction(direction), [], True, conn=conv.id, t=t))
-    if conv.url is None and conv.request is not None:
-        host = conv.request.get("Host")
-        if host:
-            conv.url = f"ws://{host}{conv.request.target}"
-    return conv
+        feed(chunk.dir, chunk.t, chunk.data)
+    replayer.finish(gaps)
+    return replayer.conv
 
 
 #: The frame event of a replay is the codec's (one event family); the old name stays for readers.
@@ -442,6 +513,8 @@ __all__ = [
     "HeadEvent",
     "NoteEvent",
     "ReplayFrame",
+    "Replayer",
+    "Tally",
     "has_problem",
     "reconstruct",
 ]

@@ -150,17 +150,40 @@ def replay(
     / search, e export, q quit.
     """
     from ..capture.format import CaptureError
-    from ..capture.replay import emit_json, make_filter, open_capture, select, status
+    from ..capture.replay import make_filter, open_capture, select, status
 
     detail = check_detail(detail)
     dir_filter, op_filter = _direction(direction), _opcode(opcode)
     limit = check_size(max_input)
     if follow:
         raise typer.Exit(_follow(file, json_out=json_out, detail=detail, plain=plain))
+    override = _deflate_override(deflate, deflate_params)
+    interactive = (
+        not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
+    )
+    if to is None and (json_out or not interactive):
+        from .replay_stream import streamed_replay
+
+        raise typer.Exit(
+            streamed_replay(
+                str(file),
+                json_out=json_out,
+                detail=detail,
+                plain=plain,
+                conn=conn,
+                visible=make_filter(dir_filter, op_filter),
+                deflate=override,
+                max_input=limit,
+                server_port=server_port,
+                keylog=_keylog(keylog),
+                svg=export_svg,
+                html=export_html,
+            )
+        )
     try:
         capture, convs = open_capture(
             str(file),
-            deflate=_deflate_override(deflate, deflate_params),
+            deflate=override,
             max_input=limit,
             server_port=server_port,
             keylog=_keylog(keylog),
@@ -188,34 +211,11 @@ def replay(
                 html=export_html,
             )
         )
-    visible = make_filter(dir_filter, op_filter)
-    if json_out:
-        emit_json(convs, sys.stdout, visible=visible, kind=capture.kind)
-        _exit(status(convs), cut)
-    interactive = (
-        not show_all and sys.stdout.isatty() and sys.stdin is not None and sys.stdin.isatty()
-    )
-    if interactive:
-        from ..ui.replay import ReplayApp
-        from ..ui.stepper import Stepper
+    from ..ui.replay import ReplayApp
+    from ..ui.stepper import Stepper
 
-        stepper = Stepper(convs, detail=detail, direction=dir_filter, opcode=op_filter)
-        ReplayApp(stepper, capture.kind, plain=plain, svg=export_svg, html=export_html).run()
-    else:
-        from ..ui.output import export, stdout_console
-        from ..ui.replay import print_session
-
-        console = stdout_console(plain=plain, record=bool(export_svg or export_html))
-        print_session(
-            console,
-            convs,
-            capture.kind,
-            detail=detail,
-            plain=plain,
-            file_notes=capture.file_notes,
-            visible=visible,
-        )
-        export(console, export_svg, export_html)
+    stepper = Stepper(convs, detail=detail, direction=dir_filter, opcode=op_filter)
+    ReplayApp(stepper, capture.kind, plain=plain, svg=export_svg, html=export_html).run()
     _exit(status(convs), cut)
 
 

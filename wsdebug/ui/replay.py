@@ -122,7 +122,7 @@ def event_view(
 def close_line(conv: Conversation, *, plain: bool = False) -> Text:
     """How the conversation ended, and how many events have problems."""
     c = conv.close_summary()
-    n, bad = len(conv.frames), conv.problem_count
+    n, bad = conv.frame_count, conv.problem_count
     text = Text(f"{n} frame{'s' if n != 1 else ''}; ", _style(plain, "ws.label"))
     initiator: object = c.initiator  # a Role (None: the transport ended first), or its name
     who = "transport" if initiator is None else str(getattr(initiator, "value", initiator))
@@ -244,10 +244,13 @@ class _FrameRows:
         self.g = Glyphs.for_console(console, plain)
         self._tables: dict[int, FieldRows] = {}  # by id() of the conversation
 
-    def _table(self, conv: Conversation) -> FieldRows:
+    def _table(self, conv: Conversation, events: Iterable[Event] | None = None) -> FieldRows:
+        """The field table of ``conv``, its columns fitted to its frames (to ``events``, the
+        ones read ahead, for a streamed conversation: wider cells later push their row)."""
         table = self._tables.get(id(conv))
         if table is None:
-            frames = [f.record.frame for f in conv.frames]
+            evs = conv.events if events is None else events
+            frames = [f.record.frame for f in evs if type(f) is ReplayFrame]
             layout = FieldLayout.for_frames(frames, ascii_only=self.g.ascii)
             table = self._tables[id(conv)] = FieldRows(layout, self.g.ellipsis)
         return table
