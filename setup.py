@@ -6,5 +6,8 @@ If no C compiler is available the extension is skipped and wsdebug uses its pure
 from setuptools import Extension, setup
 
 setup(
-    ext_modules=[Extension("wsdebug.codec._speedups", ["wsdebug/codec/_speedups.c"], optional=True)]
+    ext_modules=[
+        Extension("wsdebug.codec._speedups", ["wsdebug/codec/_speedups.c"], optional=True),
+        Extension("wsdebug.capture._hexspeed", ["wsdebug/capture/_hexspeed.c"], optional=True),
+    ]
 )

@@ -85,7 +85,7 @@ class Connection:
         self.should_close_transport = False
         self.frames_in = self.frames_out = self.bytes_in = self.bytes_out = 0
         self._events: list[Event] = []
-        self._out = bytearray()
+        self._out: list[bytes] = []  #: queued pieces, joined once by data_to_send()
         #: called with each complete incoming message, in order, before the next frame is
         #: handled (an echo server answers a message before the close that follows it)
         self.on_message: Callable[[Message], None] | None = None
@@ -229,11 +229,11 @@ class Connection:
 
     def _write_head(self, data: bytes) -> None:
         """Queue an HTTP head (the opening handshake): not decoded as frames."""
-        self._out += data
+        self._out.append(data)
         self.bytes_out += len(data)
 
     def _write(self, data: bytes) -> None:
-        self._out += data
+        self._out.append(bytes(data))
         self.bytes_out += len(data)
         for rec in self.outgoing.receive_data(data):
             self.frames_out += 1
@@ -296,7 +296,7 @@ class Connection:
         self._write(data)
 
     def data_to_send(self) -> bytes:
-        out = bytes(self._out)
+        out = b"".join(self._out)  # one piece (a lone echo, say) is returned as it is: no copy
         self._out.clear()
         return out
 

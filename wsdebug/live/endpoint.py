@@ -39,6 +39,7 @@ from ..codec.events import (
     ErrorEvent,
     Event,
     FailEvent,
+    FrameEvent,
     HandshakeEvent,
     MessageEvent,
     has_problem,
@@ -55,6 +56,9 @@ POLICY_VIOLATION = 1008
 GOING_AWAY = 1001
 #: the code a close frame without a status reports (RFC 6455 §7.1.5): a clean close all the same
 NO_STATUS = 1005
+#: bytes taken from the socket's buffer per read at most: whatever has arrived, in one piece
+#: (a megabyte message in a few reads, not sixteen; each read is one recorded chunk)
+READ_SIZE = 1 << 20
 
 
 @dataclass
@@ -211,7 +215,18 @@ class LiveConnection:
         failure); a handshake event is given this side's role."""
         received = Direction.of(self.role, sent=False)
         for ev in events:
-            if has_problem(ev):  # either way: a frame crafted with /raw counts too
+            kind = type(ev)
+            if kind is FrameEvent:  # the common case first: one look at its problems
+                if ev.record.problems:  # type: ignore[attr-defined]
+                    self.problems_seen += 1  # either way: a frame crafted with /raw counts too
+                continue
+            if kind is MessageEvent:
+                if ev.message.problems:  # type: ignore[attr-defined]
+                    self.problems_seen += 1
+                if ev.direction is received and not self.message_received.is_set():  # type: ignore[attr-defined]
+                    self.message_received.set()
+                continue
+            if has_problem(ev):
                 self.problems_seen += 1
             if isinstance(ev, HandshakeEvent):
                 ev.role = self.role
@@ -247,7 +262,7 @@ class LiveConnection:
                 else:
                     timeout = None
                 try:
-                    data = await asyncio.wait_for(self.reader.read(65536), timeout)
+                    data = await asyncio.wait_for(self.reader.read(READ_SIZE), timeout)
                 except asyncio.TimeoutError:
                     if deadline is None:  # idle: start the closing handshake, then wait as usual
                         self.send("close", GOING_AWAY, f"idle for {idle:g} s")

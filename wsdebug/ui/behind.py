@@ -25,6 +25,7 @@ class BehindWriter:
         stream.flush()
         self._stream = stream
         self._fd = stream.fileno()  # raises for a stream without one (a StringIO)
+        self._tty = stream.isatty()  #: asked once: rich asks before every print
         self.encoding: str = getattr(stream, "encoding", None) or "utf-8"
         self.errors: str = getattr(stream, "errors", None) or "strict"
         self._chunks: collections.deque[bytes] = collections.deque()
@@ -50,7 +51,7 @@ class BehindWriter:
         """Nothing to do: the thread writes as fast as the descriptor takes it."""
 
     def isatty(self) -> bool:
-        return self._stream.isatty()
+        return self._tty
 
     def fileno(self) -> int:
         return self._fd
