@@ -95,13 +95,6 @@ class CaptureWriter:
                 self._hex = hexlify
             except ImportError:  # no compiler at install time: binascii, same bytes
                 pass
-        if not os.environ.get("WSDEBUG_PURE_PYTHON"):  # the C one (capture/_hexspeed.c): 5x
-            try:
-                from ._hexspeed import hexlify  # type: ignore[import-not-found]  # built, no stub
-
-                self._hex = hexlify
-            except ImportError:  # no compiler at install time: binascii, same bytes
-                pass
         self._conn_json: dict[str, str] = {}
         #: per (conn, dir): the data line before ``"t"``'s value ... after; built once per conn
         self._heads: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -307,22 +300,32 @@ def iter_capture(
     it = iter(lines)
     match = _DATA.match
     unhex = binascii.unhexlify
+    by_raw: dict[bytes, ConnectionInfo] = {}  # the fast path's connections, by their id's bytes
+    finite = math.isfinite
     for lineno, line in enumerate(it, 1):
-        size = _size(line)
+        fast = type(line) is bytes
+        size = len(line) if fast else _size(line)
         start, offset = offset, offset + size
-        if header_seen and type(line) is bytes and (m := match(line)) is not None:
+        if fast and header_seen and (m := match(line)) is not None:
+            # the digits end 3 bytes before a line end, 2 before the end of the file
+            stop = -3 if line[-1:] == b"\n" else -2
+            if line[-2:] == b"\r\n":
+                stop = -4
             t = float(m[1])
-            end = len(line) - (2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0)
-            if math.isfinite(t) and line.endswith(b'"}', 0, end):
+            if line[stop : stop + 2 or None] == b'"}' and finite(t):
                 try:
-                    data = unhex(line[m.end() : end - 2])  # hex digits only, an even number
+                    data = unhex(line[m.end() : stop])  # hex digits only, an even number
                 except ValueError:  # binascii.Error: left to the careful reader below
                     data = None
                 if data is not None:
-                    conn_id = m[2].decode()
-                    info = conns.get(conn_id)
+                    raw_id = m[2]
+                    info = by_raw.get(raw_id)
                     if info is None:
-                        info = conns[conn_id] = ConnectionInfo(conn_id)
+                        conn_id = raw_id.decode()
+                        info = conns.get(conn_id)
+                        if info is None:
+                            info = conns[conn_id] = ConnectionInfo(conn_id)
+                        by_raw[raw_id] = info
                     yield info, "data", (t, _DIRS[m[3]], data)
                     continue
         if not line.strip():

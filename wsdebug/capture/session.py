@@ -169,6 +169,7 @@ class _Side:
 
     def __init__(self, direction: str) -> None:
         self.direction = direction
+        self.dir_enum = Direction(direction)
         self.mode = "start"  # start | head | frames | wait | ignore
         self.heads = HeadReader()
         self.decoder: StreamDecoder | None = None
@@ -323,12 +324,20 @@ class _Builder:
         return side.decoder
 
     def _frames(self, side: _Side, t: float, data: bytes) -> None:
-        for rec in self._decoder(side).receive_data(data):
+        decoder = side.decoder or self._decoder(side)
+        conv = self.conv
+        events, tally, conn = conv.events, conv.tally, conv.id
+        direction = side.dir_enum
+        for rec in decoder.receive_data(data):
             self.frame_no += 1
-            self.conv.add(
-                FrameEvent(rec, Direction(side.direction), self.frame_no, conn=self.conv.id, t=t)
-            )
-            if self.conv.response is None and not side.window_noted:
+            ev = FrameEvent(rec, direction, self.frame_no, conn=conn, t=t)
+            events.append(ev)
+            if rec.problems or rec.frame.opcode_raw == Opcode.CLOSE:
+                tally.add(ev)
+            else:  # Tally.add for a frame without problems, inline (the replay's hot path)
+                tally.frames += 1
+                tally.last_t = t
+            if conv.response is None and not side.window_noted:
                 self._window_note(side, t, rec.problems)
 
     def _window_note(self, side: _Side, t: float, problems: list[Problem]) -> None:
@@ -423,6 +432,9 @@ def _endpoints(info: ConnectionInfo) -> tuple[str | None, str | None]:
     return info.local, info.peer
 
 
+_NONE: list[Event] = []  # what a chunk that completes no event gives (never appended to)
+
+
 class Replayer:
     """:func:`reconstruct` a chunk at a time: the events each chunk completes come out of
     :meth:`feed`, and are not kept (the conversation is ``streamed``); memory does not grow
@@ -453,8 +465,8 @@ class Replayer:
 
     def _take(self) -> list[Event]:
         conv = self.conv
-        if not conv.streamed:
-            return []
+        if not conv.streamed or not conv.events:
+            return _NONE
         out, conv.events = conv.events, []
         return out
 

@@ -165,9 +165,6 @@ def _feed_all(
     yield from replayer.finish(gaps)
 
 
-_OTHER = object()  # _Grouper._pull: a record of another conversation (held or counted)
-
-
 class _Grouper:
     """JSONL records, one pass, grouped into conversations (see the module docstring)."""
 
@@ -186,19 +183,21 @@ class _Grouper:
         self.late = 0  # data records of a conversation already shown to its end
         self.end_notes = end_notes
 
-    def _pull(
-        self, current: int | None
-    ) -> tuple[ConnectionInfo, str, tuple[float, str, bytes] | None] | object | None:
+    def _pull(self) -> bool:
+        """Read one record (held for its conversation); False at the end of the capture."""
         item = next(self.records, None)
         if item is None:
-            return None
+            return False
+        self._hold(item)
+        return True
+
+    def _hold(self, item: tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]) -> None:
+        """Keep a record of a conversation whose turn has not come (or count a late one)."""
         info, kind, chunk = item
         key = id(info)
-        if key == current:
-            return item
         if key in self.shown:
             self.late += chunk is not None
-            return _OTHER
+            return
         held = self.held.get(key)
         if held is None:
             held = self.held[key] = []
@@ -207,12 +206,11 @@ class _Grouper:
             held.append(chunk)
         elif kind == "end":
             self.ended.add(key)
-        return _OTHER
 
     def conversations(self) -> Iterator[Pair]:
         while True:
             while not self.order:
-                if self._pull(None) is None:
+                if not self._pull():
                     if self.late:
                         self.end_notes.append(
                             f"{self.late} data records of conversations that had already "
@@ -234,20 +232,18 @@ class _Grouper:
         while held:
             t, direction, data = held.pop()
             yield from feed(direction, t, data)
-        ended = key in self.ended
-        while not ended:
-            item = self._pull(key)
-            if item is None:
-                break
-            if item is _OTHER:
-                continue
-            _, kind, chunk = cast(
-                "tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]", item
-            )
-            if chunk is not None:
-                yield from feed(chunk[1], chunk[0], chunk[2])
-            elif kind == "end":
-                ended = True
+        if key not in self.ended:
+            for item in self.records:  # the hot loop: this conversation's records, fed at once
+                if item[0] is info:
+                    chunk = item[2]
+                    if chunk is not None:
+                        events = feed(chunk[1], chunk[0], chunk[2])
+                        if events:
+                            yield from events
+                    elif item[1] == "end":
+                        break
+                else:
+                    self._hold(item)
         conv = replayer.conv
         conv.end_reason = info.end_reason
         conv.client, conv.server = _ends(info)
