@@ -228,7 +228,7 @@ def _bench(folder: Path, args: argparse.Namespace) -> int:
     for kind, path in (("pcap", pcap), ("jsonl", jsonl)):
         for detail, ref_args in (("summary", []), ("fields", ["-V"]), ("json", ["-T", "json"])):
             ref = [tshark, "-r", str(pcap), *ref_args, "-Y", "websocket"] if tshark else None
-            ours = (
+            our_cmd = (
                 [*ws, "replay", str(path), "--json"]
                 if detail == "json"
                 else [*ws, "replay", str(path), "--all", "--plain", "-d", detail]
@@ -236,7 +236,7 @@ def _bench(folder: Path, args: argparse.Namespace) -> int:
             rows.append(
                 (
                     f"replay {kind} --json" if detail == "json" else f"replay {kind} -d {detail}",
-                    ours,
+                    our_cmd,
                     f"tshark {' '.join([*ref_args, '-Y websocket'])}",
                     ref,
                     1.0,

@@ -303,10 +303,10 @@ def iter_capture(
     by_raw: dict[bytes, ConnectionInfo] = {}  # the fast path's connections, by their id's bytes
     finite = math.isfinite
     for lineno, line in enumerate(it, 1):
-        fast = type(line) is bytes
+        fast = isinstance(line, bytes)
         size = len(line) if fast else _size(line)
         start, offset = offset, offset + size
-        if fast and header_seen and (m := match(line)) is not None:
+        if isinstance(line, bytes) and header_seen and (m := match(line)) is not None:
             # the digits end 3 bytes before a line end, 2 before the end of the file
             stop = -3 if line[-1:] == b"\n" else -2
             if line[-2:] == b"\r\n":
