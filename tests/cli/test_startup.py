@@ -117,11 +117,11 @@ def test_decode_imports_no_other_command(mode: list[str]) -> None:
     assert "Hello" in run.stdout
     loaded = sorted(name for name in NOT_FOR_DECODE if name in modules)
     assert not loaded, f"decode {' '.join(mode)} imported {loaded}"
+    # no inflater without --deflate, no handshake code without a handshake
+    found = {"wsdebug.codec.deflate", "wsdebug.codec.handshake", "wsdebug.codec.accept"} & modules
     if "--json" not in mode:  # the capture format and the serializer (and json) only for JSON
-        found = {"wsdebug.capture.format", "wsdebug.capture.serialize", "json"} & modules
-        # no inflater without --deflate, no handshake code without a handshake
-        found |= {"wsdebug.codec.deflate", "wsdebug.codec.handshake"} & modules
-        assert not found, f"decode {' '.join(mode)} imported {sorted(found)}"
+        found |= {"wsdebug.capture.format", "wsdebug.capture.serialize", "json"} & modules
+    assert not found, f"decode {' '.join(mode)} imported {sorted(found)}"
 
 
 def test_every_command_runs_after_a_lazy_start(runner: CliRunner) -> None:

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..codec.accept import AcceptSteps
 from ..codec.annotate import Field, annotate
 from ..codec.events import (
     CloseEvent,
@@ -29,13 +28,14 @@ from ..codec.events import (
     TlsEvent,
 )
 from ..codec.frames import NeedMore
-from ..codec.handshake import Request, Response
 from ..codec.rules import Problem
 from ..codec.spec import Opcode
 from ..codec.stream import FrameRecord, Message
 from .charsafety import UNSAFE_IN_JSON
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the handshake code loads with a handshake, not with decode --json
+    from ..codec.accept import AcceptSteps
+    from ..codec.handshake import Request, Response
     from .handshake_check import HandshakeCheck
 
 SCHEMA_VERSION = 1
@@ -429,6 +429,8 @@ def head_json(msg: Request | Response | None) -> dict[str, Any] | None:
     """An HTTP head of the opening handshake, every header with its offset and meaning."""
     if msg is None:
         return None
+    from ..codec.handshake import Request
+
     out: dict[str, Any]
     if isinstance(msg, Request):
         out = {"method": msg.method, "target": msg.target, "version": msg.version}
@@ -522,6 +524,8 @@ def event_json(ev: Event, *, max_payload: int | None = None, lazy: bool = False)
 
 def handshake_check_json(check: HandshakeCheck) -> dict[str, Any]:
     """The ``handshake check --json`` document."""
+    from ..codec.handshake import Request
+
     msg = check.message
     out: dict[str, Any] = {"kind": check.kind}
     if isinstance(msg, Request):
