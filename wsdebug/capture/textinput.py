@@ -69,8 +69,11 @@ def parse_bytes(text: str) -> bytes:
 
     if (tool := tool_bytes(text)) is not None:
         return _some(tool)
+    lead = _LEAD.match(text).end()  # type: ignore[union-attr]  # (no copy of a large text)
+    if text.startswith(_ONE_LITERAL, lead) and (one := _one_literal(text)) is not None:
+        return _some(one)  # a repr: no comment can precede it, nothing to uncomment
     code = _uncomment(text)
-    lead = _LEAD.match(code).end()  # type: ignore[union-attr]  # (no copy of a large text)
+    lead = _LEAD.match(code).end()  # type: ignore[union-attr]
     if not _may_be_dump(code, lead):  # hex and blanks only: what _parse_plain would return
         try:
             return _some(bytes.fromhex(code))
@@ -207,6 +210,68 @@ def _decode_literal(text: str, start: int, end: int, raw: bool) -> bytes:
     return _unescape(text, start, end, raw)
 
 
+_ONE_LITERAL = ("b'", 'b"', "B'", 'B"')
+
+
+def _one_literal(text: str) -> bytes | None:
+    """``text`` as one bytes literal, as ``repr`` prints one, found with a few scans, or None.
+
+    The token regex below walks a literal escape by escape (seconds for a 100 MB repr).  A
+    literal ``b'...'`` that is the whole text, with no line break and every quote of its
+    kind escaped (:func:`_quotes_escaped`), ends at the text's last quote: its body goes
+    straight to :func:`_decode_literal`.  Anything else is None, for the reader that takes
+    every form, so the bytes and errors are the same.
+    """
+    start = _LEAD.match(text).end()  # type: ignore[union-attr]
+    end = _content_end(text)
+    if end - start < 3 or text[start] not in "bB":
+        return None
+    quote = text[start + 1]
+    if quote not in "'\"" or text[end - 1] != quote:
+        return None
+    body, body_end = start + 2, end - 1
+    if text.find("\n", body, body_end) >= 0 or not _quotes_escaped(text, body, body_end, quote):
+        return None
+    return _decode_literal(text, body, body_end, raw=False)
+
+
+_LONG_RUN = 4096  #: a run of backslashes this long is left to the token reader
+
+
+def _quotes_escaped(text: str, start: int, end: int, quote: str) -> bool:
+    """Every ``quote`` in ``text[start:end]`` is escaped, and no backslash is left unpaired
+    at the end (it would escape the closing quote).
+
+    Escapes pair off from the left: a quote is escaped when an odd run of backslashes comes
+    before it.  Two counts say that each quote follows a backslash; the few that follow two
+    or more have their run measured.  Read 1 MiB at a time, never splitting a run.
+    """
+    pos = start
+    while pos < end:
+        cut = min(pos + _CHUNK, end)
+        stop = min(cut + _LONG_RUN, end)
+        while cut < stop and text[cut - 1] == "\\":  # the run and the character it escapes
+            cut += 1
+        if cut == stop < end:
+            return False
+        quotes = text.count(quote, pos, cut)
+        if quotes and quotes != text.count("\\" + quote, pos, cut):  # one after no backslash
+            return False
+        at = text.find(pairs := "\\\\" + quote, pos, cut) if quotes else -1
+        while at >= 0:  # after two backslashes or more (rare): the run must be odd
+            run = 2
+            while run < _LONG_RUN and at - run + 2 > pos and text[at - run + 1] == "\\":
+                run += 1
+            if run % 2 == 0 or run == _LONG_RUN:
+                return False
+            at = text.find(pairs, at + 2, cut)
+        pos = cut
+    run = 0  # the backslashes before the closing quote: an even run (pairs) leaves it closing
+    while run < _LONG_RUN and end - run > start and text[end - run - 1] == "\\":
+        run += 1
+    return run % 2 == 0 and run < _LONG_RUN
+
+
 def _parse_literal(text: str) -> bytes:
     out: list[bytes] = []
     opened: list[int] = []
@@ -233,7 +298,55 @@ def _parse_literal(text: str) -> bytes:
     return b"".join(out)
 
 
+def _content_end(text: str) -> int:
+    """Where ``text`` ends without its trailing whitespace (no copy of a large text)."""
+    tail = text[-64:]
+    kept = len(tail.rstrip())
+    if kept or len(tail) == len(text):
+        return len(text) - len(tail) + kept
+    return len(text.rstrip())  # 64 blanks or more at the end: one copy
+
+
+def _strided(code: str, prefix: str, separators: str) -> bytes | None:
+    """Bytes written ``prefix`` + two hex digits + one separator, alike every time, or None.
+
+    ``\\x81\\x85\\x37`` and ``0x81, 0x85, 0x37`` as a script prints them: every character sits
+    in one column of a fixed stride, so each column is one strided slice, checked by one
+    ``count`` and the digits joined by two slice assignments, all in C (a regex over a
+    100 MB paste takes seconds).  The separator is what lies between the first two bytes,
+    made only of ``separators``; anything else (a wrapped line, a byte of one digit) is None,
+    for the reader that takes every layout.  The bytes are those that reader returns.
+    """
+    start = _LEAD.match(code).end()  # type: ignore[union-attr]
+    end = _content_end(code)
+    p = len(prefix)
+    if not code.startswith(prefix, start) or end - start < p + 2:
+        return None
+    nxt = code.find(prefix, start + p + 2, start + p + 8)
+    sep = code[start + p + 2 : nxt] if nxt >= 0 else code[start + p + 2 : end]
+    if sep.strip(separators) or (nxt < 0 and sep) or (not sep and prefix == "0x"):
+        return None  # (one byte has no separator; 0x81 0x85 needs one)
+    stride = p + 2 + len(sep)
+    n, extra = divmod(end - start + len(sep), stride)
+    if extra or not code.isascii():
+        return None
+    checks = [(j, char, n) for j, char in enumerate(prefix)]  # every byte's prefix,
+    checks += [(p + 2 + j, char, n - 1) for j, char in enumerate(sep)]  # separators between
+    for column, char, count in checks:
+        if code[start + column : end : stride].count(char) != count:
+            return None
+    digits = bytearray(2 * n)
+    digits[0::2] = code[start + p : end : stride].encode("ascii")
+    digits[1::2] = code[start + p + 1 : end : stride].encode("ascii")
+    try:
+        return binascii.unhexlify(digits)
+    except binascii.Error:  # not a hex digit: the careful reader says where
+        return None
+
+
 def _parse_escapes(code: str) -> bytes:
+    if (fast := _strided(code, "\\x", " \t\n\v\f")) is not None:
+        return fast
     if _ESCAPES_ONLY.fullmatch(code):  # nothing but \xNN: whitespace between them is layout
         return bytes.fromhex(code.replace("\\x", ""))  # fromhex skips the whitespace
     # escapes mixed with characters that stand for themselves: all count except line breaks
@@ -266,6 +379,8 @@ def _blank(m: re.Match[str]) -> str:
 
 
 def _parse_ox(code: str) -> bytes:
+    if (fast := _strided(code, "0x", " \t\n\v\f,;")) is not None:
+        return fast
     if "/" in code or "=" in code or "byte" in code:  # every _C_NOISE match holds one of them
         code = _C_NOISE.sub(_blank, code)
     if _OX_FAST.fullmatch(code):  # 0x tokens between separators: odd ones fail in fromhex
