@@ -473,11 +473,20 @@ class Replayer:
     def feed(self, direction: str, t: float, data: bytes) -> list[Event]:
         """Decode one recorded chunk; the events it completed (none when not streamed)."""
         self.t = t
-        if not self.conv.t0:
-            self.conv.t0 = t
+        conv = self.conv
+        if not conv.t0:
+            conv.t0 = t
         if data:
-            self.builder.feed(direction, t, data)
-        return self._take()
+            builder = self.builder
+            side = builder.sides[direction]
+            if side.mode == "frames" and side.decoder is not None:
+                builder._frames(side, t, data)  # _Builder.feed's common case, one call less
+            else:
+                builder.feed(direction, t, data)
+        if not conv.streamed or not conv.events:
+            return _NONE
+        out, conv.events = conv.events, []
+        return out
 
     def finish(self, gaps: list[tuple[str, str]] | None = None) -> list[Event]:
         """The end of the recording: what was waiting, incomplete frames, ``gaps`` (the

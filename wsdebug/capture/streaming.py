@@ -30,8 +30,8 @@ from typing import IO, cast
 from ..codec.deflate import DeflateParams
 from ..codec.events import Event
 from .format import CaptureError, ConnectionInfo, Cut, ParsedCapture, is_capture, iter_capture
-from .importers import Capture, _lines, load_file
-from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size
+from .importers import Capture, load_file
+from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, too_large
 from .session import Conversation, InflateBudget, Replayer
 from .tls import KeyLog
 
@@ -88,7 +88,7 @@ def stream_capture(
     budget = InflateBudget()
     if is_capture(head):
         parsed = ParsedCapture([])
-        records = iter_capture(_lines(fh, head, max_input, name), name, parsed)
+        records = iter_capture(_block_lines(fh, head, max_input, name), name, parsed)
         end_notes: list[str] = []
         convs = _Grouper(records, deflate, budget, end_notes).conversations()
         return Streamed("wsdebug capture", convs, parsed=parsed, closer=stack, end_notes=end_notes)
@@ -106,6 +106,41 @@ def stream_capture(
     return Streamed(
         capture.kind, _whole(capture, deflate, budget), capture.file_notes, closer=ExitStack()
     )
+
+
+_BLOCK = 1 << 20
+
+
+def _block_lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[bytes]:
+    """``head`` (already read) and the rest of ``fh`` as lines, line ends kept, read a block
+    at a time; more than ``limit`` bytes in all is a CaptureError.  A line longer than a block
+    is gathered as a list of pieces, joined once."""
+    pieces = [head]
+    total = len(head)
+    if total > limit:
+        raise CaptureError(str(too_large(name, limit)))
+    while True:
+        block = fh.read(_BLOCK)
+        if not block:
+            lines = b"".join(pieces).split(b"\n")
+            last = lines.pop()  # after the last line end: a line cut short, or nothing
+            yield from [line + b"\n" for line in lines]
+            if last:
+                yield last
+            return
+        total += len(block)
+        if total > limit:
+            raise CaptureError(str(too_large(name, limit)))
+        last = block.rfind(b"\n")
+        if last < 0:
+            pieces.append(block)
+            continue
+        pieces.append(block[: last + 1])
+        text = b"".join(pieces)
+        pieces = [block[last + 1 :]]
+        lines = text.split(b"\n")
+        lines.pop()  # text ends with a line end: the piece after it is empty
+        yield from [line + b"\n" for line in lines]
 
 
 class _Rewound:

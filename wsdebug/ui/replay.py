@@ -257,7 +257,7 @@ class _FrameRows:
 
     def frame(self, conv: Conversation, ev: ReplayFrame, detail: str) -> None:
         g, sink, rec = self.g, self.sink, ev.record
-        sink.add(summary_row(rec, g, index=ev.number, timestamp=_timestamp(conv, ev)))
+        sink.add(summary_row(rec, g, index=ev.number, timestamp=ev.t if conv.t0 else None))
         if detail == "summary":
             for p in ev.problems:
                 sink.extend(problem_rows(p, rec.frame.offset, g))

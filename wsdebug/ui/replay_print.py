@@ -8,6 +8,7 @@ is short) and, at ``-d bytes``, its last few frames.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -88,8 +89,17 @@ def print_stream(
         if rows is not None and detail == "fields":
             rows._table(conv, ahead)
         out = _Out(console, conv, writer, rows, plain)
-        shown = (ev for ev in _chain(ahead, it) if visible is None or visible(ev))
-        if detail != "bytes":
+        shown: Iterator[Event] = itertools.chain(ahead, it)  # ``ahead`` is bounded
+        if visible is not None:
+            shown = filter(visible, shown)
+        if detail == "summary" and rows is not None:
+            frame_row = rows.frame
+            for ev in shown:
+                if type(ev) is ReplayFrame:
+                    frame_row(conv, ev, "summary")
+                else:
+                    out(ev, detail)
+        elif detail != "bytes":
             for ev in shown:
                 out(ev, detail)
         else:
@@ -99,13 +109,6 @@ def print_stream(
         show(inert_text(note, _style(plain, "ws.dim"), escape_style=None))
     if writer is not None:
         writer.flush()
-
-
-def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
-    first.reverse()  # handed out and dropped, oldest first
-    while first:
-        yield first.pop()
-    yield from rest
 
 
 class _Out:
