@@ -123,10 +123,10 @@ def _block_lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[
         block = fh.read(_BLOCK)
         if not block:
             lines = b"".join(pieces).split(b"\n")
-            last = lines.pop()  # after the last line end: a line cut short, or nothing
+            cut = lines.pop()  # after the last line end: a line cut short, or nothing
             yield from [line + b"\n" for line in lines]
-            if last:
-                yield last
+            if cut:
+                yield cut
             return
         total += len(block)
         if total > limit:
