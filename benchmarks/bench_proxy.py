@@ -308,10 +308,12 @@ def report(comp: str | None, paths: list[Path_], missing: list[str], st: Setting
             ("added_big", "added 1 MiB", True),
             ("mps", "100-connection msg/s", False),
         ):
-            ratio = w[key] / o[key] if o[key] > 0 else float("nan")
             ok = (w[key] <= o[key]) if lower_better else (w[key] >= o[key])
             verdict = "" if other != "mitmdump (reverse)" else (" ok" if ok else " MISSES")
-            parts.append(f"{label} {ratio:.2f}x{verdict}")
+            if o[key] > 0:
+                parts.append(f"{label} {w[key] / o[key]:.2f}x{verdict}")
+            else:  # faster than direct: no ratio to take
+                parts.append(f"{label} n/a ({other} {o[key]:+.1f}){verdict}")
         print(f"- wsdebug / {other}: " + "; ".join(parts))
 
 
