@@ -3,7 +3,8 @@
 Both sides run the same way, so that only the program differs: fresh subprocesses of this
 interpreter, with the same flags (none: ``-X frozen_modules`` at its default for both), the same
 environment and ``PYTHONPATH`` (the working tree and the reference's temporary directory), both
-as ``python -m MODULE``, round-robin, after one warm-up run of each (page cache and ``.pyc``
+as ``python -m MODULE`` (or, with ``--via script``, both through a console script: the venv's
+``wsdebug`` and the same pip-style wrapper for the reference), round-robin, after one warm-up run of each (page cache and ``.pyc``
 files: ``PYTHONDONTWRITEBYTECODE`` is dropped from the children's environment, or every edited
 module would be compiled on every run while site-packages has its ``.pyc``).
 
@@ -27,6 +28,7 @@ orjson), read from ``-X importtime``.
     .venv/bin/python benchmarks/bench_startup.py --quick    # best of 5
     .venv/bin/python benchmarks/bench_startup.py -n 30      # best of 30
     .venv/bin/python benchmarks/bench_startup.py --check    # exit 1 if a target fails
+    .venv/bin/python benchmarks/bench_startup.py --via script   # console scripts, both sides
 """
 
 from __future__ import annotations
@@ -61,15 +63,29 @@ def bye(name: str) -> None:
     print(f"bye {name}")
 
 
-app()
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
 """
 
 
 MINIMAL_APP_GC = (
     MINIMAL_APP.replace("import typer\n", "import gc\n\nimport typer\n")
     .replace(":\n    print(", ":\n    gc.freeze()\n    gc.enable()\n    print(")
-    .replace("\napp()\n", "\ngc.disable()\napp()\n")
+    .replace("\n    app()\n", "\n    gc.disable()\n    app()\n")
 )
+
+#: What pip writes for a ``[project.scripts]`` entry point (wsdebug's own is in the venv's bin).
+CONSOLE_SCRIPT = """\
+import sys
+from {module} import main
+if __name__ == '__main__':
+    sys.argv[0] = sys.argv[0].removesuffix('.exe')
+    sys.exit(main())
+"""
 
 
 def _env(tmp: str) -> dict[str, str]:
@@ -103,22 +119,31 @@ def _imported(cmd: list[str], env: dict[str, str]) -> list[str]:
     return [h for h in HEAVY if h in names]
 
 
-#: name -> (command after ``python``, the reference it is compared with)
-CASES: dict[str, tuple[list[str], str]] = {
-    "minimal typer app": (["-m", "minimal_app", "hello", "world"], ""),
-    "minimal typer app --help": (["-m", "minimal_app", "--help"], ""),
-    "minimal app, GC paused": (["-m", "minimal_app_gc", "hello", "world"], ""),
-    "wsdebug decode HEX": (["-m", "wsdebug", "decode", FRAME], "minimal typer app"),
-    "wsdebug decode --plain HEX": (
-        ["-m", "wsdebug", "decode", "--plain", FRAME],
-        "minimal typer app",
-    ),
-    "wsdebug decode --json HEX": (
-        ["-m", "wsdebug", "decode", "--json", FRAME],
-        "minimal typer app",
-    ),
-    "wsdebug --help": (["-m", "wsdebug", "--help"], "minimal typer app --help"),
+#: name -> (program, its arguments, the reference it is compared with)
+CASES: dict[str, tuple[str, list[str], str]] = {
+    "minimal typer app": ("minimal_app", ["hello", "world"], ""),
+    "minimal typer app --help": ("minimal_app", ["--help"], ""),
+    "minimal app, GC paused": ("minimal_app_gc", ["hello", "world"], ""),
+    "wsdebug decode HEX": ("wsdebug", ["decode", FRAME], "minimal typer app"),
+    "wsdebug decode --plain HEX": ("wsdebug", ["decode", "--plain", FRAME], "minimal typer app"),
+    "wsdebug decode --json HEX": ("wsdebug", ["decode", "--json", FRAME], "minimal typer app"),
+    "wsdebug --help": ("wsdebug", ["--help"], "minimal typer app --help"),
 }
+
+
+def _commands(via: str, tmp: str) -> dict[str, list[str]]:
+    """Each case as a command line: ``python -m PROGRAM ARGS`` or ``python SCRIPT ARGS``."""
+    py = sys.executable
+    if via == "module":
+        return {name: [py, "-m", prog, *args] for name, (prog, args, _) in CASES.items()}
+    scripts = {"wsdebug": Path(py).parent / "wsdebug"}
+    if not scripts["wsdebug"].exists():
+        sys.exit(f"--via script: no console script at {scripts['wsdebug']} (pip install -e .)")
+    for prog in ("minimal_app", "minimal_app_gc"):
+        scripts[prog] = Path(tmp, prog + "-script")
+        scripts[prog].write_text(CONSOLE_SCRIPT.format(module=prog))
+    # the interpreter named explicitly for both, so the shebang line cannot differ
+    return {name: [py, str(scripts[prog]), *args] for name, (prog, args, _) in CASES.items()}
 
 
 def main() -> int:
@@ -126,14 +151,19 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=15, help="runs of each command (best kept)")
     ap.add_argument("--quick", action="store_true", help="best of 5 (-n 5)")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target fails")
+    ap.add_argument(
+        "--via",
+        choices=("module", "script"),
+        default="module",
+        help="run every side as python -m MODULE (default) or through its console script",
+    )
     args = ap.parse_args()
     n = 5 if args.quick else args.n
-    py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "minimal_app.py").write_text(MINIMAL_APP)
         Path(tmp, "minimal_app_gc.py").write_text(MINIMAL_APP_GC)
         env = _env(tmp)
-        cmds = {name: [py, *argv] for name, (argv, _ref) in CASES.items()}
+        cmds = _commands(args.via, tmp)
         walls: dict[str, list[float]] = {name: [] for name in cmds}
         cpus: dict[str, list[float]] = {name: [] for name in cmds}
         for cmd in cmds.values():  # warm the page cache and write the .pyc files
@@ -144,21 +174,24 @@ def main() -> int:
                 wall, cpu = _run(cmds[name], env)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
-        print(f"python {sys.version.split()[0]}, best of {n}, round-robin; target <= {TARGET}x")
+        print(
+            f"python {sys.version.split()[0]}, via {args.via}, best of {n}, round-robin;"
+            f" target <= {TARGET}x"
+        )
         print(
             f"{'command':27} {'best ms':>7} {'median':>7} {'ratio':>6} {'median':>6}"
             f" {'cpu ms':>6} {'ratio':>6}  heavy imports"
         )
         failed = False
         for name, cmd in cmds.items():
-            ref = CASES[name][1] or name
+            ref = CASES[name][2] or name
             best, median = min(walls[name]), sorted(walls[name])[len(walls[name]) // 2]
             ratio = best / min(walls[ref])
             median_ratio = median / sorted(walls[ref])[len(walls[ref]) // 2]
             cpu_ratio = min(cpus[name]) / min(cpus[ref])
             heavy = ", ".join(_imported(cmd, env)) or "-"
             verdict = ""
-            if CASES[name][1]:
+            if CASES[name][2]:
                 ok = ratio <= TARGET
                 failed |= not ok
                 verdict = "PASS" if ok else "FAIL"
@@ -173,7 +206,7 @@ def main() -> int:
             ", ".join(
                 f"{name.removeprefix('wsdebug ')} {min(walls[name]) / min(walls[gc_ref]):.2f}x"
                 for name in cmds
-                if CASES[name][1] == "minimal typer app"
+                if CASES[name][2] == "minimal typer app"
             ),
         )
     return 1 if failed and args.check else 0
