@@ -377,19 +377,24 @@ class LiveConnection:
     def open(self) -> bool:
         return self.aborted is None and self.conn is not None and self.conn.state is State.OPEN
 
-    def send(self, action: str, *args: Any) -> None:
-        """Run ``Connection.<action>(*args)`` and flush; raises RuntimeError when not open."""
+    def send(self, action: str, *args: Any, flush: bool = True) -> None:
+        """Run ``Connection.<action>(*args)`` and flush (``flush=False``: the caller flushes
+        once after several sends, so they go out in one write); raises RuntimeError when not
+        open."""
         conn = self.conn
         if conn is None:
             raise RuntimeError("the handshake is not complete")
         with self._codec_lock:  # a worker thread may be inside receive() of this connection
-            if action == "raw":
+            if action == "text":
+                conn.send_text(args[0])
+            elif action == "raw":
                 conn.send_raw(args[0])
             elif action == "frag":
                 conn.send_message(Opcode.TEXT, args[1].encode("utf-8"), fragments=args[0])
             else:
                 getattr(conn, f"send_{action}")(*args)
-        self.flush()
+        if flush:
+            self.flush()
 
     async def drain(self) -> None:
         """Wait for the peer to take what was sent, at most ``write_timeout`` (then it is aborted)."""

@@ -16,6 +16,7 @@ the interactive prompt instead (:mod:`wsdebug.ui.session`).
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import os
 import signal
@@ -36,17 +37,33 @@ EOF_MARK = None
 INTERRUPTED = "interrupted"
 
 
+#: script lines sent before one flush and one wait for the peer to read them, at most
+SCRIPT_BATCH = 256
+
+
 def stdin_lines(
     loop: asyncio.AbstractEventLoop, stream: IO[str] | None = None
 ) -> asyncio.Queue[str | None]:
-    """Lines of ``stream`` delivered to the loop by a daemon thread (never blocks exit)."""
+    """Lines of ``stream`` delivered to the loop by a daemon thread (never blocks exit).
+
+    Standard input itself is read from its descriptor, whatever has arrived at once (64 KiB at
+    most), and the lines of each read are handed over together: one wake-up of the loop per
+    read, not per line, and a line that arrives alone (``tail -f |``) is sent at once.
+    """
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     src = stream or sys.stdin
 
+    def deliver(lines: list[str]) -> None:
+        for line in lines:
+            queue.put_nowait(line)
+
     def reader() -> None:
         try:
-            for line in src:
-                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+            if src is sys.stdin and stream is None:
+                _read_fd(src, lambda lines: loop.call_soon_threadsafe(deliver, lines))
+            else:
+                for line in src:
+                    loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
         except (OSError, ValueError):
             pass
         finally:
@@ -55,6 +72,22 @@ def stdin_lines(
 
     threading.Thread(target=reader, name="wsdebug-stdin", daemon=True).start()
     return queue
+
+
+def _read_fd(src: IO[str], hand_over: Callable[[list[str]], object]) -> None:
+    """Read ``src``'s descriptor to its end, decoding as ``src`` would (its encoding and
+    errors; a decoding error ends the input, as it does for ``for line in src``)."""
+    fd = src.fileno()
+    encoding = getattr(src, "encoding", None) or "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)(getattr(src, "errors", None) or "strict")
+    pending = ""
+    while data := os.read(fd, 1 << 16):
+        *lines, pending = (pending + decoder.decode(data)).split("\n")
+        if lines:
+            hand_over([line.rstrip("\r\n") for line in lines])
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        hand_over([pending.rstrip("\r\n")])
 
 
 def parse_line(line: str, binary: bool) -> tuple[str, object]:
@@ -80,25 +113,34 @@ async def send_script(
     """Send each line to every target; close them all cleanly at end of input (unless
     ``close`` is false: the caller decides when).
 
+    The lines already waiting (at most :data:`SCRIPT_BATCH`) are sent together: one write per
+    connection and one wait for the peers to read, not one per line.
+
     Returns False when the input was empty and ``close_at_end`` is false (``listen < /dev/null``
     is a listener, not a script).
     """
     sent = 0
-    while True:
-        line = await queue.get()
-        if line is EOF_MARK:
-            if not sent and not close_at_end:
-                return False
-            break
-        sent += 1
-        if binary and not line.strip():
-            continue
-        try:
-            action, payload = parse_line(line, binary)
-        except ValueError as exc:
-            reporter.emit(ErrorEvent(f"input line skipped: {exc}"))
-            continue
-        await _broadcast(targets(), action, payload)
+    ended = False
+    while not ended:
+        batch = [await queue.get()]
+        while len(batch) < SCRIPT_BATCH and not queue.empty():
+            batch.append(queue.get_nowait())
+        messages: list[tuple[str, object]] = []
+        for line in batch:
+            if line is EOF_MARK:
+                ended = True
+                break
+            sent += 1
+            if binary and not line.strip():
+                continue
+            try:
+                messages.append(parse_line(line, binary))
+            except ValueError as exc:
+                reporter.emit(ErrorEvent(f"input line skipped: {exc}"))
+        if messages:
+            await _broadcast_many(targets(), messages)
+    if not sent and not close_at_end:
+        return False
     if close:
         await _broadcast(targets(), "close", 1000, "")
     return True
@@ -146,10 +188,30 @@ async def close_after_first_message(live: LiveConnection) -> None:
 async def _broadcast(lives: list[LiveConnection], action: str, *args: object) -> None:
     """Send to every open connection, then wait for them together: a peer that does not read
     delays the next line by its own ``write_timeout`` at most, not the others' turns too."""
+    await _broadcast_many(lives, [(action, args)], spread=False)
+
+
+async def _broadcast_many(
+    lives: list[LiveConnection], messages: list[tuple[str, object]], *, spread: bool = True
+) -> None:
+    """``messages`` (action, payload) to every open connection, each connection's in one
+    write; ``spread=False``: each payload is a tuple of arguments."""
     sent = [live for live in lives if live.open]
     for live in sent:
-        live.send(action, *args)
-    await asyncio.gather(*(live.drain() for live in sent))
+        try:
+            for action, payload in messages:
+                if not live.open:
+                    break
+                if spread:
+                    live.send(action, payload, flush=False)
+                else:
+                    live.send(action, *payload, flush=False)  # type: ignore[misc]
+        finally:
+            live.flush()
+    if len(sent) == 1:
+        await sent[0].drain()
+    elif sent:
+        await asyncio.gather(*(live.drain() for live in sent))
 
 
 GRACE = 0.75  #: seconds a stop signal leaves for closing connections before a forced exit
