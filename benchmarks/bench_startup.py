@@ -29,6 +29,7 @@ orjson), read from ``-X importtime``.
     .venv/bin/python benchmarks/bench_startup.py -n 30      # best of 30
     .venv/bin/python benchmarks/bench_startup.py --check    # exit 1 if a target fails
     .venv/bin/python benchmarks/bench_startup.py --via script   # console scripts, both sides
+    .venv/bin/python benchmarks/bench_startup.py --tty   # output to a terminal (colour)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,12 +98,36 @@ def _env(tmp: str) -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU (user + system) seconds of one run of ``cmd``."""
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:  # EIO: the child closed the terminal
+        pass
+
+
+def _run(cmd: list[str], env: dict[str, str], tty: bool = False) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of ``cmd``.
+
+    Output goes to /dev/null, or with ``tty`` to a pseudo-terminal (colour, as a person sees
+    it) read and dropped by a thread.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
+    if tty:
+        master, slave = os.openpty()
+        reader = threading.Thread(target=_drain, args=(master,))
+        reader.start()
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=slave, stderr=slave, check=False)
+        wall = time.perf_counter() - start
+        os.close(slave)
+        reader.join()
+        os.close(master)
+    else:
+        start = time.perf_counter()
+        devnull = subprocess.DEVNULL
+        subprocess.run(cmd, env=env, stdout=devnull, stderr=devnull, check=False)
+        wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
@@ -157,6 +183,9 @@ def main() -> int:
         default="module",
         help="run every side as python -m MODULE (default) or through its console script",
     )
+    ap.add_argument(
+        "--tty", action="store_true", help="write to a pseudo-terminal (colour), not /dev/null"
+    )
     args = ap.parse_args()
     n = 5 if args.quick else args.n
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,15 +196,16 @@ def main() -> int:
         walls: dict[str, list[float]] = {name: [] for name in cmds}
         cpus: dict[str, list[float]] = {name: [] for name in cmds}
         for cmd in cmds.values():  # warm the page cache and write the .pyc files
-            _run(cmd, env)
+            _run(cmd, env, args.tty)
         order = list(cmds)
         for i in range(n):
             for name in order[i % len(order) :] + order[: i % len(order)]:
-                wall, cpu = _run(cmds[name], env)
+                wall, cpu = _run(cmds[name], env, args.tty)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
         print(
-            f"python {sys.version.split()[0]}, via {args.via}, best of {n}, round-robin;"
+            f"python {sys.version.split()[0]}, via {args.via}, to {'a pty' if args.tty else 'null'},"
+            f" best of {n}, round-robin;"
             f" target <= {TARGET}x"
         )
         print(
