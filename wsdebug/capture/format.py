@@ -42,7 +42,7 @@ class CaptureError(ValueError):
     """An unreadable capture; ``str()`` is one line naming the file position."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Chunk:
     t: float
     conn: str

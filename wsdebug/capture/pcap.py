@@ -25,18 +25,22 @@ import heapq
 import re
 import socket
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 from .pcapread import (
+    ETH_IP4_TCP,
+    ETHERNET,
     FRAGMENT,
     LINK_NAMES,
     LINKS,
     NOT_TCP,
     NULL_LINKS,
     UNREADABLE,
+    Segment,
     records,
     tcp_segment,
 )
@@ -166,19 +170,33 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
     skipped = short = 0
     order = cut = -1  # cut: the last packet that ended before its IP length said
     size = 0
+    common = ETH_IP4_TCP.unpack_from
     for ts, link, buf, start, stop in packets:
         order += 1
         size = stop - start
-        seg = tcp_segment(link, buf, start, stop) if link in LINKS else NOT_TCP
-        if type(seg) is int:
-            if seg == UNREADABLE:
-                skipped += 1
-                if not snaplen or size < snaplen:
-                    cut = order
-            elif seg == FRAGMENT:
-                skipped += 1  # IP fragments are not reassembled
-            continue
-        src, sport, dst, dport, seq, flags, payload, cut_short = seg  # type: ignore[misc]
+        if link == ETHERNET and size >= 54:  # the common case in one unpack
+            kind, vihl, total, frag, proto, src, dst, sport, dport, seq, off, flags = common(
+                buf, start
+            )
+            if kind == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF and off >= 80:
+                end = start + 14 + total
+                cut_short = end > stop
+                payload = buf[start + 34 + (off >> 4) * 4 : end if end < stop else stop]
+                seg: Segment | int | None = None
+            else:
+                seg = tcp_segment(link, buf, start, stop)
+        else:
+            seg = tcp_segment(link, buf, start, stop) if link in LINKS else NOT_TCP
+        if seg is not None:
+            if type(seg) is int:
+                if seg == UNREADABLE:
+                    skipped += 1
+                    if not snaplen or size < snaplen:
+                        cut = order
+                elif seg == FRAGMENT:
+                    skipped += 1  # IP fragments are not reassembled
+                continue
+            src, sport, dst, dport, seq, flags, payload, cut_short = seg  # type: ignore[misc]
         if cut_short:
             short += 1
             if not snaplen or size < snaplen:  # shorter than the snap length: not cut by it
@@ -403,7 +421,7 @@ def read_pcap(
         lines: list[str] = list(assumed)
         for ep, direction in ((client, C2S), (server, S2C)):
             stream = streams.get(ep, _Stream([]))
-            merged.extend((order, t, direction, data) for order, t, data in stream.chunks)
+            merged += [(order, t, direction, data) for order, t, data in stream.chunks]
             who = "client" if direction == C2S else "server"
             if stream.retransmitted or stream.out_of_order:
                 lines.append(
@@ -414,7 +432,7 @@ def read_pcap(
                 gaps.setdefault(conn_id, []).append(
                     (direction, f"TCP from the {who}: {stream.gap}")
                 )
-        merged.sort(key=lambda m: m[0])
+        merged.sort(key=itemgetter(0))  # by packet number, stable (TLS records share one)
         info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
         flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
         ends = [

@@ -243,6 +243,11 @@ _TCP = struct.Struct("!HHIxxxxBB").unpack_from  # ports, seq, data offset, flags
 _EXT6 = frozenset({0, 43, 60, 51})
 
 
+#: Ethernet, IPv4 without options, TCP: the common packet, read with one unpack (kind, ver/ihl,
+#: total length, flags/offset, protocol, addresses, ports, seq, data offset, flags)
+ETH_IP4_TCP = struct.Struct("!12xHBxHxxHxBxx4s4sHHIxxxxBB")
+
+
 def tcp_segment(linktype: int, buf: bytes, pos: int, stop: int) -> Segment | int:
     """The TCP segment in the packet at ``buf[pos:stop]``; else NOT_TCP, UNREADABLE (a header
     cut short or impossible) or FRAGMENT (an IP fragment: not reassembled)."""

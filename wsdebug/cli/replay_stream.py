@@ -69,6 +69,9 @@ def streamed_replay(
     from ..capture.streaming import stream_capture
 
     name = "standard input" if file == "-" else file
+    import gc
+
+    gc.disable()  # events and records hold no cycles; collections would only walk them
     try:
         streamed = stream_capture(
             file, deflate=deflate, max_input=max_input, server_port=server_port, keylog=keylog
