@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+import wsdebug.cli
 from wsdebug.cli import app
 from wsdebug.cli.app import COMMANDS
 
@@ -70,8 +72,9 @@ def _first_paragraph(text: str | None) -> str:
 
 
 def _load_all() -> None:
-    for module in {module for module, _ in COMMANDS.values()}:
-        importlib.import_module(f"wsdebug.cli.{module}")
+    """Every module of the package, so that a command missing from the table is registered."""
+    for info in pkgutil.iter_modules(wsdebug.cli.__path__):
+        importlib.import_module(f"wsdebug.cli.{info.name}")
 
 
 def test_table_names_every_registered_command_with_its_module_and_help() -> None:
