@@ -199,3 +199,53 @@ def test_a_large_capture_replays_in_bounded_memory(tmp_path: Path) -> None:
     finally:
         path.unlink()
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
+
+
+def _headless(path: Path) -> None:
+    """Compressed frames each way and no handshake (a capture begun after it)."""
+    import zlib
+
+    def deflated(text: bytes) -> bytes:
+        z = zlib.compressobj(wbits=-15)
+        return (z.compress(text) + z.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+    with open(path, "w", encoding="utf-8") as fh:
+        w = CaptureWriter(fh, mode="connect", created="2025-12-01T10:00:00Z")
+        w.open("c1", role="client", peer="10.0.0.2:80", local="10.0.0.1:5000", t=1.0)
+        for i in range(3):
+            text = b"compressed message %d" % i
+            w.data("c1", C2S, encode_frame(0x1, deflated(text), rsv1=True, mask_key=b"mask"), t=2.0)
+            w.data("c1", S2C, encode_frame(0x1, deflated(text.upper()), rsv1=True), t=2.1)
+        w.end("c1", "gone", t=3.0)
+
+
+def test_deflate_with_its_parameters_in_one_option(tmp_path: Path) -> None:
+    """--deflate=PARAMS inflates with those parameters (the old --deflate-params spelling is
+    the same option); --deflate alone before FILE stays a flag; bad parameters: exit 2."""
+    path = tmp_path / "headless.jsonl"
+    _headless(path)
+    params = "server_no_context_takeover; client_max_window_bits=10"
+    texts = [b"compressed message %d" % i for i in range(3)]
+    want = [t.decode() for pair in ((t, t.upper()) for t in texts) for t in pair]
+    for args in (
+        [f"--deflate={params}"],
+        ["--deflate-params", params],
+        [f"--deflate=permessage-deflate; {params}"],
+    ):
+        result = replay(path, "--all", "--plain", "-d", "summary", *args)
+        assert result.exit_code == 0, result.stderr
+        assert "permessage-deflate in force: permessage-deflate; server_no_context_takeover" in (
+            result.stdout
+        )
+        assert all(f'"{text}"' in result.stdout for text in want)
+    flag = replay("--deflate", path, "--json")
+    assert flag.exit_code == 0, flag.stderr
+    assert [e["text"] for e in json_events(flag) if e["event"] == "message"] == want
+    off = replay(path, "--json")
+    assert not any(e["event"] == "message" and e["text"] in want for e in json_events(off))
+    for bad in ("--deflate=nonsense=1", "--deflate=x"):
+        result = replay(path, bad)
+        assert result.exit_code == 2
+        assert len(result.stderr.strip().splitlines()) == 1 and "--deflate" in result.stderr
+    both = replay(path, "--deflate=server_no_context_takeover", "--no-deflate")
+    assert both.exit_code == 2 and "contradict" in both.stderr

@@ -353,7 +353,7 @@ class _Builder:
                 f"the {who}'s message does not inflate: the capture began after the handshake, so "
                 "its compression window (context takeover) most likely began before the capture "
                 "and cannot be rebuilt; later messages from this side are affected alike "
-                "(a no_context_takeover connection decodes with --deflate-params)",
+                "(a no_context_takeover connection decodes with --deflate=PARAMS)",
                 failed,
                 False,
             )

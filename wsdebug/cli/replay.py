@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from .app import app, error_line
 from .common import (
@@ -54,7 +55,26 @@ def _opcode(value: str | None) -> int | None:
         raise UserError(f"--opcode: {exc}") from None
 
 
-@app.command()
+class _ReplayCommand(TyperCommand):
+    """``replay``'s click command: ``--deflate=PARAMS`` is read as ``--deflate-params PARAMS``
+    (so ``--deflate`` alone stays a flag, and ``--deflate FILE`` does not swallow FILE)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        out: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                out.append(arg)
+                out.extend(rest)
+                break
+            if arg.startswith("--deflate="):
+                out += ["--deflate-params", arg.removeprefix("--deflate=")]
+            else:
+                out.append(arg)
+        return super().parse_args(ctx, out)
+
+
+@app.command(cls=_ReplayCommand)
 def replay(
     file: Annotated[
         Path,
@@ -84,7 +104,11 @@ def replay(
         bool | None,
         typer.Option(
             "--deflate/--no-deflate",
-            help="Override permessage-deflate (default: as the recorded handshake says).",
+            help="--deflate[=PARAMS]: inflate permessage-deflate whatever the recorded handshake "
+            "says, with these parameters when given (as in Sec-WebSocket-Extensions: "
+            "--deflate='server_no_context_takeover; client_max_window_bits=10'), for captures "
+            "begun after the handshake; --no-deflate never inflates (default: as the handshake "
+            "says).",
         ),
     ] = None,
     deflate_params: Annotated[
@@ -92,9 +116,7 @@ def replay(
         typer.Option(
             "--deflate-params",
             metavar="PARAMS",
-            help="Inflate with these permessage-deflate parameters whatever the handshake "
-            "says (as in Sec-WebSocket-Extensions: 'server_no_context_takeover; "
-            "client_max_window_bits=10'), for captures begun after the handshake.",
+            help="The same as --deflate=PARAMS.",
         ),
     ] = None,
     keylog: Annotated[
@@ -274,7 +296,7 @@ def _deflate_override(on: bool | None, value: str | None) -> bool | DeflateParam
     if value is None:
         return on
     if on is False:
-        raise UserError("--deflate-params and --no-deflate contradict each other")
+        raise UserError("--deflate=PARAMS and --no-deflate contradict each other")
     from ..codec.deflate import negotiate
 
     text = value.strip()
@@ -282,7 +304,7 @@ def _deflate_override(on: bool | None, value: str | None) -> bool | DeflateParam
         text = f"permessage-deflate; {text}" if text else "permessage-deflate"
     params = negotiate(text)
     if params is None:
-        raise UserError(f"--deflate-params: not valid permessage-deflate parameters: {value!r}")
+        raise UserError(f"--deflate: not valid permessage-deflate parameters: {value!r}")
     return params
 
 

@@ -65,13 +65,44 @@ def streamed_replay(
 ) -> int:
     """Print (or write as JSON) every conversation of ``file`` as it is decoded; the exit
     status: 1 when a shown conversation has a problem or the capture is cut short."""
+
+    from ..capture.offline import no_gc
+
+    with no_gc():  # events and records hold no cycles; collections would only walk them
+        return _replay(
+            file,
+            json_out,
+            detail,
+            plain,
+            conn,
+            visible,
+            svg,
+            html,
+            deflate,
+            max_input,
+            server_port,
+            keylog,
+        )
+
+
+def _replay(
+    file: str,
+    json_out: bool,
+    detail: str,
+    plain: bool,
+    conn: str | None,
+    visible: Visible | None,
+    svg: Path | None,
+    html: Path | None,
+    deflate: bool | DeflateParams | None,
+    max_input: int,
+    server_port: int | None,
+    keylog: KeyLog | None,
+) -> int:
     from ..capture.format import CaptureError
     from ..capture.streaming import stream_capture
 
     name = "standard input" if file == "-" else file
-    import gc
-
-    gc.disable()  # events and records hold no cycles; collections would only walk them
     try:
         streamed = stream_capture(
             file, deflate=deflate, max_input=max_input, server_port=server_port, keylog=keylog
