@@ -88,6 +88,17 @@ def test_stream_records_and_json_are_the_whole_decode(feed: int, masked: bool) -
     assert out.getvalue() == expected_json(whole)
 
 
+def test_frames_over_a_mebibyte_go_in_whole() -> None:
+    big = encode_frame(0x2, bytes(range(256)) * 8192, mask_key=b"abcd")  # 2 MiB
+    data = mixed(30, masked=True, big=False) + big + big[:-1000] + big  # and a cut one
+    whole = decode_bytes(data, sender=Role.CLIENT)
+    for feed in (4096, 1 << 20):
+        assert DecodeStream([(Role.CLIENT, data)], feed=feed).collect() == whole
+    one = DecodeStream([(Role.CLIENT, big)])
+    (batch,) = one.batches()  # one piece: the input itself, not copied
+    assert batch[0].frame.payload == bytes(range(256)) * 8192
+
+
 def test_two_directions_as_a_stream() -> None:
     segments = [
         (Role.CLIENT, mixed(30, masked=True)[:500]),

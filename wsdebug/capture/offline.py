@@ -98,6 +98,7 @@ def decode_segments(
 
 
 FEED = 64 << 10  #: bytes fed to a decoder at a time by :class:`DecodeStream`
+WHOLE = 1 << 20  #: a frame larger than this is fed whole (see :meth:`DecodeStream.batches`)
 
 
 class DecodeStream:
@@ -143,14 +144,18 @@ class DecodeStream:
             if dec is None:
                 inflate = _inflater(no_context_takeover, max_message) if deflate else None
                 dec = decoders[role] = StreamDecoder(role, inflate=inflate, max_message=max_message)
-            # one piece when it is small (the parser adopts it without a copy); a large frame
-            # grows the parser's buffer piece by piece, so at most one extra copy is live
-            pieces = [data] if len(data) <= step else range(0, len(data), step)
-            for piece in pieces:
+            pos = 0
+            while pos < len(data):
+                # a frame over 1 MiB goes in whole when the parser waits for a frame's start:
+                # no buffer grown piece by piece (no copy at all when it is the whole input,
+                # as for one big frame)
+                size = _frame_size(data, pos) if dec.incomplete() is None else None
+                end = pos + (size if size is not None and size > WHOLE else step)
                 with no_gc():
-                    chunk = piece if isinstance(piece, bytes) else data[piece : piece + step]
-                    records = dec.receive_data(chunk)
-                    del chunk
+                    records = dec.receive_data(
+                        data if pos == 0 and end >= len(data) else data[pos:end]
+                    )
+                pos = end
                 if records:
                     if len(self.head) < 2:
                         self.head.extend(records[: 2 - len(self.head)])
@@ -171,6 +176,19 @@ class DecodeStream:
         """Every record at once (for the views that need them all)."""
         records = [r for batch in self.batches() for r in batch]
         return Decoded(records, self.incomplete, self.problems)
+
+
+def _frame_size(data: bytes, pos: int) -> int | None:
+    """The size of the frame whose header starts at ``data[pos]`` (None: header cut short)."""
+    if len(data) - pos < 2:
+        return None
+    b1 = data[pos + 1]
+    size, length = 2 + (4 if b1 & 0x80 else 0), b1 & 0x7F
+    if length == 126:
+        size, length = size + 2, int.from_bytes(data[pos + 2 : pos + 4], "big")
+    elif length == 127:
+        size, length = size + 8, int.from_bytes(data[pos + 2 : pos + 10], "big")
+    return size + length
 
 
 _BATCH = 1000  #: frames encoded per C-encoder call by :func:`write_decode_json`

@@ -64,6 +64,12 @@ _NON_HEX = re.compile(r"[^0-9a-fA-F]")
 
 def parse_bytes(text: str) -> bytes:
     """Decode bytes written in any supported format (see the module docstring)."""
+    return _parse_bytes(text)
+
+
+def _parse_bytes(text: str, *, uncommented: bool = False) -> bytes:
+    """:func:`parse_bytes`; ``uncommented``: the caller has blanked the comment lines (a
+    second scan of a large dump would find none)."""
     text = _normalize(text)
     from .tsharkdump import tool_bytes  # tshark -x / follow, od: recognised by their content
 
@@ -72,7 +78,7 @@ def parse_bytes(text: str) -> bytes:
     lead = _LEAD.match(text).end()  # type: ignore[union-attr]  # (no copy of a large text)
     if text.startswith(_ONE_LITERAL, lead) and (one := _one_literal(text)) is not None:
         return _some(one)  # a repr: no comment can precede it, nothing to uncomment
-    code = _uncomment(text)
+    code = text if uncommented else _uncomment(text)
     lead = _LEAD.match(code).end()  # type: ignore[union-attr]
     if not _may_be_dump(code, lead):  # hex and blanks only: what _parse_plain would return
         try:
@@ -493,7 +499,7 @@ def _parse_one_stream(text: str) -> bytes:
     if lead == len(body):
         raise HexInputError("no bytes in input")
     try:
-        return parse_bytes(body)
+        return _parse_bytes(body, uncommented=True)
     except HexInputError as exc:
         if exc.line is not None:
             raise
