@@ -323,12 +323,22 @@ def _resume_gc() -> None:
 def main() -> None:
     """Console-script entry point: typer's own handling, plus no traceback for the unexpected.
 
-    The cyclic GC is paused until the command's own code runs (:func:`_resume_gc`).
+    The cyclic GC is paused until the command's own code runs (:func:`_resume_gc`), and
+    resumed on the way out if no command ran (``--help``, a usage error).
     """
     global _gc_paused
     if gc.isenabled():
         gc.disable()
         _gc_paused = True
+    try:
+        _run_app()
+    finally:
+        if _gc_paused:
+            _gc_paused = False
+            gc.enable()
+
+
+def _run_app() -> None:
     try:
         app()
     except SystemExit:
