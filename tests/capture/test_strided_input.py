@@ -1,6 +1,6 @@
 """Pasted ``\\x81\\x85`` strings and ``0x81, 0x85`` lists read column by column.
 
-:func:`~wsdebug.capture.textinput._strided` reads a uniform layout with strided slices; every
+:func:`~wsdebug.capture.textbase._strided` reads a uniform layout with strided slices; every
 other layout goes to the readers that take any layout.  Differential: on uniform layouts, on
 layouts one character away from uniform and on random text, ``parse_bytes`` gives the same
 bytes, or the same one-line error, with and without the strided reader.
