@@ -145,9 +145,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     cls=LazyGroup,
 )
-handshake_app = typer.Typer(
-    help="Opening handshake: Accept computation and validation.", no_args_is_help=True
-)
+handshake_app = typer.Typer(help=COMMANDS["handshake"][1], no_args_is_help=True)
 app.add_typer(handshake_app, name="handshake")
 
 
