@@ -42,6 +42,9 @@ from .views import Detail, FrameView, MessageView, problem_text
 
 TICK = 0.1  #: seconds between drawing rounds
 BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
+#: the same while frames are being dropped (a flood): a summary needs few lines, and the
+#: sockets and the recording get the time instead (about 3% of one core)
+FLOOD_BUDGET = 0.003
 BACKLOG = 500  #: frames kept waiting to be drawn before they are skipped
 BACKLOG_BYTES = 8 << 20  #: payload bytes kept waiting to be drawn before frames are skipped
 TAIL = 200  #: frames drawn at the end at most (the newest; a line counts the rest)
@@ -92,6 +95,7 @@ class RichReporter(Reporter):
         #: the last text received in each direction (the prompt keeps no secret it asks for)
         self.last_text: dict[Direction, str] = {}
         self._behind: BehindWriter | None = None
+        self._flooded = False  #: frames were dropped since the last drawing round
         # A subclass that looks at every event in emit() gets them one by one.
         self._batched = type(self).emit is RichReporter.emit
 
@@ -146,6 +150,7 @@ class RichReporter(Reporter):
         excess_bytes = self._bytes_waiting - nbytes
         if excess <= 0 and excess_bytes <= 0:
             return
+        self._flooded = True
         kept: collections.deque[Entry] = collections.deque()
         for entry in self._queue:
             kind, item = entry
@@ -196,10 +201,13 @@ class RichReporter(Reporter):
         start = time.perf_counter()
         queue = self._queue
         detail, plain = self.detail, self.plain
+        marked = False  # a skip line was just drawn: what follows it is drawn too, so the next
+        # trim cannot put a second skip line right under it
         while queue:
-            if budget is not None and time.perf_counter() - start > budget:
+            if budget is not None and not marked and time.perf_counter() - start > budget:
                 break
             kind, item = queue[0]
+            marked = kind == 2
             if kind == 1:
                 run: Run = item
                 ev = run.items[run.pos]
@@ -233,7 +241,8 @@ class RichReporter(Reporter):
         try:
             while True:
                 await asyncio.sleep(TICK)
-                self.draw(BUDGET)
+                flooded, self._flooded = self._flooded, False
+                self.draw(FLOOD_BUDGET if flooded else BUDGET)
         finally:
             self._running = False
             self.flush_tail()
