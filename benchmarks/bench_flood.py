@@ -6,6 +6,14 @@ fast as it comes.  One client sends a text message of ``--size`` bytes (compress
 on the wire); meanwhile a probe client sends a small message every 5 ms and times each echo.
 
     python benchmarks/bench_flood.py [--size 16777215] [--mode json|rich|record] [--rounds 3]
+    python benchmarks/bench_flood.py --mode rich --terminal stopped --burst 20000 --size 1000000
+
+``--terminal`` is how fast the listener's standard output is read: ``fast`` (as fast as it comes),
+``slow`` (4 KiB every 50 ms, a terminal that draws 80 KB/s) or ``stopped`` (nothing until the
+end, the pipe shrunk to one page: a terminal paused with Ctrl-S).  ``--burst N`` then also
+sends N 100-byte messages as fast as the echoes come back (a window of 100) and prints the
+rate: with the rich view a slow or stopped terminal must summarise ("… N frames not shown")
+and leave the rate as it is with a fast one (issue 10).
 
 ``--pythonpath DIR`` runs the listener from another checkout (e.g. ``git archive`` of an older
 commit) to compare.
@@ -33,6 +41,8 @@ def main() -> None:
     ap.add_argument("--mode", choices=("json", "rich", "record"), default="json")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pythonpath", default=None)
+    ap.add_argument("--terminal", choices=("fast", "slow", "stopped"), default="fast")
+    ap.add_argument("--burst", type=int, default=0, help="then N x 100 B messages, window 100")
     args = ap.parse_args()
 
     env = dict(os.environ, NO_COLOR="1")
@@ -73,13 +83,27 @@ def main() -> None:
         else "ws://" + first.decode().split("ws://", 1)[1].split()[0]
     )
     out_bytes = [len(first)]
+    go = threading.Event()  # --terminal stopped: set at the end
+    tail: list[bytes] = []
+    if args.terminal == "stopped":
+        import fcntl
+
+        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    else:
+        go.set()
 
     def drain() -> None:
         assert proc.stdout is not None
-        while chunk := proc.stdout.read1(1 << 20):
+        go.wait()
+        size = 4096 if args.terminal == "slow" else 1 << 20
+        while chunk := proc.stdout.read1(size):
             out_bytes[0] += len(chunk)
+            tail[:] = [*tail[-64:], chunk]
+            if args.terminal == "slow":
+                time.sleep(0.05)
 
-    threading.Thread(target=drain, daemon=True).start()
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     payload = "a" * args.size
     try:
         with (
@@ -113,9 +137,41 @@ def main() -> None:
                     f"{len(rtts)} probe round trips meanwhile: median {statistics.median(rtts) * 1000:.1f} ms, "
                     f"max {max(rtts) * 1000:.1f} ms; output so far +{(out_bytes[0] - before) / 1e6:.0f} MB"
                 )
+        if args.burst:
+            burst(url, args.burst)
     finally:
         proc.terminate()
+        go.set()
         proc.wait(30)
+        reader.join(30)
+    shown = b"".join(tail).decode("utf-8", "replace")
+    skips = shown.count("not shown")
+    print(
+        f"terminal {args.terminal}: {out_bytes[0] / 1e6:.1f} MB drawn; 'not shown' lines near the end: {skips}"
+    )
+
+
+def burst(url: str, n: int) -> None:
+    """N 100-byte text messages, at most 100 unanswered; the echo rate."""
+    with connect(url, max_size=None, open_timeout=10) as ws:
+        slots = threading.Semaphore(100)
+        texts = [f"{i:07d} " + "b" * 92 for i in range(n)]
+
+        def send() -> None:
+            for text in texts:
+                slots.acquire()
+                ws.send(text)
+
+        start = time.perf_counter()
+        sender = threading.Thread(target=send)
+        sender.start()
+        for text in texts:
+            if ws.recv(timeout=60) != text:
+                raise SystemExit("echo out of order")
+            slots.release()
+        sender.join()
+        elapsed = time.perf_counter() - start
+    print(f"burst: {n:,} x 100 B echoed in {elapsed:.2f} s: {n / elapsed:,.0f} msgs/s")
 
 
 if __name__ == "__main__":
