@@ -235,6 +235,7 @@ def main() -> int:
             f"against '{gc_ref}' (the same GC pause as wsdebug's main, not a target):",
             ", ".join(
                 f"{name.removeprefix('wsdebug ')} {min(walls[name]) / min(walls[gc_ref]):.2f}x"
+                f" (cpu {min(cpus[name]) / min(cpus[gc_ref]):.2f}x)"
                 for name in cmds
                 if CASES[name][2] == "minimal typer app"
             ),
