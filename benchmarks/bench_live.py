@@ -394,7 +394,9 @@ def read_recording(path: str) -> Recording:
     return Recording(size, len(conns), c2s, s2c, records)
 
 
-_NOT_SHOWN = re.compile(r"([\d,]+) frames not shown")
+_NOT_SHOWN = re.compile(
+    r"([\d,]+) frames?(?: \(#[\d,]+(?:–#[\d,]+)?\))?(?: and [\d,]+ message views?)? not shown"
+)
 
 
 def read_display(path: str) -> tuple[int, int, int, str]:
