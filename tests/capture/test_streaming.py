@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dpkt
@@ -162,7 +163,10 @@ def _big_jsonl(path: Path, size: int) -> int:
 
 
 def _peak_kib(*args: str) -> tuple[int, str]:
-    """Peak RSS (KiB) of ``wsdebug ARGS`` in a child; its stdout's last 400 characters."""
+    """Peak RSS (KiB) of ``wsdebug ARGS`` in a child; its stdout's last 400 characters.
+
+    VmHWM (this process image's own peak), not ru_maxrss: Linux carries a forked child's
+    ru_maxrss over its exec, so it would report the test runner's own size."""
     code = (
         "import resource, sys\n"
         "from wsdebug.cli import main\n"
@@ -170,15 +174,26 @@ def _peak_kib(*args: str) -> tuple[int, str]:
         "try:\n    main()\n"
         "finally:\n"
         "    sys.stdout.flush()\n"
-        "    sys.stderr.write('maxrss=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "    peak = int(hwm[0].split()[1]) if hwm else "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    sys.stderr.write('maxrss=%d\\n' % peak)\n"
     )
     env = {**os.environ, "COLUMNS": "100"}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
-    )
+    with tempfile.TemporaryFile() as out:  # --json of 200 MB is more than a test should hold
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        out.seek(max(out.seek(0, os.SEEK_END) - 400, 0))
+        tail = out.read().decode("utf-8", "replace")
     assert proc.returncode == 0, proc.stderr[-2000:]
     peak = int(proc.stderr.rsplit("maxrss=", 1)[1].split()[0])
-    return peak, proc.stdout[-400:]
+    return peak, tail
 
 
 def test_a_large_capture_replays_in_bounded_memory(tmp_path: Path) -> None:
@@ -249,3 +264,75 @@ def test_deflate_with_its_parameters_in_one_option(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1 and "--deflate" in result.stderr
     both = replay(path, "--deflate=server_no_context_takeover", "--no-deflate")
     assert both.exit_code == 2 and "contradict" in both.stderr
+
+
+def _big_pcap(path: Path, size: int) -> int:
+    """A pcap of ``size`` bytes or more: an upgrade, then 65 KB binary frames from the server,
+    one per segment (written as generated, never held)."""
+    import struct
+
+    from .test_follow_memory import PAYLOAD, _packet
+
+    request = build_request("127.0.0.1:8080", "/")[0]
+    response = build_response(parse_request(request))
+    frame = encode_frame(0x2, b"\xab" * PAYLOAD)
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        fh.write(_packet(40000, 8080, 1, request))
+        fh.write(_packet(8080, 40000, 1, response))
+        seq, sent, n = 1 + len(response), 0, 0
+        while sent < size:
+            fh.write(_packet(8080, 40000, seq, frame))
+            seq, sent, n = seq + len(frame), sent + len(frame), n + 1
+    return n
+
+
+def test_a_large_pcap_replays_in_bounded_memory(tmp_path: Path) -> None:
+    """A 200 MB pcap (generated here, deleted after): read in two passes, never whole; the
+    replay's peak RSS stays under 150 MB (it held every payload and every decoded frame)."""
+    path = tmp_path / "big.pcap"
+    frames = _big_pcap(path, 200 * 1000 * 1000)
+    try:
+        peak, tail = _peak_kib("replay", str(path), "--all", "--plain", "-d", "summary")
+        assert f"{frames} frames; no close frame before the capture ends" in tail
+        assert peak < 150 * 1024, f"peak RSS {peak // 1024} MiB"
+        peak, tail = _peak_kib("replay", str(path), "--json", "--direction", "c2s")
+        assert json.loads(tail.splitlines()[-1])["event"] == "disconnect"
+        assert peak < 150 * 1024, f"peak RSS {peak // 1024} MiB"
+    finally:
+        path.unlink()
+
+
+def test_the_two_pass_pcap_reader_on_broken_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Truncated and bit-flipped pcaps through the two-pass reader (forced for any size):
+    the same exit status as the whole-file reader, one line on stderr when refused, the same
+    frames when read."""
+    import random
+
+    import wsdebug.capture.streaming as streaming
+
+    rng = random.Random(13)
+    raw = pcap_bytes([_session()], mss=120, linktype=1, reorder=[2], retransmit=[4])
+    path = tmp_path / "broken.pcap"
+    for trial in range(30):
+        data = bytearray(raw)
+        if trial % 3 == 0:
+            data = data[: rng.randrange(24, len(data))]
+        else:
+            for _ in range(rng.randrange(1, 6)):
+                at = rng.randrange(24, len(data))
+                data[at] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(data))
+        monkeypatch.setattr(streaming, "STREAM_PCAP_OVER", 1 << 40)
+        whole = replay(path, "--json")
+        monkeypatch.setattr(streaming, "STREAM_PCAP_OVER", -1)
+        streamed = replay(path, "--json")
+        assert streamed.exception is None or isinstance(streamed.exception, SystemExit)
+        assert streamed.exit_code == whole.exit_code, (trial, streamed.stderr, whole.stderr)
+        if streamed.exit_code == 2:
+            assert len(streamed.stderr.strip().splitlines()) == 1
+        else:
+            frames = [e for e in json_events(streamed) if e["event"] == "frame"]
+            assert frames == [e for e in json_events(whole) if e["event"] == "frame"]

@@ -24,7 +24,7 @@ Nothing here draws anything; ``ui/replay.py`` renders these events with the live
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..codec.deflate import DeflateParams, MessageTooBig, PerMessageDeflate, params_in_force
@@ -488,11 +488,18 @@ class Replayer:
         out, conv.events = conv.events, []
         return out
 
-    def finish(self, gaps: list[tuple[str, str]] | None = None) -> list[Event]:
-        """The end of the recording: what was waiting, incomplete frames, ``gaps`` (the
-        (direction, text) of bytes the source lost) as problems."""
+    def finish(
+        self,
+        gaps: list[tuple[str, str]] | None = None,
+        tail: Iterable[tuple[str, str, bool]] = (),
+    ) -> list[Event]:
+        """The end of the recording: what was waiting, incomplete frames, ``tail`` notes
+        ((direction, text, is_problem): what a streamed source learns at the end), ``gaps``
+        (the (direction, text) of bytes the source lost) as problems."""
         t, conv = self.t, self.conv
         self.builder.finish(t)
+        for direction, text, bad in tail:
+            conv.add(NoteEvent(text, Direction(direction), [], bad, conn=conv.id, t=t))
         for direction, text in gaps or ():
             conv.add(NoteEvent(text, Direction(direction), [], True, conn=conv.id, t=t))
         return self._take()

@@ -21,6 +21,7 @@ whole, as :func:`~wsdebug.capture.importers.load` reads them.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -30,7 +31,7 @@ from typing import IO, cast
 from ..codec.deflate import DeflateParams
 from ..codec.events import Event
 from .format import CaptureError, ConnectionInfo, Cut, ParsedCapture, is_capture, iter_capture
-from .importers import Capture, load_file
+from .importers import PCAP_MAGICS, PCAPNG_MAGIC, Capture, load_file
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, too_large
 from .session import Conversation, InflateBudget, Replayer
 from .tls import KeyLog
@@ -86,6 +87,13 @@ def stream_capture(
         stack.close()
         raise CaptureError(f"cannot read {name}: {exc.strerror or exc}") from None
     budget = InflateBudget()
+    if (
+        head[:4] in PCAP_MAGICS | {PCAPNG_MAGIC}
+        and keylog is None
+        and path != "-"
+        and _size(fh) > STREAM_PCAP_OVER
+    ):
+        return _pcap_stream(fh, name, stack, deflate, budget, server_port)
     if is_capture(head):
         parsed = ParsedCapture([])
         records = iter_capture(_block_lines(fh, head, max_input, name), name, parsed)
@@ -141,6 +149,45 @@ def _block_lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[
         lines = text.split(b"\n")
         lines.pop()  # text ends with a line end: the piece after it is empty
         yield from [line + b"\n" for line in lines]
+
+
+#: A pcap larger than this is streamed in two passes (capture.pcapstream); a smaller one is
+#: read whole in one pass, faster, its memory no concern.  $WSDEBUG_STREAM_PCAP_OVER overrides.
+STREAM_PCAP_OVER = int(os.environ.get("WSDEBUG_STREAM_PCAP_OVER", 64 << 20))
+
+
+def _size(fh: IO[bytes]) -> int:
+    try:
+        return os.fstat(fh.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def _pcap_stream(
+    fh: IO[bytes],
+    name: str,
+    stack: ExitStack,
+    deflate: bool | DeflateParams | None,
+    budget: InflateBudget,
+    server_port: int | None,
+) -> Streamed:
+    from .pcapstream import plan, replay_records
+
+    try:
+        fh.seek(0)
+        plans, file_notes = plan(fh, name, server_port=server_port)
+        fh.seek(0)
+    except BaseException:
+        stack.close()
+        raise
+    kind = "pcapng" if fh.read(4) == PCAPNG_MAGIC else "pcap"
+    fh.seek(0)
+    tails: dict[int, list[tuple[str, str, bool]]] = {}
+    notes = {id(p.info): p.notes for p in plans}
+    records = replay_records(fh, name, plans, tails)
+    end_notes: list[str] = []
+    convs = _Grouper(records, deflate, budget, end_notes, notes, tails).conversations()
+    return Streamed(kind, convs, file_notes, closer=stack, end_notes=end_notes)
 
 
 class _Rewound:
@@ -209,8 +256,12 @@ class _Grouper:
         deflate: bool | DeflateParams | None,
         budget: InflateBudget,
         end_notes: list[str],
+        notes: dict[int, list[str]] | None = None,
+        tails: dict[int, list[tuple[str, str, bool]]] | None = None,
     ) -> None:
         self.records, self.deflate, self.budget = records, deflate, budget
+        self.notes = notes or {}  #: by id() of the info: lines about the source
+        self.tails = tails if tails is not None else {}  #: filled by the source at an end
         self.order: list[ConnectionInfo] = []  # conversations not yet shown, in order
         self.held: dict[int, list[tuple[float, str, bytes]]] = {}  # by id() of the info
         self.ended: set[int] = set()
@@ -255,7 +306,9 @@ class _Grouper:
             info = self.order.pop(0)
             key = id(info)
             self.shown.add(key)
-            replayer = Replayer(info, deflate=self.deflate, budget=self.budget)
+            replayer = Replayer(
+                info, deflate=self.deflate, notes=self.notes.get(key), budget=self.budget
+            )
             yield replayer.conv, self._events(replayer, info, self.held.pop(key))
 
     def _events(
@@ -283,7 +336,7 @@ class _Grouper:
         conv.end_reason = info.end_reason
         conv.client, conv.server = _ends(info)
         conv.url = conv.url or info.url
-        yield from replayer.finish()
+        yield from replayer.finish(tail=self.tails.pop(key, ()))
 
 
 def _ends(info: ConnectionInfo) -> tuple[str | None, str | None]:
