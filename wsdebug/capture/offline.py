@@ -97,7 +97,7 @@ def decode_segments(
     return Decoded(records, incomplete, problems)
 
 
-FEED = 64 << 10  #: bytes fed to a decoder at a time by :class:`DecodeStream`
+FEED = 16 << 10  #: bytes fed to a decoder at a time by :class:`DecodeStream`
 WHOLE = 1 << 20  #: a frame larger than this is fed whole (see :meth:`DecodeStream.batches`)
 
 
@@ -192,7 +192,7 @@ def _frame_size(data: bytes, pos: int) -> int | None:
 
 
 _BATCH = 1000  #: frames encoded per C-encoder call by :func:`write_decode_json`
-_WRITE = 1 << 20  #: characters gathered before each write
+_WRITE = 256 << 10  #: characters gathered before each write
 
 
 def write_decode_json(result: Decoded | DecodeStream, out: IO[str]) -> None:
