@@ -4,9 +4,9 @@ directions after the 101, until either side ends.
 Theory of operation
 -------------------
 Each direction is one task reading its side (:func:`Relay._pipe`).  Transparent and not
-strict, a chunk is written to the other side as soon as it is read, byte for byte (no
-re-framing), and only then recorded, decoded and reported: annotating and writing out the
-frames happen while the peer is busy answering, not in the round trip.
+strict, a chunk is written to the other side as soon as it is read (and recorded, with
+``--record``), byte for byte (no re-framing), and only then decoded and reported: annotating
+and writing out the frames happen while the peer is busy answering, not in the round trip.
 
 Violations are reported and passed through.  With ``strict`` a chunk is decoded before it is
 forwarded, and the first problem in a direction stops the relay before the offending frame:
@@ -153,20 +153,21 @@ class Relay:
     async def _chunk(
         self, src: _Side, dst: _Side, data: bytes, *, recorded: bool = False, sent: bool = False
     ) -> bool:
-        """Forward (unless ``sent``), record, decode and report one chunk; False once strict
+        """Record, forward (unless ``sent``), decode and report one chunk; False once strict
         mode failed the connection.
 
-        Transparent and not strict, the bytes go out before anything else is done with them:
+        Transparent and not strict, the bytes go out as soon as they are recorded (so a
+        recording still holds every chunk that was forwarded, even after a ``kill -9``):
         decoding, annotating and reporting happen while the peer is busy with them, off the
         round trip.  ``--strict`` decodes first (the offending frame is not forwarded), and a
         terminated leg forwards what the proxy frames itself.
         """
+        if not recorded:
+            self.record(src.direction, data)
         decoder = src.decoder
         early = not sent and (decoder is None or not (self.opts.strict or self.terminated))
         if early:
             dst.write(data)
-        if not recorded:
-            self.record(src.direction, data)
         if decoder is None:
             return True
         start = decoder.parser.offset + decoder.parser.buffered
