@@ -86,6 +86,7 @@ class Connection:
         self.frames_in = self.frames_out = self.bytes_in = self.bytes_out = 0
         self._events: list[Event] = []
         self._out: list[bytes] = []  #: queued pieces, joined once by data_to_send()
+        self._keys: list[bytes] = []  #: unused mask keys (client)
         #: called with each complete incoming message, in order, before the next frame is
         #: handled (an echo server answers a message before the close that follows it)
         self.on_message: Callable[[Message], None] | None = None
@@ -220,7 +221,13 @@ class Connection:
     # -- sending ---------------------------------------------------------------------------------
 
     def _key(self) -> bytes | None:
-        return os.urandom(4) if self.role is Role.CLIENT else None
+        """A fresh mask key (RFC 6455 §5.3: from a strong source of entropy), read from
+        ``os.urandom`` 1 KiB at a time rather than with one system call per frame."""
+        if self.role is not Role.CLIENT:
+            return None
+        if not self._keys:
+            self._keys = [os.urandom(1024)[i : i + 4] for i in range(0, 1024, 4)][::-1]
+        return self._keys.pop()
 
     def _send(
         self, opcode: int, payload: bytes = b"", *, fin: bool = True, rsv1: bool = False
