@@ -112,3 +112,49 @@ def test_json_to_a_file_is_complete_in_order_and_flushed_when_interrupted(tmp_pa
     assert first[-1]["event"] == "disconnect"
     texts = [e["text"] for e in second if e["event"] == "message" and e["direction"] == "s2c"]
     assert texts == [f"n{i}" for i in range(50)]
+
+
+def test_json_file_write_error_stops_the_output_not_the_relay(tmp_path: Path) -> None:
+    """A full disk (here a file size limit) under ``--json > file``: one line on stderr, the
+    relay goes on, Ctrl-C still exits 130, no traceback."""
+    import resource
+
+    out = tmp_path / "events.jsonl"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    async def run() -> tuple[int, bytes]:
+        server, sport = await echo_server(None)
+        with open(out, "wb") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "wsdebug", "proxy", f"ws://{HOST}:{sport}/"]
+                + ["--port", "0", "--json"],
+                stdout=fh,
+                stderr=subprocess.PIPE,
+                preexec_fn=limit,
+            )
+        try:
+            for _ in range(400):
+                m = re.search(rb"ws://127\.0\.0\.1:(\d+)/", out.read_bytes())
+                if m:
+                    break
+                await asyncio.sleep(0.05)
+            assert m, "the proxy did not start"
+            async with websockets.connect(f"ws://{HOST}:{m[1].decode()}/") as ws:
+                for _ in range(100):  # a few kB of JSON: the limit is reached early
+                    await ws.send("y" * 200)
+                    assert await asyncio.wait_for(ws.recv(), 10) == "y" * 200
+            os.kill(proc.pid, signal.SIGINT)
+            _, err = await asyncio.to_thread(proc.communicate, None, 20)
+            return proc.returncode, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            server.close()
+
+    code, err = arun(run(), 60)
+    assert code == 130, err
+    assert b"Traceback" not in err, err
+    assert err.count(b"--json output stopped: File too large") == 1, err
+    assert out.stat().st_size <= 4096

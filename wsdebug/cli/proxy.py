@@ -258,6 +258,7 @@ def _json_reporter(max_payload: int | None):
     import os
     import stat
 
+    from ..codec.events import Event
     from ..live.reporter import JsonReporter
 
     threaded = True
@@ -268,4 +269,21 @@ def _json_reporter(max_payload: int | None):
         threaded = not (stat.S_ISREG(st.st_mode) or is_null)
     except (AttributeError, OSError, ValueError):  # not a real file (tests)
         pass
-    return JsonReporter(max_payload=max_payload, threaded=threaded)
+    if threaded:
+        return JsonReporter(max_payload=max_payload, threaded=True)
+
+    class FileJsonReporter(JsonReporter):
+        """A write error (a full disk, a file size limit) stops the output with one line on
+        standard error; the proxy goes on relaying, as it does when the thread's reader goes."""
+
+        def emit(self, event: Event) -> None:
+            if self.error_seen is not None:
+                return
+            try:
+                super().emit(event)
+            except OSError as exc:
+                self.error_seen = exc
+                why = exc.strerror or str(exc)
+                print(f"wsdebug proxy: --json output stopped: {why}", file=sys.stderr, flush=True)
+
+    return FileJsonReporter(max_payload=max_payload)
