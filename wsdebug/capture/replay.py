@@ -42,8 +42,12 @@ def open_capture(
     max_input: int = DEFAULT_REPLAY_MAX,
     server_port: int | None = None,
     keylog: KeyLog | None = None,
+    lazy: bool = False,
 ) -> tuple[Capture, list[Conversation]]:
     """Load ``path`` and rebuild its conversations; CaptureError when unreadable.
+
+    ``lazy``: the conversations' events are decoded on demand from checkpoints
+    (:mod:`wsdebug.capture.lazy`, for the stepper), not all kept.
 
     ``deflate`` overrides the handshake (parameters, on, off); ``server_port`` names the server
     of a pcap conversation captured without its handshake.
@@ -66,6 +70,13 @@ def open_capture(
             raise CaptureError(f"cannot read standard input: {exc.strerror or exc}") from None
     else:
         capture = load(path, max_input=max_input, server_port=server_port, keylog=keylog)
+    if lazy:
+        from .lazy import lazy_conversations
+
+        convs = lazy_conversations(
+            capture.connections, deflate=deflate, notes=capture.notes, gaps=capture.gaps
+        )
+        return capture, convs
     return capture, capture.conversations(deflate=deflate)
 
 

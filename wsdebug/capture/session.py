@@ -58,23 +58,32 @@ class InflateBudget:
         self.total, self.left = total, total
 
     def wrap(self, inflate: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
-        def inflate_within(payload: bytes) -> bytes:
-            if self.left <= 0:
-                raise MessageTooBig(self._spent())
-            out = inflate(payload)
-            if len(out) > self.left:
-                self.left = 0
-                raise MessageTooBig(self._spent())
-            self.left -= len(out)
-            return out
-
-        return inflate_within
+        return _Within(self, inflate)
 
     def _spent(self) -> str:
         return (
             f"not inflated: the capture's messages already inflate to "
             f"{self.total >> 20} MiB in all (the replay's total inflation budget)"
         )
+
+
+class _Within:
+    """An inflater that spends a budget (an object, not a closure: a copy of a decoder's
+    state, capture.lazy's checkpoints, copies the inflater and the budget with it)."""
+
+    def __init__(self, budget: InflateBudget, inflate: Callable[[bytes], bytes]) -> None:
+        self.budget, self.inflate = budget, inflate
+
+    def __call__(self, payload: bytes) -> bytes:
+        budget = self.budget
+        if budget.left <= 0:
+            raise MessageTooBig(budget._spent())
+        out = self.inflate(payload)
+        if len(out) > budget.left:
+            budget.left = 0
+            raise MessageTooBig(budget._spent())
+        budget.left -= len(out)
+        return out
 
 
 SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}

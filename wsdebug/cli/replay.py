@@ -209,6 +209,7 @@ def replay(
             max_input=limit,
             server_port=server_port,
             keylog=_keylog(keylog),
+            lazy=to is None,  # the stepper: events decoded on demand, not all kept
         )
         convs = select(convs, conn, str(file))
     except CaptureError as exc:

@@ -9,11 +9,12 @@ few words (for the status bar), e.g. "no later problem" or "frame 9 is hidden by
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..capture.lazy import FRAME, HEAD, EventIndex
 from ..capture.session import Conversation
-from ..codec.events import Event, FrameEvent, HeadEvent, NoteEvent, direction_of, has_problem
+from ..codec.events import Event, FrameEvent, HeadEvent, NoteEvent, direction_of
 from ..codec.spec import Direction, Opcode, opcode_name
 
 DETAILS = ("summary", "fields", "bytes")
@@ -116,6 +117,7 @@ class Stepper:
         self.query = ""
         self.message = ""
         self.cursor = 0
+        self._indexes: dict[int, EventIndex] = {}
         self._snap(forward=True)
         if len(conversations) > 1:
             self.message = f"{len(conversations)} conversations: c switches"
@@ -127,13 +129,25 @@ class Stepper:
         return self.conversations[self.conv_index]
 
     @property
-    def events(self) -> list[Event]:
+    def events(self) -> Sequence[Event]:
+        """The conversation's events: a list, or capture.lazy's LazyEvents (decoded on demand:
+        everything but :attr:`current` and search reads :attr:`index` instead)."""
         return self.conversation.events
 
     @property
+    def index(self) -> EventIndex:
+        """What the filters, counters and strip read: a few bytes per event."""
+        conv = self.conversation
+        index = self._indexes.get(id(conv))
+        if index is None or len(index) != len(conv.events):
+            index = self._indexes[id(conv)] = EventIndex.of(conv.events)
+        return index
+
+    @property
     def current(self) -> Event | None:
-        ev = self.events[self.cursor] if self.events else None
-        return ev if ev is not None and self.visible(ev) else None
+        if not self.events or not self.shown(self.cursor):
+            return None
+        return self.events[self.cursor]
 
     def visible(self, ev: Event) -> bool:
         if self.direction is not None and direction_of(ev) != self.direction:
@@ -142,13 +156,27 @@ class Stepper:
             return isinstance(ev, FrameEvent) and ev.record.frame.opcode_raw == self.opcode
         return True
 
+    def shown(self, i: int) -> bool:
+        """:meth:`visible` for event ``i``, from the index."""
+        index = self.index
+        if self.direction is not None and index.dirs[i] != (
+            1 if self.direction == Direction.C2S else 2
+        ):
+            return False
+        if self.opcode is not None:
+            return index.kinds[i] == FRAME and index.opcodes[i] == self.opcode
+        return True
+
     def visible_indices(self) -> list[int]:
-        return [i for i, ev in enumerate(self.events) if self.visible(ev)]
+        if self.direction is None and self.opcode is None:
+            return list(range(len(self.index)))
+        return [i for i in range(len(self.index)) if self.shown(i)]
 
     def position(self) -> tuple[int, int]:
         """(frames shown up to and including the cursor, frames shown): the counter counts
         frames only, not the REQ/101 heads or notes around them (0 before the first frame)."""
-        frames = [i for i in self.visible_indices() if isinstance(self.events[i], FrameEvent)]
+        kinds = self.index.kinds
+        frames = [i for i in self.visible_indices() if kinds[i] == FRAME]
         return bisect.bisect_right(frames, self.cursor), len(frames)
 
     def filters(self) -> str:
@@ -161,31 +189,46 @@ class Stepper:
 
     # -- moving ----------------------------------------------------------------------------------
 
-    def _find(self, start: int, step: int, pred: Callable[[Event], bool]) -> int | None:
+    def _find(
+        self, start: int, step: int, pred: Callable[[Event], bool] | None = None
+    ) -> int | None:
+        """The first event from ``start`` (going ``step``) that is shown and, when ``pred`` is
+        given, satisfies it (only those events are decoded)."""
         i = start
-        while 0 <= i < len(self.events):
-            ev = self.events[i]
-            if self.visible(ev) and pred(ev):
+        n = len(self.index)
+        while 0 <= i < n:
+            if self.shown(i) and (pred is None or pred(self.events[i])):
                 return i
             i += step
         return None
 
+    def _find_problem(self, start: int) -> int | None:
+        problems = self.index.problems
+        i = start
+        while True:
+            i = problems.find(1, i)
+            if i < 0:
+                return None
+            if self.shown(i):
+                return i
+            i += 1
+
     def _snap(self, *, forward: bool) -> None:
         """Put the cursor on a visible event: this one, else the nearest (preferring ``forward``)."""
-        if not self.events:
+        if not len(self.index):
             self.cursor = 0
             return
-        self.cursor = min(self.cursor, len(self.events) - 1)
-        found = self._find(self.cursor, 1 if forward else -1, lambda _: True)
+        self.cursor = min(self.cursor, len(self.index) - 1)
+        found = self._find(self.cursor, 1 if forward else -1)
         if found is None:
-            found = self._find(self.cursor, -1 if forward else 1, lambda _: True)
+            found = self._find(self.cursor, -1 if forward else 1)
         if found is None:
             self.message = "the filter hides every event"
         else:
             self.cursor = found
 
     def next(self) -> bool:
-        found = self._find(self.cursor + 1, 1, lambda _: True)
+        found = self._find(self.cursor + 1, 1)
         if found is None:
             self.message = "last event"
             return False
@@ -193,7 +236,7 @@ class Stepper:
         return True
 
     def previous(self) -> bool:
-        found = self._find(self.cursor - 1, -1, lambda _: True)
+        found = self._find(self.cursor - 1, -1)
         if found is None:
             self.message = "first event"
             return False
@@ -206,28 +249,32 @@ class Stepper:
         self.message = ""
 
     def last(self) -> None:
-        self.cursor = max(len(self.events) - 1, 0)
+        self.cursor = max(len(self.index) - 1, 0)
         self._snap(forward=False)
         self.message = ""
 
     def jump(self, number: int) -> bool:
         """Go to frame ``number`` (as numbered in the views, from 1)."""
-        for i, ev in enumerate(self.events):
-            if isinstance(ev, FrameEvent) and ev.number == number:
-                if not self.visible(ev):
-                    self.message = f"frame {number} is hidden by the filter ({self.filters()})"
-                    return False
-                self.cursor, self.message = i, ""
-                return True
-        self.message = f"no frame {number} (frames 1-{len(self.conversation.frames)})"
+        index = self.index
+        try:
+            i = index.numbers.index(number) if number > 0 else -1
+        except ValueError:
+            i = -1
+        if i >= 0 and index.kinds[i] == FRAME:
+            if not self.shown(i):
+                self.message = f"frame {number} is hidden by the filter ({self.filters()})"
+                return False
+            self.cursor, self.message = i, ""
+            return True
+        self.message = f"no frame {number} (frames 1-{self.conversation.frame_count})"
         return False
 
     def next_problem(self) -> bool:
         """The next visible event with a problem, wrapping around to the first."""
-        found = self._find(self.cursor + 1, 1, has_problem)
+        found = self._find_problem(self.cursor + 1)
         wrapped = found is None
         if wrapped:
-            found = self._find(0, 1, has_problem)
+            found = self._find_problem(0)
         if found is None:
             self.message = "no problems" + (
                 "" if self.filters() == "none" else " among the shown events"
@@ -279,7 +326,8 @@ class Stepper:
         self.message = f"filter: {self.filters()}"
 
     def cycle_opcode(self) -> None:
-        present = {ev.record.frame.opcode_raw for ev in self.events if isinstance(ev, FrameEvent)}
+        index = self.index
+        present = {op for kind, op in zip(index.kinds, index.opcodes, strict=True) if kind == FRAME}
         choices = [op for op in OPCODES if op is None or op in present]
         i = choices.index(self.opcode) if self.opcode in choices else 0
         self.opcode = choices[(i + 1) % len(choices)]
@@ -292,19 +340,29 @@ class Stepper:
         self._snap(forward=True)
         self.message = self.conversation.describe()
 
+    def _label(self, i: int) -> str:
+        """:func:`label` of event ``i``, from the index."""
+        index = self.index
+        kind = index.kinds[i]
+        if kind == FRAME:
+            op = index.opcodes[i]
+            arrow = Direction.C2S.arrow if index.dirs[i] == 1 else Direction.S2C.arrow
+            return f"{index.numbers[i]}{arrow}{_SHORT.get(op, f'0x{op:X}')}"
+        if kind == HEAD:
+            return index.labels.get(i, "RESP")
+        return "note"
+
     def strip(self, width: int) -> list[StripItem]:
         """Visible events around the cursor that fit ``width`` columns (cells + one space each)."""
         shown = self.visible_indices()
         if not shown:
             return []
         here = shown.index(self.cursor) if self.cursor in shown else 0
+        index = self.index
+        dirs = (None, Direction.C2S, Direction.S2C)
         items = [
             StripItem(
-                i,
-                label(self.events[i]),
-                direction_of(self.events[i]),
-                i == self.cursor,
-                has_problem(self.events[i]),
+                i, self._label(i), dirs[index.dirs[i]], i == self.cursor, index.problems[i] == 1
             )
             for i in shown
         ]
