@@ -183,8 +183,10 @@ def _survey(fh: IO[bytes], name: str) -> tuple[list[_Survey], _Stats]:
             if kept < PREFIX:
                 kept += len(payload)
                 flow.segments.append((order, ts, seq, payload))
-                if kept >= MAX_HANDSHAKE_SIZE and flow.segments[0][3][:4] in (b"GET ", b"HTTP"):
-                    kept = PREFIX  # an HTTP head: what follows it is not needed to tell
+                if kept >= MAX_HANDSHAKE_SIZE and (
+                    flow.segments[0][3][:4] in (b"GET ", b"HTTP") or _is_tls(flow.segments[0][3])
+                ):
+                    kept = PREFIX  # an HTTP head or TLS: what follows is not needed to tell
                 survey.kept[ep] = kept
     done = router.done + [s for s, ep in router.routes.values() if ep == s.tcp.a]
     done.sort(key=lambda s: s.tcp.first)
