@@ -130,3 +130,28 @@ def test_a_large_repr_takes_the_one_literal_reader() -> None:
     run = "b'" + "a" * ((1 << 20) - 10) + "\\" * 10_000 + "'"
     assert textinput._one_literal(run) is None
     assert parse_bytes(run) == b"a" * ((1 << 20) - 10) + b"\\" * 5000
+
+
+ESCAPES = st.lists(
+    st.sampled_from(["\\x81", "\\x8", "\\x818", "\\x", "x81", "\\\\x81", "\\xg1", " ", "\n"])
+    | st.text(alphabet="\\x19afAF \n\t\x1c\u00a0gz", max_size=3),
+    max_size=8,
+).map("".join)
+
+
+@given(text=ESCAPES)
+@settings(max_examples=1500, deadline=None)
+def test_the_escape_counts_say_what_the_pattern_says(text: str) -> None:
+    found = textinput._ESCAPES_ONLY.fullmatch(text) is not None
+    assert textinput._escapes_only(text) in (None, found)
+
+
+def test_wrapped_escapes_take_the_counts() -> None:
+    """A ``\\x`` string wrapped at 16 bytes a line: not one stride, read by the counts and
+    one translate, the same bytes as the pattern's reader."""
+    data = bytes(range(256)) * 40
+    rows = ("".join(f"\\x{b:02x}" for b in data[i : i + 16]) for i in range(0, len(data), 16))
+    wrapped = "\n".join(rows)
+    assert textinput._strided(wrapped, "\\x", " \t\n\v\f") is None
+    assert textinput._escapes_only(wrapped) is True
+    assert parse_bytes(wrapped) == data == _general(wrapped)

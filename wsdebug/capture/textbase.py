@@ -128,3 +128,43 @@ def _quotes_escaped(text: str, start: int, end: int, quote: str) -> bool:
     while run < _LONG_RUN and end - run > start and text[end - run - 1] == "\\":
         run += 1
     return run % 2 == 0 and run < _LONG_RUN
+
+
+#: ``\\x`` strings mapped to five letters: blanks (``\\s``: str.isspace) to " ", backslash
+#: to b, x, hex digits to h, every other byte to z
+_ESC_CLASSES = bytes(
+    ord(
+        " "
+        if chr(c).isspace()
+        else "b"
+        if c == 0x5C
+        else "x"
+        if c == 0x78
+        else "h"
+        if chr(c) in "0123456789abcdefABCDEF"
+        else "z"
+    )
+    if c < 128
+    else ord("z")
+    for c in range(256)
+)
+
+
+def _escapes_only(code: str) -> bool | None:
+    """Whether ``code`` is one or more ``\\xHH`` with only blanks around them (what the
+    pattern ``(\\s* \\x HEX HEX)+ \\s*`` matches); None when it is not ASCII.  Counts after
+    one ``bytes.translate``: each backslash starts ``\\x``, each ``\\x`` is followed by two
+    digits, and there are no other digits."""
+    if not code.isascii():
+        return None
+    t = code.encode("ascii").translate(_ESC_CLASSES)
+    if b"z" in t:
+        return False
+    units = t.count(b"bx")
+    return (
+        units > 0
+        and t.count(b"b") == units
+        and t.count(b"x") == units
+        and t.count(b"bxhh") == units
+        and t.count(b"h") == 2 * units
+    )

@@ -32,6 +32,7 @@ from .textbase import (
     _check_hex,
     _content_end,
     _error,
+    _escapes_only,
     _quotes_escaped,
     _strided,
 )
@@ -276,7 +277,10 @@ def _parse_literal(text: str) -> bytes:
 def _parse_escapes(code: str) -> bytes:
     if (fast := _strided(code, "\\x", " \t\n\v\f")) is not None:
         return fast
-    if _ESCAPES_ONLY.fullmatch(code):  # nothing but \xNN: whitespace between them is layout
+    only = _escapes_only(code)  # (counts in C; the pattern when the text is not ASCII)
+    if only or only is None and _ESCAPES_ONLY.fullmatch(code):  # nothing but \xNN, blanks
+        if only:  # every backslash and x is a prefix: both go, one translate
+            return bytes.fromhex(code.encode("ascii").translate(None, b"\\x").decode("ascii"))
         return bytes.fromhex(code.replace("\\x", ""))  # fromhex skips the whitespace
     # escapes mixed with characters that stand for themselves: all count except line breaks
     start, end = len(code) - len(code.lstrip()), len(code.rstrip())
