@@ -8,7 +8,7 @@ each its own process, all started once per compression mode and kept running:
 
 * ``wsdebug proxy`` (the CLI, ``--json --json-max-payload 256`` to /dev/null: every frame
   decoded, annotated and written out, from the event loop after the chunk was forwarded, as
-  for any regular file);
+  for any regular file when the payloads are capped at 64 KiB or less);
 * the same into a pipe that ``cat`` empties (``--no-pipe`` skips it): a pipe or a
   terminal can stall, so there the reporter's writer thread writes;
 * mitmproxy's ``mitmdump --mode reverse:`` (``-q``; ``--mitmdump PATH`` or ``MITMDUMP=``);

@@ -1,5 +1,6 @@
 """The relay's transport choices: TCP_NODELAY on both legs, and ``--json`` written straight
-from the loop when standard output is a file (the thread is kept for pipes and terminals)."""
+from the loop when standard output is a file and payloads are capped (the thread is kept for
+pipes, terminals and uncapped payloads)."""
 
 from __future__ import annotations
 
@@ -41,12 +42,16 @@ def test_both_legs_have_tcp_nodelay() -> None:
     assert all(arun(main())), "TCP_NODELAY is off on a leg"
 
 
+#: written from the loop when standard output is a file (a bounded payload per document)
+LOOP_JSON = ("--json", "--json-max-payload", "256")
+
+
 def _start_to_file(upstream: str, out: Path, *args: str) -> tuple[subprocess.Popen[bytes], int]:
     """``wsdebug proxy --json`` with standard output a regular file; the port from its first
     line (written there before any connection)."""
     fh = open(out, "wb")  # noqa: SIM115 - the child holds it; closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wsdebug", "proxy", upstream, "--port", "0", "--json", *args],
+        [sys.executable, "-m", "wsdebug", "proxy", upstream, "--port", "0", *LOOP_JSON, *args],
         stdout=fh,
         stderr=subprocess.PIPE,
     )
@@ -129,7 +134,7 @@ def test_json_file_write_error_stops_the_output_not_the_relay(tmp_path: Path) ->
         with open(out, "wb") as fh:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "wsdebug", "proxy", f"ws://{HOST}:{sport}/"]
-                + ["--port", "0", "--json"],
+                + ["--port", "0", *LOOP_JSON],
                 stdout=fh,
                 stderr=subprocess.PIPE,
                 preexec_fn=limit,

@@ -246,14 +246,23 @@ def _interceptor(reporter, direction: str | None, opcode: str | None, pattern: s
         raise UserError(f"--intercept-match: {exc}") from None
 
 
+#: the largest ``--json-max-payload`` with which the JSON is written from the event loop
+LOOP_JSON_MAX_PAYLOAD = 64 * 1024
+
+
 def _json_reporter(max_payload: int | None):
     """``--json``: written on the event loop, after each chunk was forwarded, when standard
-    output is a regular file or /dev/null (a write there does not wait for a reader); through
-    the reporter's writer thread otherwise (a pipe or a terminal can stall).
+    output is a regular file or /dev/null (a write there does not wait for a reader) and
+    ``--json-max-payload`` bounds every document (at most :data:`LOOP_JSON_MAX_PAYLOAD`);
+    through the reporter's writer thread otherwise: a pipe or a terminal can stall, and
+    without a cap one message can be megabytes of hex, which the thread writes in pieces
+    while the relay goes on.
 
-    The thread costs the relay more than the writing does: it takes the interpreter lock to
-    encode while a reply is waiting to be forwarded (benchmarks/bench_proxy.py: about 0.2 ms
-    at the median of a 100 B round trip, and most of the 99th percentile).
+    For small documents the thread costs the relay more than the writing does: its hand-offs
+    of the interpreter lock come while a reply is waiting to be forwarded
+    (benchmarks/bench_proxy.py: about 0.15 ms at the median of a 100 B round trip, and more at
+    p99).  For 1 MiB messages without a cap the thread is the faster one (15 against 71 ms a
+    round trip).
     """
     import os
     import stat
@@ -262,13 +271,14 @@ def _json_reporter(max_payload: int | None):
     from ..live.reporter import JsonReporter
 
     threaded = True
-    try:
-        st = os.fstat(sys.stdout.fileno())
-        null = os.stat(os.devnull)
-        is_null = stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
-        threaded = not (stat.S_ISREG(st.st_mode) or is_null)
-    except (AttributeError, OSError, ValueError):  # not a real file (tests)
-        pass
+    if max_payload is not None and max_payload <= LOOP_JSON_MAX_PAYLOAD:
+        try:
+            st = os.fstat(sys.stdout.fileno())
+            null = os.stat(os.devnull)
+            is_null = stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
+            threaded = not (stat.S_ISREG(st.st_mode) or is_null)
+        except (AttributeError, OSError, ValueError):  # not a real file (tests)
+            pass
     if threaded:
         return JsonReporter(max_payload=max_payload, threaded=True)
 
