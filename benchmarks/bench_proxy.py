@@ -12,9 +12,11 @@ each its own process, all started once per compression mode and kept running:
 * the same into a pipe that ``cat`` empties (``--no-pipe`` skips it): a pipe or a
   terminal can stall, so there the reporter's writer thread writes;
 * mitmproxy's ``mitmdump --mode reverse:`` (``-q``; ``--mitmdump PATH`` or ``MITMDUMP=``);
-* a ``websocat`` ws-to-ws relay, the native ceiling (``--websocat PATH`` or ``WEBSOCAT=``).
-  websocat 1.x terminates both legs and cannot negotiate permessage-deflate: in the deflate
-  table its legs are uncompressed (said so in the output).
+* a ``websocat`` ws-to-ws relay, the native ceiling (``--websocat PATH`` or ``WEBSOCAT=``):
+  ``websocat -b -E -B 4194304 ws-l:HOST:PORT ws://UPSTREAM/``.  websocat 1.x terminates both
+  legs (it re-frames; ``-b`` relays every message as binary) and cannot negotiate
+  permessage-deflate (its ``--compress-deflate`` is not RFC 7692): in the deflate table its
+  legs are uncompressed (said so in the output).
 
 A missing relay is named in the output, not silently skipped.  The client (websockets, this
 process) measures, without compression and with permessage-deflate:
