@@ -24,7 +24,7 @@ from .replay import (
     event_view,
     print_session,
 )
-from .rows import Glyphs, plain_sink, wrap
+from .rows import Glyphs, message_row, plain_sink, problem_rows, summary_row, wrap
 from .safe import inert_text
 
 #: Payload bytes of a conversation read ahead at most, to see whether it is short.
@@ -92,13 +92,8 @@ def print_stream(
         shown: Iterator[Event] = itertools.chain(ahead, it)  # ``ahead`` is bounded
         if visible is not None:
             shown = filter(visible, shown)
-        if detail == "summary" and rows is not None:
-            frame_row = rows.frame
-            for ev in shown:
-                if type(ev) is ReplayFrame:
-                    frame_row(conv, ev, "summary")
-                else:
-                    out(ev, detail)
+        if detail == "summary" and rows is not None and writer is not None:
+            _summary_rows(conv, shown, rows.g, writer, out)
         elif detail != "bytes":
             for ev in shown:
                 out(ev, detail)
@@ -109,6 +104,36 @@ def print_stream(
         show(inert_text(note, _style(plain, "ws.dim"), escape_style=None))
     if writer is not None:
         writer.flush()
+
+
+def _summary_rows(
+    conv: Conversation, events: Iterator[Event], g: Glyphs, writer: Any, out: _Out
+) -> None:
+    """``-d summary`` as plain rows: :meth:`_FrameRows.frame` inline, the rows handed to the
+    writer a few thousand at a time."""
+    timed = bool(conv.t0)  # hex dumps carry no times
+    pending: list[str] = []
+    add = pending.append
+    for ev in events:
+        if type(ev) is ReplayFrame:
+            rec = ev.record
+            add(summary_row(rec, g, index=ev.number, timestamp=ev.t if timed else None))
+            if rec.problems:
+                for p in rec.problems:
+                    pending.extend(problem_rows(p, rec.frame.offset, g))
+            msg = rec.message
+            if msg is not None and (msg.frames > 1 or msg.compressed):
+                add(message_row(msg, rec.direction, g))
+            if len(pending) >= 4096:
+                writer.extend(pending)
+                pending = []
+                add = pending.append
+        else:
+            writer.extend(pending)
+            pending = []
+            add = pending.append
+            out(ev, "summary")
+    writer.extend(pending)
 
 
 class _Out:
