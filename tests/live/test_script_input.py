@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,16 +28,21 @@ from websockets.asyncio.server import ServerConnection, serve
 ENV = {k: v for k, v in os.environ.items() if k not in ("WSDEBUG_TRACEBACK", "FORCE_COLOR")}
 
 
-@pytest.fixture
-def echo_url() -> Iterator[str]:
+@contextmanager
+def echo_server(close_after: int | None = None) -> Iterator[str]:
+    """A websockets echo server on 127.0.0.1 (closing with 1000 after ``close_after``)."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     url: list[str] = []
     stop: list[asyncio.Future[None]] = []
 
     async def echo(ws: ServerConnection) -> None:
+        n = 0
         async for message in ws:
-            await ws.send(message)
+            await ws.send(message)  # waits while we do not read: then it reads nothing either
+            n += 1
+            if n == close_after:
+                await ws.close()
 
     async def main() -> None:
         stop.append(loop.create_future())
@@ -47,9 +54,17 @@ def echo_url() -> Iterator[str]:
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield url[0]
-    loop.call_soon_threadsafe(stop[0].set_result, None)
-    thread.join(10)
+    try:
+        yield url[0]
+    finally:
+        loop.call_soon_threadsafe(stop[0].set_result, None)
+        thread.join(10)
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    with echo_server() as url:
+        yield url
 
 
 def messages(out: bytes, direction: str) -> list[Any]:
@@ -57,7 +72,7 @@ def messages(out: bytes, direction: str) -> list[Any]:
     return [e["text"] for e in events if e["event"] == "message" and e["direction"] == direction]
 
 
-def test_every_line_in_order(echo_url: str) -> None:
+def test_every_line_in_order() -> None:
     lines = [f"line {i} {'é' * (i % 5)} 厉害了" for i in range(3000)]
     lines[7] = ""  # an empty line is an empty message
 
@@ -71,23 +86,15 @@ def test_every_line_in_order(echo_url: str) -> None:
             lines[0] = "x" * pad + lines[0]
             break
     assert 0x80 <= data[65536] < 0xC0
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wsdebug",
-            "connect",
-            echo_url,
-            "--json",
-            "--no-deflate",
-            "-w",
-            "10",
-        ],
-        input=data,  # the last line has no line end
-        capture_output=True,
-        timeout=60,
-        env=ENV,
-    )
+    cmd = [sys.executable, "-m", "wsdebug", "connect", "--json", "--no-deflate", "-w", "30"]
+    with echo_server(close_after=len(lines)) as url:  # it closes once all are echoed
+        proc = subprocess.run(
+            [*cmd, url],
+            input=data,  # the last line has no line end
+            capture_output=True,
+            timeout=60,
+            env=ENV,
+        )
     assert proc.returncode == 0, proc.stderr.decode()
     assert messages(proc.stdout, "c2s") == lines
     assert messages(proc.stdout, "s2c") == lines
@@ -122,3 +129,33 @@ def test_a_lone_line_is_sent_at_once(echo_url: str) -> None:
             proc.kill()
             proc.communicate(timeout=10)
     assert proc.returncode == 0, err.decode()
+
+
+def test_big_lines_to_a_peer_that_echoes_them(tmp_path: Path) -> None:
+    """20 MB of 64 KiB lines to a server that stops reading while its echoes wait: wsdebug
+    must go on reading the echoes while its own sends wait, or both sides wait for each other
+    until --write-timeout (10 s) fails the connection."""
+    n = 320
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{i:05d}" + "z" * 65531 + "\n" for i in range(n)))
+    with echo_server(close_after=n) as url, lines.open("rb") as stdin:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wsdebug",
+                "connect",
+                url,
+                "--plain",
+                "--no-deflate",
+                "-w",
+                "30",
+            ],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+            env=ENV,
+        )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    out = proc.stdout.decode()
+    assert "closed 1000" in out and "the server started it, clean" in out, out[-2000:]

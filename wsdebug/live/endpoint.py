@@ -184,16 +184,18 @@ class LiveConnection:
             conn.receive_data(leftover)
         self.flush()
 
-    def flush(self) -> None:
-        """Write what the codec queued and report what happened."""
+    def flush(self) -> bool:
+        """Write what the codec queued and report what happened; True when something was
+        written."""
         conn = self.conn
         if conn is None:
-            return
+            return False
         with self._codec_lock:
             out, events = conn.data_to_send(), conn.events_received()
         self.write(out)
         if events:
             self.report(events)
+        return bool(out)
 
     async def receive(self, data: bytes) -> None:
         """Feed ``data`` to the codec.  On a compressed connection this runs on a worker thread
@@ -281,7 +283,7 @@ class LiveConnection:
                     await self.receive(data)
                 else:
                     conn.receive_eof()
-                self.flush()
+                answered = self.flush()  # an echo, a pong, a close: written because of the read
                 await self.reporter.drain(self.id)  # a slow --json reader holds this peer back
                 if not data:
                     reason = "the peer closed the TCP connection"
@@ -289,7 +291,12 @@ class LiveConnection:
                 if conn.should_close_transport:
                     reason = "closing handshake done" if not self.failed else "connection failed"
                     break
-                if not await self._drain_bounded():  # backpressure: no more reading until it drains
+                # Backpressure: what this read made us write must leave before we read more (a
+                # peer that does not read stops being read).  What a script or the prompt sent
+                # is not the pump's to wait for (the sender waits): a peer that echoes it waits
+                # for us to read the echoes before it reads more, and waiting here would
+                # deadlock us both.
+                if answered and not await self._drain_bounded():
                     reason = self.aborted or "aborted"
                     break
         except (ConnectionError, OSError) as exc:

@@ -39,6 +39,9 @@ INTERRUPTED = "interrupted"
 
 #: script lines sent before one flush and one wait for the peer to read them, at most
 SCRIPT_BATCH = 256
+#: ... and characters: a batch never queues much more than the write buffer's high-water mark
+#: (a peer that echoes must not find us waiting on our own writes instead of reading it)
+SCRIPT_BATCH_CHARS = 64 * 1024
 
 
 def stdin_lines(
@@ -113,8 +116,9 @@ async def send_script(
     """Send each line to every target; close them all cleanly at end of input (unless
     ``close`` is false: the caller decides when).
 
-    The lines already waiting (at most :data:`SCRIPT_BATCH`) are sent together: one write per
-    connection and one wait for the peers to read, not one per line.
+    The lines already waiting (at most :data:`SCRIPT_BATCH`, about :data:`SCRIPT_BATCH_CHARS`)
+    are sent together: one write per connection and one wait for the peers to read, not one
+    per line.
 
     Returns False when the input was empty and ``close_at_end`` is false (``listen < /dev/null``
     is a listener, not a script).
@@ -123,8 +127,11 @@ async def send_script(
     ended = False
     while not ended:
         batch = [await queue.get()]
-        while len(batch) < SCRIPT_BATCH and not queue.empty():
-            batch.append(queue.get_nowait())
+        size = len(batch[0] or "")
+        while len(batch) < SCRIPT_BATCH and size < SCRIPT_BATCH_CHARS and not queue.empty():
+            line = queue.get_nowait()
+            batch.append(line)
+            size += len(line or "")
         messages: list[tuple[str, object]] = []
         for line in batch:
             if line is EOF_MARK:
