@@ -87,6 +87,7 @@ class _Within:
 
 
 SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}
+_CLOSE = int(Opcode.CLOSE)
 
 
 @dataclass
@@ -337,17 +338,23 @@ class _Builder:
         conv = self.conv
         events, tally, conn = conv.events, conv.tally, conv.id
         direction = side.dir_enum
-        for rec in decoder.receive_data(data):
-            self.frame_no += 1
-            ev = FrameEvent(rec, direction, self.frame_no, conn=conn, t=t)
+        records = decoder.receive_data(data)
+        if not records:
+            return
+        number = self.frame_no
+        watch = conv.response is None  # a capture begun after the handshake
+        for rec in records:
+            number += 1
+            ev = FrameEvent(rec, direction, number, conn=conn, t=t)
             events.append(ev)
-            if rec.problems or rec.frame.opcode_raw == Opcode.CLOSE:
+            if rec.problems or rec.frame.opcode_raw == _CLOSE:
                 tally.add(ev)
             else:  # Tally.add for a frame without problems, inline (the replay's hot path)
                 tally.frames += 1
                 tally.last_t = t
-            if conv.response is None and not side.window_noted:
+            if watch and not side.window_noted:
                 self._window_note(side, t, rec.problems)
+        self.frame_no = number
 
     def _window_note(self, side: _Side, t: float, problems: list[Problem]) -> None:
         """Without the handshake, a message that fails to inflate most likely refers back into
