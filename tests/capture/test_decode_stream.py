@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import wsdebug.cli
+from wsdebug.capture.frametext import FrameText
 from wsdebug.capture.offline import (
     FEED,
     DecodeStream,
@@ -23,7 +24,7 @@ from wsdebug.capture.offline import (
     decode_segments,
     write_decode_json,
 )
-from wsdebug.capture.serialize import FrameText, decode_document, dumps, frame_json, iter_json
+from wsdebug.capture.serialize import decode_document, dumps, frame_json, iter_json
 from wsdebug.codec.close import build_close_payload
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Role

@@ -205,7 +205,8 @@ def write_decode_json(result: Decoded | DecodeStream, out: IO[str]) -> None:
     thousand per encoder call, payloads of 64 KiB and more 64 KiB at a time
     (:func:`~wsdebug.capture.serialize.iter_json`).  Output goes out about 1 MiB at a time.
     """
-    from .serialize import FrameText, decode_document, iter_json
+    from .frametext import FrameText
+    from .serialize import decode_document, iter_json
 
     batches = result.batches() if isinstance(result, DecodeStream) else iter([result.records])
     template = FrameText().text
