@@ -87,6 +87,8 @@ class Connection:
         self._events: list[Event] = []
         self._out: list[bytes] = []  #: queued pieces, joined once by data_to_send()
         self._keys: list[bytes] = []  #: unused mask keys (client)
+        self._undecoded: list[bytes] = []  #: written, not yet decoded for the events
+        self._receiving = False  #: handling received frames: what is written is decoded at once
         #: called with each complete incoming message, in order, before the next frame is
         #: handled (an echo server answers a message before the close that follows it)
         self.on_message: Callable[[Message], None] | None = None
@@ -136,6 +138,14 @@ class Connection:
         self._receive_frames(data)
 
     def _receive_frames(self, data: bytes) -> None:
+        self._decode_written()  # what was sent before comes first in the events
+        receiving, self._receiving = self._receiving, True
+        try:
+            self._handle_frames(data)
+        finally:
+            self._receiving = receiving
+
+    def _handle_frames(self, data: bytes) -> None:
         if self.state is State.CLOSED and self.close_received is not None:
             return  # the peer's close was its last word (RFC 6455 §5.5.1)
         for rec in self.incoming.receive_data(data):
@@ -167,6 +177,7 @@ class Connection:
         raise RuntimeError("this connection has no opening handshake to do")
 
     def receive_eof(self) -> None:
+        self._decode_written()
         if self.state is State.CONNECTING:
             self._handshake_eof()
             return
@@ -240,8 +251,22 @@ class Connection:
         self.bytes_out += len(data)
 
     def _write(self, data: bytes) -> None:
-        self._out.append(bytes(data))
+        data = bytes(data)
+        self._out.append(data)
         self.bytes_out += len(data)
+        self._undecoded.append(data)
+        if self._receiving:  # an answer (echo, pong, close): its events go between the peer's
+            self._decode_written()
+
+    def _decode_written(self) -> None:
+        """Decode what was written since the last call, in one go: sends made one after the
+        other outside :meth:`receive_data` (a script's lines) cost one decoder pass, and their
+        events still come before anything received after them."""
+        pending = self._undecoded
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
         for rec in self.outgoing.receive_data(data):
             self.frames_out += 1
             self._events.append(FrameEvent(rec, self._dir_out))
@@ -308,6 +333,7 @@ class Connection:
         return out
 
     def events_received(self) -> list[Event]:
+        self._decode_written()
         events = self._events
         self._events = []
         return events
