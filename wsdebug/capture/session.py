@@ -24,10 +24,10 @@ Nothing here draws anything; ``ui/replay.py`` renders these events with the live
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..codec.deflate import DeflateParams, MessageTooBig, PerMessageDeflate, params_in_force
+from ..codec.deflate import DeflateParams, PerMessageDeflate, params_in_force
 from ..codec.events import CloseEvent, Event, FrameEvent, HeadEvent, NoteEvent, has_problem
 from ..codec.handshake import (
     HeadReader,
@@ -41,50 +41,8 @@ from ..codec.handshake import (
 from ..codec.rules import Problem, Rule
 from ..codec.spec import Direction, Opcode, Role
 from ..codec.stream import StreamDecoder
+from .budget import MAX_INFLATED, MAX_INFLATED_TOTAL, InflateBudget
 from .format import C2S, S2C, ConnectionInfo
-
-#: Inflated size beyond which a recorded message counts as a zip bomb (MESSAGE_TOO_BIG).
-MAX_INFLATED = 256 * 1024 * 1024
-#: Inflated bytes one capture may hold in all its messages together (every conversation).
-MAX_INFLATED_TOTAL = 512 * 1024 * 1024
-
-
-class InflateBudget:
-    """The inflated bytes a whole capture may still produce: shared by every direction of
-    every conversation, so eight 250 MiB messages cannot hold 2 GB.  Once it is spent, later
-    compressed messages are not inflated (MESSAGE_TOO_BIG says why)."""
-
-    def __init__(self, total: int = MAX_INFLATED_TOTAL) -> None:
-        self.total, self.left = total, total
-
-    def wrap(self, inflate: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
-        return _Within(self, inflate)
-
-    def _spent(self) -> str:
-        return (
-            f"not inflated: the capture's messages already inflate to "
-            f"{self.total >> 20} MiB in all (the replay's total inflation budget)"
-        )
-
-
-class _Within:
-    """An inflater that spends a budget (an object, not a closure: a copy of a decoder's
-    state, capture.lazy's checkpoints, copies the inflater and the budget with it)."""
-
-    def __init__(self, budget: InflateBudget, inflate: Callable[[bytes], bytes]) -> None:
-        self.budget, self.inflate = budget, inflate
-
-    def __call__(self, payload: bytes) -> bytes:
-        budget = self.budget
-        if budget.left <= 0:
-            raise MessageTooBig(budget._spent())
-        out = self.inflate(payload)
-        if len(out) > budget.left:
-            budget.left = 0
-            raise MessageTooBig(budget._spent())
-        budget.left -= len(out)
-        return out
-
 
 SENDERS: dict[str, Role] = {C2S: Role.CLIENT, S2C: Role.SERVER}
 _CLOSE = int(Opcode.CLOSE)
@@ -551,10 +509,13 @@ def reconstruct(
 #: The frame event of a replay is the codec's (one event family); the old name stays for readers.
 ReplayFrame = FrameEvent
 __all__ = [
+    "MAX_INFLATED",
+    "MAX_INFLATED_TOTAL",
     "Conversation",
     "Event",
     "FrameEvent",
     "HeadEvent",
+    "InflateBudget",
     "NoteEvent",
     "ReplayFrame",
     "Replayer",
