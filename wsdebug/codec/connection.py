@@ -237,7 +237,8 @@ class Connection:
         if self.role is not Role.CLIENT:
             return None
         if not self._keys:
-            self._keys = [os.urandom(1024)[i : i + 4] for i in range(0, 1024, 4)][::-1]
+            block = os.urandom(1024)
+            self._keys = [block[i : i + 4] for i in range(1020, -1, -4)]  # popped from the end
         return self._keys.pop()
 
     def _send(
