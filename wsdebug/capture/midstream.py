@@ -132,6 +132,6 @@ def classify(
                 "skipped; frames start where their headers chain up"
             )
     notes.append(
-        "extensions unknown: permessage-deflate is off unless --deflate or --deflate-params says so"
+        "extensions unknown: permessage-deflate is off unless --deflate or --deflate=PARAMS says so"
     )
     return Decision(client, offsets, notes)
