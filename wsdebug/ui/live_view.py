@@ -47,7 +47,7 @@ BUDGET = 0.012  #: seconds of drawing per round at most (about 12% of one core)
 FLOOD_BUDGET = 0.003
 BACKLOG = 500  #: frames kept waiting to be drawn before they are skipped
 BACKLOG_BYTES = 8 << 20  #: payload bytes kept waiting to be drawn before frames are skipped
-TAIL = 200  #: frames drawn at the end at most (the newest; a line counts the rest)
+TAIL = 100  #: frames drawn at the end at most (the newest, a few screens; a line counts the rest)
 #: bytes of drawn text the terminal may have left unread before a drawing round is skipped
 BEHIND = 64 << 10
 
