@@ -451,8 +451,9 @@ class RichReporter(Reporter):
         """Errors go to stderr at once, one unwrapped line (scripts read it; never dropped)."""
         text, conn = ev.text, ev.conn
         self.draw()
-        if self._behind is not None:  # what was drawn before it comes first (2>&1), mostly
-            self._behind.wait(0.5)
+        behind = self._behind
+        if behind is not None and behind.pending <= BEHIND:  # what was drawn comes first (2>&1)
+            behind.wait(0.1)  # briefly, and not at all for a terminal that is not reading
         line = inert_text(f"wsdebug: {conn + ': ' if conn else ''}{text}", "ws.problem")
         self.err_console.print(line, soft_wrap=True)
 
