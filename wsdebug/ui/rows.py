@@ -231,6 +231,10 @@ def _middle(f: WireFrame) -> str:
     return out
 
 
+#: The layout of the common row, by shape (see :func:`_shape`); None: the general path.
+_SHAPES: dict[tuple[object, ...], tuple[bool, str, bool, int] | None] = {}
+
+
 def summary_row(
     rec: FrameRecord,
     g: Glyphs,
@@ -242,6 +246,88 @@ def summary_row(
 ) -> str:
     """The summary of a frame: :func:`~wsdebug.ui.lines.summary_line`'s characters (one line,
     or at narrow widths several joined by newlines)."""
+    text = rec.text
+    if (
+        text
+        and arrow is None
+        and conn_id is None
+        and not rec.problems
+        and rec.close is None
+        and text.isascii()
+        and text.isprintable()
+    ):
+        # The common frame (printable ASCII text, no RSV bit, no problem): which metadata
+        # stays depends only on the pieces' lengths, worked out once per shape.
+        f = rec.frame
+        glyph = _ARROWS[g.ascii].get(rec.direction)
+        if glyph is not None and not (f.rsv1 or f.rsv2 or f.rsv3):
+            head = glyph if index is None else f"#{index} {glyph}"
+            n = len(text)
+            want = n + 2 if n < WANT - 2 else WANT  # want_cells(rec)
+            key = f.mask_key
+            shape_key = (
+                len(head),
+                timestamp is None,
+                f.fin,
+                f.opcode_raw,
+                f.length_form,
+                f.payload_len,
+                None if key is None else len(key),
+                want,
+                g.width,
+            )
+            shape = _SHAPES.get(shape_key, _UNKNOWN)
+            if shape is _UNKNOWN:
+                if len(_SHAPES) >= 65536:
+                    _SHAPES.clear()
+                shape = _SHAPES[shape_key] = _shape(f, g, len(head), timestamp is not None, want)
+            if shape is not None:
+                keep_clock, middle, keep_key, budget = shape
+                if n > budget - 2:
+                    text = text[: budget - 3] + "…"
+                clock = " " + _clock(timestamp) if keep_clock and timestamp is not None else ""
+                shown = " " + key.hex() if keep_key and key is not None else ""
+                return f'{head}{clock}{middle}{shown}  "{text}"'
+
+    return _summary_row(rec, g, index, timestamp, conn_id, arrow)
+
+
+_UNKNOWN = (False, "", False, -1)  #: a shape not yet worked out
+
+
+def _shape(
+    f: WireFrame, g: Glyphs, head: int, clock: bool, want: int
+) -> tuple[bool, str, bool, int] | None:
+    """How :func:`_fitted_row` lays out a printable text frame shaped like ``f`` (a head of
+    ``head`` cells, a clock or not, a preview that wants ``want`` cells): whether the clock
+    and the mask key stay, the metadata between them, and the preview's budget.  None when
+    the row wraps or the text does not get what it wants (the general path decides)."""
+    pieces = _pieces(f, "#" * head, " 00:00:00.000" if clock else "", "", "")
+    keep, wrapped = layout([_cells(p) for p, _ in pieces], [r for _, r in pieces], 0, want, g.width)
+    if wrapped:
+        return None
+    kept = {i for i, k in enumerate(keep) if k}
+    used = sum(_cells(pieces[i][0]) for i in kept)
+    budget = g.width - used - 2
+    if budget < want or budget < 4:
+        return None
+    keep_clock = clock and 1 in kept
+    keep_key = f.mask_key is not None and len(pieces) - 1 in kept
+    first = 2 if clock else 1
+    last = len(pieces) - 1 if f.mask_key is not None else len(pieces)
+    middle = "".join(pieces[i][0] for i in range(first, last) if i in kept)
+    return keep_clock, middle, keep_key, budget
+
+
+def _summary_row(
+    rec: FrameRecord,
+    g: Glyphs,
+    index: int | None = None,
+    timestamp: float | None = None,
+    conn_id: str | None = None,
+    arrow: str | None = None,
+) -> str:
+    """:func:`summary_row`, every frame (the general path)."""
     f = rec.frame
     direction = arrow if arrow is not None else rec.direction
     glyph = _ARROWS[g.ascii].get(direction) or _arrow(direction, g)
@@ -296,27 +382,7 @@ def _fitted_row(
     rec: FrameRecord, g: Glyphs, head: str, clock: str, conn: str, rsv: str, suffix: str
 ) -> str:
     """The pieces of :func:`summary_row` laid out as :func:`~wsdebug.ui.lines.layout` says."""
-    f = rec.frame
-    name = f.opcode_name
-    pieces: list[tuple[str, int | None]] = [(head, None)]
-    if clock:
-        pieces.append((clock, TIME))
-    if conn:
-        pieces.append((conn, None))
-    pieces.append((" " + name, None))
-    if len(name) < 6:
-        pieces.append((" " * (6 - len(name)), PAD))
-    pieces.append((" FIN " if f.fin else " frag", FIN if f.fin else None))
-    pieces.append((f" {f.payload_len:,} B", SIZE))
-    pieces.append((f" {f.length_form}-bit", FORM))
-    if f.mask_key is not None:
-        pieces.append((" masked", MASK))
-        pieces.append((f" {f.mask_key.hex()}", KEY))
-    else:
-        pieces.append((" unmasked", MASK))
-    if rsv:
-        labels = rsv.replace(" RSV1 compressed", " RSV1_compressed").split(" ")[1:]
-        pieces.extend((" " + label.replace("_", " "), None) for label in labels)
+    pieces = _pieces(rec.frame, head, clock, conn, rsv)
     keep, wrapped = layout(
         [_cells(p) for p, _ in pieces],
         [r for _, r in pieces],
@@ -342,6 +408,33 @@ def _fitted_row(
     if preview:
         rows.append(INDENT + preview)
     return "\n".join(rows)
+
+
+def _pieces(
+    f: WireFrame, head: str, clock: str, conn: str, rsv: str
+) -> list[tuple[str, int | None]]:
+    """The metadata of a summary row, in order, each with its drop rank (None: kept)."""
+    name = f.opcode_name
+    pieces: list[tuple[str, int | None]] = [(head, None)]
+    if clock:
+        pieces.append((clock, TIME))
+    if conn:
+        pieces.append((conn, None))
+    pieces.append((" " + name, None))
+    if len(name) < 6:
+        pieces.append((" " * (6 - len(name)), PAD))
+    pieces.append((" FIN " if f.fin else " frag", FIN if f.fin else None))
+    pieces.append((f" {f.payload_len:,} B", SIZE))
+    pieces.append((f" {f.length_form}-bit", FORM))
+    if f.mask_key is not None:
+        pieces.append((" masked", MASK))
+        pieces.append((f" {f.mask_key.hex()}", KEY))
+    else:
+        pieces.append((" unmasked", MASK))
+    if rsv:
+        labels = rsv.replace(" RSV1 compressed", " RSV1_compressed").split(" ")[1:]
+        pieces.extend((" " + label.replace("_", " "), None) for label in labels)
+    return pieces
 
 
 def message_row(
