@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .close import CloseInfo, parse_close
 from .frames import FrameParser, NeedMore, PartialFrame, WireFrame, header_problems
+from .mask import c_unmask, unmask
 from .rules import Problem, Rule
 from .spec import Direction, Opcode, Role
 from .utf8 import Utf8Checker
@@ -115,8 +116,15 @@ class StreamDecoder:
         self._utf8: Utf8Checker | None = None
 
     def receive_data(self, data: bytes) -> list[FrameRecord]:
-        self.parser.receive_data(data)
-        records = self._drain()
+        parser = self.parser
+        if parser._pos >= len(parser._buf) and self._msg is None and self.closed_at is None:
+            parser.receive_data(data)  # nothing pending: the parser adopts ``data`` as it is
+            records = self._whole_messages()
+            if parser._pos < len(parser._buf):
+                records += self._drain()
+        else:
+            parser.receive_data(data)
+            records = self._drain()
         if self.early_utf8 and self.early_problem is None and self.parser.buffered:
             self._check_partial()
         return records
@@ -233,6 +241,90 @@ class StreamDecoder:
             offset + 1,
             f"frame announces {length} bytes, limit {self.max_message}",
         )
+
+    def _whole_messages(self) -> list[FrameRecord]:
+        """Records for the run of frames at the parser's position that are each a whole, valid
+        message: FIN, no RSV bit, TEXT (valid UTF-8) or BINARY, the minimal 7- or 16-bit
+        length, the mask bit the sender must set, within ``max_message``, complete.
+
+        The batch path of the common case: one loop cuts the frames out of the parser's
+        buffer and makes the records :meth:`_record` would make for them (the same frames,
+        the same records), without the parser's general checks.  It stops at the first frame
+        that is anything else, and :meth:`_drain` takes over from there.
+        """
+        parser = self.parser
+        buf = parser._buf
+        if type(buf) is not bytes or parser.oversized is not None:
+            return []
+        pos = start = parser._pos
+        base = parser._base
+        n = len(buf)
+        sender = self.sender
+        # the mask bit this sender must set (RFC 6455 §5.1), or -1: either
+        want = -1 if sender is None else 0x80 if sender is Role.CLIENT else 0
+        limit = self.max_message
+        early = self._partial_at
+        direction = self.direction
+        out: list[FrameRecord] = []
+        append = out.append
+        while n - pos >= 2:
+            b0 = buf[pos]
+            if b0 != 0x81 and b0 != 0x82:  # FIN, no RSV bit, TEXT or BINARY
+                break
+            b1 = buf[pos + 1]
+            masked = b1 & 0x80
+            if want >= 0 and masked != want:
+                break
+            plen = b1 & 0x7F
+            if plen < 126:
+                hsize, form = 2, 7
+            elif plen == 126 and n - pos >= 4:
+                plen = (buf[pos + 2] << 8) | buf[pos + 3]
+                if plen < 126:  # not minimal: a problem, for the general path
+                    break
+                hsize, form = 4, 16
+            else:
+                break
+            if masked:
+                hsize += 4
+            end = pos + hsize + plen
+            if end > n or (limit is not None and plen > limit) or base + pos == early:
+                break
+            if masked:
+                key: bytes | None = buf[pos + hsize - 4 : pos + hsize]
+                assert key is not None
+                payload = (
+                    c_unmask(buf[pos + hsize : end], key)
+                    if c_unmask is not None
+                    else unmask(buf[pos + hsize : end], key)
+                )
+            else:
+                key = None
+                payload = buf[pos + hsize : end]
+            offset = base + pos
+            frame = WireFrame(
+                offset, True, False, False, False, b0 & 0x0F, bool(masked), form, plen, key,
+                payload, hsize,
+            )  # fmt: skip
+            if b0 == 0x81:
+                try:
+                    text = payload.decode("utf-8")
+                except UnicodeDecodeError:  # the general path finds the first bad byte
+                    break
+                msg = Message(1, offset, 1, payload, False, plen, text)
+                append(FrameRecord(frame, [], text, None, None, msg, direction))
+            else:
+                msg = Message(2, offset, 1, payload, False, plen)
+                append(FrameRecord(frame, [], None, None, None, msg, direction))
+            pos = end
+        if pos != start:
+            parser._pos = pos
+            parser._need = 2
+            if pos == n:
+                parser._base += n
+                parser._buf = b""
+                parser._pos = 0
+        return out
 
     def _drain(self) -> list[FrameRecord]:
         return [self._record(f) for f in self.parser.frames()]
