@@ -81,10 +81,18 @@ def _pcap(
     magic: bytes,
     server_port: int | None = None,
     keylog: KeyLog | None = None,
+    refs: bool = False,
 ) -> Capture:
     from .pcap import read_pcap
 
-    infos, notes, gaps, file_notes = read_pcap(fh, name, server_port=server_port, keylog=keylog)
+    source = None
+    if refs and keylog is None:
+        from .filechunks import FileSource
+
+        source = FileSource(fh) if FileSource.usable(fh) else None
+    infos, notes, gaps, file_notes = read_pcap(
+        fh, name, server_port=server_port, keylog=keylog, source=source
+    )
     return Capture("pcapng" if magic == PCAPNG_MAGIC else "pcap", infos, notes, file_notes, gaps)
 
 
@@ -127,10 +135,14 @@ def load(
     max_input: int = DEFAULT_REPLAY_MAX,
     server_port: int | None = None,
     keylog: KeyLog | None = None,
+    refs: bool = False,
 ) -> Capture:
     """Read ``path`` (any supported format), at most ``max_input`` bytes of it.
 
-    wsdebug captures and pcap files are streamed; HAR and hex dumps are read whole.
+    wsdebug captures and pcap files are streamed; HAR and hex dumps are read whole.  With
+    ``refs``, a pcap's chunks are positions in the file, read again when decoded
+    (:mod:`wsdebug.capture.filechunks`: memory independent of the file's size), except in
+    TLS conversations decrypted with ``keylog``.
 
     Raises:
         CaptureError: unreadable, unrecognised, corrupt, larger than ``max_input``, or holding
@@ -140,7 +152,9 @@ def load(
     name = str(path)
     try:
         with open(path, "rb") as fh:
-            return load_file(fh, name, max_input=max_input, server_port=server_port, keylog=keylog)
+            return load_file(
+                fh, name, max_input=max_input, server_port=server_port, keylog=keylog, refs=refs
+            )
     except IsADirectoryError:
         raise CaptureError(f"{name}: is a directory, not a capture file") from None
     except OSError as exc:
@@ -154,6 +168,7 @@ def load_file(
     max_input: int = DEFAULT_REPLAY_MAX,
     server_port: int | None = None,
     keylog: KeyLog | None = None,
+    refs: bool = False,
 ) -> Capture:
     """Like :func:`load`, from an open binary file (standard input, a pipe).
 
@@ -164,7 +179,7 @@ def load_file(
         if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
             if fh.seekable():
                 fh.seek(0)
-                return _pcap(fh, name, head[:4], server_port, keylog)
+                return _pcap(fh, name, head[:4], server_port, keylog, refs)
             return _pcap(
                 io.BytesIO(head + read_capped(fh, max_input, name, have=len(head))),
                 name,

@@ -41,11 +41,15 @@ from .pcapread import (
     NULL_LINKS,
     UNREADABLE,
     Segment,
-    records,
+    Span,
+    records_at,
     tcp_segment,
+    tcp_span,
 )
 
 if TYPE_CHECKING:
+    from .filechunks import FileSource
+    from .pcaprefs import SegmentRefs
     from .tls import KeyLog
 
 _UPGRADE = re.compile(rb"\r?\nupgrade[ \t]*:[^\r\n]*websocket", re.IGNORECASE)
@@ -64,6 +68,7 @@ class _Flow:
     isn: int | None = None  # sequence number of the first data byte, from the SYN
     fin: bool = False
     rst: bool = False
+    refs: SegmentRefs | None = None  # the segments as file ranges (read_pcap's ``source``)
 
 
 @dataclass
@@ -78,7 +83,7 @@ class _Tcp:
 
     @property
     def has_data(self) -> bool:
-        return any(f.segments for f in self.flows.values())
+        return any(f.segments or f.refs for f in self.flows.values())
 
 
 @dataclass
@@ -153,12 +158,15 @@ def _endpoint(addr: bytes, port: int, names: dict[bytes, str]) -> Endpoint:
     return host, port
 
 
-def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
+def _read_packets(fh: IO[bytes], name: str, refs: bool = False) -> tuple[list[_Tcp], int, int]:
     """Group the TCP segments into connections; also count packets skipped and cut short.
 
     One pass over the records (capture.pcapread): headers are read with struct from the
-    record's bytes, and a segment is a tuple holding its payload."""
-    linktype, snaplen, packets = records(fh, name)
+    record's bytes, and a segment is a tuple holding its payload; with ``refs``, the flows'
+    ``refs`` hold where each payload is in the file instead (``fh`` read from its start)."""
+    linktype, snaplen, packets, blocks = records_at(fh, name)
+    if refs:
+        from .pcaprefs import SegmentRefs
     if linktype not in LINKS:
         raise CaptureError(
             f"{name}: pcap link type {linktype} is not supported (wsdebug reads {LINK_NAMES})"
@@ -181,12 +189,18 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
             if kind == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF and off >= 80:
                 end = start + 14 + total
                 cut_short = end > stop
-                payload = buf[start + 34 + (off >> 4) * 4 : end if end < stop else stop]
-                seg: Segment | int | None = None
+                first = start + 34 + (off >> 4) * 4
+                last = end if end < stop else stop
+                payload = b"" if refs else buf[first:last]
+                seg: Segment | Span | int | None = None
             else:
-                seg = tcp_segment(link, buf, start, stop)
+                seg = (tcp_span if refs else tcp_segment)(link, buf, start, stop)
         else:
-            seg = tcp_segment(link, buf, start, stop) if link in LINKS else NOT_TCP
+            seg = (
+                (tcp_span if refs else tcp_segment)(link, buf, start, stop)
+                if link in LINKS
+                else NOT_TCP
+            )
         if seg is not None:
             if type(seg) is int:
                 if seg == UNREADABLE:
@@ -196,7 +210,10 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
                 elif seg == FRAGMENT:
                     skipped += 1  # IP fragments are not reassembled
                 continue
-            src, sport, dst, dport, seq, flags, payload, cut_short = seg  # type: ignore[misc]
+            if refs:
+                src, sport, dst, dport, seq, flags, first, last, cut_short = seg  # type: ignore[misc]
+            else:
+                src, sport, dst, dport, seq, flags, payload, cut_short = seg  # type: ignore[misc]
         if cut_short:
             short += 1
             if not snaplen or size < snaplen:  # shorter than the snap length: not cut by it
@@ -221,7 +238,12 @@ def _read_packets(fh: IO[bytes], name: str) -> tuple[list[_Tcp], int, int]:
             flow.fin = True
         if flags & _RST:
             flow.rst = True
-        if payload:
+        if refs:
+            if last > first:
+                if flow.refs is None:
+                    flow.refs = SegmentRefs()
+                flow.refs.add(order, ts, seq, blocks.base + first, last - first)
+        elif payload:
             flow.segments.append((order, ts, seq, payload))
     if cut >= 0 and cut == order:
         raise CaptureError(
@@ -281,6 +303,14 @@ def reassemble(flow: _Flow) -> _Stream:
     return out
 
 
+def _reassemble(flow: _Flow, source: FileSource | None) -> _Stream:
+    if flow.refs is not None and source is not None:
+        from .pcaprefs import reassemble_ranges
+
+        return reassemble_ranges(flow.refs, flow.isn, source)
+    return reassemble(flow)
+
+
 def _is_upgrade(head: bytes) -> bool:
     end = head.find(b"\r\n\r\n")
     return (
@@ -309,6 +339,8 @@ def _first_bytes(stream: _Stream, size: int = 1 << 20) -> bytes:
 
 def _skip(chunks: list[tuple[int, float, bytes]], n: int) -> list[tuple[int, float, bytes]]:
     """``chunks`` without their first ``n`` bytes."""
+    if hasattr(chunks, "skip"):  # pcaprefs.RangeChunks
+        return chunks.skip(n)  # type: ignore[no-any-return,unused-ignore]
     out = []
     for order, t, data in chunks:
         if n >= len(data):
@@ -369,7 +401,12 @@ def _tls(
 
 
 def read_pcap(
-    fh: IO[bytes], name: str, *, server_port: int | None = None, keylog: KeyLog | None = None
+    fh: IO[bytes],
+    name: str,
+    *,
+    server_port: int | None = None,
+    keylog: KeyLog | None = None,
+    source: FileSource | None = None,
 ) -> tuple[list[ConnectionInfo], Notes, Gaps, list[str]]:
     """The WebSocket conversations in a pcap/pcapng file.
 
@@ -381,17 +418,25 @@ def read_pcap(
         (connections, notes per connection id, gaps per connection id as (direction, text),
         notes about the whole file).
 
+    ``source`` (``fh``, a regular file read from its start; not with ``keylog``): the
+    connections' chunks are :class:`~wsdebug.capture.filechunks.FileChunks`, positions in
+    the file rather than bytes, wherever reassembly leaves a chunk one range of it.
+
     Raises:
         CaptureError: unreadable file, or no WebSocket conversation in it (TLS said as such).
     """
-    tcps, skipped, short = _read_packets(fh, name)
+    if keylog is not None:
+        source = None  # decrypted payloads are not in the file
+    tcps, skipped, short = _read_packets(fh, name, refs=source is not None)
     infos: list[ConnectionInfo] = []
     notes: Notes = {}
     gaps: Gaps = {}
     tls = 0
     tls_failed: list[str] = []  # TLS conversations the key log did not open
     for tcp in tcps:
-        streams = {ep: reassemble(flow) for ep, flow in tcp.flows.items()}
+        streams = {ep: _reassemble(flow, source) for ep, flow in tcp.flows.items()}
+        for flow in tcp.flows.values():
+            flow.refs = None  # reassembled: the segments' positions are not needed any more
         client = next((ep for ep, s in streams.items() if _is_upgrade(s.head)), None)
         assumed: list[str] = []
         if client is None and keylog is not None and any(_is_tls(s.head) for s in streams.values()):
@@ -421,7 +466,8 @@ def read_pcap(
         lines: list[str] = list(assumed)
         for ep, direction in ((client, C2S), (server, S2C)):
             stream = streams.get(ep, _Stream([]))
-            merged += [(order, t, direction, data) for order, t, data in stream.chunks]
+            if source is None:
+                merged += [(order, t, direction, data) for order, t, data in stream.chunks]
             who = "client" if direction == C2S else "server"
             if stream.retransmitted or stream.out_of_order:
                 lines.append(
@@ -432,8 +478,15 @@ def read_pcap(
                 gaps.setdefault(conn_id, []).append(
                     (direction, f"TCP from the {who}: {stream.gap}")
                 )
-        merged.sort(key=itemgetter(0))  # by packet number, stable (TLS records share one)
-        info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
+        if source is not None:
+            from .pcaprefs import merge_ranges
+
+            info.chunks = merge_ranges(  # type: ignore[assignment]  # a Sequence[Chunk]
+                conn_id, source, streams.get(client), streams.get(server)
+            )
+        else:
+            merged.sort(key=itemgetter(0))  # by packet number, stable (TLS records share one)
+            info.chunks = [Chunk(t, conn_id, d, data) for _, t, d, data in merged]
         flows = [tcp.flows.get(client, _Flow()), tcp.flows.get(server, _Flow())]
         ends = [
             f"{who} sent {'RST' if f.rst else 'FIN'}"

@@ -46,8 +46,9 @@ Segment = tuple[bytes, int, bytes, int, int, int, bytes, bool]
 class _Blocks:
     """A file read in blocks; ``need(n)`` makes ``n`` bytes from ``pos`` available."""
 
-    def __init__(self, fh: IO[bytes], head: bytes = b"") -> None:
+    def __init__(self, fh: IO[bytes], head: bytes = b"", base: int = 0) -> None:
         self.fh, self.buf, self.pos, self.eof = fh, head, 0, False
+        self.base = base  #: the file offset of ``buf[0]`` (for a file read from its start)
 
     def need(self, n: int) -> bool:
         """Whether ``n`` bytes from ``pos`` are in ``buf`` (reading more when needed)."""
@@ -57,6 +58,7 @@ class _Blocks:
                 self.eof = True
                 break
             self.buf = self.buf[self.pos :] + more
+            self.base += self.pos
             self.pos = 0
         return len(self.buf) - self.pos >= n
 
@@ -75,6 +77,13 @@ def records(fh: IO[bytes], name: str) -> tuple[int, int, Iterator[Record]]:
     Raises:
         CaptureError: an unreadable file header (at once), a corrupt record (while iterating).
     """
+    linktype, snaplen, it, _ = records_at(fh, name)
+    return linktype, snaplen, it
+
+
+def records_at(fh: IO[bytes], name: str) -> tuple[int, int, Iterator[Record], _Blocks]:
+    """:func:`records`, and the block reader: while a record is being looked at, its ``buf``
+    starts at file offset ``blocks.base`` (``fh`` read from its start)."""
     head = fh.read(24)
     if head[:4] == PCAPNG_MAGIC:
         return _pcapng(fh, head, name)
@@ -90,7 +99,8 @@ def records(fh: IO[bytes], name: str) -> tuple[int, int, Iterator[Record]]:
     divisor = 1e9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e6
     snaplen, linktype = struct.unpack_from(end + "II", head, 16)
     linktype &= 0x0FFFFFFF  # the top bits may carry an FCS length
-    return linktype, snaplen, _pcap_records(_Blocks(fh), end, divisor, linktype, name)
+    blocks = _Blocks(fh, b"", 24)
+    return linktype, snaplen, _pcap_records(blocks, end, divisor, linktype, name), blocks
 
 
 def _pcap_records(
@@ -145,7 +155,7 @@ def _tsresol(body: bytes, end: str) -> float:
     return 1e6
 
 
-def _pcapng(fh: IO[bytes], head: bytes, name: str) -> tuple[int, int, Iterator[Record]]:
+def _pcapng(fh: IO[bytes], head: bytes, name: str) -> tuple[int, int, Iterator[Record], _Blocks]:
     src = _Blocks(fh, head)
     first = _shb_order(src, name)
     if first is None:
@@ -202,7 +212,7 @@ def _pcapng(fh: IO[bytes], head: bytes, name: str) -> tuple[int, int, Iterator[R
             if cut:
                 return
 
-    return link0, snap0, each()
+    return link0, snap0, each(), src
 
 
 def _shb_order(src: _Blocks, name: str) -> str | None:
@@ -251,6 +261,19 @@ ETH_IP4_TCP = struct.Struct("!12xHBxHxxHxBxx4s4sHHIxxxxBB")
 def tcp_segment(linktype: int, buf: bytes, pos: int, stop: int) -> Segment | int:
     """The TCP segment in the packet at ``buf[pos:stop]``; else NOT_TCP, UNREADABLE (a header
     cut short or impossible) or FRAGMENT (an IP fragment: not reassembled)."""
+    seg = tcp_span(linktype, buf, pos, stop)
+    if type(seg) is int:
+        return seg
+    src, sport, dst, dport, seq, flags, first, last, short = seg  # type: ignore[misc]
+    return src, sport, dst, dport, seq, flags, buf[first:last], short
+
+
+#: tcp_segment's tuple with, instead of the payload, where it is: buf[first:last]
+Span = tuple[bytes, int, bytes, int, int, int, int, int, bool]
+
+
+def tcp_span(linktype: int, buf: bytes, pos: int, stop: int) -> Span | int:
+    """:func:`tcp_segment`, the payload given as its position in ``buf`` (not copied)."""
     try:
         if linktype == ETHERNET:
             kind = _U16(buf, pos + 12)[0]
@@ -311,7 +334,7 @@ def tcp_segment(linktype: int, buf: bytes, pos: int, stop: int) -> Segment | int
         if off < 20:
             return UNREADABLE
         short = end > stop
-        payload = buf[pos + off : min(end, stop)]
-        return src, sport, dst, dport, seq, flags, payload, short
+        first = pos + off
+        return src, sport, dst, dport, seq, flags, first, max(first, min(end, stop)), short
     except (struct.error, IndexError):
         return UNREADABLE

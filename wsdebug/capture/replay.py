@@ -69,7 +69,9 @@ def open_capture(
         except OSError as exc:
             raise CaptureError(f"cannot read standard input: {exc.strerror or exc}") from None
     else:
-        capture = load(path, max_input=max_input, server_port=server_port, keylog=keylog)
+        capture = load(  # lazy: a pcap's chunks stay in the file (capture.filechunks)
+            path, max_input=max_input, server_port=server_port, keylog=keylog, refs=lazy
+        )
     if lazy:
         from .lazy import lazy_conversations
 
