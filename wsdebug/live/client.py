@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from ..capture.format import CaptureWriter
 from ..codec.connection import State
 from ..codec.events import ConnectEvent, Event, FrameEvent, HandshakeEvent, InfoEvent
 from ..codec.opening import ClientConnection
@@ -23,6 +22,9 @@ from ..codec.spec import HTTP_TOKEN, Opcode, Role, host_port
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
 from .transport import ProxyChoiceError, check_proxy_url, proxy_for, proxy_socket, tls_event
+
+if TYPE_CHECKING:  # the recording's module loads only when --record asks for it
+    from ..capture.format import CaptureWriter
 
 #: ``-L``: redirects followed during one opening handshake, at most
 MAX_REDIRECTS = 5

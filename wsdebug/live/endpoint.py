@@ -29,9 +29,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..capture.format import C2S, S2C, CaptureWriter
 from ..codec.connection import DEFAULT_MAX_MESSAGE, Connection, State
 from ..codec.events import (
     CloseEvent,
@@ -47,6 +46,9 @@ from ..codec.events import (
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import Direction, Opcode, Role, close_code_is_valid, host_port
 from .reporter import Reporter
+
+if TYPE_CHECKING:  # the recording's module loads only when --record asks for it
+    from ..capture.format import CaptureWriter
 
 #: bytes queued for a peer above which sending waits for it to read (asyncio's default mark)
 WRITE_HIGH_WATER = 64 * 1024
@@ -115,8 +117,8 @@ class LiveConnection:
         #: set once a complete message arrived from the peer (``connect -1`` waits for it)
         self.message_received = asyncio.Event()
         self.closed = asyncio.Event()
-        self._in_dir = S2C if role is Role.CLIENT else C2S
-        self._out_dir = C2S if role is Role.CLIENT else S2C
+        self._in_dir = Direction.S2C if role is Role.CLIENT else Direction.C2S
+        self._out_dir = Direction.C2S if role is Role.CLIENT else Direction.S2C
         self.peer = _addr(writer.get_extra_info("peername"))
         self.local = _addr(writer.get_extra_info("sockname"))
         self.aborted: str | None = None  #: why the transport was aborted, once it was

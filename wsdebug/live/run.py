@@ -23,14 +23,16 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from ..capture.format import CaptureWriter
 from ..codec.events import ErrorEvent
 from .client import ClientOptions, ConnectError, open_client
 from .endpoint import LiveConnection
-from .listener import Listener, ListenOptions
 from .reporter import Reporter
+
+if TYPE_CHECKING:  # loaded by the commands that use them: --record, listen
+    from ..capture.format import CaptureWriter
+    from .listener import Listener, ListenOptions
 
 EOF_MARK = None
 #: what an interactive prompt returns when it was left with Ctrl-C (the exit status is 130)
@@ -405,6 +407,8 @@ async def _listen(
     ready: Callable[[Listener], None] | None,
     interactive: Callable[[Listener], Awaitable[object]] | None,
 ) -> int:
+    from .listener import Listener  # connect has no use for the server side
+
     loop = asyncio.get_running_loop()
     listener = Listener(opts, reporter, recorder)
     try:
