@@ -23,7 +23,8 @@ from wsdebug.codec.stream import FrameRecord, StreamDecoder
 class GeneralOnly(StreamDecoder):
     """The decoder without its batch path."""
 
-    def _whole_messages(self) -> list[FrameRecord]:
+    def _whole_messages(self, buf: bytes) -> list[FrameRecord]:
+        self.parser.receive_data(buf)  # the parser takes it all
         return []
 
 
@@ -133,8 +134,8 @@ def test_a_run_of_whole_messages_takes_the_batch_path() -> None:
     seen: list[int] = []
     batch = dec._whole_messages
 
-    def spy() -> list[FrameRecord]:
-        out = batch()
+    def spy(buf: bytes) -> list[FrameRecord]:
+        out = batch(buf)
         seen.append(len(out))
         return out
 

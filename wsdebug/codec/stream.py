@@ -117,10 +117,15 @@ class StreamDecoder:
 
     def receive_data(self, data: bytes) -> list[FrameRecord]:
         parser = self.parser
-        if parser._pos >= len(parser._buf) and self._msg is None and self.closed_at is None:
-            parser.receive_data(data)  # nothing pending: the parser adopts ``data`` as it is
-            records = self._whole_messages()
-            if parser._pos < len(parser._buf):
+        if (
+            type(data) is bytes
+            and parser._pos >= len(parser._buf)  # nothing pending in the parser
+            and self._msg is None
+            and self.closed_at is None
+            and parser.oversized is None
+        ):
+            records = self._whole_messages(data)
+            if parser._pos < len(parser._buf):  # the parser takes the rest
                 records += self._drain()
         else:
             parser.receive_data(data)
@@ -242,22 +247,20 @@ class StreamDecoder:
             f"frame announces {length} bytes, limit {self.max_message}",
         )
 
-    def _whole_messages(self) -> list[FrameRecord]:
-        """Records for the run of frames at the parser's position that are each a whole, valid
-        message: FIN, no RSV bit, TEXT (valid UTF-8) or BINARY, the minimal 7- or 16-bit
-        length, the mask bit the sender must set, within ``max_message``, complete.
+    def _whole_messages(self, buf: bytes) -> list[FrameRecord]:
+        """Records for the run of frames at the start of ``buf`` (fed while the parser holds
+        nothing) that are each a whole, valid message: FIN, no RSV bit, TEXT (valid UTF-8) or
+        BINARY, the minimal 7- or 16-bit length, the mask bit the sender must set, within
+        ``max_message``, complete.  The parser is left holding the rest of ``buf``.
 
-        The batch path of the common case: one loop cuts the frames out of the parser's
-        buffer and makes the records :meth:`_record` would make for them (the same frames,
-        the same records), without the parser's general checks.  It stops at the first frame
-        that is anything else, and :meth:`_drain` takes over from there.
+        The batch path of the common case: one loop cuts the frames out of ``buf`` and makes
+        the records :meth:`_record` would make for them (the same frames, the same records),
+        without the parser's general checks.  It stops at the first frame that is anything
+        else, and :meth:`_drain` takes over from there.
         """
         parser = self.parser
-        buf = parser._buf
-        if type(buf) is not bytes or parser.oversized is not None:
-            return []
-        pos = start = parser._pos
-        base = parser._base
+        base = parser._base + parser._pos  # stream offset of buf[0]
+        pos = 0
         n = len(buf)
         sender = self.sender
         # the mask bit this sender must set (RFC 6455 §5.1), or -1: either
@@ -317,13 +320,13 @@ class StreamDecoder:
                 msg = Message(2, offset, 1, payload, False, plen)
                 append(FrameRecord(frame, [], None, None, None, msg, direction))
             pos = end
-        if pos != start:
-            parser._pos = pos
-            parser._need = 2
-            if pos == n:
-                parser._base += n
-                parser._buf = b""
-                parser._pos = 0
+        if pos == n:  # all of it (or nothing fed): the parser holds nothing
+            if n:
+                parser._base, parser._buf, parser._pos, parser._need = base + n, b"", 0, 2
+        else:  # the parser adopts ``buf`` as its receive_data() would, less what was cut
+            parser._base, parser._buf, parser._pos = base, buf, pos
+            if pos:
+                parser._need = 2
         return out
 
     def _drain(self) -> list[FrameRecord]:

@@ -20,7 +20,6 @@ through :func:`~wsdebug.ui.safe.inert` before it is placed in a row.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Iterable
@@ -150,21 +149,23 @@ _SECONDS: dict[int, str] = {}
 def _clock(ts: float) -> str:
     """Local HH:MM:SS.mmm, as :func:`~wsdebug.ui.lines.clock`; the local time of each whole
     second is looked up once (datetime.fromtimestamp's rounding, half to even, is kept)."""
-    frac, whole = math.modf(ts)
-    us = round(frac * 1e6)
+    second = int(ts)  # toward zero, as math.modf splits it (the difference is exact)
+    us = round((ts - second) * 1e6)
     if us >= 1_000_000:
         us -= 1_000_000
-        whole += 1.0
+        second += 1
     elif us < 0:
         us += 1_000_000
-        whole -= 1.0
-    second = int(whole)
+        second -= 1
     head = _SECONDS.get(second)
     if head is None:
         if len(_SECONDS) >= 65536:
             _SECONDS.clear()
         head = _SECONDS[second] = time.strftime("%H:%M:%S.", time.localtime(second))
-    return f"{head}{us // 1000:03d}"
+    return head + _MILLIS[us // 1000]
+
+
+_MILLIS = [f"{ms:03d}" for ms in range(1000)]
 
 
 def _arrow(direction: object, g: Glyphs) -> str:
