@@ -140,6 +140,7 @@ from wsdebug.capture.importers import load
 from wsdebug.capture.lazy import lazy_conversations
 from wsdebug.ui.stepper import Stepper
 capture = load(sys.argv[1], max_input=1 << 40, refs=sys.argv[2] == "refs")
+assert capture.kind == sys.argv[3], capture.kind
 convs = lazy_conversations(capture.connections, notes=capture.notes, gaps=capture.gaps)
 del capture
 st = Stepper(convs, detail="summary")
@@ -178,10 +179,33 @@ def big_pcap(path: Path, size: int, payload: int = 16000) -> int:
     return n
 
 
+def big_jsonl(path: Path, size: int, payload: int = 16000) -> int:
+    """A wsdebug capture of ``size`` bytes or so, as :func:`big_pcap`."""
+    request, _ = build_request("127.0.0.1:8080", "/")
+    response = build_response(parse_request(request))
+    s2c = encode_frame(0x2, b"\xab" * payload)
+    c2s = encode_frame(0x1, b"hello " * 10, mask_key=b"abcd")
+    n = 0
+    with path.open("w") as fh:
+        w = CaptureWriter(fh, mode="connect", created="2025-12-01T10:00:00Z")
+        w.open("1", role="client", peer="127.0.0.1:8080", local="127.0.0.1:40000", t=1.0)
+        w.data("1", C2S, request, t=1.0)
+        w.data("1", S2C, response, t=1.0)
+        while fh.tell() < size:
+            for i in range(64):
+                w.data("1", S2C, s2c, t=2.0)
+                if i % 16 == 0:
+                    w.data("1", C2S, c2s, t=2.0)
+                    n += 1
+            n += 64
+    return n
+
+
 def stepper_hwm_kib(path: Path, refs: bool) -> tuple[int, int]:
     """(VmHWM in KiB, frames) of a process that indexes ``path`` for the stepper."""
+    kind = "pcap" if path.suffix == ".pcap" else "wsdebug capture"
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), "refs" if refs else "bytes"],
+        [sys.executable, "-c", _CHILD, str(path), "refs" if refs else "bytes", kind],
         capture_output=True,
         text=True,
         timeout=300,
@@ -191,9 +215,11 @@ def stepper_hwm_kib(path: Path, refs: bool) -> tuple[int, int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (VmHWM)")
-def test_the_stepper_memory_does_not_follow_the_file(tmp_path: Path) -> None:
-    small, large = tmp_path / "small.pcap", tmp_path / "large.pcap"
-    n_small, n_large = big_pcap(small, 20 * MIB), big_pcap(large, 200 * MIB)
+@pytest.mark.parametrize("suffix", [".pcap", ".jsonl"])
+def test_the_stepper_memory_does_not_follow_the_file(tmp_path: Path, suffix: str) -> None:
+    small, large = tmp_path / f"small{suffix}", tmp_path / f"large{suffix}"
+    make = big_pcap if suffix == ".pcap" else big_jsonl
+    n_small, n_large = make(small, 20 * MIB), make(large, 200 * MIB)
     hwm_small, frames_small = stepper_hwm_kib(small, refs=True)
     hwm_large, frames_large = stepper_hwm_kib(large, refs=True)
     assert (frames_small, frames_large) == (n_small, n_large)
@@ -223,3 +249,23 @@ def test_the_cli_stepper_opens_a_pcap_by_reference(tmp_path: Path) -> None:
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+def test_a_wsdebug_capture_keeps_where_its_hex_is(tmp_path: Path) -> None:
+    """Data records as the writer writes them are file ranges of hex digits; a record spelt
+    otherwise (spaces, other key order, CRLF, upper case) keeps its bytes; events identical."""
+    path = tmp_path / "c.jsonl"
+    _jsonl(path, 200)
+    chunks = _compare(path)
+    assert len(chunks) > 500 and not chunks.held and chunks.hexed
+    lines = path.read_bytes().splitlines(keepends=True)
+    frame = encode_frame(0x1, b"edited by hand", mask_key=b"abcd").hex()
+    lines[40] = (
+        b'{"hex": "' + frame.encode() + b'", "dir": "c2s", "event": "data", "conn": "c1", "t": 2}\n'
+    )
+    lines[41] = lines[41].rstrip(b"\n") + b"\r\n"
+    edited = tmp_path / "edited.jsonl"
+    edited.write_bytes(b"".join(lines))
+    chunks = _compare(edited)
+    assert list(chunks.held) == [38]  # the edited record (after the header, open, 2 chunks)
+    assert chunks.sizes[39] == len(chunks.data(39)) * 2  # the CRLF one: still its hex digits

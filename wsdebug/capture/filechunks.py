@@ -16,13 +16,14 @@ capture was read from (a rename of the file does not matter; rewriting it in pla
 
 from __future__ import annotations
 
+import binascii
 import os
 import weakref
 from array import array
-from collections.abc import Iterator, Sequence
-from typing import IO, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, overload
 
-from .format import C2S, S2C, Chunk
+from .format import C2S, S2C, Chunk, ConnectionInfo, ParsedCapture
 
 _DIRS = (C2S, S2C)
 
@@ -58,9 +59,10 @@ class FileSource:
 class FileChunks(Sequence[Chunk]):
     """The chunks of one connection: (time, direction, file range) each, or bytes kept."""
 
-    def __init__(self, conn: str, source: FileSource) -> None:
+    def __init__(self, conn: str, source: FileSource, *, hexed: bool = False) -> None:
         self.conn = conn
         self.source = source
+        self.hexed = hexed  #: the ranges are hex digits (a wsdebug capture's data records)
         self.times = array("d")
         self.dirs = bytearray()  #: 0 c2s, 1 s2c
         self.offsets = array("Q")
@@ -81,7 +83,8 @@ class FileChunks(Sequence[Chunk]):
         got = self.held.get(i)
         if got is not None:
             return got
-        return self.source.read(self.offsets[i], self.sizes[i])
+        raw = self.source.read(self.offsets[i], self.sizes[i])
+        return binascii.unhexlify(raw) if self.hexed else raw
 
     def __len__(self) -> int:
         return len(self.times)
@@ -109,3 +112,55 @@ class FileChunks(Sequence[Chunk]):
     def held_bytes(self) -> int:
         """Bytes kept in memory (merged chunks), for tests and figures."""
         return sum(len(b) for b in self.held.values())
+
+
+class _Lines:
+    """The lines of a file, remembering where the last one handed out starts."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self.lines = lines
+        self.start = self.end = 0
+        self.line = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self.lines:
+            self.start, self.end, self.line = self.end, self.end + len(line), line
+            yield line
+
+
+def parse_by_reference(
+    iter_capture: Callable[..., Iterator[tuple[ConnectionInfo, str, Any]]],
+    lines: Iterable[str | bytes],
+    name: str,
+    parsed: ParsedCapture,
+    source: FileSource,
+) -> ParsedCapture:
+    """:func:`~wsdebug.capture.format.parse_capture` keeping where each data record's hex
+    digits are: a record written as wsdebug writes it ends ``"hex":"<digits>"}``; one that
+    does not (hand-edited, other spacing) keeps its bytes."""
+    reader = _Lines(lines)  # type: ignore[arg-type]  # binary lines, from load_file
+    seen: set[int] = set()
+    unhex = binascii.unhexlify
+    for info, _kind, chunk in iter_capture(reader, name, parsed):
+        if id(info) not in seen:
+            seen.add(id(info))
+            parsed.connections.append(info)
+            info.chunks = FileChunks(info.conn, source, hexed=True)  # type: ignore[assignment]
+        if chunk is None:
+            continue
+        t, direction, data = chunk
+        chunks: FileChunks = info.chunks  # type: ignore[assignment]
+        line = reader.line
+        tail = 2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0
+        end = len(line) - tail - 2  # the hex digits end before '"}'
+        begin = end - 2 * len(data)
+        if (
+            begin >= 7
+            and line[begin - 7 : begin] == b'"hex":"'
+            and line[end : end + 2] == b'"}'
+            and unhex(line[begin:end]) == data
+        ):
+            chunks.add_range(t, direction, reader.start + begin, end - begin)
+        else:
+            chunks.add_bytes(t, direction, data)
+    return parsed

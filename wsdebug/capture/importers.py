@@ -14,13 +14,16 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..codec.deflate import DeflateParams
 from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .session import Conversation, InflateBudget, reconstruct
 from .tls import KeyLog
+
+if TYPE_CHECKING:
+    from .filechunks import FileSource
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1",
@@ -85,11 +88,7 @@ def _pcap(
 ) -> Capture:
     from .pcap import read_pcap
 
-    source = None
-    if refs and keylog is None:
-        from .filechunks import FileSource
-
-        source = FileSource(fh) if FileSource.usable(fh) else None
+    source = _source(fh, refs and keylog is None)
     infos, notes, gaps, file_notes = read_pcap(
         fh, name, server_port=server_port, keylog=keylog, source=source
     )
@@ -188,7 +187,7 @@ def load_file(
                 keylog,
             )
         if is_capture(head):
-            return _jsonl(_lines(fh, head, max_input, name), name)
+            return _jsonl(_lines(fh, head, max_input, name), name, _source(fh, refs))
         _check_text(head, name)
         raw = head + read_capped(fh, max_input, name, have=len(head))
     except InputTooLarge as exc:
@@ -196,8 +195,15 @@ def load_file(
     return loads(raw, name)
 
 
-def _jsonl(lines: Iterable[bytes], name: str) -> Capture:
-    parsed = parse_capture(lines, name)
+def _source(fh: IO[bytes], refs: bool) -> FileSource | None:
+    """The file to read chunks from again later (``refs``, a regular file), else None."""
+    from .filechunks import FileSource
+
+    return FileSource(fh) if refs and FileSource.usable(fh) else None
+
+
+def _jsonl(lines: Iterable[bytes], name: str, source: FileSource | None = None) -> Capture:
+    parsed = parse_capture(lines, name, source)
     if not parsed.connections:
         raise CaptureError(f"{name}: the capture holds no connection")
     return Capture("wsdebug capture", parsed.connections, cut=parsed.cut)
