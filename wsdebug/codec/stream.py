@@ -294,20 +294,18 @@ class StreamDecoder:
             if end > n or (limit is not None and plen > limit) or base + pos == early:
                 break
             if masked:
-                key: bytes | None = buf[pos + hsize - 4 : pos + hsize]
-                assert key is not None
-                payload = (
-                    c_unmask(buf[pos + hsize : end], key)
-                    if c_unmask is not None
-                    else unmask(buf[pos + hsize : end], key)
-                )
+                mask_key = buf[end - plen - 4 : end - plen]
+                payload = _unmask(buf[end - plen : end], mask_key)
+                key: bytes | None = mask_key
             else:
                 key = None
                 payload = buf[pos + hsize : end]
             offset = base + pos
-            frame = WireFrame(
-                offset, True, False, False, False, b0 & 0x0F, bool(masked), form, plen, key,
-                payload, hsize,
+            # WireFrame(...) without the named tuple's Python-level __new__
+            frame = _new_tuple(
+                WireFrame,
+                (offset, True, False, False, False, b0 & 0x0F, masked > 0, form, plen, key,
+                 payload, hsize, ()),
             )  # fmt: skip
             if b0 == 0x81:
                 try:
@@ -498,6 +496,10 @@ class StreamDecoder:
         elif msg.problems:
             msg.text = None
         rec.message = msg
+
+
+_unmask = c_unmask if c_unmask is not None else unmask
+_new_tuple = tuple.__new__
 
 
 def _locate(parts: list[bytes], offsets: list[int], index: int) -> tuple[int, int]:
