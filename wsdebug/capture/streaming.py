@@ -241,9 +241,12 @@ def _feed_all(
     chunks, info.chunks = info.chunks, []
     chunks.reverse()
     feed = replayer.feed
+    pop = chunks.pop
     while chunks:
-        chunk = chunks.pop()
-        yield from feed(chunk.dir, chunk.t, chunk.data)
+        chunk = pop()
+        events = feed(chunk.dir, chunk.t, chunk.data)
+        if events:
+            yield from events
     yield from replayer.finish(gaps)
 
 
