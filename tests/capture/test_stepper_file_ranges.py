@@ -269,3 +269,37 @@ def test_a_wsdebug_capture_keeps_where_its_hex_is(tmp_path: Path) -> None:
     chunks = _compare(edited)
     assert list(chunks.held) == [38]  # the edited record (after the header, open, 2 chunks)
     assert chunks.sizes[39] == len(chunks.data(39)) * 2  # the CRLF one: still its hex digits
+
+
+def test_pcapng_and_a_capture_begun_after_the_handshake(tmp_path: Path) -> None:
+    """pcapng (written by dpkt, and by editcap when installed: section and interface options,
+    a block layout of its own) and a pcap without the upgrade (midstream: the streams lose
+    their first bytes, still as file ranges) give the in-memory reader's events."""
+    import shutil
+
+    import dpkt
+
+    src = tmp_path / "c.jsonl"
+    _jsonl(src, 120)
+    conns = load(src).connections
+    pcap = tmp_path / "c.pcap"
+    with pcap.open("wb") as fh:
+        write_pcap(fh, conns, mss=100, reorder=(4, 30), retransmit=(7,), linktype=101)
+    ng = tmp_path / "dpkt.pcapng"
+    with pcap.open("rb") as fh, ng.open("wb") as out:
+        w = dpkt.pcapng.Writer(out, linktype=101, snaplen=65535)
+        for ts, buf in dpkt.pcap.Reader(fh):
+            w.writepkt(buf, ts=ts)
+    assert load(ng).kind == "pcapng"
+    _compare(ng)
+    if shutil.which("editcap"):
+        ed = tmp_path / "editcap.pcapng"
+        subprocess.run(["editcap", "-F", "pcapng", str(pcap), str(ed)], check=True, timeout=60)
+        _compare(ed)
+    conns[0].chunks = conns[0].chunks[3:]  # no handshake, half a frame: begun after them
+    mid = tmp_path / "mid.pcap"
+    with mid.open("wb") as fh:
+        write_pcap(fh, conns, mss=100, reorder=(4,))
+    _, (conv,) = open_capture(str(mid), lazy=True)
+    assert any("bytes are the end of a frame" in n for n in conv.notes), conv.notes
+    _compare(mid)

@@ -26,7 +26,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
@@ -38,13 +38,15 @@ from .pcapread import (
     LINK_NAMES,
     LINKS,
     NOT_TCP,
-    NULL_LINKS,
     UNREADABLE,
     Segment,
     Span,
     records_at,
     tcp_segment,
     tcp_span,
+)
+from .pcapread import (
+    ip_layer as _ip_layer,  # noqa: F401  # capture.follow reads it from here
 )
 
 if TYPE_CHECKING:
@@ -106,40 +108,6 @@ class _Stream:
                 break
             tail = (tail + data)[-3:]
         return b"".join(parts)[:MAX_HANDSHAKE_SIZE]
-
-
-def _ip_layer(linktype: int, buf: bytes) -> Any:
-    """The IPv4/IPv6 packet in a link-layer frame as dpkt objects (for ``capture.follow``);
-    None when it carries something else.
-
-    Raises:
-        ValueError: the frame says it carries IP but dpkt cannot read it (e.g. cut short).
-    """
-    import dpkt
-
-    if linktype in (dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276):
-        cls = {
-            dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet,
-            dpkt.pcap.DLT_LINUX_SLL: dpkt.sll.SLL,
-        }.get(linktype, dpkt.sll2.SLL2)
-        link = cls(buf)
-        kind = (
-            getattr(link, "type", None)
-            if cls is dpkt.ethernet.Ethernet
-            else getattr(link, "ethtype", None)
-        )
-        if isinstance(link.data, (dpkt.ip.IP, dpkt.ip6.IP6)):
-            return link.data
-        if kind in (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6):
-            raise ValueError("unreadable IP packet")
-        return None
-    if linktype in NULL_LINKS:
-        buf = buf[4:]
-    if buf and buf[0] >> 4 == 4:
-        return dpkt.ip.IP(buf)
-    if buf and buf[0] >> 4 == 6:
-        return dpkt.ip6.IP6(buf)
-    return None
 
 
 def _show(ep: Endpoint) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from .format import CaptureError
 
@@ -338,3 +338,37 @@ def tcp_span(linktype: int, buf: bytes, pos: int, stop: int) -> Span | int:
         return src, sport, dst, dport, seq, flags, first, max(first, min(end, stop)), short
     except (struct.error, IndexError):
         return UNREADABLE
+
+
+def ip_layer(linktype: int, buf: bytes) -> Any:
+    """The IPv4/IPv6 packet in a link-layer frame as dpkt objects (for ``capture.follow``);
+    None when it carries something else.
+
+    Raises:
+        ValueError: the frame says it carries IP but dpkt cannot read it (e.g. cut short).
+    """
+    import dpkt  # not at import: only capture.follow reads packets with it
+
+    if linktype in (dpkt.pcap.DLT_EN10MB, dpkt.pcap.DLT_LINUX_SLL, 276):
+        cls = {
+            dpkt.pcap.DLT_EN10MB: dpkt.ethernet.Ethernet,
+            dpkt.pcap.DLT_LINUX_SLL: dpkt.sll.SLL,
+        }.get(linktype, dpkt.sll2.SLL2)
+        link = cls(buf)
+        kind = (
+            getattr(link, "type", None)
+            if cls is dpkt.ethernet.Ethernet
+            else getattr(link, "ethtype", None)
+        )
+        if isinstance(link.data, (dpkt.ip.IP, dpkt.ip6.IP6)):
+            return link.data
+        if kind in (dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6):
+            raise ValueError("unreadable IP packet")
+        return None
+    if linktype in NULL_LINKS:
+        buf = buf[4:]
+    if buf and buf[0] >> 4 == 4:
+        return dpkt.ip.IP(buf)
+    if buf and buf[0] >> 4 == 6:
+        return dpkt.ip6.IP6(buf)
+    return None
