@@ -10,6 +10,11 @@ chunk.  Asking for event *i* finds the checkpoint before it, copies that state a
 the chunks from there to the next checkpoint; the last few decoded segments are cached.  So
 the stepper holds the recorded chunks and the index, never every decoded frame: for small
 frames that is a tenth of the memory, and a jump costs one segment's decoding.
+
+The chunks themselves need not be in memory: for a pcap or wsdebug capture opened from a
+regular file they are :class:`~wsdebug.capture.filechunks.FileChunks`, positions in the
+file read again (``os.pread``) as each segment is decoded, so the stepper's memory is the
+index (a few bytes an event, some 25 a chunk) whatever the file's size.
 """
 
 from __future__ import annotations
