@@ -222,18 +222,18 @@ def _plain_argument_names() -> None:
     (typer's own placeholders; its help has no option for it, hence this small override)."""
     from typer.core import TyperArgument
 
-    if not hasattr(TyperArgument, "_usage_display_name"):
-        return
-
     def usage_name(self: TyperArgument) -> str:
-        name = self.display_name_raw
+        name = self.metavar if self.metavar is not None else (self.name or "").upper()
         if name.startswith("["):  # a metavar such as "[HEX]..." says it all
             return name
         name = name if self.required else f"[{name}]"
         return name + ("..." if self.nargs != 1 else "")
 
-    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
-    TyperArgument.display_type_rich = lambda self, ctx: ""  # type: ignore[method-assign]
+    if hasattr(TyperArgument, "_usage_display_name"):  # typer 0.29 and later
+        TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+        TyperArgument.display_type_rich = lambda self, ctx: ""  # type: ignore[method-assign]
+    else:  # typer 0.28 and earlier build the usage line from get_usage_pieces
+        TyperArgument.get_usage_pieces = lambda self, ctx: [usage_name(self)]  # type: ignore[method-assign]
 
 
 _plain_argument_names()
