@@ -303,3 +303,23 @@ def test_pcapng_and_a_capture_begun_after_the_handshake(tmp_path: Path) -> None:
     _, (conv,) = open_capture(str(mid), lazy=True)
     assert any("bytes are the end of a frame" in n for n in conv.notes), conv.notes
     _compare(mid)
+
+
+@pytest.mark.parametrize("suffix", [".pcap", ".jsonl"])
+def test_a_named_pipe_keeps_its_bytes(tmp_path: Path, suffix: str) -> None:
+    """A capture that cannot be read again (a FIFO: `wsdebug replay <(...)`) keeps its
+    chunks' bytes, and steps as the file does."""
+    import threading
+
+    path = tmp_path / f"c{suffix}"
+    (big_pcap if suffix == ".pcap" else big_jsonl)(path, 200_000, payload=300)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=lambda: fifo.write_bytes(path.read_bytes()), daemon=True)
+    feeder.start()
+    _, (piped,) = open_capture(str(fifo), lazy=True)
+    feeder.join(30)
+    _, (whole,) = open_capture(str(path))
+    assert not isinstance(piped.events.chunks, FileChunks)  # type: ignore[attr-defined]
+    assert len(piped.events) == len(whole.events) > 300
+    assert all(_same(a, b) for a, b in zip(piped.events, whole.events, strict=True))
