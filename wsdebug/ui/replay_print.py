@@ -24,7 +24,7 @@ from .replay import (
     event_view,
     print_session,
 )
-from .rows import Glyphs, message_row, plain_sink, problem_rows, summary_row, wrap
+from .rows import Glyphs, message_row, plain_sink, problem_rows, summary_rows_for, wrap
 from .safe import inert_text
 
 #: Payload bytes of a conversation read ahead at most, to see whether it is short.
@@ -112,12 +112,13 @@ def _summary_rows(
     """``-d summary`` as plain rows: :meth:`_FrameRows.frame` inline, the rows handed to the
     writer a few thousand at a time."""
     timed = bool(conv.t0)  # hex dumps carry no times
+    row = summary_rows_for(g)
     pending: list[str] = []
     add = pending.append
     for ev in events:
         if type(ev) is ReplayFrame:
             rec = ev.record
-            add(summary_row(rec, g, index=ev.number, timestamp=ev.t if timed else None))
+            add(row(rec, ev.number, ev.t if timed else None))
             if rec.problems:
                 for p in rec.problems:
                     pending.extend(problem_rows(p, rec.frame.offset, g))

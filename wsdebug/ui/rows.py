@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -71,6 +71,7 @@ __all__ = [
     "plain_sink",
     "problem_rows",
     "summary_row",
+    "summary_rows_for",
 ]
 
 _TRAILING_SPACE = re.compile(r"\s+$")
@@ -234,10 +235,6 @@ def _middle(f: WireFrame) -> str:
     return out
 
 
-#: The layout of the common row, by shape (see :func:`_shape`); None: the general path.
-_SHAPES: dict[tuple[object, ...], tuple[bool, str, bool, int] | None] = {}
-
-
 def summary_row(
     rec: FrameRecord,
     g: Glyphs,
@@ -249,50 +246,82 @@ def summary_row(
 ) -> str:
     """The summary of a frame: :func:`~wsdebug.ui.lines.summary_line`'s characters (one line,
     or at narrow widths several joined by newlines)."""
-    text = rec.text
-    if (
-        text
-        and arrow is None
-        and conn_id is None
-        and not rec.problems
-        and rec.close is None
-        and text.isascii()
-        and text.isprintable()
-    ):
-        # The common frame (printable ASCII text, no RSV bit, no problem): which metadata
-        # stays depends only on the pieces' lengths, worked out once per shape.
-        f = rec.frame
-        glyph = _ARROWS[g.ascii].get(rec.direction)
-        if glyph is not None and not (f.rsv1 or f.rsv2 or f.rsv3):
-            head = glyph if index is None else f"#{index} {glyph}"
-            n = len(text)
-            want = n + 2 if n < WANT - 2 else WANT  # want_cells(rec)
-            key = f.mask_key
-            shape_key = (
-                len(head),
-                timestamp is None,
-                f.fin,
-                f.opcode_raw,
-                f.length_form,
-                f.payload_len,
-                None if key is None else len(key),
-                want,
-                g.width,
-            )
-            shape = _SHAPES.get(shape_key, _UNKNOWN)
-            if shape is _UNKNOWN:
-                if len(_SHAPES) >= 65536:
-                    _SHAPES.clear()
-                shape = _SHAPES[shape_key] = _shape(f, g, len(head), timestamp is not None, want)
-            if shape is not None:
-                keep_clock, middle, keep_key, budget = shape
-                if n > budget - 2:
-                    text = text[: budget - 3] + "…"
-                clock = " " + _clock(timestamp) if keep_clock and timestamp is not None else ""
-                shown = " " + key.hex() if keep_key and key is not None else ""
-                return f'{head}{clock}{middle}{shown}  "{text}"'
-
+    if conn_id is None and arrow is None:
+        return summary_rows_for(g)(rec, index, timestamp)
     return _summary_row(rec, g, index, timestamp, conn_id, arrow)
+
+
+RowMaker = Callable[[FrameRecord, "int | None", "float | None"], str]
+_MAKERS: dict[Glyphs, RowMaker] = {}
+_LAST: list[tuple[Glyphs, RowMaker]] = []  # the last one asked for
+
+
+def summary_rows_for(g: Glyphs) -> RowMaker:
+    """``summary_row(rec, g, index=, timestamp=)`` as a function of ``(rec, index,
+    timestamp)`` for many rows drawn with ``g``: what depends on ``g`` is looked up once."""
+    if _LAST and _LAST[0][0] is g:
+        return _LAST[0][1]
+    maker = _MAKERS.get(g)
+    if maker is None:
+        if len(_MAKERS) >= 64:
+            _MAKERS.clear()
+        maker = _MAKERS[g] = _row_maker(g)
+    _LAST[:] = [(g, maker)]
+    return maker
+
+
+def _row_maker(g: Glyphs) -> RowMaker:
+    arrows = _ARROWS[g.ascii]
+    #: the layout of the common row, by shape (see :func:`_shape`); None: the general path
+    shapes: dict[tuple[object, ...], tuple[bool, str, bool, int] | None] = {}
+    unknown, clock_of, general = _UNKNOWN, _clock, _summary_row
+
+    def row(rec: FrameRecord, index: int | None = None, timestamp: float | None = None) -> str:
+        text = rec.text
+        if (
+            text
+            and not rec.problems
+            and rec.close is None
+            and text.isascii()
+            and text.isprintable()
+        ):
+            # The common frame (printable ASCII text, no RSV bit, no problem): which metadata
+            # stays depends only on the pieces' lengths, worked out once per shape.
+            f = rec.frame
+            glyph = arrows.get(rec.direction)
+            if glyph is not None and not (f.rsv1 or f.rsv2 or f.rsv3):
+                head = glyph if index is None else f"#{index} {glyph}"
+                n = len(text)
+                want = n + 2 if n < WANT - 2 else WANT  # want_cells(rec)
+                key = f.mask_key
+                shape_key = (
+                    len(head),
+                    timestamp is None,
+                    f.fin,
+                    f.opcode_raw,
+                    f.length_form,
+                    f.payload_len,
+                    None if key is None else len(key),
+                    want,
+                )
+                shape = shapes.get(shape_key, unknown)
+                if shape is unknown:
+                    if len(shapes) >= 65536:
+                        shapes.clear()
+                    shape = _shape(f, g, len(head), timestamp is not None, want)
+                    shapes[shape_key] = shape
+                if shape is not None:
+                    keep_clock, middle, keep_key, budget = shape
+                    if n > budget - 2:
+                        text = text[: budget - 3] + "…"
+                    clock = (
+                        " " + clock_of(timestamp) if keep_clock and timestamp is not None else ""
+                    )
+                    shown = " " + key.hex() if keep_key and key is not None else ""
+                    return f'{head}{clock}{middle}{shown}  "{text}"'
+        return general(rec, g, index, timestamp, None, None)
+
+    return row
 
 
 _UNKNOWN = (False, "", False, -1)  #: a shape not yet worked out
