@@ -26,6 +26,9 @@ Commands, each a subprocess with its output to /dev/null, timed wall-clock, best
     decode summary  wsdebug decode -f HEX --plain -d summary         vs  a minimal script: read the text,
                     bytes.fromhex, parse every frame with websockets.frames.Frame.parse, print one line each
 
+The working tree is byte-compiled before the timings (and the commands run without
+PYTHONDONTWRITEBYTECODE), so wsdebug starts from bytecode as an installed copy does.
+
 Targets (issue 10): replay ratios <= 1.0 (no slower than tshark), decode ratio <= 2.0.  When
 tshark is not installed (or not at --tshark PATH / $TSHARK), the replay rows say so and only
 wsdebug's own times are shown; nothing is installed.  Each pair of commands runs
@@ -35,6 +38,7 @@ round-robin (ours, theirs, ours, ...) so both see the same machine load.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shutil
@@ -157,6 +161,7 @@ def run(cmd: list[str], repeat: int) -> tuple[float, float]:
     wall = cpu = float("inf")
     env = {**os.environ, "PYTHONPATH": str(_ROOT), "COLUMNS": "100"}
     env.pop("FORCE_COLOR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # start as an installed copy does: from bytecode
     for _ in range(repeat):
         cpu0, start = _child_cpu(), time.perf_counter()
         proc = subprocess.run(
@@ -221,6 +226,10 @@ def _bench(folder: Path, args: argparse.Namespace) -> int:
         print(
             "tshark is not installed (Debian/Ubuntu: apt-get install tshark); the replay rows show wsdebug only"
         )
+    # The working tree byte-compiled first, as an installed package is: otherwise a module
+    # edited since the last run (or every module, with PYTHONDONTWRITEBYTECODE set) is
+    # compiled again at each start, and that is timed.
+    compileall.compile_dir(str(_ROOT / "wsdebug"), quiet=1)
     script = folder / "reference_decode.py"
     script.write_text(REFERENCE_DECODE)
     # (label, wsdebug command, reference label, reference command or None, target ratio)
