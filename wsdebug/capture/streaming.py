@@ -146,6 +146,9 @@ def _block_lines(fh: IO[bytes], head: bytes, limit: int, name: str) -> Iterator[
         pieces.append(block[: last + 1])
         text = b"".join(pieces)
         pieces = [block[last + 1 :]]
+        if b"\r" not in text:  # bytes split only at \n, \r\n and \r: here at \n alone
+            yield from text.splitlines(keepends=True)
+            continue
         lines = text.split(b"\n")
         lines.pop()  # text ends with a line end: the piece after it is empty
         yield from [line + b"\n" for line in lines]
