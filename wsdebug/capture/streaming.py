@@ -327,17 +327,18 @@ class _Grouper:
             t, direction, data = held.pop()
             yield from feed(direction, t, data)
         if key not in self.ended:
-            for item in self.records:  # the hot loop: this conversation's records, fed at once
-                if item[0] is info:
-                    chunk = item[2]
+            # the hot loop: this conversation's records, fed at once
+            for owner, kind, chunk in self.records:
+                if owner is info:
                     if chunk is not None:
-                        events = feed(chunk[1], chunk[0], chunk[2])
+                        t, direction, data = chunk
+                        events = feed(direction, t, data)
                         if events:
                             yield from events
-                    elif item[1] == "end":
+                    elif kind == "end":
                         break
                 else:
-                    self._hold(item)
+                    self._hold((owner, kind, chunk))
         conv = replayer.conv
         conv.end_reason = info.end_reason
         conv.client, conv.server = _ends(info)

@@ -312,10 +312,10 @@ class StreamDecoder:
                     text = payload.decode("utf-8")
                 except UnicodeDecodeError:  # the general path finds the first bad byte
                     break
-                msg = Message(1, offset, 1, payload, False, plen, text)
+                msg = Message(1, offset, 1, payload, False, plen, text, [])
                 append(FrameRecord(frame, [], text, None, None, msg, direction))
             else:
-                msg = Message(2, offset, 1, payload, False, plen)
+                msg = Message(2, offset, 1, payload, False, plen, None, [])
                 append(FrameRecord(frame, [], None, None, None, msg, direction))
             pos = end
         if pos == n:  # all of it (or nothing fed): the parser holds nothing
