@@ -229,11 +229,12 @@ def _plain_argument_names() -> None:
         name = name if self.required else f"[{name}]"
         return name + ("..." if self.nargs != 1 else "")
 
+    # setattr: the attributes differ between typer versions, and so do their type stubs
     if hasattr(TyperArgument, "_usage_display_name"):  # typer 0.29 and later
-        TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
-        TyperArgument.display_type_rich = lambda self, ctx: ""  # type: ignore[method-assign]
+        setattr(TyperArgument, "_usage_display_name", usage_name)  # noqa: B010
+        setattr(TyperArgument, "display_type_rich", lambda self, ctx: "")  # noqa: B010
     else:  # typer 0.28 and earlier build the usage line from get_usage_pieces
-        TyperArgument.get_usage_pieces = lambda self, ctx: [usage_name(self)]  # type: ignore[method-assign]
+        setattr(TyperArgument, "get_usage_pieces", lambda self, ctx: [usage_name(self)])  # noqa: B010
 
 
 _plain_argument_names()
