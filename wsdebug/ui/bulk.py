@@ -18,13 +18,10 @@ from itertools import chain
 from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from ..capture.offline import Decoded, DecodeStream
-from ..codec.frames import NeedMore
-from ..codec.rules import Problem
 from ..codec.stream import FrameRecord
-from .output import FULL_EACH_END, print_decoded, stdout_console, summarised_note
+from .output import FULL_EACH_END, print_decoded, print_totals, stdout_console, summarised_note
 from .rows import COLOUR_MAX, Glyphs, plain_sink, problem_rows, summary_row, wrap
 
 __all__ = ["print_stream", "print_totals"]
@@ -138,32 +135,3 @@ def _print_bytes(stream: DecodeStream, console: Console, plain: bool, hint: str)
         if i < index:
             console.print()
     print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)
-
-
-def print_totals(
-    console: Console,
-    count: int,
-    bad: int,
-    incomplete: NeedMore | None,
-    problems: list[Problem],
-    plain: bool,
-) -> None:
-    """The stream's own problems and the count line, as ``print_decoded`` ends."""
-    from .views import problem_text
-
-    for p in problems:
-        console.print(problem_text(p, plain=plain))
-    bad += len(problems)
-    summary = Text(f"{count} frame{'s' if count != 1 else ''}", style="bold")
-    if incomplete is not None:
-        needed = incomplete.needed
-        summary.append(
-            f", then an incomplete frame at offset {incomplete.offset}"
-            f" that needs {needed:,} more byte{'s' if needed != 1 else ''}",
-            style="ws.problem",
-        )
-    summary.append(
-        ", " + (f"{bad} with problems" if bad else "all valid"),
-        style="ws.problem" if bad else "ws.ok",
-    )
-    console.print(summary)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -22,6 +22,10 @@ from .rows import (
     wrap,
 )
 from .theme import THEME
+
+if TYPE_CHECKING:
+    from ..codec.frames import NeedMore
+    from ..codec.rules import Problem
 
 
 def stdout_console(
@@ -140,7 +144,6 @@ def print_decoded(
     ``frame`` (from 1) is drawn (DisplayError when there is no such frame).  ``hint`` ends the
     note that says which frames of a long ``-d bytes`` output were drawn as summary lines.
     """
-    from .views import problem_text
 
     console = console or stdout_console(plain=plain, record=bool(svg or html))
     records = result.records
@@ -152,15 +155,31 @@ def print_decoded(
         numbered = [(frame, records[frame - 1])]
     _print_frames(console, numbered, detail, plain, hint)
 
-    for p in result.problems:
+    bad = sum(1 for r in records if r.problems)
+    print_totals(console, len(records), bad, result.incomplete, result.problems, plain)
+    export(console, svg, html)
+
+
+def print_totals(
+    console: Console,
+    count: int,
+    bad: int,
+    incomplete: NeedMore | None,
+    problems: list[Problem],
+    plain: bool,
+) -> None:
+    """The stream's own problems and the count line, as ``print_decoded`` ends."""
+    from .views import problem_text
+
+    for p in problems:
         console.print(problem_text(p, plain=plain))
-    n = len(records)
-    bad = sum(1 for r in records if r.problems) + len(result.problems)
-    summary = Text(f"{n} frame{'s' if n != 1 else ''}", style="bold")
-    if result.incomplete is not None:
+    bad += len(problems)
+    summary = Text(f"{count} frame{'s' if count != 1 else ''}", style="bold")
+    if incomplete is not None:
+        needed = incomplete.needed
         summary.append(
-            f", then an incomplete frame at offset {result.incomplete.offset}"
-            f" that needs {result.incomplete.needed:,} more byte{'s' if result.incomplete.needed != 1 else ''}",
+            f", then an incomplete frame at offset {incomplete.offset}"
+            f" that needs {needed:,} more byte{'s' if needed != 1 else ''}",
             style="ws.problem",
         )
     summary.append(
@@ -168,4 +187,3 @@ def print_decoded(
         style="ws.problem" if bad else "ws.ok",
     )
     console.print(summary)
-    export(console, svg, html)
