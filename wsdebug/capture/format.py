@@ -28,12 +28,9 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from ..codec.spec import Direction
-
-if TYPE_CHECKING:
-    from .filechunks import FileSource
 
 FORMAT = "wsdebug-capture"
 VERSION = 1
@@ -262,25 +259,16 @@ def _unended(line: str | bytes) -> bool:
     return not (line.endswith(b"\n") if isinstance(line, bytes) else line.endswith("\n"))
 
 
-def parse_capture(
-    lines: Iterable[str | bytes], name: str = "capture", source: FileSource | None = None
-) -> ParsedCapture:
+def parse_capture(lines: Iterable[str | bytes], name: str = "capture") -> ParsedCapture:
     """Parse a capture into its connections, in order of first appearance.
 
     ``lines`` may keep their line ends (a file object, text or binary) or not (``splitlines()``).
     A last line that is not JSON (and has no line end) is the cut a killed writer leaves:
     reported in :attr:`ParsedCapture.cut`, everything before it kept.  Any other unreadable
-    line is a CaptureError naming it.
-
-    ``source``: ``lines`` are the binary lines of that file from its start; the connections'
-    chunks are :class:`~wsdebug.capture.filechunks.FileChunks`, the position of each data
-    record's hex digits (unhexlified when decoded) rather than its bytes.
+    line is a CaptureError naming it.  (:func:`~wsdebug.capture.filechunks.parse_by_reference`
+    does the same keeping each data record's position in the file instead of its bytes.)
     """
     parsed = ParsedCapture([])
-    if source is not None:
-        from .filechunks import parse_by_reference
-
-        return parse_by_reference(iter_capture, lines, name, parsed, source)
     seen: set[int] = set()
     for info, _kind, chunk in iter_capture(lines, name, parsed):
         if id(info) not in seen:

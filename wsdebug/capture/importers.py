@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..codec.deflate import DeflateParams
-from .format import CaptureError, ConnectionInfo, Cut, is_capture, parse_capture
+from .format import (
+    CaptureError,
+    ConnectionInfo,
+    Cut,
+    ParsedCapture,
+    is_capture,
+    iter_capture,
+    parse_capture,
+)
 from .inputcap import DEFAULT_REPLAY_MAX, InputTooLarge, check_file_size, read_capped, too_large
 from .session import Conversation, InflateBudget, reconstruct
 from .tls import KeyLog
@@ -203,7 +211,12 @@ def _source(fh: IO[bytes], refs: bool) -> FileSource | None:
 
 
 def _jsonl(lines: Iterable[bytes], name: str, source: FileSource | None = None) -> Capture:
-    parsed = parse_capture(lines, name, source)
+    if source is None:
+        parsed = parse_capture(lines, name)
+    else:  # the chunks are positions in the file (the stepper), read again when decoded
+        from .filechunks import parse_by_reference
+
+        parsed = parse_by_reference(iter_capture, lines, name, ParsedCapture([]), source)
     if not parsed.connections:
         raise CaptureError(f"{name}: the capture holds no connection")
     return Capture("wsdebug capture", parsed.connections, cut=parsed.cut)
