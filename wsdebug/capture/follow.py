@@ -40,6 +40,7 @@ from ..codec.spec import Opcode, Role, host_port
 from .format import C2S, S2C, CaptureError
 from .pcap import _ip_layer, _is_upgrade
 from .session import Conversation, InflateBudget, _Builder
+from .tcpstream import seq_delta
 
 _WAIT_LIMIT = 4 << 20  #: bytes held per direction beyond a hole before the hole is given up
 Endpoint = tuple[str, int]
@@ -67,11 +68,6 @@ class _Conn:
     close_frames: list[FrameEvent] = field(default_factory=list)
     dropped: bool = False
     closed: bool = False
-
-
-def _signed(delta: int) -> int:
-    delta &= 0xFFFFFFFF
-    return delta - (1 << 32) if delta >= 1 << 31 else delta
 
 
 class Follower:
@@ -132,7 +128,7 @@ class Follower:
         out: list[bytes] = []
         if not payload or d.expected is None:
             return out
-        rel = _signed(seq - d.expected)
+        rel = seq_delta(seq - d.expected)
         if rel + len(payload) <= 0:
             return out  # retransmitted
         if rel > 0:
@@ -144,7 +140,7 @@ class Follower:
         d.expected = (seq + len(payload)) & 0xFFFFFFFF
         while d.waiting:
             wseq, wpay = d.waiting[0]
-            wrel = _signed(wseq - d.expected)
+            wrel = seq_delta(wseq - d.expected)
             if wrel > 0:
                 break
             heapq.heappop(d.waiting)

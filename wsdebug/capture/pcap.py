@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING
 
-from ..codec.handshake import MAX_HANDSHAKE_SIZE
 from ..codec.spec import host_port
 from .format import C2S, S2C, CaptureError, Chunk, ConnectionInfo
 from .pcapread import (
@@ -48,6 +47,7 @@ from .pcapread import (
 from .pcapread import (
     ip_layer as _ip_layer,  # noqa: F401  # capture.follow reads it from here
 )
+from .tcpstream import TcpStream, seq_delta
 
 if TYPE_CHECKING:
     from .filechunks import FileSource
@@ -86,28 +86,6 @@ class _Tcp:
     @property
     def has_data(self) -> bool:
         return any(f.segments or f.refs for f in self.flows.values())
-
-
-@dataclass
-class _Stream:
-    chunks: list[tuple[int, float, bytes]]  # (order, t, data)
-    retransmitted: int = 0
-    out_of_order: int = 0
-    gap: str | None = None
-
-    @property
-    def head(self) -> bytes:
-        """The stream's first bytes: up to the end of the HTTP head (or 16 KiB), however many
-        segments it came in (a client may write its handshake a line, or a byte, at a time)."""
-        parts: list[bytes] = []
-        size, tail = 0, b""
-        for _, _, data in self.chunks:
-            parts.append(data)
-            size += len(data)
-            if size >= MAX_HANDSHAKE_SIZE or b"\r\n\r\n" in tail + data[:3] or b"\r\n\r\n" in data:
-                break
-            tail = (tail + data)[-3:]
-        return b"".join(parts)[:MAX_HANDSHAKE_SIZE]
 
 
 def _show(ep: Endpoint) -> str:
@@ -223,21 +201,16 @@ def _read_packets(fh: IO[bytes], name: str, refs: bool = False) -> tuple[list[_T
     return done, skipped, short
 
 
-def _signed(delta: int) -> int:
-    delta &= 0xFFFFFFFF
-    return delta - (1 << 32) if delta >= 1 << 31 else delta
-
-
-def reassemble(flow: _Flow) -> _Stream:
+def reassemble(flow: _Flow) -> TcpStream:
     """One direction's bytes in sequence order, as the receiving application read them."""
     segs = flow.segments
-    out = _Stream([])
+    out = TcpStream([])
     if not segs:
         return out
     base = flow.isn
     if base is None:
         first = segs[0][2]
-        base = (first + min(_signed(s[2] - first) for s in segs)) & 0xFFFFFFFF
+        base = (first + min(seq_delta(s[2] - first) for s in segs)) & 0xFFFFFFFF
     expected = 0
     waiting: list[tuple[int, int, bytes]] = []  # heap of (relative seq, order, payload)
     chunks = out.chunks
@@ -271,7 +244,7 @@ def reassemble(flow: _Flow) -> _Stream:
     return out
 
 
-def _reassemble(flow: _Flow, source: FileSource | None) -> _Stream:
+def _reassemble(flow: _Flow, source: FileSource | None) -> TcpStream:
     if flow.refs is not None and source is not None:
         from .pcaprefs import reassemble_ranges
 
@@ -294,7 +267,7 @@ Notes = dict[str, list[str]]
 Gaps = dict[str, list[tuple[str, str]]]
 
 
-def _first_bytes(stream: _Stream, size: int = 1 << 20) -> bytes:
+def _first_bytes(stream: TcpStream, size: int = 1 << 20) -> bytes:
     parts: list[bytes] = []
     have = 0
     for _, _, data in stream.chunks:
@@ -320,14 +293,14 @@ def _skip(chunks: list[tuple[int, float, bytes]], n: int) -> list[tuple[int, flo
 
 
 def _midstream(
-    tcp: _Tcp, streams: dict[Endpoint, _Stream], server_port: int | None
+    tcp: _Tcp, streams: dict[Endpoint, TcpStream], server_port: int | None
 ) -> tuple[Endpoint, list[str]] | None:
     """A conversation without its upgrade that carries WebSocket frames: its client, notes;
     the streams lose the bytes before their first frame (see capture.midstream)."""
     from .midstream import classify
 
     eps = (tcp.a, tcp.b)
-    empty = _Stream([])
+    empty = TcpStream([])
     pair = (streams.get(eps[0], empty), streams.get(eps[1], empty))
     both_syn = all(tcp.flows.get(ep, _Flow()).isn is not None for ep in eps)
     decision = classify(
@@ -340,15 +313,15 @@ def _midstream(
         return None
     for ep, stream, skip in zip(eps, pair, decision.offsets, strict=True):
         if ep in streams:
-            streams[ep] = _Stream(
+            streams[ep] = TcpStream(
                 _skip(stream.chunks, skip), stream.retransmitted, stream.out_of_order, stream.gap
             )
     return eps[decision.client], decision.notes
 
 
 def _tls(
-    tcp: _Tcp, streams: dict[Endpoint, _Stream], keylog: KeyLog
-) -> tuple[Endpoint, dict[Endpoint, _Stream], list[str]] | str:
+    tcp: _Tcp, streams: dict[Endpoint, TcpStream], keylog: KeyLog
+) -> tuple[Endpoint, dict[Endpoint, TcpStream], list[str]] | str:
     """The decrypted streams of a TLS conversation, its client and notes; else why not."""
     from .tls import decrypt, is_client_hello
 
@@ -356,11 +329,11 @@ def _tls(
     if client is None:
         return "a TLS conversation whose ClientHello was not captured cannot be decrypted"
     server = tcp.b if client == tcp.a else tcp.a
-    empty = _Stream([])
+    empty = TcpStream([])
     out = decrypt(streams[client].chunks, streams.get(server, empty).chunks, keylog)
     if out.failure:
         return f"{_show(client)} -> {_show(server)}: {out.failure}"
-    plain = {client: _Stream(out.client), server: _Stream(out.server)}
+    plain = {client: TcpStream(out.client), server: TcpStream(out.server)}
     for ep in (client, server):
         old = streams.get(ep, empty)
         plain[ep].retransmitted, plain[ep].out_of_order = old.retransmitted, old.out_of_order
@@ -433,7 +406,7 @@ def read_pcap(
         merged: list[tuple[int, float, str, bytes]] = []
         lines: list[str] = list(assumed)
         for ep, direction in ((client, C2S), (server, S2C)):
-            stream = streams.get(ep, _Stream([]))
+            stream = streams.get(ep, TcpStream([]))
             if source is None:
                 merged += [(order, t, direction, data) for order, t, data in stream.chunks]
             who = "client" if direction == C2S else "server"

@@ -13,13 +13,10 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from .filechunks import FileChunks, FileSource
 from .format import C2S, S2C
-
-if TYPE_CHECKING:
-    from .pcap import _Stream
+from .tcpstream import TcpStream, seq_delta
 
 
 class SegmentRefs:
@@ -45,7 +42,7 @@ class SegmentRefs:
 
 class RangeChunks:
     """A reassembled direction's chunks: (packet number, time, file range or bytes kept).
-    Iterating gives (order, t, data) as a ``_Stream``'s list does (data read from the file)."""
+    Iterating gives (order, t, data) as a ``TcpStream``'s list does (data read from the file)."""
 
     def __init__(self, source: FileSource) -> None:
         self.source = source
@@ -93,12 +90,11 @@ class RangeChunks:
         return out
 
 
-def reassemble_ranges(segs: SegmentRefs, isn: int | None, source: FileSource) -> _Stream:
+def reassemble_ranges(segs: SegmentRefs, isn: int | None, source: FileSource) -> TcpStream:
     """:func:`wsdebug.capture.pcap.reassemble` over file ranges (see the module docstring)."""
-    from .pcap import _signed, _Stream
 
     chunks = RangeChunks(source)
-    out = _Stream(chunks)  # type: ignore[arg-type]  # iterates as the list does
+    out = TcpStream(chunks)  # type: ignore[arg-type]  # iterates as the list does
     n = len(segs)
     if not n:
         return out
@@ -112,7 +108,7 @@ def reassemble_ranges(segs: SegmentRefs, isn: int | None, source: FileSource) ->
     base = isn
     if base is None:
         first = seqs[0]
-        base = (first + min(_signed(s - first) for s in seqs)) & 0xFFFFFFFF
+        base = (first + min(seq_delta(s - first) for s in seqs)) & 0xFFFFFFFF
     expected = 0
     waiting: list[tuple[int, int, int]] = []  # heap of (relative seq, order, segment index)
     read = source.read
@@ -148,7 +144,7 @@ def reassemble_ranges(segs: SegmentRefs, isn: int | None, source: FileSource) ->
     return out
 
 
-def _entries(stream: _Stream | None) -> Iterator[tuple[int, float, int, int, bytes | None]]:
+def _entries(stream: TcpStream | None) -> Iterator[tuple[int, float, int, int, bytes | None]]:
     """(order, t, offset, size, bytes or None) of a stream's chunks."""
     if stream is None:
         return
@@ -163,7 +159,7 @@ def _entries(stream: _Stream | None) -> Iterator[tuple[int, float, int, int, byt
 
 
 def merge_ranges(
-    conn: str, source: FileSource, client: _Stream | None, server: _Stream | None
+    conn: str, source: FileSource, client: TcpStream | None, server: TcpStream | None
 ) -> FileChunks:
     """Both directions' chunks in packet order (the client's first on a tie, as read_pcap's
     stable sort puts them)."""

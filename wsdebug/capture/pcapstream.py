@@ -42,7 +42,6 @@ from .pcap import (
     _is_upgrade,
     _midstream,
     _show,
-    _Stream,
     _Tcp,
     reassemble,
 )
@@ -57,6 +56,7 @@ from .pcapread import (
     records,
     tcp_segment,
 )
+from .tcpstream import TcpStream
 
 PREFIX = 1 << 20  #: payload bytes kept per direction in the first pass (what midstream reads)
 
@@ -232,7 +232,7 @@ def plan(
                 continue
             client, assumed = found
             for ep in skip:
-                after = sum(len(c[2]) for c in streams.get(ep, _Stream([])).chunks)
+                after = sum(len(c[2]) for c in streams.get(ep, TcpStream([])).chunks)
                 skip[ep] = before.get(ep, 0) - after
         server = tcp.b if client == tcp.a else tcp.a
         info = ConnectionInfo(
