@@ -19,6 +19,7 @@ from ..codec.events import ConnectEvent, Event, FrameEvent, HandshakeEvent, Info
 from ..codec.opening import ClientConnection
 from ..codec.rules import Rule
 from ..codec.spec import HTTP_TOKEN, Opcode, Role, host_port
+from . import chunkstream
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
 from .transport import ProxyChoiceError, check_proxy_url, proxy_for, proxy_socket, tls_event
@@ -265,11 +266,11 @@ async def _open_stream(
 
     async def opening() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if opts.unix:
-            return await asyncio.open_unix_connection(opts.unix, limit=1 << 20, **tls)
+            return await chunkstream.open_unix_connection(opts.unix, limit=1 << 20, **tls)
         if proxy:
             sock = await proxy_socket(proxy, target.host, target.port, opts.connect_timeout)
-            return await asyncio.open_connection(sock=sock, limit=1 << 20, **tls)
-        return await asyncio.open_connection(target.host, target.port, limit=1 << 20, **tls)
+            return await chunkstream.open_connection(sock=sock, limit=1 << 20, **tls)
+        return await chunkstream.open_connection(target.host, target.port, limit=1 << 20, **tls)
 
     try:
         return await asyncio.wait_for(opening(), opts.connect_timeout)

@@ -28,6 +28,7 @@ from ..codec.events import ConnectEvent, DisconnectEvent, ErrorEvent, HttpEvent
 from ..codec.handshake import Request, build_error_response
 from ..codec.opening import ServerConnection
 from ..codec.spec import Role, host_port
+from . import chunkstream
 from .endpoint import HandshakeFailed, LiveConnection, Options
 from .reporter import Reporter
 
@@ -154,7 +155,7 @@ class Listener:
         if self.opts.certfile:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(self.opts.certfile, self.opts.keyfile)
-        self.server = await asyncio.start_server(
+        self.server = await chunkstream.start_server(
             self._handle,
             self.opts.host,
             self.opts.port,
