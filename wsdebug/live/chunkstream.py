@@ -20,13 +20,24 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 class ChunkReader(asyncio.StreamReader):
     """A ``StreamReader`` that queues received chunks instead of copying them into a buffer."""
+
+    if TYPE_CHECKING:  # the base class's own state and helpers, which typeshed does not list
+        _buffer: bytearray
+        _eof: bool
+        _exception: BaseException | None
+        _limit: int
+        _paused: bool
+        _transport: asyncio.Transport | None
+
+        def _wakeup_waiter(self) -> None: ...
+        async def _wait_for_data(self, func_name: str) -> None: ...
 
     def __init__(self, limit: int, loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(limit=limit, loop=loop)
@@ -57,6 +68,7 @@ class ChunkReader(asyncio.StreamReader):
 
     def _maybe_resume_transport(self) -> None:
         if self._paused and self._queued + len(self._buffer) <= self._limit:
+            assert self._transport is not None  # paused means it was there to pause
             self._paused = False
             self._transport.resume_reading()
 
@@ -132,7 +144,8 @@ async def open_connection(
     """``asyncio.open_connection`` with a :class:`ChunkReader`."""
     loop = asyncio.get_running_loop()
     reader, protocol = _pair(limit, loop)
-    transport, _ = await loop.create_connection(lambda: protocol, host, port, **kwds)
+    # with sock= there is no host or port: typeshed's overloads want either both or neither
+    transport, _ = await loop.create_connection(lambda: protocol, host, port, **kwds)  # type: ignore[arg-type]
     return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
