@@ -648,3 +648,62 @@ def test_partial_hands_out_the_unmasked_prefix_of_an_incomplete_frame() -> None:
     parser.receive_data(encode_frame(Opcode.BINARY, b"abc", length=9))
     unmasked = parser.partial()
     assert unmasked is not None and unmasked.data == b"abc"
+
+
+def test_a_frame_over_many_reads_is_cut_once_it_is_complete() -> None:
+    """A large frame in 64 KiB reads: nothing is cut before its last byte, everything after it
+    (a second frame in the same read, half of a third) comes out in order."""
+    payload = bytes(range(256)) * 4096  # 1 MiB, every byte value, '\n' included
+    key = b"\x11\x22\x33\x44"
+    wire = encode_frame(Opcode.BINARY, payload, mask_key=key)
+    second = encode_frame(Opcode.TEXT, b"after", mask_key=key)
+    third = encode_frame(Opcode.PING, b"ping", mask_key=key)
+    stream = wire + second + third[:3]
+    parser = FrameParser(Role.CLIENT)
+    got = []
+    step = 65536
+    for start in range(0, len(stream), step):
+        parser.receive_data(stream[start : start + step])
+        cut = parser.frames()
+        got += cut
+        if start + step < len(wire):
+            assert cut == []
+            assert parser.buffered == start + step  # all of it kept, none of it lost
+            pending = parser.incomplete()
+            assert pending is not None and pending.needed == len(wire) - (start + step)
+    assert [f.payload for f in got] == [payload, b"after"]
+    assert [f.offset for f in got] == [0, len(wire)]
+    assert parser.remaining() == third[:3]
+    parser.receive_data(third[3:])
+    assert [f.payload for f in parser.frames()] == [b"ping"]
+
+
+def test_partial_reads_a_prefix_spread_over_many_reads() -> None:
+    """partial() of a frame whose bytes are still arriving in pieces: each call hands out the
+    unmasked bytes from where the last stopped, across read boundaries."""
+    text = ("é" * 50_000).encode()  # 100 kB of UTF-8, two bytes a character
+    key = b"\xa0\xb1\xc2\xd3"
+    wire = encode_frame(Opcode.TEXT, text, mask_key=key)
+    parser = FrameParser(Role.CLIENT)
+    seen = b""
+    for start in range(0, len(wire) - 1, 7001):
+        parser.receive_data(wire[start : min(start + 7001, len(wire) - 1)])
+        assert parser.frames() == []
+        part = parser.partial(len(seen))
+        if part is not None:
+            assert part.start == len(seen)
+            seen += part.data
+    assert seen == text[:-1]  # everything but the last byte, unmasked
+    parser.receive_data(wire[-1:])
+    assert parser.frames()[0].payload == text
+
+
+def test_an_oversized_frame_keeps_what_follows_without_parsing_it() -> None:
+    parser = FrameParser(Role.SERVER, max_payload=1000)
+    parser.receive_data(encode_frame(Opcode.BINARY, b"x" * 2000)[:100])
+    assert parser.frames() == [] and parser.oversized == (0, 2000)
+    for _ in range(1000):  # more bytes of it: kept, never parsed (and never joined again)
+        parser.receive_data(b"y" * 100)
+        assert parser.frames() == []
+    assert parser.buffered == 100 + 100 * 1000
+    assert parser.partial() is None

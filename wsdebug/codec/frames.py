@@ -34,6 +34,8 @@ from .spec import CONTROL_MAX, LEN_7_MAX, LEN_16_MAX, Opcode, Role, opcode_name
 _DEFINED_OPCODES = frozenset(int(op) for op in Opcode)
 _TWO = 1 << 16
 _HIGH_BIT = 1 << 63
+#: the longest frame header: 2 bytes, a 64-bit length and a mask key
+MAX_HEADER = 14
 
 
 class WireFrame(NamedTuple):
@@ -198,10 +200,15 @@ class FrameParser:
         #: the other rules the oversized frame's header breaks (it is never parsed further)
         self.oversized_problems: list[Problem] = []
         self.eof = False
-        self._buf: bytes | bytearray = b""
+        self._buf: bytes = b""
         self._pos = 0  # read position inside _buf
         self._base = offset  # stream offset of _buf[0]
         self._need = 2  # bytes from _pos needed before the next attempt can succeed
+        #: bytes received after _buf while they cannot complete a frame: kept as they came, and
+        #: joined once with _buf's rest when they can (a frame over many reads is copied once)
+        self._more: list[bytes] = []
+        self._more_size = 0
+        self._sized = False  # _need is the whole frame's size (its header has been read)
 
     @property
     def offset(self) -> int:
@@ -210,33 +217,43 @@ class FrameParser:
 
     @property
     def buffered(self) -> int:
-        return len(self._buf) - self._pos
+        return len(self._buf) - self._pos + self._more_size
 
     def receive_data(self, data: bytes | bytearray) -> None:
         if not data:
             return
+        if type(data) is not bytes:
+            data = bytes(data)  # a bytearray the caller may reuse; a memoryview
         buf = self._buf
-        if self._pos >= len(buf):
+        if self._pos >= len(buf) and not self._more:
             # Nothing pending: adopt the caller's bytes without copying.
             self._base += len(buf)
-            self._buf = bytes(data) if isinstance(data, bytearray) else data
+            self._buf = data
             self._pos = 0
             return
-        if self._pos:
-            buf = bytearray(memoryview(buf)[self._pos :])
-            self._base += self._pos
-            self._pos = 0
-        elif not isinstance(buf, bytearray):
-            buf = bytearray(buf)
-        buf += data
-        self._buf = buf
+        self._more.append(data)
+        self._more_size += len(data)
+        if self.oversized is not None:
+            return  # never parsed further: kept, not joined again and again
+        if not self._sized or len(buf) - self._pos + self._more_size >= self._need:
+            self._join()
+
+    def _join(self) -> None:
+        """Make what is pending one buffer again: ``_buf``'s rest and the pieces after it."""
+        buf, pos = self._buf, self._pos
+        with memoryview(buf) as whole:
+            self._buf = b"".join([whole[pos:], *self._more])
+        self._base += pos
+        self._pos = 0
+        self._more.clear()
+        self._more_size = 0
 
     def receive_eof(self) -> None:
         self.eof = True
 
     def incomplete(self) -> NeedMore | None:
         """What the frame at the end of the buffer still needs, or None if nothing is pending."""
-        avail = len(self._buf) - self._pos
+        avail = self.buffered
         if avail == 0:
             return None
         return NeedMore(self.offset, max(self._need - avail, 1))
@@ -249,9 +266,13 @@ class FrameParser:
         the count already checked as ``start`` keeps that O(bytes).  None when no header is
         complete, the frame is oversized, or :meth:`frames` has not cut the complete frames.
         """
+        if self.oversized is not None:
+            return None
+        if self._more and len(self._buf) - self._pos < MAX_HEADER:
+            self._join()  # the header may reach into the pieces: a few bytes, once a frame
         buf, pos = self._buf, self._pos
-        avail = len(buf) - pos
-        if avail < 2 or self.oversized is not None:
+        avail = self.buffered
+        if avail < 2:
             return None
         b0, b1 = buf[pos], buf[pos + 1]
         plen = b1 & 0x7F
@@ -269,22 +290,39 @@ class FrameParser:
         if got >= plen:
             return None  # complete: frames() cuts it
         start = min(start, got)
-        with memoryview(buf) as whole:  # released at once: the buffer must stay resizable
-            view = whole[pos + hsize + start : pos + hsize + got]
-            if b1 & 0x80:
-                data = unmask(view, bytes(buf[pos + ext : pos + hsize]), start)
-            else:
-                data = bytes(view)
-            view.release()
+        raw = self._span(pos + hsize + start, pos + hsize + got)
+        key = bytes(buf[pos + ext : pos + hsize]) if b1 & 0x80 else None
+        data = unmask(raw, key, start) if key is not None else bytes(raw)
         return PartialFrame(self._base + pos, b0, b1, hsize, plen, start, data)
+
+    def _span(self, lo: int, hi: int) -> bytes | memoryview:
+        """Bytes ``lo:hi`` of ``_buf`` followed by the pieces (indexes into ``_buf``): a view
+        when they are all in ``_buf``."""
+        buf = self._buf
+        if hi <= len(buf):
+            return memoryview(buf)[lo:hi]
+        parts = [buf[lo:]] if lo < len(buf) else []
+        at = len(buf)
+        for piece in self._more:
+            end = at + len(piece)
+            if end > lo:
+                parts.append(piece[max(lo - at, 0) : hi - at])
+            if end >= hi:
+                break
+            at = end
+        return b"".join(parts)
 
     def remaining(self) -> bytes:
         """The unparsed bytes (an incomplete frame)."""
-        return bytes(self._buf[self._pos :])
+        if self._more:
+            self._join()
+        return self._buf[self._pos :]
 
     def frames(self) -> list[WireFrame]:
         """Cut every complete frame out of the buffer."""
         out: list[WireFrame] = []
+        if self._more:  # kept apart because they cannot complete the frame: nothing to cut
+            return out
         buf = self._buf
         pos = self._pos
         n = len(buf)
@@ -312,6 +350,7 @@ class FrameParser:
             ext = hsize - 4 if masked else hsize  # header bytes up to the mask key
             if n - pos < ext:
                 self._need = hsize + plen if form == 7 else hsize
+                self._sized = form == 7
                 break
             if form == 16:
                 plen = (buf[pos + 2] << 8) | buf[pos + 3]
@@ -328,10 +367,12 @@ class FrameParser:
                 break
             if n - pos < hsize:  # only the mask key is missing: the total is known exactly
                 self._need = hsize + plen
+                self._sized = True
                 break
             end = pos + hsize + plen
             if end > n:
                 self._need = hsize + plen
+                self._sized = True
                 break
             if masked:
                 key = bytes(buf[end - plen - 4 : end - plen])
@@ -386,6 +427,7 @@ class FrameParser:
             )
             pos = end
             self._need = 2
+            self._sized = False
         self._pos = pos
         if pos and pos == n:
             self._base += n

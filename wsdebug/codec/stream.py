@@ -120,6 +120,7 @@ class StreamDecoder:
         if (
             type(data) is bytes
             and parser._pos >= len(parser._buf)  # nothing pending in the parser
+            and not parser._more
             and self._msg is None
             and self.closed_at is None
             and parser.oversized is None
@@ -321,10 +322,11 @@ class StreamDecoder:
         if pos == n:  # all of it (or nothing fed): the parser holds nothing
             if n:
                 parser._base, parser._buf, parser._pos, parser._need = base + n, b"", 0, 2
+                parser._sized = False
         else:  # the parser adopts ``buf`` as its receive_data() would, less what was cut
             parser._base, parser._buf, parser._pos = base, buf, pos
             if pos:
-                parser._need = 2
+                parser._need, parser._sized = 2, False
         return out
 
     def _drain(self) -> list[FrameRecord]:
