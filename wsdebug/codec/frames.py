@@ -400,7 +400,7 @@ class FrameParser:
                 and not (b0 & 0x40 and (opcode == 0 or opcode >= 8))
                 and opcode in _DEFINED_OPCODES
                 and (opcode < 8 or (b0 & 0x80 and plen <= CONTROL_MAX))
-                and form == 7
+                and (form == 7 or plen > (LEN_7_MAX if form == 16 else LEN_16_MAX))  # minimal
                 and (sender is None or bool(masked) == (sender is Role.CLIENT))
             ):
                 problems: tuple[Problem, ...] = ()

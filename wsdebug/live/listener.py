@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import itertools
 import ssl
 import time
@@ -30,6 +29,7 @@ from ..codec.opening import ServerConnection
 from ..codec.spec import Role, host_port
 from . import chunkstream
 from .endpoint import HandshakeFailed, LiveConnection, Options
+from .heap import HeapKeeper
 from .reporter import Reporter
 
 
@@ -56,8 +56,6 @@ REFUSE_LINGER_MAX = 64
 REFUSE_REPORT_EVERY = 1.0
 #: seconds between looks at the heap for freed memory to hand back
 TRIM_EVERY = 2.0
-#: free heap bytes, grown since the last trim, worth a malloc_trim
-TRIM_GROWTH = 16 << 20
 
 
 async def _until_eof(reader: asyncio.StreamReader) -> None:
@@ -67,61 +65,6 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 
 def page() -> bytes:
     return resources.files("wsdebug.live").joinpath("page.html").read_bytes()
-
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost")]  # fmt: skip
-
-
-class HeapKeeper:
-    """Hands freed heap memory back to the system, which glibc's malloc does not do by itself.
-
-    glibc raises its mmap threshold after a large buffer is freed, so later large buffers
-    live in the heap, and freed heap memory stays in the process (ten peers that each left a
-    15 MiB message behind kept a listener at ten times its idle size).  ``check()`` calls
-    ``malloc_trim`` when the heap's free bytes grew by TRIM_GROWTH since the last trim; it
-    runs every TRIM_EVERY seconds and soon after a connection ends.  Elsewhere: nothing to do.
-    """
-
-    def __init__(self) -> None:
-        self._trim: Any = None
-        self._info: Any = None
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None)
-            self._trim = libc.malloc_trim
-            with contextlib.suppress(AttributeError):
-                self._info = libc.mallinfo2  # glibc 2.33 and later
-                self._info.restype = _MallInfo2
-        self._floor = 0  #: the heap's free bytes just after the last trim (or since, lowest)
-        self._ended = False
-
-    @property
-    def works(self) -> bool:
-        return self._trim is not None
-
-    def _free(self) -> int:
-        return int(self._info().fordblks) if self._info is not None else 0
-
-    def connection_ended(self) -> None:
-        self._ended = True
-
-    def check(self) -> None:
-        if self._trim is None:
-            return
-        if self._info is None:  # no way to look: trim after connections end
-            if self._ended:
-                self._ended = False
-                self._trim(0)
-            return
-        self._ended = False
-        free = self._free()
-        if free - self._floor >= TRIM_GROWTH:
-            self._trim(0)
-            self._floor = self._free()
-        else:
-            self._floor = min(self._floor, free)
 
 
 class Listener:
