@@ -199,3 +199,56 @@ def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
     assert [e["message"] for e in events if e["event"] == "info"] == [f"n{i}" for i in range(300)]
     bigs = [i for i, e in enumerate(events) if e["event"] == "message"]
     assert bigs == [1, 102, 203] and all(events[i]["text"] == "é\x1b" * 300_000 for i in bigs)
+
+
+def test_threaded_reporter_frame_lines_are_event_json() -> None:
+    """The writer's lines for frames (a template per header shape, filled on the loop) are the
+    lines event_json gives, byte for byte: masked and not, every length form, text with
+    escapes and markup, binary, control frames, a bad frame, several connections."""
+    from wsdebug.capture.serialize import event_json
+    from wsdebug.codec.events import FrameEvent
+    from wsdebug.codec.spec import Role
+    from wsdebug.live.reporter import JsonReporter
+
+    def frames(sender: Role, mask: bytes | None) -> list[Any]:
+        data = b"".join(
+            build(kind, payload, mask_key=mask)
+            for _ in range(3)  # a shape seen again is written from its template
+            for kind, payload in [
+                ("text", b"hello"),
+                ("text", 'q"\\\x1b[31m[bold]x[/]\u202e'.encode()),
+                ("binary", bytes(range(256)) * 2),
+                ("binary", b"\x00" * 70_000),
+                ("ping", b"p"),
+                ("pong", b""),
+                ("text", "厉害了".encode()),
+            ]
+        )
+        # the wrong mask bit for the sender (RFC 6455 5.1): a frame no template writes
+        data += (b"\x81\x85\x00\x00\x00\x00" if mask is None else b"\x81\x05") + b"abcde"
+        return decode_bytes(data, sender=sender).records
+
+    events: list[Any] = []
+    for n, (sender, mask) in enumerate([(Role.CLIENT, b"\x01\x02\x03\x04"), (Role.SERVER, None)]):
+        for i, rec in enumerate(frames(sender, mask)):
+            ev = FrameEvent(rec, rec.direction)
+            ev.conn, ev.t = f'c{n}\u2028"{i % 2}', 1.25 + i / 3
+            events.append(ev)
+    expected = ["".join(iter_json(event_json(ev, lazy=True))) for ev in events]
+
+    r, w = os.pipe()
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while data := os.read(r, 1 << 20):
+            chunks.append(data)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with os.fdopen(w, "w", encoding="utf-8") as out:
+        rep = JsonReporter(out, threaded=True)
+        for ev in events:
+            rep.events(ev.conn, ev.t, [ev])
+        rep.close()
+    reader.join(30)
+    assert b"".join(chunks).decode().splitlines() == expected

@@ -21,7 +21,6 @@ from ..codec.rules import Rule
 from ..codec.spec import HTTP_TOKEN, Opcode, Role, host_port
 from . import chunkstream
 from .endpoint import HandshakeFailed, LiveConnection, Options
-from .heap import keep_large_buffers
 from .reporter import Reporter
 from .transport import ProxyChoiceError, check_proxy_url, proxy_for, proxy_socket, tls_event
 
@@ -317,7 +316,6 @@ async def open_client(
     """Connect, do the opening handshake (following redirects with ``opts.follow``), and
     return the live connection (pump not started; with ``ping_interval`` the pinger runs)."""
     check_options(opts)
-    keep_large_buffers()  # a megabyte message is sent and received without fresh pages
     hops = 0
     first = Target.parse(url)
     trusted = True  #: still on the first host: credentials may be sent

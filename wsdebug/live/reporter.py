@@ -25,7 +25,8 @@ import sys
 import threading
 from typing import IO, Any
 
-from ..capture.serialize import event_json, iter_json
+from ..capture.frametext import FrameText
+from ..capture.serialize import dumps, event_json, iter_json
 from ..codec.events import (
     ErrorEvent,
     Event,
@@ -37,6 +38,10 @@ from ..codec.events import (
 
 SOFT_LIMIT = 64 << 20  #: queued output (estimated bytes) past which ``drain()`` waits
 HARD_LIMIT = 1 << 30  #: queued output past which emitting blocks until the writer catches up
+WRITER_BATCH = 256  #: documents the writer takes from the queue at a time
+
+#: a document to write: its JSON object, or its line already encoded (a common frame)
+Doc = dict[str, Any] | str
 
 
 class Reporter:
@@ -83,7 +88,7 @@ class JsonReporter(Reporter):
         self.max_payload = max_payload
         self.threaded = threaded
         self._lazy = threaded
-        self._queue: collections.deque[tuple[dict[str, Any], int, str] | None] = collections.deque()
+        self._queue: collections.deque[tuple[Doc, int, str] | None] = collections.deque()
         self._by_conn: collections.Counter[str] = collections.Counter()  #: queued bytes per conn
         self._cond = threading.Condition()
         self._queued = 0  #: estimated bytes waiting in the queue
@@ -91,10 +96,16 @@ class JsonReporter(Reporter):
         self._thread: threading.Thread | None = None
         self._fd: int | None = None
         self.error_seen: OSError | None = None  #: the write error that stopped the output, if any
+        self._frames = FrameText()  #: common frames' lines from a template per header shape
+        self._conn_text: dict[str, str] = {}  #: connection ids as JSON
 
     def _emit(self, obj: dict[str, Any], size: int = 512, conn: str = "") -> None:
+        self._emit_all([(obj, size, conn)])
+
+    def _emit_all(self, items: list[tuple[Doc, int, str]]) -> None:
+        """Queue documents for the writer: one lock and one wake-up for all of them."""
         if not self.threaded:
-            self._write(obj)
+            self._write_many([obj for obj, _size, _conn in items])
             return
         with self._cond:
             if self._thread is None:
@@ -103,10 +114,16 @@ class JsonReporter(Reporter):
                 self._queued > HARD_LIMIT and self._thread is not None and self._thread.is_alive()
             ):
                 self._cond.wait(0.1)  # the last resort against unbounded memory: the loop waits
-            self._queue.append((obj, size, conn))
-            self._queued += size
-            self._by_conn[conn] += size
+            self._queue.extend(items)
+            by_conn = self._by_conn
+            for _obj, size, conn in items:
+                self._queued += size
+                by_conn[conn] += size
             self._cond.notify_all()
+
+    def events(self, conn: str, t: float, events: list[Event]) -> None:
+        """Codec events, stamped, as JSON documents queued together (one read's events)."""
+        self._emit_all([self._item(ev) for ev in stamp(events, conn, t)])
 
     # -- the writer ------------------------------------------------------------------------------
 
@@ -121,21 +138,33 @@ class JsonReporter(Reporter):
         self._thread.start()
 
     def _write(self, obj: dict[str, Any]) -> None:
+        self._write_many([obj])
+
+    def _write_many(self, objs: list[Doc]) -> None:
+        """The documents as lines, in writes of about a megabyte (one for a batch of small
+        ones)."""
         if self.error_seen is not None:
             return
         fd = self._fd
         try:
             if fd is None:  # a Python stream (tests, replay): one write per line
-                self.out.write("".join(iter_json(obj)) + "\n")
-                self.out.flush()
+                for obj in objs:
+                    line = obj if isinstance(obj, str) else "".join(iter_json(obj))
+                    self.out.write(line + "\n")
+                    self.out.flush()
                 return
             pending = bytearray()
-            for piece in iter_json(obj):
-                pending += piece.encode("utf-8", "surrogatepass")
-                if len(pending) >= 1 << 20:
-                    _write_all(fd, pending)
-                    pending.clear()
-            pending += b"\n"
+            for obj in objs:
+                if isinstance(obj, str):  # a line encoded on the loop (a common frame)
+                    pending += obj.encode("utf-8", "surrogatepass")
+                    pending += b"\n"
+                    continue
+                for piece in iter_json(obj):
+                    pending += piece.encode("utf-8", "surrogatepass")
+                    if len(pending) >= 1 << 20:
+                        _write_all(fd, pending)
+                        pending.clear()
+                pending += b"\n"
             _write_all(fd, pending)
         except OSError as exc:
             if not self.threaded:
@@ -143,24 +172,31 @@ class JsonReporter(Reporter):
             self.error_seen = exc  # EPIPE: the reader went away; the session goes on without output
 
     def _writer(self) -> None:
+        """Takes what is queued, up to WRITER_BATCH documents at a time, and writes it."""
+        queue = self._queue
         while True:
             with self._cond:
-                while not self._queue:
+                while not queue:
                     self._writing = False
                     self._cond.notify_all()
                     self._cond.wait()
-                item = self._queue.popleft()
-                self._writing = item is not None
-            if item is None:
-                return
-            obj, size, conn = item
-            self._write(obj)
+                batch = [queue.popleft() for _ in range(min(len(queue), WRITER_BATCH))]
+                self._writing = True
+            stop = None in batch
+            items = [item for item in batch if item is not None]
+            self._write_many([obj for obj, _size, _conn in items])
             with self._cond:
-                self._queued -= size
-                self._by_conn[conn] -= size
-                if not self._by_conn[conn]:
-                    del self._by_conn[conn]
+                by_conn = self._by_conn
+                for _obj, size, conn in items:
+                    self._queued -= size
+                    by_conn[conn] -= size
+                    if not by_conn[conn]:
+                        del by_conn[conn]
+                if stop:
+                    self._writing = False
                 self._cond.notify_all()
+            if stop:
+                return
 
     @property
     def pending(self) -> int:
@@ -193,15 +229,31 @@ class JsonReporter(Reporter):
             self._thread = None
 
     def emit(self, event: Event) -> None:
+        self._emit_all([self._item(event)])
+
+    def _item(self, event: Event) -> tuple[Doc, int, str]:
+        """The event's document (or its line, already encoded), the output it is estimated
+        to make, its connection."""
         size = 512
         if isinstance(event, FrameEvent):
             rec = event.record
             size += 4 * (rec.frame.payload_len + len(rec.inflated or b""))
+            if self._lazy and self.max_payload is None and rec.direction is event.direction:
+                text = self._frames.text(rec)  # a common frame: its shape's template, filled
+                if text is not None:
+                    return self._frame_head(event) + text[1:], size, event.conn
         elif isinstance(event, MessageEvent):
             size += 2 * len(event.message.payload)
-        self._emit(
-            event_json(event, max_payload=self.max_payload, lazy=self._lazy), size, event.conn
-        )
+        return event_json(event, max_payload=self.max_payload, lazy=self._lazy), size, event.conn
+
+    def _frame_head(self, event: Event) -> str:
+        """``{"event":"frame","conn":...,"t":...,`` as event_json writes it."""
+        conn = self._conn_text.get(event.conn)
+        if conn is None:
+            if len(self._conn_text) >= 4096:
+                self._conn_text.clear()
+            conn = self._conn_text[event.conn] = dumps(event.conn)
+        return f'{{"event":"frame","conn":{conn},"t":{dumps(event.t)},'
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
