@@ -202,11 +202,12 @@ def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
 
 
 def test_threaded_reporter_frame_lines_are_event_json() -> None:
-    """The writer's lines for frames (a template per header shape, filled on the loop) are the
-    lines event_json gives, byte for byte: masked and not, every length form, text with
-    escapes and markup, binary, control frames, a bad frame, several connections."""
+    """The writer's lines for frames (a template per header shape, filled on the loop) and
+    messages (one format call) are the lines event_json gives, byte for byte: masked and not,
+    every length form, text with escapes and markup, binary, control frames, a bad frame,
+    several connections, times JSON writes as repr() and one it does not."""
     from wsdebug.capture.serialize import event_json
-    from wsdebug.codec.events import FrameEvent
+    from wsdebug.codec.events import FrameEvent, MessageEvent
     from wsdebug.codec.spec import Role
     from wsdebug.live.reporter import JsonReporter
 
@@ -229,11 +230,15 @@ def test_threaded_reporter_frame_lines_are_event_json() -> None:
         return decode_bytes(data, sender=sender).records
 
     events: list[Any] = []
+    stamps = [1.25, 0.1 + 0.2, 1e16, 1764672000.123456, float("inf"), 3]
     for n, (sender, mask) in enumerate([(Role.CLIENT, b"\x01\x02\x03\x04"), (Role.SERVER, None)]):
         for i, rec in enumerate(frames(sender, mask)):
-            ev = FrameEvent(rec, rec.direction)
-            ev.conn, ev.t = f'c{n}\u2028"{i % 2}', 1.25 + i / 3
-            events.append(ev)
+            batch: list[Any] = [FrameEvent(rec, rec.direction)]
+            if rec.message is not None:  # and its message's line
+                batch.append(MessageEvent(rec.message, rec.direction))
+            for ev in batch:
+                ev.conn, ev.t = f'c{n}\u2028"{i % 2}', stamps[i % len(stamps)]
+            events += batch
     expected = ["".join(iter_json(event_json(ev, lazy=True))) for ev in events]
 
     r, w = os.pipe()

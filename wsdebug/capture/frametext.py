@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..codec.stream import FrameRecord
-from .serialize import _MARK, LAZY_MIN, _safe, frame_json, iter_json
+from ..codec.stream import FrameRecord, Message
+from .serialize import _MARK, LAZY_MIN, _safe, frame_json, iter_json, message_json
 
 __all__ = ["FrameText"]
 
@@ -81,6 +81,8 @@ class FrameText:
         #: per header shape seen twice: its template (None: the usual encoding)
         self._shapes: dict[tuple[object, ...], _Fill | None] = {}
         self._seen: set[tuple[object, ...]] = set()  #: shapes seen once
+        #: per opcode: whether the message line below matched the usual encoding (checked once)
+        self._message_ok: dict[int, bool] = {}
 
     @staticmethod
     def simple(rec: FrameRecord) -> bool:
@@ -151,3 +153,32 @@ class FrameText:
             msg["payload_hex"] = mark("p")
         fill = _compile_fill("".join(iter_json(doc)))
         return fill if fill(rec) == "".join(iter_json(frame_json(rec, lazy=True))) else None
+
+    def message(self, m: Message) -> str | None:
+        """``"".join(iter_json(message_json(m, lazy=True)))`` for a plain message (TEXT that is
+        valid UTF-8 or BINARY, not compressed, no problem, under LAZY_MIN), else None.
+
+        The line is one format call; the first one of each opcode is compared with the usual
+        encoding, and an opcode whose line differed is always encoded the usual way.
+        """
+        op = m.opcode
+        if m.problems or m.compressed or len(m.payload) >= LAZY_MIN:
+            return None
+        if op == 1 and m.text is not None:
+            line = (
+                f'{{"opcode":1,"opcode_name":"TEXT","offset":{m.offset},"frames":{m.frames},'
+                f'"compressed":false,"size":{len(m.payload)},'
+                f'"text":{_safe(_encode_str(m.text))},"payload_hex":null,"problems":[]}}'
+            )
+        elif op == 2 and m.text is None:
+            line = (
+                f'{{"opcode":2,"opcode_name":"BINARY","offset":{m.offset},"frames":{m.frames},'
+                f'"compressed":false,"size":{len(m.payload)},'
+                f'"text":null,"payload_hex":"{m.payload.hex()}","problems":[]}}'
+            )
+        else:
+            return None
+        ok = self._message_ok.get(op)
+        if ok is None:
+            ok = self._message_ok[op] = line == "".join(iter_json(message_json(m, lazy=True)))
+        return line if ok else None

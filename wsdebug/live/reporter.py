@@ -241,19 +241,31 @@ class JsonReporter(Reporter):
             if self._lazy and self.max_payload is None and rec.direction is event.direction:
                 text = self._frames.text(rec)  # a common frame: its shape's template, filled
                 if text is not None:
-                    return self._frame_head(event) + text[1:], size, event.conn
+                    return self._head("frame", event) + text[1:], size, event.conn
         elif isinstance(event, MessageEvent):
             size += 2 * len(event.message.payload)
+            if self._lazy and self.max_payload is None:
+                text = self._frames.message(event.message)  # a plain message: one format call
+                if text is not None:
+                    head = self._head("message", event)
+                    return (
+                        f'{head}"direction":"{event.direction.value}",{text[1:]}',
+                        size,
+                        event.conn,
+                    )
         return event_json(event, max_payload=self.max_payload, lazy=self._lazy), size, event.conn
 
-    def _frame_head(self, event: Event) -> str:
-        """``{"event":"frame","conn":...,"t":...,`` as event_json writes it."""
+    def _head(self, kind: str, event: Event) -> str:
+        """``{"event":KIND,"conn":...,"t":...,`` as event_json writes it."""
         conn = self._conn_text.get(event.conn)
         if conn is None:
             if len(self._conn_text) >= 4096:
                 self._conn_text.clear()
             conn = self._conn_text[event.conn] = dumps(event.conn)
-        return f'{{"event":"frame","conn":{conn},"t":{dumps(event.t)},'
+        t = event.t
+        # json writes a finite float as repr() does (the check is False for inf and NaN)
+        stamp = repr(t) if type(t) is float and t - t == 0 else dumps(t)
+        return f'{{"event":"{kind}","conn":{conn},"t":{stamp},'
 
 
 def _write_all(fd: int, data: bytes | bytearray) -> None:
