@@ -136,6 +136,12 @@ def parse_input(text: str, *, base64: bool = False) -> tuple[list[tuple[Role, by
     """Pasted text, parsed once: ``(segments, b"")`` when the dump marks directions (c:/s:,
     >/<, Follow TCP Stream), else ``([], data)`` for one stream; UserError when unreadable.
     """
+    token = text.strip()
+    if not base64 and token.isascii() and token.isalnum() and len(token) % 2 == 0:
+        try:  # one run of hex digits (``decode 8185...``): no format to detect, nothing to import
+            return [], bytes.fromhex(token)
+        except ValueError:
+            pass  # not hex after all: the parsers below say why
     from ..capture import textinput as inputs
     from ..codec.spec import Role
 
