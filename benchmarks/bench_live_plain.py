@@ -7,6 +7,13 @@ The issue 10 targets, measured in one run with the same client (websockets, comp
   ``--record FILE`` >= 0.8x;
 * round-trip p99 of one 100 B message at a time: at most 2x websockets'.
 
+Under the table, the recording estimate: how fast a fresh file in the recording's directory
+takes 512 MiB of appended blocks, the bytes the capture grew by per message, and the ratio
+``--record`` would reach at that bandwidth if its writes were its only extra cost (they are
+made before each echo is sent).  With the capture's hex data lines (two bytes of text per byte
+on the wire, both directions) large messages are bound by the disk, not by wsdebug; a short
+run (``--quick``) whose writes fit in the page cache's dirty memory can beat the estimate.
+
 Servers run in their own processes; the client is this process.  ``wsdebug`` is
 ``python -m wsdebug listen --port P --echo --no-deflate --detail summary [--record FILE]`` with
 stdout to a file (the summary display really draws).  ``websockets`` is
@@ -171,6 +178,58 @@ async def round_trips(port: int, n: int) -> list[float]:
         return times
 
 
+def recorded(tmp: str, port: int, kind: str) -> int:
+    """Bytes the --record server's capture holds so far (0 for the other servers)."""
+    if kind != "wsdebug --record":
+        return 0
+    try:
+        return os.path.getsize(os.path.join(tmp, f"rec-{port}.jsonl"))
+    except OSError:
+        return 0
+
+
+def append_bandwidth(directory: str, total: int = 512 * MiB, block: int = MiB) -> float:
+    """Bytes/s appended to a fresh file in ``directory`` (where the recording goes), written
+    as the recorder writes: a block per call, no fsync."""
+    path = os.path.join(directory, "bandwidth.tmp")
+    data = os.urandom(block)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        start = time.perf_counter()
+        for _ in range(total // block):
+            os.write(fd, data)
+        elapsed = time.perf_counter() - start
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return total / elapsed
+
+
+def print_estimate(
+    workloads: list[Workload],
+    results: dict[tuple[str, str], float],
+    written: dict[str, float],
+    bandwidth: float,
+) -> None:
+    """What ``--record`` would reach at the sustained bandwidth if its writes cost it nothing
+    but their time.
+
+    The recorder hands each chunk to the OS before the echo is processed or sent (nothing is
+    lost on kill -9), so its writes add to each echo's time: at the websockets server's rate
+    R and B bytes written per message at bandwidth W, the best ratio is 1 / (1 + R * B / W).
+    """
+    if not written:
+        return
+    print(f"recording estimate: {bandwidth / MiB:,.0f} MiB/s appended where the capture goes")
+    for w in workloads:
+        base = results.get(("websockets", w.key))
+        per = written.get(w.key)
+        if base is None or per is None:
+            continue
+        bound = 1 / (1 + base * per / bandwidth)
+        print(f"  {w.label:26} {per:12,.0f} B recorded per message: about {bound:4.2f}x")
+
+
 def p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100)[98]
 
@@ -195,8 +254,10 @@ def main() -> int:
     results: dict[tuple[str, str], float] = {}
     cpu: dict[tuple[str, str], float] = {}
     rtt: dict[str, list[float]] = {}
+    written: dict[str, float] = {}  #: recording bytes per message, per workload
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
+        bandwidth = append_bandwidth(tmp)
         for rep in range(args.repeat):
             order = kinds if rep % 2 == 0 else kinds[::-1]
             for kind in order:
@@ -213,8 +274,13 @@ def main() -> int:
                             else [rng.randbytes(w.size) for _ in range(4)]
                         )
                         cpu0 = cpu_seconds(proc.pid)
+                        rec0 = recorded(tmp, port, kind)
                         rate = asyncio.run(throughput(port, w, pool))
                         used = (cpu_seconds(proc.pid) - cpu0) / (w.count * w.clients)
+                        if kind == "wsdebug --record":
+                            written[w.key] = (recorded(tmp, port, kind) - rec0) / (
+                                w.count * w.clients
+                            )
                         if rate > results.get((kind, w.key), 0):
                             results[kind, w.key], cpu[kind, w.key] = rate, used
                     if not args.only or args.only == "rtt":
@@ -242,6 +308,7 @@ def main() -> int:
                 f"{w.label:26} {kind:18} {rate:9.0f} {ratio:5.2f}x "
                 f"{cpu[kind, w.key] * 1e6:10.1f}  {verdict}"
             )
+    print_estimate(workloads, results, written, bandwidth)
     if "websockets" in rtt:
         base = p99(rtt["websockets"])
         for kind in kinds:
