@@ -23,8 +23,9 @@ from wsdebug.codec.stream import FrameRecord, StreamDecoder
 class GeneralOnly(StreamDecoder):
     """The decoder without its batch path."""
 
-    def _whole_messages(self, buf: bytes) -> list[FrameRecord]:
-        self.parser.receive_data(buf)  # the parser takes it all
+    def _whole_messages(self, buf: bytes, start: int = 0) -> list[FrameRecord]:
+        if not start:  # fed anew (with start, buf is the parser's own: nothing to do)
+            self.parser.receive_data(buf)  # the parser takes it all
         return []
 
 
@@ -134,8 +135,8 @@ def test_a_run_of_whole_messages_takes_the_batch_path() -> None:
     seen: list[int] = []
     batch = dec._whole_messages
 
-    def spy(buf: bytes) -> list[FrameRecord]:
-        out = batch(buf)
+    def spy(buf: bytes, start: int = 0) -> list[FrameRecord]:
+        out = batch(buf, start)
         seen.append(len(out))
         return out
 
@@ -146,4 +147,25 @@ def test_a_run_of_whole_messages_takes_the_batch_path() -> None:
     assert records[50].message is not None and records[50].message.text == "x" * 300
     assert records[51].close is not None and records[51].close.code == 1000
     assert all(r.ok for r in records)
+    assert records == GeneralOnly(Role.CLIENT).receive_data(data)
+
+
+def test_after_a_frame_cut_between_reads_the_batch_path_takes_the_rest() -> None:
+    """A read rarely ends at a frame's end: the frame it completes is cut by the parser, and
+    the whole messages after it by the batch path again, not one by one."""
+    data = b"".join(encode_frame(0x2, bytes([i]) * 100, mask_key=KEY) for i in range(40))
+    dec = StreamDecoder(Role.CLIENT)
+    seen: list[tuple[int, int]] = []
+    batch = dec._whole_messages
+
+    def spy(buf: bytes, start: int = 0) -> list[FrameRecord]:
+        out = batch(buf, start)
+        seen.append((start, len(out)))
+        return out
+
+    dec._whole_messages = spy  # type: ignore[method-assign]
+    cut = 106 * 3 + 50  # in the fourth frame
+    records = dec.receive_data(data[:cut]) + dec.receive_data(data[cut:])
+    assert seen == [(0, 3), (106, 36)]  # after the fourth frame (joined: 106 bytes), 36 frames
+    assert [r.frame.payload[0] for r in records] == list(range(40))
     assert records == GeneralOnly(Role.CLIENT).receive_data(data)

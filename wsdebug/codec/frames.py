@@ -318,8 +318,8 @@ class FrameParser:
             self._join()
         return self._buf[self._pos :]
 
-    def frames(self) -> list[WireFrame]:
-        """Cut every complete frame out of the buffer."""
+    def frames(self, most: int = -1) -> list[WireFrame]:
+        """Cut every complete frame out of the buffer (``most`` > 0: at most that many)."""
         out: list[WireFrame] = []
         if self._more:  # kept apart because they cannot complete the frame: nothing to cut
             return out
@@ -428,6 +428,8 @@ class FrameParser:
             pos = end
             self._need = 2
             self._sized = False
+            if len(out) == most:
+                break
         self._pos = pos
         if pos and pos == n:
             self._base += n

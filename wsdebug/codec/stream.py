@@ -26,7 +26,7 @@ from .close import CloseInfo, parse_close
 from .frames import FrameParser, NeedMore, PartialFrame, WireFrame, header_problems
 from .mask import c_unmask, unmask
 from .rules import Problem, Rule
-from .spec import Direction, Opcode, Role
+from .spec import LEN_7_MAX, LEN_16_MAX, Direction, Opcode, Role
 from .utf8 import Utf8Checker
 
 
@@ -130,7 +130,22 @@ class StreamDecoder:
                 records += self._drain()
         else:
             parser.receive_data(data)
-            records = self._drain()
+            if self._msg is None and self.closed_at is None:
+                # The frame cut at the end of the last read first, then the batch path again
+                # for the run of whole messages after it (a read rarely ends at a frame's end)
+                records = [self._record(f) for f in parser.frames(1)]
+                if (
+                    records
+                    and parser._pos < len(parser._buf)
+                    and not parser._more
+                    and self._msg is None
+                    and self.closed_at is None
+                    and parser.oversized is None
+                ):
+                    records += self._whole_messages(parser._buf, parser._pos)
+                records += self._drain()
+            else:
+                records = self._drain()
         if self.early_utf8 and self.early_problem is None and self.parser.buffered:
             self._check_partial()
         return records
@@ -248,11 +263,14 @@ class StreamDecoder:
             f"frame announces {length} bytes, limit {self.max_message}",
         )
 
-    def _whole_messages(self, buf: bytes) -> list[FrameRecord]:
+    def _whole_messages(self, buf: bytes, start: int = 0) -> list[FrameRecord]:
         """Records for the run of frames at the start of ``buf`` (fed while the parser holds
         nothing) that are each a whole, valid message: FIN, no RSV bit, TEXT (valid UTF-8) or
         BINARY, the minimal 7- or 16-bit length, the mask bit the sender must set, within
         ``max_message``, complete.  The parser is left holding the rest of ``buf``.
+
+        With ``start``, ``buf`` is the parser's own buffer and the run starts at ``start``,
+        where the parser stands (the frames before it are cut already).
 
         The batch path of the common case: one loop cuts the frames out of ``buf`` and makes
         the records :meth:`_record` would make for them (the same frames, the same records),
@@ -260,8 +278,9 @@ class StreamDecoder:
         else, and :meth:`_drain` takes over from there.
         """
         parser = self.parser
-        base = parser._base + parser._pos  # stream offset of buf[0]
-        pos = 0
+        # stream offset of buf[0]: the parser's base when buf is its buffer, else where it stands
+        base = parser._base if start else parser._base + parser._pos
+        pos = start
         n = len(buf)
         sender = self.sender
         # the mask bit this sender must set (RFC 6455 §5.1), or -1: either
@@ -296,7 +315,10 @@ class StreamDecoder:
                 break
             if masked:
                 mask_key = buf[end - plen - 4 : end - plen]
-                payload = _unmask(buf[end - plen : end], mask_key)
+                payload = _unmask(  # a large payload through a view: no copy before unmasking
+                    buf[end - plen : end] if plen <= 4096 else memoryview(buf)[end - plen : end],
+                    mask_key,
+                )
                 key: bytes | None = mask_key
             else:
                 key = None
@@ -328,6 +350,56 @@ class StreamDecoder:
             if pos:
                 parser._need, parser._sized = 2, False
         return out
+
+    def encoded_message(
+        self, opcode: int, payload: bytes, mask_key: bytes | None
+    ) -> FrameRecord | None:
+        """The record :meth:`receive_data` would make of a frame its endpoint has just encoded
+        as a whole message (FIN, no RSV bit, TEXT or BINARY, the minimal length form, the mask
+        key its role must use), made from the encoder's values instead of parsed back from
+        the bytes; the stream offset moves past the frame as if it had been fed.
+
+        None, and nothing changes, when the frame is not such a message (TEXT that is not
+        UTF-8, a mask bit this sender must not set) or the decoder is not idle (bytes held,
+        a message open, a close seen): the caller then feeds the bytes.
+        """
+        parser = self.parser
+        if (
+            (opcode != 1 and opcode != 2)
+            or parser._pos < len(parser._buf)
+            or parser._more
+            or self._msg is not None
+            or self.closed_at is not None
+            or parser.oversized is not None
+            or (self.max_message is not None and len(payload) > self.max_message)
+            or (self.sender is not None and (mask_key is not None) != (self.sender is Role.CLIENT))
+        ):
+            return None
+        text = None
+        if opcode == 1:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError:  # the bytes' path finds the bad byte
+                return None
+        plen = len(payload)
+        if plen <= LEN_7_MAX:
+            hsize, form = 2, 7
+        elif plen <= LEN_16_MAX:
+            hsize, form = 4, 16
+        else:
+            hsize, form = 10, 64
+        if mask_key is not None:
+            hsize += 4
+        offset = parser._base + parser._pos
+        parser._base, parser._buf, parser._pos, parser._need = offset + hsize + plen, b"", 0, 2
+        parser._sized = False
+        frame = _new_tuple(
+            WireFrame,
+            (offset, True, False, False, False, opcode, mask_key is not None, form, plen,
+             mask_key, payload, hsize, ()),
+        )  # fmt: skip
+        msg = Message(opcode, offset, 1, payload, False, plen, text, [])
+        return FrameRecord(frame, [], text, None, None, msg, self.direction)
 
     def _drain(self) -> list[FrameRecord]:
         return [self._record(f) for f in self.parser.frames()]
