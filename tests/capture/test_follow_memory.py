@@ -25,10 +25,15 @@ def _packet(src: int, dst: int, seq: int, data: bytes, flags: int = 0x18) -> byt
     return struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame
 
 
+#: VmHWM (this program's own peak), not ru_maxrss: Linux carries ru_maxrss over fork and exec,
+#: so under pytest the child would report the test runner's size whatever it used itself.
 _CHILD = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "'maxrss=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('maxrss=%s\\n' % line.split()[1])\n"
+    "atexit.register(peak)\n"
     "sys.argv = ['wsdebug', 'replay', '--follow', '-', '--json']\n"
     "from wsdebug.cli import main\n"
     "main()\n"
