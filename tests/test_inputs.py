@@ -6,7 +6,7 @@ import ast
 import warnings
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
@@ -510,6 +510,10 @@ any_text = st.one_of(st.text(), st.text(alphabet=st.sampled_from(NOISE)), damage
 
 @settings(max_examples=500, deadline=None)
 @given(any_text)
+# blanks that str.isspace and re's \s take but bytes.fromhex refuses, around \x escapes
+@example("\xa0\\x00")
+@example("\\x81\x1c")
+@example("\u2028\\x41\u3000")
 def test_parse_bytes_returns_bytes_or_raises_hex_input_error(text: str) -> None:
     try:
         assert isinstance(parse_bytes(text), bytes)

@@ -130,12 +130,14 @@ def _quotes_escaped(text: str, start: int, end: int, quote: str) -> bool:
     return run % 2 == 0 and run < _LONG_RUN
 
 
-#: ``\\x`` strings mapped to five letters: blanks (``\\s``: str.isspace) to " ", backslash
-#: to b, x, hex digits to h, every other byte to z
+#: what ``bytes.fromhex`` skips between pairs (str.isspace also takes U+001C-U+001F: fromhex not)
+FROMHEX_BLANKS = " \t\n\r\v\f"
+#: ``\\x`` strings mapped to five letters: blanks (FROMHEX_BLANKS) to " ", backslash to b,
+#: x, hex digits to h, every other byte to z
 _ESC_CLASSES = bytes(
     ord(
         " "
-        if chr(c).isspace()
+        if chr(c) in FROMHEX_BLANKS
         else "b"
         if c == 0x5C
         else "x"
@@ -151,10 +153,10 @@ _ESC_CLASSES = bytes(
 
 
 def _escapes_only(code: str) -> bool | None:
-    """Whether ``code`` is one or more ``\\xHH`` with only blanks around them (what the
-    pattern ``(\\s* \\x HEX HEX)+ \\s*`` matches); None when it is not ASCII.  Counts after
-    one ``bytes.translate``: each backslash starts ``\\x``, each ``\\x`` is followed by two
-    digits, and there are no other digits."""
+    """Whether ``code`` is one or more ``\\xHH`` with only blanks (FROMHEX_BLANKS) around
+    them (what textinput's ``_ESCAPES_ONLY`` matches); None when it is not ASCII.  Counts
+    after one ``bytes.translate``: each backslash starts ``\\x``, each ``\\x`` is followed
+    by two digits, and there are no other digits."""
     if not code.isascii():
         return None
     t = code.encode("ascii").translate(_ESC_CLASSES)
