@@ -166,10 +166,9 @@ def test_lazy_pieces_are_the_same_json(payload: bytes) -> None:
     ) == dumps(message_json(decode_bytes(build("binary", payload), sender=None).records[0].message))
 
 
-def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
-    """Through a real pipe: every event, in the order emitted, big ones whole, after close()."""
-    from wsdebug.codec.events import MessageEvent
-    from wsdebug.codec.spec import Direction
+def _through_a_pipe(emit: Any) -> list[str]:
+    """The lines a threaded JsonReporter writes into a real pipe while ``emit(reporter)`` runs,
+    read on another thread, all of them once close() has returned."""
     from wsdebug.live.reporter import JsonReporter
 
     r, w = os.pipe()
@@ -183,18 +182,30 @@ def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
     reader.start()
     with os.fdopen(w, "w", encoding="utf-8") as out:
         rep = JsonReporter(out, threaded=True)
-        big = (
-            decode_bytes(build("text", "é\x1b".encode() * 300_000), sender=None).records[0].message
-        )
-        assert big is not None
+        emit(rep)
+        rep.close()
+        assert rep.idle()
+    reader.join(30)
+    os.close(r)
+    return b"".join(chunks).decode().splitlines()
+
+
+def test_threaded_reporter_keeps_order_and_loses_nothing() -> None:
+    """Through a real pipe: every event, in the order emitted, big ones whole, after close()."""
+    from wsdebug.codec.events import MessageEvent
+    from wsdebug.codec.spec import Direction
+    from wsdebug.live.reporter import JsonReporter
+
+    big = decode_bytes(build("text", "é\x1b".encode() * 300_000), sender=None).records[0].message
+    assert big is not None
+
+    def emit(rep: JsonReporter) -> None:
         for i in range(300):
             rep.info(f"n{i}")
             if i % 100 == 0:
                 rep.events("c1", 0.0, [MessageEvent(big, Direction.C2S)])
-        rep.close()
-        assert rep.idle()
-    reader.join(30)
-    lines = b"".join(chunks).decode().splitlines()
+
+    lines = _through_a_pipe(emit)
     events = [json.loads(line) for line in lines]
     assert [e["message"] for e in events if e["event"] == "info"] == [f"n{i}" for i in range(300)]
     bigs = [i for i, e in enumerate(events) if e["event"] == "message"]
@@ -241,19 +252,8 @@ def test_threaded_reporter_frame_lines_are_event_json() -> None:
             events += batch
     expected = ["".join(iter_json(event_json(ev, lazy=True))) for ev in events]
 
-    r, w = os.pipe()
-    chunks: list[bytes] = []
-
-    def read() -> None:
-        while data := os.read(r, 1 << 20):
-            chunks.append(data)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    with os.fdopen(w, "w", encoding="utf-8") as out:
-        rep = JsonReporter(out, threaded=True)
+    def emit(rep: JsonReporter) -> None:
         for ev in events:
             rep.events(ev.conn, ev.t, [ev])
-        rep.close()
-    reader.join(30)
-    assert b"".join(chunks).decode().splitlines() == expected
+
+    assert _through_a_pipe(emit) == expected
