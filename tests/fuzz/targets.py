@@ -24,6 +24,7 @@ from wsdebug.capture.format import CaptureError
 from wsdebug.capture.handshake_check import check_handshake
 from wsdebug.capture.replay import open_capture
 from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
+from wsdebug.cli.common import UserError, _one_hex_run, parse_input
 from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import (
     DeflateParams,
@@ -252,9 +253,18 @@ def extensions(data: bytes) -> None:
 
 
 def text_input(data: bytes) -> None:
-    """Every text format ``decode`` reads: parse_bytes, parse_base64, parse_directional."""
+    """Every text format ``decode`` reads: parse_bytes, parse_base64, parse_directional, and
+    decode's own entry (cli.common.parse_input), whose one-run-of-hex fast path must give the
+    bytes the format parsers give."""
     text = data.decode("utf-8", errors="replace")  # as ``decode -f`` reads a file
     bound = DUMP_EXPAND if "*" in text else len(text)
+    try:
+        parse_input(text)
+    except UserError as exc:
+        assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
+    fast = _one_hex_run(text)
+    if fast is not None:
+        assert fast == parse_bytes(text), "the fast path read other bytes than the parsers"
     for parse in (parse_bytes, parse_base64):
         try:
             out = parse(text)
