@@ -22,9 +22,10 @@ from pathlib import Path
 
 from wsdebug.capture.format import CaptureError
 from wsdebug.capture.handshake_check import check_handshake
+from wsdebug.capture.inputcap import one_hex_run
 from wsdebug.capture.replay import open_capture
 from wsdebug.capture.textinput import HexInputError, parse_base64, parse_bytes, parse_directional
-from wsdebug.cli.common import UserError, _one_hex_run, parse_input
+from wsdebug.cli.common import UserError, parse_input
 from wsdebug.codec.connection import Connection
 from wsdebug.codec.deflate import (
     DeflateParams,
@@ -262,7 +263,7 @@ def text_input(data: bytes) -> None:
         parse_input(text)
     except UserError as exc:
         assert "\n" not in str(exc), f"a multi-line error: {exc!r}"
-    fast = _one_hex_run(text)
+    fast = one_hex_run(text)
     if fast is not None:
         assert fast == parse_bytes(text), "the fast path read other bytes than the parsers"
     for parse in (parse_bytes, parse_base64):

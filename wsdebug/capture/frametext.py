@@ -165,19 +165,16 @@ class FrameText:
         if m.problems or m.compressed or len(m.payload) >= LAZY_MIN:
             return None
         if op == 1 and m.text is not None:
-            line = (
-                f'{{"opcode":1,"opcode_name":"TEXT","offset":{m.offset},"frames":{m.frames},'
-                f'"compressed":false,"size":{len(m.payload)},'
-                f'"text":{_safe(_encode_str(m.text))},"payload_hex":null,"problems":[]}}'
-            )
+            name, text, payload_hex = "TEXT", _safe(_encode_str(m.text)), "null"
         elif op == 2 and m.text is None:
-            line = (
-                f'{{"opcode":2,"opcode_name":"BINARY","offset":{m.offset},"frames":{m.frames},'
-                f'"compressed":false,"size":{len(m.payload)},'
-                f'"text":null,"payload_hex":"{m.payload.hex()}","problems":[]}}'
-            )
+            name, text, payload_hex = "BINARY", "null", f'"{m.payload.hex()}"'
         else:
             return None
+        line = (
+            f'{{"opcode":{op},"opcode_name":"{name}","offset":{m.offset},"frames":{m.frames},'
+            f'"compressed":false,"size":{len(m.payload)},'
+            f'"text":{text},"payload_hex":{payload_hex},"problems":[]}}'
+        )
         ok = self._message_ok.get(op)
         if ok is None:
             ok = self._message_ok[op] = line == "".join(iter_json(message_json(m, lazy=True)))

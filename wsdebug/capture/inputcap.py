@@ -1,4 +1,5 @@
-"""Reading input files and standard input with a size cap (``--max-input``).
+"""Reading input files and standard input with a size cap (``--max-input``), and the one
+input that needs no format parser: a run of hex digits (:func:`one_hex_run`).
 
 Every command that reads a whole input (``decode -f``, ``handshake check``, ``replay``) reads
 it through :func:`read_capped`: at most ``limit`` bytes are ever allocated, so ``/dev/zero``
@@ -84,3 +85,30 @@ def read_capped(fh: IO[bytes], limit: int, name: str, *, have: int = 0) -> bytes
         if total > limit:
             raise too_large(name, limit)
         parts.append(part)
+
+
+#: what ``bytes.fromhex`` skips between pairs (str.isspace and re's ``\s`` take more: U+001C to
+#: U+001F, U+00A0, which fromhex refuses)
+FROMHEX_BLANKS = " \t\n\r\v\f"
+
+
+def one_hex_run(text: str) -> bytes | None:
+    """The bytes of ``text`` when it is one run of hex digits, blanks around it allowed; else
+    None (a dump with offsets or spaces between bytes, and a blank text, are the format
+    parsers' to read and to report).
+
+    One ``bytes.fromhex`` pass and no copy of the text: the blanks it skipped are counted
+    from the lengths, and must all be at the two ends.
+    """
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        return None
+    blanks = len(text) - 2 * len(data)
+    lead = 0
+    while lead < blanks and text[lead] in FROMHEX_BLANKS:
+        lead += 1
+    trail = 0
+    while lead + trail < blanks and text[-1 - trail] in FROMHEX_BLANKS:
+        trail += 1
+    return data if data and lead + trail == blanks else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import binascii
 import re
 
+from .inputcap import FROMHEX_BLANKS
+
 __all__ = ["HexInputError"]
 
 _LEAD = re.compile(r"\s*")
@@ -130,8 +132,6 @@ def _quotes_escaped(text: str, start: int, end: int, quote: str) -> bool:
     return run % 2 == 0 and run < _LONG_RUN
 
 
-#: what ``bytes.fromhex`` skips between pairs (str.isspace also takes U+001C-U+001F: fromhex not)
-FROMHEX_BLANKS = " \t\n\r\v\f"
 #: ``\\x`` strings mapped to five letters: blanks (FROMHEX_BLANKS) to " ", backslash to b,
 #: x, hex digits to h, every other byte to z
 _ESC_CLASSES = bytes(

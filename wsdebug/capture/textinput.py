@@ -24,6 +24,7 @@ import warnings
 from _codecs import escape_decode  # the C decoder of bytes literals (what the compiler uses)
 
 from .hexdumps import _dump_rows, _may_be_dump, _parse_dump, _parse_dump_fast
+from .inputcap import FROMHEX_BLANKS
 from .textbase import (
     _CHUNK,
     _LEAD,
@@ -145,8 +146,8 @@ _QUOTE_AHEAD = re.compile(rf"{_PREFIX}?['\"]")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{0,2}|[0-7]{1,3}|[\s\S]?)")
 _SIMPLE_ESCAPES = {**dict(zip("\\'\"abfnrtv", "\\'\"\a\b\f\n\r\t\v", strict=True)), "\n": ""}
 _ESCAPE_HINT = re.compile(r"\\x[0-9a-fA-F]")
-# the blanks bytes.fromhex skips (ASCII only: \s would take U+00A0, which fromhex refuses)
-_ESCAPES_ONLY = re.compile(rf"(?:[ \t\n\r\v\f]*{_P}\\x[0-9a-fA-F]{{2}})+{_P}[ \t\n\r\v\f]*{_P}")
+_BLANK = f"[{re.escape(FROMHEX_BLANKS)}]"  # (not \s: it takes blanks fromhex refuses)
+_ESCAPES_ONLY = re.compile(rf"(?:{_BLANK}*{_P}\\x[0-9a-fA-F]{{2}})+{_P}{_BLANK}*{_P}")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # bodies that the C decoder reads exactly as a bytes literal, without warnings: ASCII but NUL,
 # CR and backslash, and the escapes Python knows

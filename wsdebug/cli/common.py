@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..capture.inputcap import DEFAULT_DECODE_MAX, InputTooLarge, parse_size, read_capped, too_large
+from ..capture.inputcap import (
+    DEFAULT_DECODE_MAX,
+    InputTooLarge,
+    one_hex_run,
+    parse_size,
+    read_capped,
+    too_large,
+)
 from .status import UserError
 
 if TYPE_CHECKING:
@@ -137,7 +144,7 @@ def parse_input(text: str, *, base64: bool = False) -> tuple[list[tuple[Role, by
     >/<, Follow TCP Stream), else ``([], data)`` for one stream; UserError when unreadable.
     """
     if not base64 and text.isascii():
-        data = _one_hex_run(text)
+        data = one_hex_run(text)
         if data is not None:  # ``decode 8185...``: no format to detect, nothing to import
             return [], data
     from ..capture import textinput as inputs
@@ -163,31 +170,6 @@ def parse_input(text: str, *, base64: bool = False) -> tuple[list[tuple[Role, by
         )
     roles = [(Role.CLIENT if side == "client" else Role.SERVER, data) for side, data in segments]
     return roles, b""
-
-
-_BLANKS = " \t\n\r\x0b\x0c"  #: what bytes.fromhex skips
-
-
-def _one_hex_run(text: str) -> bytes | None:
-    """The bytes of ``text`` when it is one run of hex digits, blanks around it allowed; else
-    None (a dump with offsets or spaces between bytes, and a blank text, are the format
-    parsers' to read and to report).
-
-    One ``bytes.fromhex`` pass and no copy of the text: the blanks it skipped are counted
-    from the lengths, and must all be at the two ends.
-    """
-    try:
-        data = bytes.fromhex(text)
-    except ValueError:
-        return None
-    blanks = len(text) - 2 * len(data)
-    lead = 0
-    while lead < blanks and text[lead] in _BLANKS:
-        lead += 1
-    trail = 0
-    while lead + trail < blanks and text[-1 - trail] in _BLANKS:
-        trail += 1
-    return data if data and lead + trail == blanks else None
 
 
 def directional_segments(text: str) -> list[tuple[Role, bytes]]:

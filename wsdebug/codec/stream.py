@@ -117,38 +117,31 @@ class StreamDecoder:
 
     def receive_data(self, data: bytes) -> list[FrameRecord]:
         parser = self.parser
-        if (
-            type(data) is bytes
-            and parser._pos >= len(parser._buf)  # nothing pending in the parser
-            and not parser._more
-            and self._msg is None
-            and self.closed_at is None
-            and parser.oversized is None
-        ):
-            records = self._whole_messages(data)
+        if type(data) is bytes and parser._pos >= len(parser._buf) and self._batchable():
+            records = self._whole_messages(data)  # the parser holds nothing: straight in
             if parser._pos < len(parser._buf):  # the parser takes the rest
                 records += self._drain()
         else:
             parser.receive_data(data)
-            if self._msg is None and self.closed_at is None:
-                # The frame cut at the end of the last read first, then the batch path again
-                # for the run of whole messages after it (a read rarely ends at a frame's end)
-                records = [self._record(f) for f in parser.frames(1)]
-                if (
-                    records
-                    and parser._pos < len(parser._buf)
-                    and not parser._more
-                    and self._msg is None
-                    and self.closed_at is None
-                    and parser.oversized is None
-                ):
-                    records += self._whole_messages(parser._buf, parser._pos)
-                records += self._drain()
-            else:
-                records = self._drain()
+            # The frame cut at the end of the last read first, then the batch path again for
+            # the run of whole messages after it (a read rarely ends at a frame's end)
+            records = [self._record(f) for f in parser.frames(1)]
+            if records and parser._pos < len(parser._buf) and self._batchable():
+                records += self._whole_messages(parser._buf, parser._pos)
+            records += self._drain()
         if self.early_utf8 and self.early_problem is None and self.parser.buffered:
             self._check_partial()
         return records
+
+    def _batchable(self) -> bool:
+        """Whether frames may be taken by the batch path (or made by :meth:`encoded_message`):
+        no read kept apart in the parser, no message open, no close seen, nothing oversized."""
+        return (
+            not self.parser._more
+            and self._msg is None
+            and self.closed_at is None
+            and self.parser.oversized is None
+        )
 
     def _check_partial(self) -> None:
         """Feed the newly arrived payload bytes of an incomplete text frame to a look-ahead
@@ -367,10 +360,7 @@ class StreamDecoder:
         if (
             (opcode != 1 and opcode != 2)
             or parser._pos < len(parser._buf)
-            or parser._more
-            or self._msg is not None
-            or self.closed_at is not None
-            or parser.oversized is not None
+            or not self._batchable()
             or (self.max_message is not None and len(payload) > self.max_message)
             or (self.sender is not None and (mask_key is not None) != (self.sender is Role.CLIENT))
         ):

@@ -99,13 +99,10 @@ class JsonReporter(Reporter):
         self._frames = FrameText()  #: common frames' lines from a template per header shape
         self._conn_text: dict[str, str] = {}  #: connection ids as JSON
 
-    def _emit(self, obj: dict[str, Any], size: int = 512, conn: str = "") -> None:
-        self._emit_all([(obj, size, conn)])
-
-    def _emit_all(self, items: list[tuple[Doc, int, str]]) -> None:
+    def _emit(self, items: list[tuple[Doc, int, str]]) -> None:
         """Queue documents for the writer: one lock and one wake-up for all of them."""
         if not self.threaded:
-            self._write_many([obj for obj, _size, _conn in items])
+            self._write([obj for obj, _size, _conn in items])
             return
         with self._cond:
             if self._thread is None:
@@ -123,7 +120,7 @@ class JsonReporter(Reporter):
 
     def events(self, conn: str, t: float, events: list[Event]) -> None:
         """Codec events, stamped, as JSON documents queued together (one read's events)."""
-        self._emit_all([self._item(ev) for ev in stamp(events, conn, t)])
+        self._emit([self._item(ev) for ev in stamp(events, conn, t)])
 
     # -- the writer ------------------------------------------------------------------------------
 
@@ -137,10 +134,7 @@ class JsonReporter(Reporter):
         self._thread = threading.Thread(target=self._writer, name="wsdebug-json", daemon=True)
         self._thread.start()
 
-    def _write(self, obj: dict[str, Any]) -> None:
-        self._write_many([obj])
-
-    def _write_many(self, objs: list[Doc]) -> None:
+    def _write(self, objs: list[Doc]) -> None:
         """The documents as lines, in writes of about a megabyte (one for a batch of small
         ones)."""
         if self.error_seen is not None:
@@ -184,7 +178,7 @@ class JsonReporter(Reporter):
                 self._writing = True
             stop = None in batch
             items = [item for item in batch if item is not None]
-            self._write_many([obj for obj, _size, _conn in items])
+            self._write([obj for obj, _size, _conn in items])
             with self._cond:
                 by_conn = self._by_conn
                 for _obj, size, conn in items:
@@ -229,7 +223,7 @@ class JsonReporter(Reporter):
             self._thread = None
 
     def emit(self, event: Event) -> None:
-        self._emit_all([self._item(event)])
+        self._emit([self._item(event)])
 
     def _item(self, event: Event) -> tuple[Doc, int, str]:
         """The event's document (or its line, already encoded), the output it is estimated
