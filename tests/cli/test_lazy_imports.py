@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,40 @@ def test_decode_json_loads_no_rendering_and_no_asyncio() -> None:
 def test_decode_view_loads_no_asyncio() -> None:
     names = _imported("decode", FRAME)
     assert "asyncio" not in names and "prompt_toolkit" not in names
+
+
+def test_decode_into_a_pipe_draws_without_rich() -> None:
+    """Not a terminal, or --plain: rich would draw no colour, so the lines go out without it."""
+    for args in ([], ["--plain"], ["-d", "fields"], ["-d", "summary"]):
+        names = _imported("decode", *args, FRAME)
+        assert "rich" not in names, f"decode {' '.join(args)} imported rich"
+        assert "wsdebug.ui.bytesview" in names or args[:1] == ["-d"]
+
+
+def test_forced_colour_draws_with_rich() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FORCE_COLOR": "1", "COLUMNS": "100"}
+    run = subprocess.run(
+        [sys.executable, "-m", "wsdebug", "decode", FRAME],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "\x1b[" in run.stdout and "Frame layout, RFC 6455" in run.stdout
+    plain = subprocess.run(
+        [sys.executable, "-m", "wsdebug", "decode", FRAME],
+        capture_output=True,
+        text=True,
+        env={**env, "FORCE_COLOR": ""},  # empty: rich's "not a terminal"
+        timeout=60,
+        check=False,
+    )
+    assert "\x1b[" not in plain.stdout
+    coloured = re.sub("\x1b\\[[0-9;]*m", "", run.stdout).split("\n")
+    # the same characters, and a colour legend above the hex dump
+    assert [x for x in coloured if not x.startswith("colours: ")] == plain.stdout.split("\n")
 
 
 def test_detail_levels_match_the_views() -> None:

@@ -16,6 +16,7 @@ from wsdebug.codec.deflate import Inflater
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Role
 from wsdebug.codec.stream import FrameRecord, StreamDecoder
+from wsdebug.ui.bytesview import short_fields as _annotate
 from wsdebug.ui.rows import (
     FieldLayout,
     FieldRows,
@@ -26,7 +27,7 @@ from wsdebug.ui.rows import (
     problem_rows,
     summary_row,
 )
-from wsdebug.ui.views import FrameView, MessageView, _annotate, problem_text
+from wsdebug.ui.views import FrameView, MessageView, problem_text
 
 HOSTILE = "\x1b[31mRED\x1b[0m [bold]x[/bold] \u202eevil \x00\x9b2J\u200b"
 WIDE = "宽字符 wide 厉害了 " * 12

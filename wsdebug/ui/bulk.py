@@ -16,13 +16,25 @@ from __future__ import annotations
 from collections import deque
 from itertools import chain
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..capture.offline import Decoded, DecodeStream
 from ..codec.stream import FrameRecord
-from .output import FULL_EACH_END, print_decoded, print_totals, stdout_console, summarised_note
-from .rows import COLOUR_MAX, Glyphs, plain_sink, problem_rows, summary_row, wrap
+from .output import FULL_EACH_END, out_console, print_decoded, print_totals, summarised_note
+from .rows import (
+    COLOUR_MAX,
+    Glyphs,
+    RowWriter,
+    TextOut,
+    bytes_rows,
+    plain_sink,
+    problem_rows,
+    summary_row,
+    wrap,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_stream", "print_totals"]
 
@@ -36,10 +48,10 @@ def print_stream(
     html: Path | None = None,
     frame: int | None = None,
     hint: str = "-d fields shows the header fields of every frame",
-    console: Console | None = None,
+    console: Console | TextOut | None = None,
 ) -> None:
     """Draw the frames of ``stream`` as :func:`~wsdebug.ui.output.print_decoded` would."""
-    console = console or stdout_console(plain=plain, record=bool(svg or html))
+    console = console or out_console(plain=plain, record=bool(svg or html))
     if detail == "bytes" and frame is None and not console.record:
         _print_bytes(stream, console, plain, hint)
         return
@@ -86,7 +98,32 @@ def print_stream(
     print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)
 
 
-def _print_bytes(stream: DecodeStream, console: Console, plain: bool, hint: str) -> None:
+def _full(
+    console: Console | TextOut,
+    sink: RowWriter,
+    rec: FrameRecord,
+    g: Glyphs,
+    i: int,
+    plain: bool,
+    *,
+    blank: bool = True,
+) -> None:
+    """One frame in full, then a blank line: lines on the sink without colour, else rich."""
+    if console.color_system is None:
+        sink.extend(bytes_rows(rec, g, index=i))
+        if blank:
+            sink.add("")
+        return
+    from .views import FrameView
+
+    assert not isinstance(console, TextOut)
+    sink.flush()
+    console.print(FrameView(rec, "bytes", index=i, plain=plain))
+    if blank:
+        console.print()
+
+
+def _print_bytes(stream: DecodeStream, console: Console | TextOut, plain: bool, hint: str) -> None:
     """``-d bytes`` of many frames: the first and last three in full, summary rows between.
 
     The rows between are kept as strings (a hundred bytes a frame, not the records) until
@@ -103,13 +140,10 @@ def _print_bytes(stream: DecodeStream, console: Console, plain: bool, hint: str)
         result = Decoded(head, stream.incomplete, stream.problems)
         print_decoded(result, detail="bytes", plain=plain, console=console, hint=hint)
         return
-    from .views import FrameView
-
     g = Glyphs.for_console(console, plain)
     ends = FULL_EACH_END
     for index, rec in enumerate(head[:ends], 1):
-        console.print(FrameView(rec, "bytes", index=index, plain=plain))
-        console.print()
+        _full(console, sink, rec, g, index, plain)
     rows: list[str] = []
     last: deque[tuple[int, FrameRecord]] = deque()
     index = ends
@@ -131,7 +165,6 @@ def _print_bytes(stream: DecodeStream, console: Console, plain: bool, hint: str)
     sink.add("")
     sink.flush()
     for i, rec in last:
-        console.print(FrameView(rec, "bytes", index=i, plain=plain))
-        if i < index:
-            console.print()
+        _full(console, sink, rec, g, i, plain, blank=i < index)
+    sink.flush()
     print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)

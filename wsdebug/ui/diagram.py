@@ -12,17 +12,18 @@ figure and the field table cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
-
-from rich.style import Style
-from rich.text import Text
+from typing import TYPE_CHECKING, NamedTuple
 
 from wsdebug.codec.annotate import Field
 from wsdebug.codec.frames import WireFrame, encode_header
 from wsdebug.codec.mask import unmask
 from wsdebug.codec.spec import close_code_meaning, opcode_name
 
-from .theme import field_style
+from .styles import Line, field_style
+
+if TYPE_CHECKING:
+    from rich.style import Style
+    from rich.text import Text
 
 _VERTICAL = {"FIN": "FIN", "RSV1": "RSV1", "RSV2": "RSV2", "RSV3": "RSV3", "MASK": "MASK"}
 _RULER = (
@@ -148,6 +149,53 @@ def _extent(cells: list[_Cell]) -> int:
     return max((c.bit + c.nbits for c in cells), default=0)
 
 
+def diagram_lines(
+    frame: WireFrame, fields: Sequence[Field], *, ascii_only: bool = False
+) -> list[Line]:
+    """The RFC 6455 §5.2 figure for ``frame`` (whose ``fields`` come from ``annotate``) as lines.
+
+    Each piece is tagged with its field's style name (:func:`~wsdebug.ui.styles.field_style`);
+    ``ascii_only`` writes "..." for "…" (the rest of the figure is ASCII already).
+    """
+    shown = min(frame.size, -(-frame.header_size // 4) * 4)
+    body = frame.payload[: shown - frame.header_size]
+    wire = encode_header(frame) + (unmask(body, frame.mask_key) if frame.mask_key else body)
+    rows = _cells(frame, fields, shown, wire)
+    dots = "..." if ascii_only else "…"
+    out: list[Line] = [[(line, "ws.dim")] for line in _RULER]
+    prev: list[_Cell] = []
+    for r, cells in enumerate(rows):
+        out.append([(_border(prev, cells), None)])
+        styles = [field_style(c.field.name) for c in cells]
+        line: Line = [("|", None)]
+        for c, st in zip(cells, styles, strict=True):
+            line += [(c.bits, st), ("|", None)]
+        last = min(shown, 4 * r + 4) - 1
+        line.append((f"   bytes {4 * r}-{last}" if last > 4 * r else f"   byte {last}", "ws.dim"))
+        out.append(line)
+        labels = [_labels(c, frame, wire, dots) for c in cells]
+        for i in range(max(len(lab) for lab in labels)):
+            line = [("|", None)]
+            for c, st, lab in zip(cells, styles, labels, strict=True):
+                width = 2 * c.nbits - 1
+                line += [(_fit(lab[i], width) if i < len(lab) else " " * width, st), ("|", None)]
+            out.append(line)
+        prev = cells
+    rest = frame.size - shown
+    if rest:
+        tail = next(f for f in fields if f.offset - frame.offset + f.size > shown)
+        pseudo = [_Cell(0, _ROW_BITS, tail, shown, frame.size, "", False)]
+        out.append([(_border(prev, pseudo), None)])
+        name = "payload data" if tail.name == "payload" else tail.name
+        more = f"{name} continued: {rest:,} more byte{'s' if rest != 1 else ''}"
+        out.append(
+            [(":", None), (_fit([more], 2 * _ROW_BITS - 1), field_style(tail.name)), (":", None)]
+        )
+        prev = pseudo
+    out.append([(_border(prev, []), None)])
+    return out
+
+
 def frame_diagram(
     frame: WireFrame,
     fields: Sequence[Field],
@@ -155,50 +203,7 @@ def frame_diagram(
     style: Callable[[str], Style | str] = lambda name: name,
     ascii_only: bool = False,
 ) -> Text:
-    """The RFC 6455 §5.2 figure for ``frame`` (whose ``fields`` come from ``annotate``).
+    """:func:`diagram_lines` as one rich Text, each style name mapped through ``style``."""
+    from .theme import lines_text
 
-    Args:
-        style: maps a theme style name to a style (so a view can resolve names itself).
-        ascii_only: "..." for "…" (the rest of the figure is ASCII already).
-    """
-    shown = min(frame.size, -(-frame.header_size // 4) * 4)
-    body = frame.payload[: shown - frame.header_size]
-    wire = encode_header(frame) + (unmask(body, frame.mask_key) if frame.mask_key else body)
-    rows = _cells(frame, fields, shown, wire)
-    dim = style("ws.dim")
-    out = Text(no_wrap=True, overflow="crop")
-    for line in _RULER:
-        out.append(line + "\n", dim)
-    prev: list[_Cell] = []
-    for r, cells in enumerate(rows):
-        out.append(_border(prev, cells) + "\n")
-        styles = [style(field_style(c.field.name)) for c in cells]
-        out.append("|")
-        for c, st in zip(cells, styles, strict=True):
-            out.append(c.bits, st)
-            out.append("|")
-        last = min(shown, 4 * r + 4) - 1
-        out.append(f"   bytes {4 * r}-{last}" if last > 4 * r else f"   byte {last}", dim)
-        out.append("\n")
-        labels = [_labels(c, frame, wire, "..." if ascii_only else "…") for c in cells]
-        for i in range(max(len(lab) for lab in labels)):
-            out.append("|")
-            for c, st, lab in zip(cells, styles, labels, strict=True):
-                width = 2 * c.nbits - 1
-                out.append(_fit(lab[i], width) if i < len(lab) else " " * width, st)
-                out.append("|")
-            out.append("\n")
-        prev = cells
-    rest = frame.size - shown
-    if rest:
-        tail = next(f for f in fields if f.offset - frame.offset + f.size > shown)
-        pseudo = [_Cell(0, _ROW_BITS, tail, shown, frame.size, "", False)]
-        out.append(_border(prev, pseudo) + "\n")
-        name = "payload data" if tail.name == "payload" else tail.name
-        more = f"{name} continued: {rest:,} more byte{'s' if rest != 1 else ''}"
-        out.append(":")
-        out.append(_fit([more], 2 * _ROW_BITS - 1), style(field_style(tail.name)))
-        out.append(":\n")
-        prev = pseudo
-    out.append(_border(prev, []))
-    return out
+    return lines_text(diagram_lines(frame, fields, ascii_only=ascii_only), style)  # type: ignore[arg-type]

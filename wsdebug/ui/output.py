@@ -1,13 +1,15 @@
-"""Consoles and the printing of offline results (decode, encode)."""
+"""Consoles and the printing of offline results (decode, encode).
+
+Output that rich would draw without colour (``--plain``, or not a terminal) goes to a
+:class:`~wsdebug.ui.rows.TextOut` as plain lines, and rich is not imported at all: that is
+most of ``decode``'s start-up.  A terminal, or an SVG/HTML export, gets a rich Console.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-
-from rich.console import Console
-from rich.text import Text
 
 from ..capture.offline import Decoded
 from ..codec.stream import FrameRecord
@@ -16,22 +18,40 @@ from .rows import (
     FieldLayout,
     FieldRows,
     Glyphs,
+    TextOut,
+    bytes_rows,
     plain_sink,
     problem_rows,
     summary_row,
+    text_out,
     wrap,
 )
-from .theme import THEME
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..codec.frames import NeedMore
     from ..codec.rules import Problem
+
+
+def out_console(*, plain: bool = False, record: bool = False) -> Console | TextOut:
+    """Standard output: a :class:`~wsdebug.ui.rows.TextOut` where rich would draw no colour
+    (and nothing is recorded for an export), else :func:`stdout_console`."""
+    if not record:
+        out = text_out(plain=plain)
+        if out is not None:
+            return out
+    return stdout_console(plain=plain, record=record)
 
 
 def stdout_console(
     *, plain: bool = False, record: bool = False, file: IO[str] | None = None
 ) -> Console:
     """The console everything is drawn on; NO_COLOR is honoured by rich itself."""
+    from rich.console import Console
+
+    from .theme import THEME
+
     return Console(
         file=file,  # None: whatever sys.stdout is when printing (patch_stdout needs that)
         theme=THEME,
@@ -46,7 +66,11 @@ def stdout_console(
     )
 
 
-def export(console: Console, svg: Path | None, html: Path | None, title: str = "wsdebug") -> None:
+def export(
+    console: Console | TextOut, svg: Path | None, html: Path | None, title: str = "wsdebug"
+) -> None:
+    if isinstance(console, TextOut):
+        return  # (an export asks for a recording console: out_console(record=True))
     try:
         if svg is not None:
             console.save_svg(str(svg), title=title, clear=False)
@@ -63,11 +87,13 @@ FULL_EACH_END = 3
 
 
 def _print_frames(
-    console: Console, numbered: list[tuple[int, FrameRecord]], detail: str, plain: bool, hint: str
+    console: Console | TextOut,
+    numbered: list[tuple[int, FrameRecord]],
+    detail: str,
+    plain: bool,
+    hint: str,
 ) -> None:
     """The frames of :func:`print_decoded`: plain rows when rich would draw plain text."""
-    from .views import FrameView, problem_text
-
     sink = plain_sink(console, len(numbered))
     g = Glyphs.for_console(console, plain)
     table = None
@@ -83,7 +109,9 @@ def _print_frames(
             if sink is not None:
                 sink.extend(wrap(note, g.width))
             else:
-                console.print(Text(note, style="ws.dim"))
+                from rich.text import Text
+
+                _rich(console).print(Text(note, style="ws.dim"))
         if sink is not None and level != "bytes":
             sink.add(summary_row(rec, g, index=i))
             if level == "summary":
@@ -94,20 +122,26 @@ def _print_frames(
                 sink.add(table.block(rec.frame))
                 for p in rec.problems:
                     sink.extend(problem_rows(p, rec.frame.offset, g))
+        elif sink is not None and console.color_system is None:  # bytes, no colour: lines
+            sink.extend(bytes_rows(rec, g, index=i))
         else:
+            from rich.text import Text
+
+            from .views import FrameView, problem_text
+
             if sink is not None:
                 sink.flush()
-            console.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
+            rich = _rich(console)
+            rich.print(FrameView(rec, level, index=i, plain=plain))  # type: ignore[arg-type]
             if level == "summary":
                 for p in rec.problems:
-                    console.print(
-                        Text("    ").append_text(problem_text(p, rec.frame.offset, plain=plain))
-                    )
+                    line = problem_text(p, rec.frame.offset, plain=plain)
+                    rich.print(Text("    ").append_text(line))
         if detail == "bytes" and i < last and not a <= pos < b:
             if sink is not None:
                 sink.add("")
             else:
-                console.print()
+                _rich(console).print()
     if sink is not None:
         sink.flush()
 
@@ -130,7 +164,7 @@ def print_decoded(
     *,
     detail: str = "bytes",
     plain: bool = False,
-    console: Console | None = None,
+    console: Console | TextOut | None = None,
     svg: Path | None = None,
     html: Path | None = None,
     frame: int | None = None,
@@ -145,7 +179,7 @@ def print_decoded(
     note that says which frames of a long ``-d bytes`` output were drawn as summary lines.
     """
 
-    console = console or stdout_console(plain=plain, record=bool(svg or html))
+    console = console or out_console(plain=plain, record=bool(svg or html))
     records = result.records
     numbered = list(enumerate(records, 1))
     if frame is not None:
@@ -160,8 +194,13 @@ def print_decoded(
     export(console, svg, html)
 
 
+def _rich(console: Console | TextOut) -> Console:
+    assert not isinstance(console, TextOut)  # callers draw lines on a TextOut
+    return console
+
+
 def print_totals(
-    console: Console,
+    console: Console | TextOut,
     count: int,
     bad: int,
     incomplete: NeedMore | None,
@@ -169,21 +208,30 @@ def print_totals(
     plain: bool,
 ) -> None:
     """The stream's own problems and the count line, as ``print_decoded`` ends."""
+    bad += len(problems)
+    total = f"{count} frame{'s' if count != 1 else ''}"
+    more = ""
+    if incomplete is not None:
+        needed = incomplete.needed
+        more = (
+            f", then an incomplete frame at offset {incomplete.offset}"
+            f" that needs {needed:,} more byte{'s' if needed != 1 else ''}"
+        )
+    verdict = ", " + (f"{bad} with problems" if bad else "all valid")
+    if isinstance(console, TextOut):
+        g = Glyphs.for_console(console, plain)
+        lines = [row for p in problems for row in problem_rows(p, None, g)]
+        lines += wrap(total + more + verdict, g.width)
+        console.file.write("\n".join(lines) + "\n")
+        return
+    from rich.text import Text
+
     from .views import problem_text
 
     for p in problems:
         console.print(problem_text(p, plain=plain))
-    bad += len(problems)
-    summary = Text(f"{count} frame{'s' if count != 1 else ''}", style="bold")
-    if incomplete is not None:
-        needed = incomplete.needed
-        summary.append(
-            f", then an incomplete frame at offset {incomplete.offset}"
-            f" that needs {needed:,} more byte{'s' if needed != 1 else ''}",
-            style="ws.problem",
-        )
-    summary.append(
-        ", " + (f"{bad} with problems" if bad else "all valid"),
-        style="ws.problem" if bad else "ws.ok",
-    )
+    summary = Text(total, style="bold")
+    if more:
+        summary.append(more, style="ws.problem")
+    summary.append(verdict, style="ws.problem" if bad else "ws.ok")
     console.print(summary)

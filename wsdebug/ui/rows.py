@@ -20,23 +20,21 @@ through :func:`~wsdebug.ui.safe.inert` before it is placed in a row.
 
 from __future__ import annotations
 
-import re
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
-
-from rich._wrap import divide_line
-from rich.cells import cell_len, set_cell_size
-from rich.console import Console
+from typing import IO, TYPE_CHECKING
 
 from wsdebug.codec.frames import WireFrame
 from wsdebug.codec.rules import Problem
 from wsdebug.codec.spec import Direction, Role, close_code_meaning, opcode_name
 from wsdebug.codec.stream import FrameRecord, Message
 
+from .cells import cell_len, fit, wrap
 from .fieldrows import FieldLayout, FieldRows, bits_text, field_rows, field_value
-from .lines import (
+from .linefit import (
     _RSV1_RULES,
     FIN,
     FORM,
@@ -58,13 +56,18 @@ from .lines import (
 )
 from .safe import inert
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 __all__ = [
     "COLOUR_MAX",
     "FieldLayout",
     "FieldRows",
     "Glyphs",
     "RowWriter",
+    "TextOut",
     "bits_text",
+    "bytes_rows",
     "field_rows",
     "field_value",
     "message_row",
@@ -72,9 +75,8 @@ __all__ = [
     "problem_rows",
     "summary_row",
     "summary_rows_for",
+    "text_out",
 ]
-
-_TRAILING_SPACE = re.compile(r"\s+$")
 
 
 @dataclass(frozen=True)
@@ -99,51 +101,12 @@ class Glyphs:
         return "x" if self.ascii else "✗"
 
     @staticmethod
-    def for_console(console: Console, plain: bool) -> Glyphs:
+    def for_console(console: Console | TextOut, plain: bool) -> Glyphs:
+        if isinstance(console, TextOut):
+            return Glyphs(console.width, plain or console.ascii, plain)
         options = console.options
         ascii_only = plain or options.ascii_only or options.legacy_windows
         return Glyphs(options.max_width, ascii_only, plain)
-
-
-# -- text fitting, as rich does it ---------------------------------------------------------------
-
-
-#: Our own glyphs, each one cell wide: a line that is ASCII apart from them is measured by len().
-_NARROW = str.maketrans(dict.fromkeys("…→←·✗✓—–─", "."))
-
-
-def _cells(text: str) -> int:
-    if text.isascii() or text.translate(_NARROW).isascii():
-        return len(text)
-    return cell_len(text)
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells with a final "…", as ``Text.truncate(overflow="ellipsis")``."""
-    if text.isascii() or text.translate(_NARROW).isascii():
-        return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1) + "…"
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """``text`` word-wrapped to ``width`` cells, the lines rich prints for a plain ``Text``."""
-    if _cells(text) <= width:
-        return [text]
-    offsets = divide_line(text, width, fold=True)
-    bounds = [0, *offsets, len(text)]
-    lines = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        line = text[start:end]
-        if len(line) > width:  # rstrip_end: trailing blanks beyond the width go
-            blank = _TRAILING_SPACE.search(line)
-            if blank is not None:
-                line = line[: len(line) - min(len(blank.group()), len(line) - width)]
-        if _cells(line) > width:
-            line = set_cell_size(line, width)
-        lines.append(line)
-    return lines
 
 
 _SECONDS: dict[int, str] = {}
@@ -335,11 +298,13 @@ def _shape(
     and the mask key stay, the metadata between them, and the preview's budget.  None when
     the row wraps or the text does not get what it wants (the general path decides)."""
     pieces = _pieces(f, "#" * head, " 00:00:00.000" if clock else "", "", "")
-    keep, wrapped = layout([_cells(p) for p, _ in pieces], [r for _, r in pieces], 0, want, g.width)
+    keep, wrapped = layout(
+        [cell_len(p) for p, _ in pieces], [r for _, r in pieces], 0, want, g.width
+    )
     if wrapped:
         return None
     kept = {i for i, k in enumerate(keep) if k}
-    used = sum(_cells(pieces[i][0]) for i in kept)
+    used = sum(cell_len(pieces[i][0]) for i in kept)
     budget = g.width - used - 2
     if budget < want or budget < 4:
         return None
@@ -387,7 +352,7 @@ def _summary_row(
         + (f" masked {key.hex()}" if key is not None else " unmasked")
         + rsv
     )
-    budget = width - (len(line) if line.isascii() else _cells(line)) - len(suffix) - 2
+    budget = width - (len(line) if line.isascii() else cell_len(line)) - len(suffix) - 2
     if text and rec.close is None and text.isascii() and text.isprintable():
         # the common frame: printable ASCII text, shown as it is (what want_cells says)
         if budget < (len(text) + 2 if len(text) < WANT else WANT):
@@ -416,7 +381,7 @@ def _fitted_row(
     """The pieces of :func:`summary_row` laid out as :func:`~wsdebug.ui.lines.layout` says."""
     pieces = _pieces(rec.frame, head, clock, conn, rsv)
     keep, wrapped = layout(
-        [_cells(p) for p, _ in pieces],
+        [cell_len(p) for p, _ in pieces],
         [r for _, r in pieces],
         len(suffix),
         want_cells(rec),
@@ -425,7 +390,7 @@ def _fitted_row(
     kept = [p for (p, _), k in zip(pieces, keep, strict=True) if k]
     if not wrapped:
         line = "".join(kept)
-        budget = g.width - _cells(line) - len(suffix) - 2
+        budget = g.width - cell_len(line) - len(suffix) - 2
         preview = _preview(rec, g, budget)
         return fit(f"{line}  {preview}{suffix}" if preview else line + suffix, g.width)
     if suffix:
@@ -484,7 +449,7 @@ def message_row(
     if m.compressed:
         line += f" (compressed: {m.wire_size:,} on the wire)"
     suffix = f"  {g.cross} {plural(len(m.problems), 'problem')}" if m.problems else ""
-    budget = g.width - _cells(line) - _cells(suffix) - 4
+    budget = g.width - cell_len(line) - cell_len(suffix) - 4
     if budget > 4 and m.payload:
         if m.text is not None:
             line += '  "' + fit(inert(m.text[:budget]), budget - 2) + '"'
@@ -507,6 +472,15 @@ def problem_rows(
 ) -> list[str]:
     """A problem line wrapped to the width, as rich prints ``problem_text`` (after ``indent``)."""
     return wrap(indent + problem_line(problem, frame_offset, g.plain), g.width)
+
+
+def bytes_rows(rec: FrameRecord, g: Glyphs, *, index: int | None = None) -> list[str]:
+    """The classroom view of one frame (``--detail bytes``) as the lines rich draws uncoloured."""
+    from .bytesview import Look, frame_body
+
+    body = frame_body(rec, Look(g.width, g.ascii, g.plain))
+    head = summary_row(rec, g, index=index).split("\n")
+    return [*head, *("".join(t for t, _ in line) for line in body)]
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -542,7 +516,59 @@ class RowWriter:
 COLOUR_MAX = 1000
 
 
-def plain_sink(console: Console, frames: int = 0) -> RowWriter | None:
+@dataclass(frozen=True)
+class TextOut:
+    """Where output goes when rich would draw it without colour: plain lines, rich not loaded.
+
+    :func:`text_out` decides as rich's ``Console`` would (a terminal, ``FORCE_COLOR``,
+    ``TTY_COMPATIBLE``, ``COLUMNS``), so a pipe gets the characters a terminal would.
+    """
+
+    file: IO[str]
+    width: int
+    ascii: bool
+    record: bool = False
+    is_jupyter: bool = False
+    color_system: None = None
+
+
+def text_out(*, plain: bool, file: IO[str] | None = None) -> TextOut | None:
+    """A :class:`TextOut` on ``file`` (stdout) when rich would not colour it, else None."""
+    out = file if file is not None else sys.stdout
+    env = os.environ
+    if not plain and _is_terminal(out, env):
+        return None
+    width = None
+    for fd in (0, 1, 2):  # rich asks stdin, stdout and stderr for the terminal's size
+        try:
+            width = os.get_terminal_size(fd).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        break
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    if _is_terminal(out, env) and env.get("TERM", "").lower() in ("dumb", "unknown"):
+        width = 80
+    encoding = (getattr(out, "encoding", "utf-8") or "utf-8").lower()
+    return TextOut(out, width or 80, not encoding.startswith("utf"))
+
+
+def _is_terminal(out: IO[str], env: os._Environ[str]) -> bool:
+    """Whether rich's Console would treat ``out`` as a terminal (its ``is_terminal``)."""
+    tty = env.get("TTY_COMPATIBLE", "")
+    if tty in ("0", "1"):
+        return tty == "1"
+    force = env.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def plain_sink(console: Console | TextOut, frames: int = 0) -> RowWriter | None:
     """A :class:`RowWriter` on the console's file when bulk output should skip rich.
 
     That is when what rich would draw is plain text anyway (no colour), or when there are

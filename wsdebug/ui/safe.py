@@ -16,11 +16,13 @@ text, and the text is never parsed as markup (``[bold]`` shows as typed).
 from __future__ import annotations
 
 import re
-
-from rich.style import Style
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..capture.charsafety import UNSAFE, escape_char, escape_match
+
+if TYPE_CHECKING:
+    from rich.style import Style
+    from rich.text import Text
 
 _UNSAFE = UNSAFE
 
@@ -61,6 +63,8 @@ def inert_text(
         escape_style: extra style for the escapes, so ``\\x1b`` from an escaped ESC looks
             different from a literal backslash-x-1-b; None for no extra style.
     """
+    from rich.text import Text  # here: plain-text output never imports rich
+
     out = Text(style=style or "")
     if not needs_escape(text):
         out.plain = text
@@ -75,4 +79,29 @@ def inert_text(
         pos = match.end()
     if pos < len(text):
         append(text[pos:])
+    return out
+
+
+def inert_pieces(
+    text: str, style: str | None = None, escape_style: str | None = "ws.escape"
+) -> list[tuple[str, str | None]]:
+    """:func:`inert_text` as ``(text, style name)`` pieces, for output drawn without rich.
+
+    Joined, the pieces are :func:`inert` of ``text``; the escapes get ``escape_style`` on top
+    of ``style`` (both names, a blank between them).
+    """
+    if not needs_escape(text):
+        return [(text, style)]
+    if escape_style and style:
+        escape_style = f"{style} {escape_style}"
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for match in _UNSAFE.finditer(text):
+        start = match.start()
+        if start > pos:
+            out.append((text[pos:start], style))
+        out.append((escape_char(match.group()), escape_style or style))
+        pos = match.end()
+    if pos < len(text):
+        out.append((text[pos:], style))
     return out

@@ -11,67 +11,32 @@ Views look styles up by name through :func:`resolve`, so a console created witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console
 from rich.errors import MissingStyle
 from rich.style import Style
+from rich.text import Text
 from rich.theme import Theme
 
-#: Style definitions by name (rich style syntax).
-STYLES: dict[str, str] = {
-    # Header fields (RFC 6455 §5.2), one hue each.  Every colour has a relative luminance of
-    # about 0.18, which gives a contrast of 4.5:1 or more on BOTH black and white backgrounds.
-    "ws.fin": "bold #d100d1",  # magenta
-    "ws.rsv": "bold #c55300",  # orange
-    "ws.opcode": "bold #0073e7",  # blue
-    "ws.mask": "bold #008a00",  # green
-    "ws.len": "bold #008671",  # teal
-    "ws.extlen": "bold underline #008671",
-    "ws.key": "bold #9e40fe",  # violet
-    "ws.payload": "none",  # the terminal's own foreground: the most readable for bulk data
-    "ws.close": "bold #b06214",  # brown
-    "ws.reason": "#b06214",
-    # meaning
-    "ws.problem": "bold #ed0000",  # red
-    "ws.warn": "bold #c55300",  # dropped frames, lenient-mode notes
-    "ws.info": "#0080a7",
-    "ws.ok": "bold #008a00",
-    "ws.in": "bold #008a00",  # ← received from the server
-    "ws.out": "bold #c55300",  # → sent by the client
-    "ws.text": "bold",  # payload text
-    "ws.escape": "italic #e60073",  # \\x1b and friends: visibly not literal text
-    "ws.offset": "#0080a7",
-    "ws.title": "bold underline",
-    "ws.label": "bold",
-    "ws.dim": "dim",  # separators and hints only, never data
-}
+from .styles import FIELD_STYLES, STYLES, Line, field_style
+
+__all__ = [
+    "FIELD_STYLES",
+    "STYLES",
+    "THEME",
+    "WS_THEME",
+    "field_style",
+    "lines_text",
+    "make_console",
+    "resolve",
+]
 
 #: The theme to pass to ``Console(theme=WS_THEME)`` or ``console.push_theme``.
 WS_THEME = Theme(STYLES, inherit=True)
 THEME = WS_THEME  #: alias
 
 _PARSED: dict[str, Style] = {}
-
-#: Field name (from :func:`wsdebug.codec.annotate.annotate`) to style name.
-FIELD_STYLES: dict[str, str] = {
-    "FIN": "ws.fin",
-    "RSV1": "ws.rsv",
-    "RSV2": "ws.rsv",
-    "RSV3": "ws.rsv",
-    "opcode": "ws.opcode",
-    "MASK": "ws.mask",
-    "payload length": "ws.len",
-    "masking key": "ws.key",
-    "payload": "ws.payload",
-    "close code": "ws.close",
-    "close reason": "ws.reason",
-}
-
-
-def field_style(name: str) -> str:
-    """The style name for a field called ``name``."""
-    if name.startswith("extended payload length"):
-        return "ws.extlen"
-    return FIELD_STYLES.get(name, "ws.payload")
 
 
 def resolve(console: Console, name: str) -> Style:
@@ -88,3 +53,29 @@ def resolve(console: Console, name: str) -> Style:
 def make_console(**kwargs: object) -> Console:
     """A Console with :data:`WS_THEME` installed (keyword arguments go to Console)."""
     return Console(theme=WS_THEME, **kwargs)  # type: ignore[arg-type]
+
+
+def lines_text(lines: list[Line], style: Callable[[str], Style]) -> Text:
+    """``lines`` (pieces tagged with style names) as one Text, not wrapped, cropped.
+
+    ``style`` resolves a name; a piece named ``"a b"`` gets both styles, ``b`` on top.
+    """
+    out = Text(no_wrap=True, overflow="crop")
+    append = out.append
+    cache: dict[str, Style] = {}
+    for n, line in enumerate(lines):
+        if n:
+            append("\n")
+        for text, name in line:
+            if name is None:
+                append(text)
+                continue
+            st = cache.get(name)
+            if st is None:
+                parts = name.split(" ")
+                st = style(parts[0])
+                for part in parts[1:]:
+                    st = st + style(part)
+                cache[name] = st
+            append(text, st)
+    return out
