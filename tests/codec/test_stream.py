@@ -328,6 +328,7 @@ def test_control_frames_after_close_are_allowed(opcode: int) -> None:
         pytest.param(b"\x82\x7e\x01", 1, id="partial-extended-length"),
         pytest.param(b"\x81\x85\x37\xfa", 7, id="partial-mask-key"),
         pytest.param(b"\x81\x05He", 3, id="partial-payload"),
+        pytest.param(b"\x81\x05Hell", 1, id="one-byte-short"),
     ],
 )
 def test_truncated_stream(tail: bytes, needed: int) -> None:
@@ -337,7 +338,7 @@ def test_truncated_stream(tail: bytes, needed: int) -> None:
     assert decoder.incomplete() == NeedMore(10, needed)
     (p,) = decoder.receive_eof()
     assert_problem(p, Rule.TRUNCATED, 10, "RFC 6455 §5.2")
-    assert p.detail == f"{needed} more bytes needed"
+    assert p.detail == f"{needed} more byte{'s' if needed != 1 else ''} needed"
     assert p.rule.close_code == 1006
 
 

@@ -225,7 +225,11 @@ class StreamDecoder:
         pending = self.parser.incomplete()
         if pending is not None and self.parser.oversized is None:
             out.append(
-                Problem(Rule.TRUNCATED, pending.offset, f"{pending.needed} more bytes needed")
+                Problem(
+                    Rule.TRUNCATED,
+                    pending.offset,
+                    f"{pending.needed:,} more byte{'s' if pending.needed != 1 else ''} needed",
+                )
             )
         return out
 
