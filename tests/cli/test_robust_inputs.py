@@ -347,3 +347,28 @@ def test_error_lines_escape_as_payloads_do() -> None:
     assert terminal_safe(terminal_safe(EVIL)) == terminal_safe(
         EVIL
     )  # idempotent: never escaped twice
+
+
+@pytest.mark.parametrize("args", [["-d", "summary"], ["--json"], [], ["--plain", "-d", "fields"]])
+def test_a_reader_that_goes_away_ends_decode_quietly_with_141(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """``decode ... | head``: exit 128 + SIGPIPE as a shell reports for coreutils, not 1
+    ("problems found"), and not a word on stderr."""
+    from wsdebug.codec.frames import encode_frame
+
+    big = tmp_path / "many.hex"
+    big.write_text(b"".join(encode_frame(0x1, b"frame %d" % i) for i in range(30000)).hex())
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdebug", "decode", *args, "-f", str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(200)  # what `head -c 200` takes, then it goes away
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert err == b""

@@ -10,6 +10,7 @@ traceback unless ``WSDEBUG_TRACEBACK=1`` is set.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import importlib
@@ -100,6 +101,20 @@ class LazyGroup(TyperGroup):
             importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
             cmd = self.commands[cmd_name] = _build(cmd_name)
         return cmd
+
+    def invoke(self, ctx: Any) -> Any:
+        """The command, and a reader of our output that went away (``| head``): quietly 141.
+
+        Without this, click exits 1 ("problems found") on EPIPE.  Standard output is pointed
+        at /dev/null first, so the interpreter's last flush finds nowhere to fail.
+        """
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(int(ExitStatus.BROKEN_PIPE)) from None
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """TyperGroup's list, from the entries as they are: --help imports no command module."""

@@ -10,6 +10,7 @@ class ExitStatus(enum.IntEnum):
     PROBLEMS = 1  #: protocol problems found; handshake refused; connection failed
     BAD_INPUT = 2  #: unreadable input or a usage error
     INTERRUPTED = 130  #: Ctrl-C
+    BROKEN_PIPE = 141  #: the reader of standard output went away (``| head``): 128 + SIGPIPE
 
 
 class UserError(Exception):
