@@ -16,17 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 FRAME = "818537fa213d7f9f4d5158"  # RFC 6455 §5.7, a masked TEXT "Hello"
 
 
-def _imported(*args: str) -> set[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python [args]`` with the checkout on the path and ``env`` added; it must succeed."""
     run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "wsdebug", *args],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         timeout=60,
         check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
+    return run
+
+
+def _imported(*args: str) -> set[str]:
+    run = _run("-X", "importtime", "-m", "wsdebug", *args)
     return {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line}
 
 
@@ -51,25 +56,10 @@ def test_decode_into_a_pipe_draws_without_rich() -> None:
 
 
 def test_forced_colour_draws_with_rich() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FORCE_COLOR": "1", "COLUMNS": "100"}
-    run = subprocess.run(
-        [sys.executable, "-m", "wsdebug", "decode", FRAME],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
+    run = _run("-m", "wsdebug", "decode", FRAME, FORCE_COLOR="1", COLUMNS="100")
     assert "\x1b[" in run.stdout and "Frame layout, RFC 6455" in run.stdout
-    plain = subprocess.run(
-        [sys.executable, "-m", "wsdebug", "decode", FRAME],
-        capture_output=True,
-        text=True,
-        env={**env, "FORCE_COLOR": ""},  # empty: rich's "not a terminal"
-        timeout=60,
-        check=False,
-    )
+    # FORCE_COLOR empty: rich's "not a terminal"
+    plain = _run("-m", "wsdebug", "decode", FRAME, FORCE_COLOR="", COLUMNS="100")
     assert "\x1b[" not in plain.stdout
     coloured = re.sub("\x1b\\[[0-9;]*m", "", run.stdout).split("\n")
     # the same characters, and a colour legend above the hex dump

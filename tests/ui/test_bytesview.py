@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from wsdebug.capture.charsafety import UNSAFE
 from wsdebug.codec.frames import encode_frame
 from wsdebug.codec.spec import Role
-from wsdebug.ui.bytesview import Look, field_table, short_fields
+from wsdebug.ui.bytesview import field_table, short_fields
 from wsdebug.ui.cells import cell_len
 from wsdebug.ui.rows import Glyphs, bytes_rows
 from wsdebug.ui.styles import line_str
@@ -49,7 +49,7 @@ def test_no_line_is_wider_than_the_screen(width: int) -> None:
 def test_the_field_table_keeps_every_word_at_classroom_widths(width: int) -> None:
     """Nothing is cropped from 60 columns up: every field name, value and meaning word shows."""
     for plain in (True, False):
-        look = Look(width, ascii=plain, plain=plain)
+        look = Glyphs(width, ascii=plain, plain=plain)
         for rec in CORPUS:
             fields = short_fields(rec.frame)
             table = " ".join(line_str(x) for x in field_table(rec.frame, fields, look))

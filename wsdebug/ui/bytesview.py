@@ -15,7 +15,6 @@ reaches a piece only through :func:`~wsdebug.ui.safe.inert_pieces`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from wsdebug.codec.annotate import Field, annotate
 from wsdebug.codec.frames import WireFrame, encode_header
@@ -31,8 +30,9 @@ from .hexdump import hexdump_pieces
 from .linefit import IN, OUT, _utf8_size, clip, hex_preview, plural, shows_text
 from .safe import inert, inert_pieces
 from .styles import Line, field_style, line_str
+from .surface import Glyphs
 
-__all__ = ["Look", "byte_char_strs", "frame_body", "field_table", "problem_block", "wrap_line"]
+__all__ = ["byte_char_strs", "frame_body", "field_table", "problem_block", "wrap_line"]
 
 #: Field kinds named in the hex dump's colour legend, in the order of the header.
 _LEGEND = (
@@ -52,32 +52,11 @@ _LEGEND = (
 HEX16_MIN = 78
 
 
-@dataclass(frozen=True)
-class Look:
-    """How a view is drawn: the width, ASCII glyphs or not, ``--plain``, colour or not."""
-
-    width: int
-    ascii: bool
-    plain: bool
-    colour: bool = False
-
-    @property
-    def ellipsis(self) -> str:
-        return "..." if self.ascii else "…"
-
-    @property
-    def check(self) -> str:
-        return "ok" if self.ascii else "✓"
-
-    @property
-    def cross(self) -> str:
-        return "x" if self.ascii else "✗"
-
-    def title(self, text: str) -> list[Line]:
-        """A section title: bold and underlined, or ``== title ==`` with ``--plain``."""
-        if self.plain:
-            return wrap_line([(f"== {text} ==", None)], self.width)
-        return wrap_line([(text, "ws.title")], self.width)
+def _title(look: Glyphs, text: str) -> list[Line]:
+    """A section title: bold and underlined, or ``== title ==`` with ``--plain``."""
+    if look.plain:
+        return wrap_line([(f"== {text} ==", None)], look.width)
+    return wrap_line([(text, "ws.title")], look.width)
 
 
 # -- fitting lines of pieces ---------------------------------------------------------------------
@@ -132,7 +111,7 @@ def _widest_word(text: str) -> int:
     return max((len(w) for w in text.split()), default=1)
 
 
-def field_table(frame: WireFrame, fields: Sequence[Field], look: Look) -> list[Line]:
+def field_table(frame: WireFrame, fields: Sequence[Field], look: Glyphs) -> list[Line]:
     """The header fields of ``frame`` as a table fitted to the width, the meaning column last.
 
     The offset, bytes and bits columns are never wrapped; the field, value and meaning
@@ -209,7 +188,7 @@ def _rstrip(line: Line) -> Line:
 # -- problems ------------------------------------------------------------------------------------
 
 
-def problem_block(problem: Problem, frame_offset: int | None, look: Look) -> list[Line]:
+def problem_block(problem: Problem, frame_offset: int | None, look: Glyphs) -> list[Line]:
     """``✗ offset 0x0006 (byte 6): <message> — RFC 6455 §5.5``, the message wrapped with a
     hanging indent and the section kept whole at the end of the first line."""
     where = f"offset 0x{problem.offset:04x}"
@@ -306,13 +285,13 @@ def short_fields(frame: WireFrame) -> tuple[Field, ...]:
 
 def frame_body(
     rec: FrameRecord,
-    look: Look,
+    look: Glyphs,
     *,
     arrow: str | None = None,
     limit: int = 4096,
     fields: Sequence[Field] | None = None,
 ) -> list[Line]:
-    """Everything of the classroom view after the frame's summary line.
+    """Everything of the classroom view after the frame's summary line, drawn with ``look``.
 
     Args:
         arrow: the direction to name instead of the record's ("out"/"in" or an arrow).
@@ -331,10 +310,10 @@ def frame_body(
     where = f"{who}, stream offset 0x{frame.offset:04x}, {plural(frame.size, 'byte')} on the wire"
     out += wrap_line([(where, "ws.dim")], look.width)
     out.append([])
-    out += look.title("Frame layout, RFC 6455 §5.2 (the bits on the wire)")
+    out += _title(look, "Frame layout, RFC 6455 §5.2 (the bits on the wire)")
     out += [_crop(x, look.width) for x in diagram_lines(frame, fields, ascii_only=look.ascii)]
     out.append([])
-    out += look.title("Fields")
+    out += _title(look, "Fields")
     out += field_table(frame, fields, look)
     out += _unmasking(rec, look)
     out += _payload(rec, look, limit)
@@ -343,27 +322,27 @@ def frame_body(
     return [_crop(line, look.width) for line in out]
 
 
-def problem_section(rec: FrameRecord, look: Look, *, heading: bool = True) -> list[Line]:
+def problem_section(rec: FrameRecord, look: Glyphs, *, heading: bool = True) -> list[Line]:
     """The frame's problems, under a heading (or "✓ no problems") when ``heading``."""
     out: list[Line] = []
     if heading:
         out.append([])
         if not rec.problems:
             return [*out, [(f"{look.check} no problems", "ws.ok")]]
-        out += look.title(f"Problems ({len(rec.problems)})")
+        out += _title(look, f"Problems ({len(rec.problems)})")
     for p in rec.problems:
         out += problem_block(p, rec.frame.offset, look)
     return out
 
 
-def _unmasking(rec: FrameRecord, look: Look) -> list[Line]:
+def _unmasking(rec: FrameRecord, look: Glyphs) -> list[Line]:
     frame = rec.frame
     key = frame.mask_key
     if key is None or not 0 < frame.payload_len <= 32:
         return []
     out: list[Line] = [[]]
     formula = "plain[i] = wire[i] XOR key[i % 4]"
-    out += look.title(f"Unmasking, RFC 6455 §5.3: {formula}, key = {key.hex(' ')}")
+    out += _title(look, f"Unmasking, RFC 6455 §5.3: {formula}, key = {key.hex(' ')}")
     out.append([("    i  wire  key  plain  char", "ws.label")])
     textual = (Opcode.TEXT, Opcode.CONT, Opcode.CLOSE)
     is_text = frame.opcode_raw in textual or rec.text is not None
@@ -382,7 +361,7 @@ def _unmasking(rec: FrameRecord, look: Look) -> list[Line]:
     return out
 
 
-def _long_text(text: str, look: Look, limit: int) -> list[Line]:
+def _long_text(text: str, look: Glyphs, limit: int) -> list[Line]:
     shown, more = clip(text, limit)
     line = inert_pieces(shown, "ws.text", None if look.plain else "ws.escape")
     if more:
@@ -390,13 +369,13 @@ def _long_text(text: str, look: Look, limit: int) -> list[Line]:
     return wrap_line(line, look.width)
 
 
-def _payload(rec: FrameRecord, look: Look, limit: int) -> list[Line]:
+def _payload(rec: FrameRecord, look: Glyphs, limit: int) -> list[Line]:
     out: list[Line] = []
     w = look.width
     if rec.close is not None:
         c = rec.close
         out.append([])
-        out += look.title("Close, RFC 6455 §5.5.1 / §7.4")
+        out += _title(look, "Close, RFC 6455 §5.5.1 / §7.4")
         if c.code is None:
             what = (
                 "no status code" if not rec.frame.payload_len else "1-byte payload: no valid code"
@@ -418,7 +397,7 @@ def _payload(rec: FrameRecord, look: Look, limit: int) -> list[Line]:
         out.append([])
         wire = rec.message.wire_size if rec.message else rec.frame.payload_len
         size = plural(len(rec.inflated), "byte")
-        out += look.title(f"Inflated, RFC 7692: {size} from {wire:,} compressed")
+        out += _title(look, f"Inflated, RFC 7692: {size} from {wire:,} compressed")
         inflated_text = rec.text
         if inflated_text is None and rec.message is not None:
             inflated_text = rec.message.text  # the final fragment: the message's text
@@ -430,9 +409,9 @@ def _payload(rec: FrameRecord, look: Look, limit: int) -> list[Line]:
         out.append([])
         chars = plural(len(rec.text), "character")
         if rec.frame.fin and rec.frame.opcode_raw != Opcode.CONT:
-            out += look.title(f"Payload as text ({chars})")
+            out += _title(look, f"Payload as text ({chars})")
         else:  # a fragment: the decoder hands out only the characters it completes
-            out += look.title(f"Text completed by this fragment ({chars})")
+            out += _title(look, f"Text completed by this fragment ({chars})")
         out += _long_text(rec.text, look, limit) if rec.text else [[("(none)", "ws.dim")]]
     m = rec.message
     if m is not None:
@@ -452,7 +431,7 @@ def _payload(rec: FrameRecord, look: Look, limit: int) -> list[Line]:
 
 def _dump(
     data: bytes | _WireBytes,
-    look: Look,
+    look: Glyphs,
     limit: int,
     *,
     base: int = 0,
@@ -470,14 +449,14 @@ def _dump(
     return [_crop(x, look.width) for x in lines]
 
 
-def _hexdump(rec: FrameRecord, look: Look, fields: Sequence[Field], limit: int) -> list[Line]:
+def _hexdump(rec: FrameRecord, look: Glyphs, fields: Sequence[Field], limit: int) -> list[Line]:
     frame = rec.frame
     out: list[Line] = [[]]
     title = (
         f"Hex dump of the whole frame: {plural(frame.size, 'byte')} "
         f"({frame.header_size} header + {frame.payload_len:,} payload)"
     )
-    out += look.title(title)
+    out += _title(look, title)
     # One span per field; in bytes 0 and 1 the last bit field (opcode, length) wins the colour.
     spans = [
         (f.offset - frame.offset, f.offset - frame.offset + f.size, field_style(f.name))

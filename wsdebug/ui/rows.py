@@ -20,11 +20,8 @@ through :func:`~wsdebug.ui.safe.inert` before it is placed in a row.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from wsdebug.codec.frames import WireFrame
@@ -55,6 +52,7 @@ from .linefit import (
     wrap_pieces,
 )
 from .safe import inert
+from .surface import Glyphs, TextOut, text_out
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,36 +75,6 @@ __all__ = [
     "summary_rows_for",
     "text_out",
 ]
-
-
-@dataclass(frozen=True)
-class Glyphs:
-    """What a row is drawn with: the width, and ASCII or Unicode glyphs.
-
-    ``ascii`` follows :class:`~wsdebug.ui.lines.RenderContext` (``--plain``, or a console that
-    cannot draw Unicode); ``plain`` is the ``--plain`` flag itself, which chooses the problem
-    lines' glyphs as :func:`~wsdebug.ui.lines.problem_text` does.
-    """
-
-    width: int
-    ascii: bool
-    plain: bool
-
-    @property
-    def ellipsis(self) -> str:
-        return "..." if self.ascii else "…"
-
-    @property
-    def cross(self) -> str:
-        return "x" if self.ascii else "✗"
-
-    @staticmethod
-    def for_console(console: Console | TextOut, plain: bool) -> Glyphs:
-        if isinstance(console, TextOut):
-            return Glyphs(console.width, plain or console.ascii, plain)
-        options = console.options
-        ascii_only = plain or options.ascii_only or options.legacy_windows
-        return Glyphs(options.max_width, ascii_only, plain)
 
 
 _SECONDS: dict[int, str] = {}
@@ -476,9 +444,9 @@ def problem_rows(
 
 def bytes_rows(rec: FrameRecord, g: Glyphs, *, index: int | None = None) -> list[str]:
     """The classroom view of one frame (``--detail bytes``) as the lines rich draws uncoloured."""
-    from .bytesview import Look, frame_body
+    from .bytesview import frame_body
 
-    body = frame_body(rec, Look(g.width, g.ascii, g.plain))
+    body = frame_body(rec, g)
     head = summary_row(rec, g, index=index).split("\n")
     return [*head, *("".join(t for t, _ in line) for line in body)]
 
@@ -514,58 +482,6 @@ class RowWriter:
 #: More frames than this are written as plain rows even on a colour terminal: rich takes a
 #: fraction of a millisecond per coloured line, and nobody reads 100,000 of them in colour.
 COLOUR_MAX = 1000
-
-
-@dataclass(frozen=True)
-class TextOut:
-    """Where output goes when rich would draw it without colour: plain lines, rich not loaded.
-
-    :func:`text_out` decides as rich's ``Console`` would (a terminal, ``FORCE_COLOR``,
-    ``TTY_COMPATIBLE``, ``COLUMNS``), so a pipe gets the characters a terminal would.
-    """
-
-    file: IO[str]
-    width: int
-    ascii: bool
-    record: bool = False
-    is_jupyter: bool = False
-    color_system: None = None
-
-
-def text_out(*, plain: bool, file: IO[str] | None = None) -> TextOut | None:
-    """A :class:`TextOut` on ``file`` (stdout) when rich would not colour it, else None."""
-    out = file if file is not None else sys.stdout
-    env = os.environ
-    if not plain and _is_terminal(out, env):
-        return None
-    width = None
-    for fd in (0, 1, 2):  # rich asks stdin, stdout and stderr for the terminal's size
-        try:
-            width = os.get_terminal_size(fd).columns
-        except (AttributeError, ValueError, OSError):
-            continue
-        break
-    columns = env.get("COLUMNS")
-    if columns is not None and columns.isdigit():
-        width = int(columns)
-    if _is_terminal(out, env) and env.get("TERM", "").lower() in ("dumb", "unknown"):
-        width = 80
-    encoding = (getattr(out, "encoding", "utf-8") or "utf-8").lower()
-    return TextOut(out, width or 80, not encoding.startswith("utf"))
-
-
-def _is_terminal(out: IO[str], env: os._Environ[str]) -> bool:
-    """Whether rich's Console would treat ``out`` as a terminal (its ``is_terminal``)."""
-    tty = env.get("TTY_COMPATIBLE", "")
-    if tty in ("0", "1"):
-        return tty == "1"
-    force = env.get("FORCE_COLOR")
-    if force is not None:
-        return force != ""
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def plain_sink(console: Console | TextOut, frames: int = 0) -> RowWriter | None:

@@ -21,8 +21,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 
 from wsdebug.codec.stream import FrameRecord
 
-from .bytesview import Look, field_table, frame_body, problem_section, short_fields
+from .bytesview import field_table, frame_body, problem_section, short_fields
 from .lines import MessageView, ProblemLine, RenderContext, problem_text, summary_line
+from .surface import Glyphs
 from .theme import lines_text
 
 __all__ = [
@@ -99,7 +100,7 @@ class FrameView:
         )
         if self.detail == "summary":
             return
-        look = Look(
+        look = Glyphs(
             ctx.width,
             ctx.ascii,
             ctx.plain,
