@@ -1,4 +1,4 @@
-"""A classic hex dump (offset | hex | ASCII) as one rich Text, coloured by field.
+"""A classic hex dump (offset | hex | ASCII), coloured by field: one rich Text, or lines of pieces.
 
 The dump is built as plain lines joined into a single :class:`~rich.text.Text`; each field is
 then one ``stylize()`` call per line it touches, in both the hex and the ASCII column.  Line
