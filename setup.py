@@ -8,6 +8,5 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("wsdebug.codec._speedups", ["wsdebug/codec/_speedups.c"], optional=True),
-        Extension("wsdebug.capture._hexspeed", ["wsdebug/capture/_hexspeed.c"], optional=True),
     ]
 )

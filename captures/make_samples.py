@@ -59,7 +59,11 @@ class Session:
             path = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in end()
         self.fh = path
         self.w = CaptureWriter(
-            self.fh, mode=mode, tool="wsdebug captures/make_samples.py", created=CREATED
+            self.fh,
+            mode=mode,
+            tool="wsdebug captures/make_samples.py",
+            created=CREATED,
+            hex_data=True,  # version 1: text a student can open and read
         )
         self.t = T0
         self.keys = iter(KEYS * 8)

@@ -51,10 +51,10 @@ def test_corrupt_record(tmp_path: Path) -> None:
 def test_newer_version(tmp_path: Path) -> None:
     lines = connection_pair_session().splitlines()
     header = json.loads(lines[0])
-    header["version"] = 2
+    header["version"] = 3
     newer = tmp_path / "newer.jsonl"
     newer.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
-    _one_line(replay(newer, "--all"), "version 2 is newer", "upgrade wsdebug")
+    _one_line(replay(newer, "--all"), "version 3 is newer", "upgrade wsdebug")
 
 
 def test_pcap_without_websocket(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_connect_and_listen_recordings_replay_to_the_live_frames(
     ]
     assert texts == LINES
     # the same session as packets: in-order, then out of order with retransmissions
-    with open(tmp_path / "connect.jsonl", encoding="utf-8") as fh:
+    with open(tmp_path / "connect.jsonl", "rb") as fh:
         (info,) = read_capture(fh, "connect.jsonl")
     expected = _per_direction(_strip(client_events.items, ("frame",)))
     for name, kw in (

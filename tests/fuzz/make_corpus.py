@@ -39,6 +39,25 @@ RFC_RESPONSE = (
 )
 
 
+def _raw_blocks(sample: Path) -> bytes:
+    """``sample`` (version 1) written again as ``--record`` writes it: raw data blocks."""
+    import tempfile
+
+    from wsdebug.capture.format import CaptureWriter, read_capture
+
+    with sample.open("rb") as fh:
+        (info,) = read_capture(fh, sample.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "raw.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            w = CaptureWriter(fh, mode="connect", tool="fuzz", created="2025-12-01T10:00:00Z")
+            w.open(info.conn, role="client", peer="127.0.0.1:9000", local="127.0.0.1:51000", t=0.0)
+            for c in info.chunks:
+                w.data(info.conn, c.dir, c.data, t=c.t)
+            w.end(info.conn, "done", t=9.0)
+        return path.read_bytes()
+
+
 def _deflated(message: bytes) -> bytes:
     z = zlib.compressobj(wbits=-15)
     return (z.compress(message) + z.flush(zlib.Z_SYNC_FLUSH))[:-4]
@@ -156,6 +175,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
     out["capture_jsonl"]["deep-nesting"] = (
         b'{"format":"wsdebug-capture","version":1}\n' + b"[" * 5000 + b"]" * 5000
     )
+    out["capture_jsonl"]["raw-blocks"] = _raw_blocks(CAPTURES / "close-handshake.jsonl")
     # inputs that took seconds (O(n²) regex backtracking) before the fixes that came with them
     out["text_input"].update(
         {

@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import zlib
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -282,10 +283,11 @@ def _chunks(records: list[tuple[bool, bytes]]) -> list[Chunk]:
 @st.composite
 def _jsonl(draw: st.DrawFn) -> bytes:
     records, ext = draw(_CONVERSATION)
-    lines = [
+    raw = draw(st.booleans())  # version 2: each data record's bytes follow its line
+    lines: list[dict[str, Any]] = [
         {
             "format": "wsdebug-capture",
-            "version": 1,
+            "version": 2 if raw else 1,
             "created": "2025-12-01T10:00:00Z",
             "tool": "fuzz",
             "mode": "connect",
@@ -300,14 +302,17 @@ def _jsonl(draw: st.DrawFn) -> bytes:
             "url": "ws://127.0.0.1:9000/",
         },
     ]
-    lines += [
-        {"t": c.t, "conn": c.conn, "event": "data", "dir": c.dir, "hex": c.data.hex()}
-        for c in _chunks(records)
-    ]
-    lines.append(
-        {"t": 9.0, "conn": "c1", "event": "handshake", "subprotocol": None, "extensions": ext}
-    )
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+    out = [json.dumps(line).encode() + b"\n" for line in lines]
+    for c in _chunks(records):
+        if raw:
+            head = {"t": c.t, "conn": c.conn, "event": "data", "dir": c.dir, "len": len(c.data)}
+            out.append(json.dumps(head, separators=(",", ":")).encode() + b"\n" + c.data + b"\n")
+        else:
+            head = {"t": c.t, "conn": c.conn, "event": "data", "dir": c.dir, "hex": c.data.hex()}
+            out.append(json.dumps(head).encode() + b"\n")
+    end = {"t": 9.0, "conn": "c1", "event": "handshake", "subprotocol": None, "extensions": ext}
+    out.append(json.dumps(end).encode() + b"\n")
+    return b"".join(out)
 
 
 @st.composite

@@ -313,7 +313,7 @@ def ws_port(server: Any) -> int:
 
 
 def load_capture(path: Path) -> list[ConnectionInfo]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:  # raw data blocks (capture version 2) are bytes
         return read_capture(fh, str(path))
 
 

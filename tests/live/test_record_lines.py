@@ -1,9 +1,10 @@
-"""``--record`` lines are the same whichever way they are written.
+"""``--record`` files hold every chunk exactly, whichever way they are written.
 
-CaptureWriter writes a real file through its descriptor (one ``os.writev`` per record, hex made
-by the C routine in ``capture/_hexspeed.c`` when it is built, else ``binascii``) and any other
-stream (a StringIO) through the serializer's ``data_record_line``.  All of them must give the
-same bytes, and reading them back must give every chunk exactly.
+CaptureWriter writes a real file through its descriptor, one ``os.writev`` per record, each
+data record a raw block (capture version 2: the record's line, the bytes, a ``\n``); with
+``hex_data``, or on a stream with no descriptor (a StringIO), data records are the
+serializer's ``data_record_line`` with hex (version 1).  Reading any of them back must give
+every chunk exactly, the two version 1 writers the same bytes.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ def write(writer: CaptureWriter, chunks: list[bytes]) -> None:
     writer.data('c"2\u202e', "c2s", b"after c1 ended", t=10.0)
 
 
-def to_file(path: Path, chunks: list[bytes]) -> bytes:
+def to_file(path: Path, chunks: list[bytes], **kw: bool) -> bytes:
     with path.open("w", encoding="utf-8") as fh:
-        w = CaptureWriter(fh, mode="listen", created="2026-01-01T00:00:00Z")
+        w = CaptureWriter(fh, mode="listen", created="2026-01-01T00:00:00Z", **kw)
         write(w, chunks)
         w.close()
     return path.read_bytes()
@@ -44,36 +45,40 @@ def chunks() -> list[bytes]:
     out = [rng.randbytes(n) for n in SIZES]
     out.append(bytes(range(256)) * 17)  # every byte value, at every position mod 16
     out.append(memoryview(rng.randbytes(100))[3:].tobytes())
+    out += [b"\n", b"\n\n\n", b"\r\n", b"x\r", b"\r", b'"}\n{"t":1']  # line ends inside
     return out
 
 
-def test_descriptor_and_stream_writers_agree(
-    tmp_path: Path, chunks: list[bytes], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fast = to_file(tmp_path / "fast.jsonl", chunks)
-    monkeypatch.setenv("WSDEBUG_PURE_PYTHON", "1")
-    pure = to_file(tmp_path / "pure.jsonl", chunks)
-    monkeypatch.delenv("WSDEBUG_PURE_PYTHON")
+def _chunks(raw: bytes) -> list[bytes]:
+    parsed = parse_capture(raw.splitlines(keepends=True))
+    assert parsed.cut is None
+    return [c.data for info in parsed.connections for c in info.chunks]
+
+
+def test_every_writer_gives_back_every_chunk(tmp_path: Path, chunks: list[bytes]) -> None:
+    raw = to_file(tmp_path / "raw.jsonl", chunks)
+    hexed = to_file(tmp_path / "hex.jsonl", chunks, hex_data=True)
     text = io.StringIO()
     write(CaptureWriter(text, mode="listen", created="2026-01-01T00:00:00Z"), chunks)
-    assert fast == pure
-    assert fast == text.getvalue().encode("utf-8")
-    parsed = parse_capture(fast.splitlines(keepends=True))
-    got = [c.data for info in parsed.connections for c in info.chunks]
+    assert b'"version":2' in raw.split(b"\n", 1)[0]
+    assert b'"version":1' in hexed.split(b"\n", 1)[0]
+    assert hexed == text.getvalue().encode("utf-8")
     want = [c for i, c in enumerate(chunks) if i % 2 == 0] + [b"after c1 ended"]
     want += [c for i, c in enumerate(chunks) if i % 2]
-    assert sorted(got) == sorted(want)
-    assert parsed.cut is None
+    for got in (_chunks(raw), _chunks(hexed)):
+        assert sorted(got) == sorted(want)
+    assert len(raw) < len(hexed) * 0.6  # the bytes once, not as two hex digits each
 
 
 def test_a_record_is_in_the_file_when_data_returns(tmp_path: Path) -> None:
-    """No Python-level buffer: another reader sees each whole line at once (kill -9 safe)."""
+    """No Python-level buffer: another reader sees each whole record at once (kill -9 safe)."""
     path = tmp_path / "rec.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         w = CaptureWriter(fh, mode="listen")
         for i in range(5):
             data = os.urandom(1000 * i)
             w.data("c1", "c2s", data)
-            last = path.read_bytes().splitlines()[-1]
-            assert last.endswith(data.hex().encode() + b'"}')
+            now = path.read_bytes()
+            assert now.endswith(b',"len":%d}\n' % len(data) + data + b"\n")
+            assert _chunks(now)[-1] == data
         w.close()

@@ -170,9 +170,15 @@ def test_bulk_decode_keeps_payloads_inert(detail: str) -> None:
 # -- replay --------------------------------------------------------------------------------------
 
 
-def write_capture(path: Path, n: int) -> None:
+def write_capture(path: Path, n: int, *, hex_data: bool = False) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        w = CaptureWriter(fh, mode="connect", tool="test", created="2025-12-01T10:00:00.000000Z")
+        w = CaptureWriter(
+            fh,
+            mode="connect",
+            tool="test",
+            created="2025-12-01T10:00:00.000000Z",
+            hex_data=hex_data,
+        )
         t = 1764583200.0
         w.open(
             "c1",
@@ -244,7 +250,7 @@ def test_replay_fields_and_bytes(tmp_path: Path) -> None:
 
 def test_replay_says_who_closed(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    write_capture(path, 3)
+    write_capture(path, 3, hex_data=True)  # version 1: lines edited as text below
     out = cli("replay", str(path), "--all", "--plain", "-d", "summary").stdout
     assert "closed by the client with 1000 normal closure, both close frames exchanged" in " ".join(
         out.split()

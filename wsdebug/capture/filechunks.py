@@ -26,6 +26,7 @@ from typing import IO, Any, overload
 from .format import C2S, S2C, Chunk, ConnectionInfo, ParsedCapture
 
 _DIRS = (C2S, S2C)
+RAW = 2  #: in FileChunks.dirs: the range holds the bytes themselves (a version 2 data block)
 
 
 class FileSource:
@@ -64,14 +65,16 @@ class FileChunks(Sequence[Chunk]):
         self.source = source
         self.hexed = hexed  #: the ranges are hex digits (a wsdebug capture's data records)
         self.times = array("d")
-        self.dirs = bytearray()  #: 0 c2s, 1 s2c
+        self.dirs = bytearray()  #: 0 c2s, 1 s2c; plus RAW: that range is raw, hexed or not
         self.offsets = array("Q")
         self.sizes = array("Q")
         self.held: dict[int, bytes] = {}  #: the chunks kept as bytes, by index
 
-    def add_range(self, t: float, direction: str, offset: int, size: int) -> None:
+    def add_range(
+        self, t: float, direction: str, offset: int, size: int, *, raw: bool = False
+    ) -> None:
         self.times.append(t)
-        self.dirs.append(0 if direction == C2S else 1)
+        self.dirs.append((0 if direction == C2S else 1) | (RAW if raw else 0))
         self.offsets.append(offset)
         self.sizes.append(size)
 
@@ -84,7 +87,7 @@ class FileChunks(Sequence[Chunk]):
         if got is not None:
             return got
         raw = self.source.read(self.offsets[i], self.sizes[i])
-        return binascii.unhexlify(raw) if self.hexed else raw
+        return binascii.unhexlify(raw) if self.hexed and not self.dirs[i] & RAW else raw
 
     def __len__(self) -> int:
         return len(self.times)
@@ -102,7 +105,7 @@ class FileChunks(Sequence[Chunk]):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return Chunk(self.times[i], self.conn, _DIRS[self.dirs[i]], self.data(i))
+        return Chunk(self.times[i], self.conn, _DIRS[self.dirs[i] & 1], self.data(i))
 
     def __iter__(self) -> Iterator[Chunk]:
         for i in range(len(self.times)):
@@ -135,9 +138,10 @@ def parse_by_reference(
     parsed: ParsedCapture,
     source: FileSource,
 ) -> ParsedCapture:
-    """:func:`~wsdebug.capture.format.parse_capture` keeping where each data record's hex
-    digits are: a record written as wsdebug writes it ends ``"hex":"<digits>"}``; one that
-    does not (hand-edited, other spacing) keeps its bytes."""
+    """:func:`~wsdebug.capture.format.parse_capture` keeping where each data record's bytes
+    are: a raw block's (version 2) where :attr:`ParsedCapture.raw_at` says; hex digits where
+    a record written as wsdebug writes it ends ``"hex":"<digits>"}``; a record that does not
+    (hand-edited, other spacing) keeps its bytes."""
     reader = _Lines(lines)  # type: ignore[arg-type]  # binary lines, from load_file
     seen: set[int] = set()
     unhex = binascii.unhexlify
@@ -150,6 +154,9 @@ def parse_by_reference(
             continue
         t, direction, data = chunk
         chunks: FileChunks = info.chunks  # type: ignore[assignment]
+        if parsed.raw_at is not None:  # a raw block (version 2): its bytes are the range
+            chunks.add_range(t, direction, parsed.raw_at, len(data), raw=True)
+            continue
         line = reader.line
         tail = 2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0
         end = len(line) - tail - 2  # the hex digits end before '"}'

@@ -9,8 +9,10 @@ Every other line is one record with a time ``t`` (seconds since the epoch, float
 id ``conn`` and an ``event``:
 
 ``open``       ``peer``, ``local`` ("host:port"), ``role`` (our role: "client"/"server"), ``url``
-``data``       ``dir`` ("c2s" client to server, "s2c" server to client) and ``hex``: one chunk
-               exactly as read from or written to the socket, handshake bytes included
+``data``       ``dir`` ("c2s" client to server, "s2c" server to client) and ``len``: one chunk
+               exactly as read from or written to the socket, handshake bytes included, as
+               ``len`` raw bytes after the record's line and a final ``\n`` (version 2), or
+               as ``hex`` inside the record (version 1, still read)
 ``handshake``  ``subprotocol``, ``extensions`` (the negotiated header values, or null)
 ``end``        the TCP connection ended (``reason`` in words)
 
@@ -33,7 +35,8 @@ from typing import IO, Any
 from ..codec.spec import Direction
 
 FORMAT = "wsdebug-capture"
-VERSION = 1
+VERSION = 2  #: the newest version read, and the one written (raw data blocks)
+HEX_VERSION = 1  #: data as hex inside the record: written where no raw bytes can go
 C2S = Direction.C2S  #: a ``dir`` value (the codec's one direction type is a str)
 S2C = Direction.S2C
 
@@ -76,32 +79,40 @@ class CaptureWriter:
     """
 
     def __init__(
-        self, fh: IO[str], *, mode: str, tool: str = "wsdebug", created: str | None = None
+        self,
+        fh: IO[str],
+        *,
+        mode: str,
+        tool: str = "wsdebug",
+        created: str | None = None,
+        hex_data: bool = False,
     ) -> None:
         from .serialize import data_record_line, record_line  # not at import: readers need neither
 
         self._record_line, self._data_line = record_line, data_record_line
         self._fh = fh
         self._fd = self._raw_fd(fh)  #: written with os.writev: no Python buffer to flush
-        import binascii
         import os
 
         self._writev = os.writev
-        self._hex = binascii.hexlify  #: bytes out, not a str to encode again
-        if not os.environ.get("WSDEBUG_PURE_PYTHON"):  # the C one (capture/_hexspeed.c): 5x
-            try:
-                from ._hexspeed import hexlify  # type: ignore[import-not-found]  # built, no stub
-
-                self._hex = hexlify
-            except ImportError:  # no compiler at install time: binascii, same bytes
-                pass
         self._conn_json: dict[str, str] = {}
-        #: per (conn, dir): the data line before ``"t"``'s value ... after; built once per conn
-        self._heads: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        #: per (conn, dir): the data record's head after ``"t"``'s value, up to ``"len":``
+        self._heads: dict[tuple[str, str], bytes] = {}
         if created is None:
             created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        #: data records as raw blocks (version 2), or as hex lines (version 1): asked for
+        #: (``hex_data``, a file people read, such as the samples in captures/), or a file
+        #: object with no descriptor (a StringIO), which takes text
+        self._raw = self._fd is not None and not hex_data
+        self.version = VERSION if self._raw else HEX_VERSION
         self._write(
-            {"format": FORMAT, "version": VERSION, "created": created, "tool": tool, "mode": mode}
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "created": created,
+                "tool": tool,
+                "mode": mode,
+            }
         )
 
     def _write(self, obj: dict[str, Any]) -> None:
@@ -141,29 +152,29 @@ class CaptureWriter:
     def data(self, conn: str, direction: str, data: bytes, t: float | None = None) -> None:
         """One chunk as it crossed the socket, handed to the OS before this returns.
 
-        The line is the one :func:`~wsdebug.capture.serialize.data_record_line` builds: this
-        is the hot path, and hex never needs JSON escaping.  With a descriptor the hex is made
-        as bytes (``binascii.hexlify``, or the C speedup) and the line goes out in one
-        ``writev`` of its pieces, so a megabyte chunk is not copied into a str and encoded.
+        With a descriptor the record is its line, ``{"t":…,"conn":…,"event":"data","dir":…,
+        "len":N}``, then the N bytes as they are and a ``\n``, all in one ``writev``: a
+        megabyte chunk is neither encoded nor copied in Python.  Without one (a StringIO),
+        or with ``hex_data``, the line :func:`~wsdebug.capture.serialize.data_record_line`
+        builds, with hex.
         """
         if direction not in (C2S, S2C):
             raise ValueError(f"direction must be {C2S!r} or {S2C!r}")
         stamp = time.time() if t is None else t
-        if self._fd is None:
+        fd = self._fd
+        if not self._raw or fd is None:
             quoted = self._conn_json.get(conn)
             if quoted is None:
                 quoted = self._conn_json[conn] = json.dumps(conn)
             self._line(self._data_line(stamp, quoted, direction, data))
             return
-        head = self._heads.get((conn, direction))
-        if head is None:
-            # The serializer's own line for an empty chunk, cut around the time and the hex.
-            quoted = json.dumps(conn)
-            line = self._data_line(0.0, quoted, direction, b"").encode("utf-8", "surrogatepass")
-            before_t, _, rest = line.partition(b"0.0")
-            head = self._heads[conn, direction] = (before_t, rest[:-3])
+        mid = self._heads.get((conn, direction))
+        if mid is None:
+            quoted = json.dumps(conn)  # ASCII: json escapes the rest
+            mid = f',"conn":{quoted},"event":"data","dir":"{direction}","len":'.encode()
+            self._heads[conn, direction] = mid
         self._write_all(
-            self._fd, [head[0], repr(stamp).encode(), head[1], self._hex(data), b'"}\n']
+            fd, [b'{"t":', repr(stamp).encode(), mid, b"%d}\n" % len(data), data, b"\n"]
         )
 
     def handshake(
@@ -246,6 +257,9 @@ class Cut:
 class ParsedCapture:
     connections: list[ConnectionInfo]
     cut: Cut | None = None  #: set when the last line was cut short
+    #: where the bytes of the data record :func:`iter_capture` handed out last start in the
+    #: file, when they were a raw block (version 2); None for hex inside the record
+    raw_at: int | None = None
 
 
 def _size(line: str | bytes) -> int:
@@ -285,7 +299,45 @@ _DATA = re.compile(
     rb'\{"t":(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?),'
     rb'"conn":"([^"\\\x00-\x1f\x7f-\xff]*)","event":"data","dir":"(c2s|s2c)","hex":"'
 )
+#: the line of a raw data record as CaptureWriter writes it (version 2), its bytes after it
+_RAW = re.compile(
+    rb'\{"t":(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?),'
+    rb'"conn":"([^"\\\x00-\x1f\x7f-\xff]*)","event":"data","dir":"(c2s|s2c)","len":([0-9]{1,18})\}\r?\n'
+)
 _DIRS = {b"c2s": C2S, b"s2c": S2C}
+
+
+class _Block:
+    """The raw bytes of a version 2 data record, gathered from the lines that follow its own.
+
+    A raw block is ``len`` bytes and a ``\n``, so it ends where a line ends: the lines after
+    the record's are joined until they hold ``len + 1`` bytes.  ``cut`` is set when the input
+    ends first (a writer killed inside the block); a block not followed by its ``\n`` is
+    :class:`CaptureError`.
+    """
+
+    __slots__ = ("data", "lines", "size")
+
+    def __init__(self, it: Iterator[str | bytes], n: int, where: str) -> None:
+        want = n + 1
+        pieces: list[bytes] = []
+        have = 0
+        for line in it:
+            if not isinstance(line, bytes):
+                raise CaptureError(f"{where}: raw data (capture version 2) must be read as bytes")
+            pieces.append(line)
+            have += len(line)
+            if have >= want:
+                break
+        self.lines = len(pieces)
+        self.size = have
+        if have < want:  # the input ended inside the block
+            self.data: bytes | None = None
+            return
+        block = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if have > want or block[-1:] != b"\n":
+            raise CaptureError(f"{where}: a data block of {n:,} bytes does not end its record")
+        self.data = block[:-1]
 
 
 def iter_capture(
@@ -293,42 +345,73 @@ def iter_capture(
 ) -> Iterator[tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]]:
     """The records of a capture as they are read: ``(connection, event, chunk)``, the
     connection's ConnectionInfo updated by ``open``/``handshake``/``end`` records, ``chunk``
-    the ``(t, dir, bytes)`` of a ``data`` record (None for the others).  A cut last line
-    sets ``parsed.cut``.  Raises CaptureError as :func:`parse_capture` does."""
+    the ``(t, dir, bytes)`` of a ``data`` record (None for the others).  A cut last record
+    sets ``parsed.cut``; ``parsed.raw_at`` says where a raw block's bytes were.  Raises
+    CaptureError as :func:`parse_capture` does."""
     conns: dict[str, ConnectionInfo] = {}
     header_seen = False
     offset = 0
     it = iter(lines)
     match = _DATA.match
+    raw_match = _RAW.match
     unhex = binascii.unhexlify
     by_raw: dict[bytes, ConnectionInfo] = {}  # the fast path's connections, by their id's bytes
     finite = math.isfinite
-    for lineno, line in enumerate(it, 1):
+    lineno = 0
+
+    def conn_of(raw_id: bytes) -> ConnectionInfo:
+        info = by_raw.get(raw_id)
+        if info is None:
+            conn_id = raw_id.decode()
+            info = conns.get(conn_id)
+            if info is None:
+                info = conns[conn_id] = ConnectionInfo(conn_id)
+            by_raw[raw_id] = info
+        return info
+
+    def block(n: int, start: int, size: int) -> bytes | None:
+        """The raw bytes after a record line (``start``, ``size``); None when cut short."""
+        nonlocal lineno, offset
+        got = _Block(it, n, f"{name}: line {lineno}")
+        if got.data is None:
+            parsed.cut = Cut(lineno, start, size + got.size)
+            return None
+        lineno += got.lines
+        parsed.raw_at = offset
+        offset += got.size
+        return got.data
+
+    for line in it:
+        lineno += 1
         fast = isinstance(line, bytes)
         size = len(line) if fast else _size(line)
         start, offset = offset, offset + size
-        if isinstance(line, bytes) and header_seen and (m := match(line)) is not None:
-            # the digits end 3 bytes before a line end, 2 before the end of the file
-            stop = -3 if line[-1:] == b"\n" else -2
-            if line[-2:] == b"\r\n":
-                stop = -4
-            t = float(m[1])
-            if line[stop : stop + 2 or None] == b'"}' and finite(t):
-                try:
-                    data = unhex(line[m.end() : stop])  # hex digits only, an even number
-                except ValueError:  # binascii.Error: left to the careful reader below
-                    data = None
-                if data is not None:
-                    raw_id = m[2]
-                    info = by_raw.get(raw_id)
-                    if info is None:
-                        conn_id = raw_id.decode()
-                        info = conns.get(conn_id)
-                        if info is None:
-                            info = conns[conn_id] = ConnectionInfo(conn_id)
-                        by_raw[raw_id] = info
-                    yield info, "data", (t, _DIRS[m[3]], data)
-                    continue
+        if isinstance(line, bytes) and header_seen:
+            if (
+                (m := raw_match(line)) is not None
+                and m.end() == len(line)
+                and finite(t := float(m[1]))
+            ):
+                data = block(int(m[4]), start, size)
+                if data is None:
+                    break
+                yield conn_of(m[2]), "data", (t, _DIRS[m[3]], data)
+                continue
+            if (m := match(line)) is not None:
+                # the digits end 3 bytes before a line end, 2 before the end of the file
+                stop = -3 if line[-1:] == b"\n" else -2
+                if line[-2:] == b"\r\n":
+                    stop = -4
+                t = float(m[1])
+                if line[stop : stop + 2 or None] == b'"}' and finite(t):
+                    try:
+                        data = unhex(line[m.end() : stop])  # hex digits only, an even number
+                    except ValueError:  # binascii.Error: left to the careful reader below
+                        data = None
+                    if data is not None:
+                        parsed.raw_at = None
+                        yield conn_of(m[2]), "data", (t, _DIRS[m[3]], data)
+                        continue
         if not line.strip():
             continue
         try:
@@ -363,7 +446,19 @@ def iter_capture(
                 )
             header_seen = True
             continue
-        yield _record(rec, conns, f"{name}: line {lineno}")
+        where = f"{name}: line {lineno}"
+        got = _record(rec, conns, where)
+        if got[1] == "data" and got[2] is None:  # "len": its bytes follow the line
+            n = rec["len"]
+            data = block(n, start, size)
+            if data is None:
+                break
+            t, direction = _time(rec, where), rec["dir"]
+            yield got[0], "data", (t, direction, data)
+            continue
+        if got[1] == "data":
+            parsed.raw_at = None
+        yield got
     if not header_seen:
         raise CaptureError(f"{name}: empty capture")
 
@@ -389,6 +484,12 @@ def _record(
             direction = rec["dir"]
             if direction not in (C2S, S2C):
                 raise CaptureError(f"{where}: dir must be c2s or s2c, not {direction!r}")
+            if "hex" not in rec:  # version 2: the bytes follow the line (iter_capture reads them)
+                n = rec["len"]
+                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    raise CaptureError(f"{where}: len must be a byte count, not {n!r}")
+                _time(rec, where)  # (checked here: iter_capture takes it once the bytes are in)
+                return info, "data", None
             return info, "data", (_time(rec, where), direction, bytes.fromhex(rec["hex"]))
         if event == "open":
             info.role, info.peer, info.local, info.url = (
