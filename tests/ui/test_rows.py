@@ -204,7 +204,7 @@ def test_rows_keep_untrusted_text_inert() -> None:
 def test_clock_is_the_summary_lines_clock() -> None:
     import random
 
-    from wsdebug.ui.lines import clock
+    from wsdebug.ui.linefit import clock
     from wsdebug.ui.rows import _clock
 
     rng = random.Random(5)
