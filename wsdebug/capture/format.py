@@ -307,39 +307,6 @@ _RAW = re.compile(
 _DIRS = {b"c2s": C2S, b"s2c": S2C}
 
 
-class _Block:
-    """The raw bytes of a version 2 data record, gathered from the lines that follow its own.
-
-    A raw block is ``len`` bytes and a ``\n``, so it ends where a line ends: the lines after
-    the record's are joined until they hold ``len + 1`` bytes.  ``cut`` is set when the input
-    ends first (a writer killed inside the block); a block not followed by its ``\n`` is
-    :class:`CaptureError`.
-    """
-
-    __slots__ = ("data", "lines", "size")
-
-    def __init__(self, it: Iterator[str | bytes], n: int, where: str) -> None:
-        want = n + 1
-        pieces: list[bytes] = []
-        have = 0
-        for line in it:
-            if not isinstance(line, bytes):
-                raise CaptureError(f"{where}: raw data (capture version 2) must be read as bytes")
-            pieces.append(line)
-            have += len(line)
-            if have >= want:
-                break
-        self.lines = len(pieces)
-        self.size = have
-        if have < want:  # the input ended inside the block
-            self.data: bytes | None = None
-            return
-        block = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        if have > want or block[-1:] != b"\n":
-            raise CaptureError(f"{where}: a data block of {n:,} bytes does not end its record")
-        self.data = block[:-1]
-
-
 def iter_capture(
     lines: Iterable[str | bytes], name: str, parsed: ParsedCapture
 ) -> Iterator[tuple[ConnectionInfo, str, tuple[float, str, bytes] | None]]:
@@ -370,16 +337,30 @@ def iter_capture(
         return info
 
     def block(n: int, start: int, size: int) -> bytes | None:
-        """The raw bytes after a record line (``start``, ``size``); None when cut short."""
+        """The ``n`` raw bytes after a record line (at ``start``, ``size`` bytes), gathered
+        from the lines that follow it: a block is ``n`` bytes and a ``\n``, so it ends where
+        a line ends.  None, and ``parsed.cut`` set, when the input ends inside it."""
         nonlocal lineno, offset
-        got = _Block(it, n, f"{name}: line {lineno}")
-        if got.data is None:
-            parsed.cut = Cut(lineno, start, size + got.size)
+        where = f"{name}: line {lineno}"
+        pieces: list[bytes] = []
+        have = 0
+        for line in it:
+            if not isinstance(line, bytes):
+                raise CaptureError(f"{where}: raw data (capture version 2) must be read as bytes")
+            pieces.append(line)
+            have += len(line)
+            if have > n:
+                break
+        if have <= n:  # the input ended inside the block: what a killed writer leaves
+            parsed.cut = Cut(lineno, start, size + have)
             return None
-        lineno += got.lines
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if have > n + 1 or data[-1:] != b"\n":
+            raise CaptureError(f"{where}: a data block of {n:,} bytes does not end its record")
+        lineno += len(pieces)
         parsed.raw_at = offset
-        offset += got.size
-        return got.data
+        offset += have
+        return data[:-1]
 
     for line in it:
         lineno += 1

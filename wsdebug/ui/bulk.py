@@ -20,13 +20,18 @@ from typing import TYPE_CHECKING
 
 from ..capture.offline import Decoded, DecodeStream
 from ..codec.stream import FrameRecord
-from .output import FULL_EACH_END, out_console, print_decoded, print_totals, summarised_note
+from .output import (
+    FULL_EACH_END,
+    full_frame,
+    out_console,
+    print_decoded,
+    print_totals,
+    summarised_note,
+)
 from .rows import (
     COLOUR_MAX,
     Glyphs,
-    RowWriter,
     TextOut,
-    bytes_rows,
     plain_sink,
     problem_rows,
     summary_row,
@@ -98,31 +103,6 @@ def print_stream(
     print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)
 
 
-def _full(
-    console: Console | TextOut,
-    sink: RowWriter,
-    rec: FrameRecord,
-    g: Glyphs,
-    i: int,
-    plain: bool,
-    *,
-    blank: bool = True,
-) -> None:
-    """One frame in full, then a blank line: lines on the sink without colour, else rich."""
-    if console.color_system is None:
-        sink.extend(bytes_rows(rec, g, index=i))
-        if blank:
-            sink.add("")
-        return
-    from .views import FrameView
-
-    assert not isinstance(console, TextOut)
-    sink.flush()
-    console.print(FrameView(rec, "bytes", index=i, plain=plain))
-    if blank:
-        console.print()
-
-
 def _print_bytes(stream: DecodeStream, console: Console | TextOut, plain: bool, hint: str) -> None:
     """``-d bytes`` of many frames: the first and last three in full, summary rows between.
 
@@ -143,7 +123,8 @@ def _print_bytes(stream: DecodeStream, console: Console | TextOut, plain: bool, 
     g = Glyphs.for_console(console, plain)
     ends = FULL_EACH_END
     for index, rec in enumerate(head[:ends], 1):
-        _full(console, sink, rec, g, index, plain)
+        full_frame(console, sink, rec, g, index, plain)
+        sink.add("")
     rows: list[str] = []
     last: deque[tuple[int, FrameRecord]] = deque()
     index = ends
@@ -165,6 +146,8 @@ def _print_bytes(stream: DecodeStream, console: Console | TextOut, plain: bool, 
     sink.add("")
     sink.flush()
     for i, rec in last:
-        _full(console, sink, rec, g, i, plain, blank=i < index)
+        full_frame(console, sink, rec, g, i, plain)
+        if i < index:
+            sink.add("")
     sink.flush()
     print_totals(console, stream.count, stream.bad, stream.incomplete, stream.problems, plain)

@@ -11,8 +11,8 @@ figure and the field table cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from wsdebug.codec.annotate import Field
 from wsdebug.codec.frames import WireFrame, encode_header
@@ -20,10 +20,6 @@ from wsdebug.codec.mask import unmask
 from wsdebug.codec.spec import close_code_meaning, opcode_name
 
 from .styles import Line, field_style
-
-if TYPE_CHECKING:
-    from rich.style import Style
-    from rich.text import Text
 
 _VERTICAL = {"FIN": "FIN", "RSV1": "RSV1", "RSV2": "RSV2", "RSV3": "RSV3", "MASK": "MASK"}
 _RULER = (
@@ -194,16 +190,3 @@ def diagram_lines(
         prev = pseudo
     out.append([(_border(prev, []), None)])
     return out
-
-
-def frame_diagram(
-    frame: WireFrame,
-    fields: Sequence[Field],
-    *,
-    style: Callable[[str], Style | str] = lambda name: name,
-    ascii_only: bool = False,
-) -> Text:
-    """:func:`diagram_lines` as one rich Text, each style name mapped through ``style``."""
-    from .theme import lines_text
-
-    return lines_text(diagram_lines(frame, fields, ascii_only=ascii_only), style)  # type: ignore[arg-type]

@@ -42,7 +42,6 @@ __all__ = [
     "MessageView",
     "ProblemLine",
     "RenderContext",
-    "byte_chars",
     "problem_text",
     "summary_line",
 ]
@@ -273,13 +272,3 @@ class MessageView:
                 line.append(hex_preview(m.payload, budget, ctx.ellipsis), ctx.s("ws.payload"))
         line.append_text(suffix)
         yield line
-
-
-# -- bytes as characters ------------------------------------------------------------------------
-
-
-def byte_chars(payload: bytes, utf8: bool) -> list[Text]:
-    """:func:`~wsdebug.ui.bytesview.byte_char_strs` as Texts."""
-    from .bytesview import byte_char_strs
-
-    return [Text(s) for s in byte_char_strs(payload, utf8)]

@@ -18,6 +18,7 @@ from .rows import (
     FieldLayout,
     FieldRows,
     Glyphs,
+    RowWriter,
     TextOut,
     bytes_rows,
     plain_sink,
@@ -122,8 +123,8 @@ def _print_frames(
                 sink.add(table.block(rec.frame))
                 for p in rec.problems:
                     sink.extend(problem_rows(p, rec.frame.offset, g))
-        elif sink is not None and console.color_system is None:  # bytes, no colour: lines
-            sink.extend(bytes_rows(rec, g, index=i))
+        elif sink is not None:  # bytes
+            full_frame(console, sink, rec, g, i, plain)
         else:
             from rich.text import Text
 
@@ -144,6 +145,20 @@ def _print_frames(
                 _rich(console).print()
     if sink is not None:
         sink.flush()
+
+
+def full_frame(
+    console: Console | TextOut, sink: RowWriter, rec: FrameRecord, g: Glyphs, i: int, plain: bool
+) -> None:
+    """Frame number ``i`` in full (``-d bytes``): lines on ``sink`` without colour, else rich
+    (the sink's lines written first, so the order holds)."""
+    if console.color_system is None:
+        sink.extend(bytes_rows(rec, g, index=i))
+        return
+    from .views import FrameView
+
+    sink.flush()
+    _rich(console).print(FrameView(rec, "bytes", index=i, plain=plain))
 
 
 def full_frames(n: int, detail: str) -> tuple[int, int]:
